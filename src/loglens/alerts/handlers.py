@@ -1,0 +1,122 @@
+"""Notifiers. Anything with `handle(alert: dict) -> None` is one; the built-ins register like a plug-in would."""
+
+from __future__ import annotations
+
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import orjson
+
+log = logging.getLogger("loglens.alerts")
+
+
+@runtime_checkable
+class AlertHandler(Protocol):
+    def handle(self, alert: dict[str, Any]) -> None: ...
+
+
+class LogHandler:
+    """Writes each transition to the `loglens.alerts` logger (the server's stderr by default)."""
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.logger = logger or log
+
+    def handle(self, alert: dict[str, Any]) -> None:
+        level = logging.WARNING if alert.get("state") == "firing" else logging.INFO
+        self.logger.log(
+            level,
+            "ALERT %s [%s] %s %s: %s",
+            str(alert.get("state", "")).upper(),
+            alert.get("severity"),
+            alert.get("rule"),
+            alert.get("service"),
+            alert.get("message"),
+        )
+
+
+class DeliveryError(Exception):
+    """A notification could not be delivered; `permanent` says whether retrying can help."""
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class WebhookHandler:
+    """POSTs the alert as JSON. Retries connection errors, 429 and 5xx with exponential backoff."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_seconds: float = 5.0,
+        retries: int = 3,
+        backoff_seconds: float = 0.5,
+        headers: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"webhook url must be http(s): {url!r}")
+        self.url = url
+        self.timeout = timeout_seconds
+        self.retries = retries
+        self.backoff = backoff_seconds
+        self.headers = dict(headers or {})
+        self.sleep = sleep
+
+    def handle(self, alert: dict[str, Any]) -> None:
+        for attempt in range(self.retries + 1):
+            try:
+                self._post(alert)
+                return
+            except DeliveryError as exc:
+                if exc.permanent or attempt == self.retries:
+                    raise
+                self.sleep(self.backoff * (2**attempt))
+
+    def _post(self, alert: dict[str, Any]) -> None:
+        request = urllib.request.Request(
+            self.url,
+            data=orjson.dumps(alert),
+            method="POST",
+            headers={"Content-Type": "application/json", "User-Agent": "LogLens", **self.headers},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                response.read(65536)
+        except urllib.error.HTTPError as exc:
+            retryable = exc.code == 429 or exc.code >= 500
+            raise DeliveryError(f"{self.url} answered {exc.code}", permanent=not retryable) from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+            raise DeliveryError(f"{self.url} unreachable: {exc}", permanent=False) from None
+
+
+def _webhook(spec: Mapping[str, Any]) -> AlertHandler:
+    return WebhookHandler(
+        spec["url"],
+        timeout_seconds=float(spec.get("timeout_seconds", 5)),
+        retries=int(spec.get("retries", 3)),
+        backoff_seconds=float(spec.get("backoff_seconds", 0.5)),
+        headers=spec.get("headers"),
+    )
+
+
+HANDLER_TYPES: dict[str, Callable[[Mapping[str, Any]], AlertHandler]] = {
+    "log": lambda spec: LogHandler(),
+    "webhook": _webhook,
+}
+
+
+def build_handlers(specs: Sequence[Mapping[str, Any]]) -> list[AlertHandler]:
+    handlers = []
+    for i, spec in enumerate(specs):
+        factory = HANDLER_TYPES.get(spec["type"])
+        if factory is None:
+            known = ", ".join(sorted(HANDLER_TYPES))
+            raise ValueError(f"alerting.handlers[{i}]: unknown type {spec['type']!r} (known: {known})")
+        handlers.append(factory(spec))
+    return handlers

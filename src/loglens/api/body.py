@@ -1,0 +1,96 @@
+"""Reading request bodies safely: Content-Type, Content-Encoding (gzip, with a decompressed-size limit), JSON."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import orjson
+from flask import current_app, request
+
+from .errors import ApiError
+
+
+def read_body(allowed_types: tuple[str, ...], *, allow_empty: bool = False) -> bytes:
+    """The request body, decompressed, within server.max_body_bytes; ApiError (4xx) otherwise."""
+    mimetype = request.mimetype
+    data = request.get_data(cache=False)  # werkzeug enforces MAX_CONTENT_LENGTH here (413)
+    if not data and allow_empty:
+        return b""
+    if mimetype not in allowed_types:
+        raise ApiError(415, f"Content-Type must be {' or '.join(allowed_types)}, got {request.content_type or 'none'}")
+    limit: int = current_app.config["MAX_CONTENT_LENGTH"]
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding == "gzip":
+        data = gunzip(data, limit)
+    elif encoding not in ("", "identity"):
+        raise ApiError(415, f"Content-Encoding {encoding!r} is not supported; use gzip or none")
+    if not data.strip():
+        if allow_empty:
+            return b""
+        raise ApiError(400, "the request body is empty")
+    return data
+
+
+def gunzip(data: bytes, limit: int) -> bytes:
+    """Decompress one or more gzip members, refusing output beyond `limit` bytes (413) and corrupt input (400)."""
+    out = bytearray()
+    while data:
+        decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        try:
+            out += decompressor.decompress(data, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise ApiError(400, f"the gzip body is corrupt: {exc}") from None
+        if len(out) > limit or decompressor.unconsumed_tail:
+            raise ApiError(413, f"the decompressed body is larger than server.max_body_bytes ({limit} bytes)")
+        if not decompressor.eof:
+            raise ApiError(400, "the gzip body is truncated")
+        data = decompressor.unused_data
+    return bytes(out)
+
+
+def parse_json(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, f"malformed JSON: {exc}") from None
+
+
+def json_object(*, allow_empty: bool = False) -> dict[str, Any]:
+    """The body as a JSON object (empty body → {} when allowed)."""
+    data = read_body(("application/json",), allow_empty=allow_empty)
+    if not data:
+        return {}
+    value = parse_json(data)
+    if not isinstance(value, dict):
+        raise ApiError(400, f"the body must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be an integer between {minimum} and {maximum}, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ApiError(400, f"{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def choice_arg(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = request.args.get(name, default)
+    if raw not in choices:
+        raise ApiError(400, f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
+def str_arg(name: str, *, max_length: int = 200) -> str | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if len(raw) > max_length:
+        raise ApiError(400, f"{name} is longer than {max_length} characters")
+    return raw

@@ -1,0 +1,70 @@
+"""Every error is JSON with a message saying what is wrong; never an HTML page, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from ..store import StoreBusy, StoreError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """Raised by views for a client error; rendered as {"status": "error", "error": message}."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+
+def error_response(status: int, message: str, **extra: Any) -> Response:
+    response = jsonify({"status": "error", "error": message, **extra})
+    response.status_code = status
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> ResponseReturnValue:
+        return error_response(exc.status, exc.message, **exc.extra)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        return error_response(413, f"request body is larger than server.max_body_bytes ({limit} bytes)")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> ResponseReturnValue:
+        code = exc.code or 500
+        message = {
+            404: "no such endpoint",
+            405: f"method not allowed; use {', '.join(sorted(getattr(exc, 'valid_methods', None) or []))}",
+        }.get(code, exc.description or exc.name)
+        response = error_response(code, message)
+        allow = exc.get_response().headers.get("Allow")
+        if allow:
+            response.headers["Allow"] = allow
+        return response
+
+    @app.errorhandler(StoreBusy)
+    def _busy(exc: StoreBusy) -> ResponseReturnValue:
+        response = error_response(503, str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.errorhandler(StoreError)
+    def _store(exc: StoreError) -> ResponseReturnValue:
+        log.error("store error: %s", exc)
+        return error_response(503, f"the store is unavailable: {exc}")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
+        log.exception("unhandled error")
+        return error_response(500, "internal error; the server log has the details")

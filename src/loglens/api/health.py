@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from flask import Blueprint
+from flask.typing import ResponseReturnValue
+
+from ..app import current_loglens
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/health")
+def health() -> ResponseReturnValue:
+    totals = current_loglens().store.totals()
+    return {"status": "healthy", "total_logs": totals.total_logs, "current_stored": totals.stored}

@@ -1,0 +1,134 @@
+"""The app factory: `create_app(config)` builds the store, validator, alerting, jobs and HTTP blueprints."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+
+from . import config as config_mod
+from .alerts.dispatch import Dispatcher
+from .alerts.engine import AlertEngine
+from .alerts.handlers import AlertHandler, build_handlers
+from .alerts.rules import ErrorRateRule, HighVolumeRule, Rule, ServiceDownRule
+from .analytics import Analytics
+from .pipeline import Pipeline
+from .simulator import Simulator
+from .store import Store, open_store
+from .validation import Validator
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LogLens:
+    """Everything one app instance owns; kept in app.extensions['loglens']."""
+
+    config: dict[str, dict[str, Any]]
+    clock: Callable[[], float]
+    store: Store
+    validator: Validator
+    pipeline: Pipeline
+    analytics: Analytics
+    engine: AlertEngine
+    dispatcher: Dispatcher
+    simulator: Simulator
+    scheduler: Any = None
+    _closed: bool = field(default=False, repr=False)
+    _close_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def close(self) -> None:
+        """Stop jobs, deliver queued notifications, and close the store (waits for pending writes)."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+        self.dispatcher.close()
+        self.store.close()
+
+
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    *,
+    clock: Callable[[], float] = time.time,
+    handlers: list[AlertHandler] | None = None,
+    start_jobs: bool = True,
+) -> Flask:
+    """Build a LogLens app.
+
+    `config` None reads config.yaml / $CONFIG_PATH and LOGLENS_* variables; a mapping is merged over the
+    built-in defaults only (tests pass just what they change). `handlers` adds notifiers to the configured ones.
+    """
+    cfg = config_mod.load() if config is None else config_mod.load(env={}, overrides=config, path=None)
+    store = open_store(cfg)
+    try:
+        state = _build(cfg, store, clock, handlers, start_jobs)
+    except BaseException:
+        store.close()
+        raise
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = cfg["server"]["max_body_bytes"]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["loglens"] = state
+
+    from .api import register_api
+    from .web import register_web
+
+    register_api(app)
+    register_web(app)
+    atexit.register(state.close)
+    return app
+
+
+def _build(
+    cfg: dict[str, dict[str, Any]],
+    store: Store,
+    clock: Callable[[], float],
+    extra_handlers: list[AlertHandler] | None,
+    start_jobs: bool,
+) -> LogLens:
+    alerting = cfg["alerting"]
+    try:
+        configured = build_handlers(alerting["handlers"])
+    except ValueError as exc:
+        raise config_mod.ConfigError(str(exc)) from None
+    dispatcher = Dispatcher([*configured, *(extra_handlers or [])], maxsize=alerting["queue_size"])
+    rules: list[Rule] = [
+        ErrorRateRule(alerting["error_rate_threshold"], alerting["window_minutes"], alerting["min_events"]),
+        HighVolumeRule(alerting["high_volume_threshold"]),
+        ServiceDownRule(alerting["service_down_minutes"]),
+    ]
+    engine = AlertEngine(
+        store, rules, cooldown_seconds=alerting["cooldown_seconds"], clock=clock, dispatcher=dispatcher
+    )
+    validator = Validator()
+    state = LogLens(
+        config=cfg,
+        clock=clock,
+        store=store,
+        validator=validator,
+        pipeline=Pipeline(validator, store, clock, engine),
+        analytics=Analytics(store, cfg, clock),
+        engine=engine,
+        dispatcher=dispatcher,
+        simulator=Simulator(),
+    )
+    if start_jobs:
+        from .jobs import start_scheduler
+
+        state.scheduler = start_scheduler(engine, store, cfg, clock)
+    return state
+
+
+def current_loglens() -> LogLens:
+    """The LogLens state of the app handling the current request."""
+    state: LogLens = current_app.extensions["loglens"]
+    return state

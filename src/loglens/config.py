@@ -1,0 +1,191 @@
+"""Settings as data: built-in defaults, deep-merged with config.yaml, then LOGLENS_* environment variables.
+
+Every setting is declared once in SETTINGS with its default, type and one line of help. The README's
+configuration table is checked against this list by a test, so a setting cannot go undocumented.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """The configuration is unusable; the message names the offending key."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    default: Any
+    type: type
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] | None = None
+
+
+SETTINGS: dict[str, dict[str, Setting]] = {
+    "server": {
+        "host": Setting("0.0.0.0", str, "Bind address"),
+        "port": Setting(5000, int, "Server port", 0, 65535),
+        "workers": Setting(1, int, "HTTP worker processes", 1, 64),
+        "threads": Setting(4, int, "Threads per worker process", 1, 256),
+        "http_server": Setting(
+            "gunicorn", str, "Production WSGI server: gunicorn or granian", choices=("gunicorn", "granian")
+        ),
+        "max_body_bytes": Setting(
+            10 * 1024 * 1024, int, "Largest request body accepted, before and after gzip (413 above)", 1
+        ),
+    },
+    "storage": {
+        "backend": Setting("sqlite", str, "Store backend", choices=("sqlite",)),
+        "data_dir": Setting("./data", str, "Directory holding the embedded store"),
+        "path": Setting(
+            "", str, "SQLite file; empty means DATA_DIR/loglens.db, ':memory:' keeps nothing across restarts"
+        ),
+        "max_logs": Setting(5_000_000, int, "Most log entries kept; the oldest beyond it are evicted", 1),
+        "retention_days": Setting(7, float, "Entries and rollups older than this (event time) are deleted", 0.001),
+        "max_pending_entries": Setting(
+            100_000, int, "Entries waiting for the writer before ingest answers 503 with Retry-After", 1
+        ),
+        "max_pending_bytes": Setting(
+            256 * 1024 * 1024,
+            int,
+            "Bytes waiting for the writer before ingest answers 503 with Retry-After",
+            1,
+        ),
+    },
+    "ingest": {
+        "max_batch_entries": Setting(10_000, int, "Most entries in one bulk request (413 above)", 1),
+    },
+    "analytics": {
+        "max_buckets": Setting(60, int, "Most time buckets in one series; longer ranges use wider buckets", 1, 10_000),
+        "recent_logs": Setting(20, int, "Entries in the dashboard's recent logs table", 1, 1000),
+        "top_n": Setting(10, int, "Rows in most active services and user activity", 1, 1000),
+    },
+    "alerting": {
+        "error_rate_threshold": Setting(0.10, float, "Error rate to trigger alert (10%)", 0.0, 1.0),
+        "high_volume_threshold": Setting(100, int, "Log count per service per minute to trigger alert", 1),
+        "service_down_minutes": Setting(2.0, float, "Minutes of silence before service-down alert", 0.01),
+        "cooldown_seconds": Setting(300.0, float, "Seconds between repeated alerts of the same rule and service", 0),
+        "window_minutes": Setting(5, int, "Event-time window of the error-rate rule", 1, 1440),
+        "min_events": Setting(20, int, "Entries a service needs in the window before its error rate counts", 1),
+        "check_interval_seconds": Setting(30.0, float, "How often the background job evaluates every rule", 1),
+        "handlers": Setting(
+            [{"type": "log"}],
+            list,
+            "Notifiers, e.g. [{type: log}, {type: webhook, url: ..., timeout_seconds: 5}]",
+        ),
+        "queue_size": Setting(1000, int, "Notifications waiting for handlers before new ones are dropped", 1),
+    },
+    "dashboard": {
+        "refresh_seconds": Setting(5.0, float, "Dashboard auto-refresh interval", 1, 3600),
+    },
+}
+
+CONFIG_ENV = "CONFIG_PATH"
+ENV_PREFIX = "LOGLENS_"
+
+
+def defaults() -> dict[str, dict[str, Any]]:
+    return {section: {k: copy.deepcopy(s.default) for k, s in keys.items()} for section, keys in SETTINGS.items()}
+
+
+def _coerce(section: str, key: str, value: Any, *, from_env: bool) -> Any:
+    setting = SETTINGS[section][key]
+    name = f"{section}.{key}"
+    if from_env and setting.type is not str:
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{name}: cannot parse {value!r}: {exc}") from None
+    if setting.type is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if setting.type is str and from_env:
+        value = str(value)
+    if not isinstance(value, setting.type) or isinstance(value, bool) and setting.type is not bool:
+        raise ConfigError(f"{name}: expected {setting.type.__name__}, got {type(value).__name__} ({value!r})")
+    if setting.minimum is not None and value < setting.minimum:  # type: ignore[operator]
+        raise ConfigError(f"{name}: must be >= {setting.minimum}, got {value!r}")
+    if setting.maximum is not None and value > setting.maximum:  # type: ignore[operator]
+        raise ConfigError(f"{name}: must be <= {setting.maximum}, got {value!r}")
+    if setting.choices is not None and value not in setting.choices:
+        raise ConfigError(f"{name}: must be one of {', '.join(setting.choices)}, got {value!r}")
+    return value
+
+
+def merge(base: dict[str, dict[str, Any]], overrides: Mapping[str, Any], *, origin: str) -> None:
+    """Deep-merge `overrides` into `base` in place, rejecting unknown sections and keys."""
+    if not isinstance(overrides, Mapping):
+        raise ConfigError(f"{origin}: the top level must be a mapping of sections")
+    for section, values in overrides.items():
+        if section not in SETTINGS:
+            raise ConfigError(f"{origin}: unknown section {section!r} (known: {', '.join(SETTINGS)})")
+        if values is None:
+            continue
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"{origin}: section {section!r} must be a mapping")
+        for key, value in values.items():
+            if key not in SETTINGS[section]:
+                raise ConfigError(f"{origin}: unknown key {section}.{key}")
+            base[section][key] = _coerce(section, key, value, from_env=False)
+
+
+def load(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Build the effective configuration.
+
+    Order: defaults < YAML file (`path`, else $CONFIG_PATH, else ./config.yaml if present) < LOGLENS_* env < overrides.
+    """
+    env = os.environ if env is None else env
+    config = defaults()
+    if path is None and env.get(CONFIG_ENV):
+        path = env[CONFIG_ENV]
+    elif path is None and Path("config.yaml").is_file():
+        path = "config.yaml"
+    if path is not None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        merge(config, data, origin=str(path))
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or name == "LOGLENS_URL":
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("_")
+        if section not in SETTINGS or key not in SETTINGS[section]:
+            raise ConfigError(f"environment variable {name}: no setting {section}.{key}")
+        config[section][key] = _coerce(section, key, raw, from_env=True)
+    if overrides:
+        merge(config, overrides, origin="overrides")
+    _check_handlers(config["alerting"]["handlers"])
+    return config
+
+
+def _check_handlers(handlers: list[Any]) -> None:
+    for i, spec in enumerate(handlers):
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("type"), str):
+            raise ConfigError(f"alerting.handlers[{i}]: each handler needs a 'type' (log or webhook)")
+        if spec["type"] == "webhook" and not isinstance(spec.get("url"), str):
+            raise ConfigError(f"alerting.handlers[{i}]: a webhook handler needs a 'url'")
+
+
+def store_path(config: Mapping[str, Mapping[str, Any]]) -> str:
+    storage = config["storage"]
+    if storage["path"]:
+        return str(storage["path"])
+    return str(Path(storage["data_dir"]) / "loglens.db")

@@ -1,0 +1,71 @@
+"""The normalised log entry, level ranks and time helpers shared by every module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LEVEL_RANK: dict[str, int] = {name: (i + 1) * 10 for i, name in enumerate(LEVELS)}
+ERROR_LEVELS: frozenset[str] = frozenset({"ERROR", "CRITICAL"})
+MINUTE_MS = 60_000
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One validated entry, ready to store. `ts_ms` is event time, `received_ms` arrival time (UTC epoch ms)."""
+
+    ts_ms: int
+    received_ms: int
+    timestamp: str
+    level: str
+    service: str
+    message: str
+    user_id: str | None
+    metadata: dict[str, Any] | None
+
+    @property
+    def minute(self) -> int:
+        return self.ts_ms // MINUTE_MS
+
+    @property
+    def is_error(self) -> bool:
+        return self.level in ERROR_LEVELS
+
+
+def parse_timestamp_ms(value: str) -> int:
+    """RFC 3339 date-time (already format-checked) -> UTC epoch milliseconds. Raises ValueError."""
+    text = value.strip()
+    if len(text) > 10 and text[10] in "tT ":
+        text = text[:10] + "T" + text[11:]
+    if text.endswith(("z", "Z")):
+        text = text[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset")
+    return int(parsed.timestamp() * 1000)
+
+
+def iso_from_ms(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def minute_key(minute: int) -> str:
+    """Epoch minute -> the API's bucket key, e.g. '2024-01-15T14:30' (UTC)."""
+    return datetime.fromtimestamp(minute * 60, tz=UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def entry_to_dict(entry: Entry) -> dict[str, Any]:
+    """The entry as it was sent, in the log schema's shape."""
+    out: dict[str, Any] = {
+        "timestamp": entry.timestamp,
+        "level": entry.level,
+        "service": entry.service,
+        "message": entry.message,
+    }
+    if entry.user_id is not None:
+        out["user_id"] = entry.user_id
+    if entry.metadata is not None:
+        out["metadata"] = entry.metadata
+    return out

@@ -1,0 +1,66 @@
+"""decode ─► validate ─► one durable write ─► on-ingest alert rules. Every ingest path goes through here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .model import Entry
+from .store import Store
+from .validation import Problem, StatsDelta, Validator
+
+if TYPE_CHECKING:
+    from .alerts.engine import AlertEngine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    rejected: list[tuple[int, list[Problem]]] = field(default_factory=list)
+    services: set[str] = field(default_factory=set)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        validator: Validator,
+        store: Store,
+        clock: Callable[[], float],
+        alerts: AlertEngine | None = None,
+    ) -> None:
+        self.validator = validator
+        self.store = store
+        self.clock = clock
+        self.alerts = alerts
+
+    def ingest(self, items: Sequence[Any], *, nbytes: int = 0) -> IngestResult:
+        """Validate `items` (decoded JSON values), store the valid ones durably, then run on-ingest rules.
+
+        Returns only after the write has committed, so the caller may acknowledge what it reports accepted.
+        Raises StoreBusy when the writer is saturated (nothing was stored then, stats included).
+        """
+        received_ms = int(self.clock() * 1000)
+        delta = StatsDelta()
+        entries: list[Entry] = []
+        result = IngestResult()
+        check = self.validator.check
+        for index, item in enumerate(items):
+            verdict = check(item, received_ms, delta)
+            if isinstance(verdict, Entry):
+                entries.append(verdict)
+            else:
+                result.rejected.append((index, verdict))
+        if delta.total:
+            self.store.write(entries, delta, nbytes=nbytes)
+        result.accepted = len(entries)
+        result.services = {e.service for e in entries}
+        if result.services and self.alerts is not None:
+            try:
+                self.alerts.on_ingest(result.services)
+            except Exception:  # the entries are stored; a rule failure must not turn that into an error
+                log.exception("on-ingest alert evaluation failed")
+        return result

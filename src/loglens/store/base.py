@@ -1,0 +1,116 @@
+"""The store Protocol: what every backend (SQLite now, ClickHouse later) must provide.
+
+Writes block until committed, so a caller that got back from `write` may acknowledge the entries.
+Analytics reads come from per-minute rollups kept in the same transaction as the entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from ..model import Entry, iso_from_ms
+from ..validation import StatsDelta
+
+AlertState = Literal["firing", "resolved"]
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or used (bad path, newer schema, ...)."""
+
+
+class StoreBusy(StoreError):
+    """The writer's queue is full; the caller should answer 503 and ask the client to retry."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    total_logs: int  # entries ever accepted
+    total_errors: int  # of which ERROR or CRITICAL
+    stored: int  # entries stored now (after eviction and retention)
+
+
+@dataclass(frozen=True, slots=True)
+class MinuteCount:
+    minute: int  # epoch minute (UTC)
+    total: int
+    errors: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceInfo:
+    service: str
+    first_seen_ms: int  # arrival time of its first entry
+    last_seen_ms: int  # arrival time of its latest entry
+    log_count: int
+    error_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    rule: str
+    service: str
+    severity: str
+    message: str
+    value: float
+    threshold: float
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: int
+    rule: str
+    service: str
+    severity: str
+    message: str
+    value: float
+    threshold: float
+    state: AlertState
+    fired_at_ms: int
+    resolved_at_ms: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        del out["fired_at_ms"], out["resolved_at_ms"]
+        out["fired_at"] = iso_from_ms(self.fired_at_ms)
+        out["timestamp"] = out["fired_at"]  # the original spec's name for when the alert fired
+        out["resolved_at"] = iso_from_ms(self.resolved_at_ms) if self.resolved_at_ms is not None else None
+        return out
+
+
+@runtime_checkable
+class Store(Protocol):
+    # writes (each blocks until durably committed)
+    def write(self, entries: Sequence[Entry], delta: StatsDelta, *, nbytes: int = 0) -> None: ...
+    def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int) -> Alert | None:
+        """Store a firing alert unless one is firing, or one fired within the cooldown, for its rule+service."""
+        ...
+
+    def resolve_alert(self, alert_id: int, now_ms: int) -> Alert | None:
+        """Mark a firing alert resolved; None if it was not firing (someone else resolved it)."""
+        ...
+
+    def apply_retention(self, cutoff_ms: int) -> int:
+        """Delete entries and rollups with event time before `cutoff_ms`; returns entries deleted."""
+        ...
+
+    # reads
+    def totals(self) -> Totals: ...
+    def validation_stats(self) -> dict[str, Any]: ...
+    def minute_counts(self, first: int, last: int, service: str | None = None) -> list[MinuteCount]: ...
+    def service_window(self, first: int, last: int) -> dict[str, tuple[int, int]]:
+        """Per service (total, errors) over epoch minutes first..last inclusive."""
+        ...
+
+    def services(self) -> list[ServiceInfo]: ...
+    def top_users(self, first: int, last: int, limit: int, service: str | None = None) -> list[tuple[str, int]]: ...
+    def top_services(self, first: int, last: int, limit: int) -> list[tuple[str, int]]: ...
+    def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]: ...
+    def minute_range(self) -> tuple[int, int] | None: ...
+    def alerts(self, state: str = "all", limit: int = 100) -> list[Alert]: ...
+    def close(self) -> None: ...

@@ -1,0 +1,89 @@
+"""SQLite schema versions. Startup applies the missing ones and refuses a store newer than this code."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from .base import StoreError
+
+MIGRATIONS: list[str] = [
+    # 1: entries, rollups, services, counters, alerts
+    """
+    CREATE TABLE logs (
+        id INTEGER PRIMARY KEY,
+        ts_ms INTEGER NOT NULL,
+        received_ms INTEGER NOT NULL,
+        timestamp TEXT NOT NULL,
+        level TEXT NOT NULL,
+        service TEXT NOT NULL,
+        message TEXT NOT NULL,
+        user_id TEXT,
+        metadata TEXT
+    );
+    CREATE INDEX logs_ts ON logs (ts_ms);
+    CREATE INDEX logs_service_id ON logs (service, id);
+    CREATE TABLE rollup_minute (
+        minute INTEGER NOT NULL,
+        service TEXT NOT NULL,
+        level TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (minute, service, level)
+    ) WITHOUT ROWID;
+    CREATE TABLE rollup_user (
+        minute INTEGER NOT NULL,
+        service TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (minute, service, user_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE services (
+        service TEXT PRIMARY KEY,
+        first_seen_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER NOT NULL,
+        log_count INTEGER NOT NULL,
+        error_count INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY,
+        rule TEXT NOT NULL,
+        service TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        message TEXT NOT NULL,
+        value REAL NOT NULL,
+        threshold REAL NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('firing', 'resolved')),
+        fired_at_ms INTEGER NOT NULL,
+        resolved_at_ms INTEGER
+    );
+    CREATE INDEX alerts_rule_service ON alerts (rule, service, fired_at_ms);
+    CREATE INDEX alerts_state ON alerts (state, id);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, path: str) -> int:
+    """Bring the store at `conn` to SCHEMA_VERSION; returns the version it had."""
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has schema version {found}, newer than this LogLens supports ({SCHEMA_VERSION}); "
+            "upgrade LogLens or point storage.path at another file"
+        )
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[version - 1]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    return int(found)
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

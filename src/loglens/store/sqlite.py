@@ -1,0 +1,370 @@
+"""The embedded default store: SQLite in WAL mode, one writer thread, per-thread reader connections."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..model import ERROR_LEVELS, Entry
+from ..validation import StatsDelta
+from .base import Alert, MinuteCount, NewAlert, ServiceInfo, StoreError, Totals
+from .migrations import migrate
+from .writer import Writer
+
+MEMORY = ":memory:"
+_ERR = "level IN ('ERROR', 'CRITICAL')"
+
+
+class SQLiteStore:
+    def __init__(
+        self,
+        path: str,
+        *,
+        max_logs: int = 5_000_000,
+        max_pending_entries: int = 100_000,
+        max_pending_bytes: int = 256 * 1024 * 1024,
+    ) -> None:
+        self.path = path
+        self.max_logs = max_logs
+        self._memory = path == MEMORY
+        self._shared_lock = threading.Lock() if self._memory else None
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        if not self._memory:
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the data directory for {path}: {exc.strerror}") from None
+        self._writer = Writer(
+            self._open_writer,
+            max_pending_entries=max_pending_entries,
+            max_pending_bytes=max_pending_bytes,
+            lock=self._shared_lock,
+        )
+
+    # -- connections -------------------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=not self._memory, timeout=10.0)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open {self.path}: {exc}") from None
+        conn.execute("PRAGMA busy_timeout = 10000")
+        return conn
+
+    def _open_writer(self) -> sqlite3.Connection:
+        conn = self._connect()
+        try:
+            if not self._memory:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode != "wal":
+                    raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
+                conn.execute("PRAGMA synchronous = FULL")
+            migrate(conn, self.path)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{self.path} is not a usable LogLens store: {exc}") from None
+        except StoreError:
+            conn.close()
+            raise
+        return conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        if self._memory:
+            assert self._shared_lock is not None and self._writer.connection is not None
+            with self._shared_lock:
+                yield self._writer.connection
+            return
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            conn.execute("PRAGMA query_only = 1")
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        yield conn
+
+    def close(self) -> None:
+        self._writer.close()
+        with self._readers_lock:
+            for conn in self._readers:
+                try:
+                    conn.close()
+                except sqlite3.ProgrammingError:  # closed by its own thread already
+                    pass
+            self._readers.clear()
+
+    # -- writes ------------------------------------------------------------------------------------------
+
+    def write(self, entries: Sequence[Entry], delta: StatsDelta, *, nbytes: int = 0) -> None:
+        self._writer.submit(lambda conn: self._apply(conn, entries, delta), entries=len(entries), nbytes=nbytes)
+
+    def _apply(self, conn: sqlite3.Connection, entries: Sequence[Entry], delta: StatsDelta) -> None:
+        counters: Counter[str] = Counter()
+        if delta.total:
+            counters["validation.valid"] += delta.valid
+            counters["validation.invalid"] += delta.invalid
+            for kind, n in delta.error_types.items():
+                counters[f"error_type.{kind}"] += n
+        if entries:
+            conn.executemany(
+                "INSERT INTO logs (ts_ms, received_ms, timestamp, level, service, message, user_id, metadata)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        e.ts_ms,
+                        e.received_ms,
+                        e.timestamp,
+                        e.level,
+                        e.service,
+                        e.message,
+                        e.user_id,
+                        orjson.dumps(e.metadata).decode() if e.metadata is not None else None,
+                    )
+                    for e in entries
+                ],
+            )
+            self._update_rollups(conn, entries)
+            errors = sum(1 for e in entries if e.level in ERROR_LEVELS)
+            counters["logs.total"] += len(entries)
+            counters["logs.errors"] += errors
+            counters["logs.stored"] += len(entries)
+        if counters:
+            conn.executemany(
+                "INSERT INTO counters (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+                list(counters.items()),
+            )
+        if entries:
+            self._evict(conn)
+
+    def _update_rollups(self, conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
+        minutes: Counter[tuple[int, str, str]] = Counter()
+        users: Counter[tuple[int, str, str]] = Counter()
+        seen: dict[str, list[int]] = {}  # service -> [first, last, count, errors]
+        for e in entries:
+            minute = e.ts_ms // 60_000
+            minutes[(minute, e.service, e.level)] += 1
+            if e.user_id:
+                users[(minute, e.service, e.user_id)] += 1
+            s = seen.get(e.service)
+            if s is None:
+                seen[e.service] = [e.received_ms, e.received_ms, 1, int(e.level in ERROR_LEVELS)]
+            else:
+                s[0] = min(s[0], e.received_ms)
+                s[1] = max(s[1], e.received_ms)
+                s[2] += 1
+                s[3] += int(e.level in ERROR_LEVELS)
+        conn.executemany(
+            "INSERT INTO rollup_minute (minute, service, level, count) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (minute, service, level) DO UPDATE SET count = count + excluded.count",
+            [(*k, n) for k, n in minutes.items()],
+        )
+        if users:
+            conn.executemany(
+                "INSERT INTO rollup_user (minute, service, user_id, count) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (minute, service, user_id) DO UPDATE SET count = count + excluded.count",
+                [(*k, n) for k, n in users.items()],
+            )
+        conn.executemany(
+            "INSERT INTO services (service, first_seen_ms, last_seen_ms, log_count, error_count)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (service) DO UPDATE SET"
+            " first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),"
+            " last_seen_ms = max(last_seen_ms, excluded.last_seen_ms),"
+            " log_count = log_count + excluded.log_count, error_count = error_count + excluded.error_count",
+            [(name, *v) for name, v in seen.items()],
+        )
+
+    def _evict(self, conn: sqlite3.Connection) -> None:
+        stored = _counter(conn, "logs.stored")
+        excess = stored - self.max_logs
+        if excess <= 0:
+            return
+        boundary = conn.execute("SELECT id FROM logs ORDER BY id LIMIT 1 OFFSET ?", (excess - 1,)).fetchone()
+        if boundary is None:
+            return
+        deleted = conn.execute("DELETE FROM logs WHERE id <= ?", (boundary[0],)).rowcount
+        _add_counter(conn, "logs.stored", -deleted)
+
+    def apply_retention(self, cutoff_ms: int) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            deleted = conn.execute("DELETE FROM logs WHERE ts_ms < ?", (cutoff_ms,)).rowcount
+            _add_counter(conn, "logs.stored", -deleted)
+            cutoff_minute = cutoff_ms // 60_000
+            conn.execute("DELETE FROM rollup_minute WHERE minute < ?", (cutoff_minute,))
+            conn.execute("DELETE FROM rollup_user WHERE minute < ?", (cutoff_minute,))
+            return int(deleted)
+
+        result: int = self._writer.submit(run)
+        return result
+
+    def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int) -> Alert | None:
+        def run(conn: sqlite3.Connection) -> Alert | None:
+            blocked = conn.execute(
+                "SELECT 1 FROM alerts WHERE rule = ? AND service = ? AND (state = 'firing' OR fired_at_ms > ?) LIMIT 1",
+                (alert.rule, alert.service, now_ms - cooldown_ms),
+            ).fetchone()
+            if blocked:
+                return None
+            row = conn.execute(
+                "INSERT INTO alerts (rule, service, severity, message, value, threshold, state, fired_at_ms)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'firing', ?) RETURNING *",
+                (
+                    alert.rule,
+                    alert.service,
+                    alert.severity,
+                    alert.message,
+                    alert.value,
+                    alert.threshold,
+                    now_ms,
+                ),
+            ).fetchone()
+            return _alert(row)
+
+        result: Alert | None = self._writer.submit(run)
+        return result
+
+    def resolve_alert(self, alert_id: int, now_ms: int) -> Alert | None:
+        def run(conn: sqlite3.Connection) -> Alert | None:
+            row = conn.execute(
+                "UPDATE alerts SET state = 'resolved', resolved_at_ms = ? WHERE id = ? AND state = 'firing'"
+                " RETURNING *",
+                (now_ms, alert_id),
+            ).fetchone()
+            return _alert(row) if row else None
+
+        result: Alert | None = self._writer.submit(run)
+        return result
+
+    # -- reads -------------------------------------------------------------------------------------------
+
+    def totals(self) -> Totals:
+        with self._read() as conn:
+            values = dict(conn.execute("SELECT name, value FROM counters WHERE name LIKE 'logs.%'").fetchall())
+        return Totals(values.get("logs.total", 0), values.get("logs.errors", 0), values.get("logs.stored", 0))
+
+    def validation_stats(self) -> dict[str, Any]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT name, value FROM counters WHERE name LIKE 'validation.%' OR name LIKE 'error_type.%'"
+            ).fetchall()
+        values = dict(rows)
+        valid, invalid = values.get("validation.valid", 0), values.get("validation.invalid", 0)
+        error_types = {k.split(".", 1)[1]: v for k, v in sorted(values.items()) if k.startswith("error_type.")}
+        return {"total": valid + invalid, "valid": valid, "invalid": invalid, "error_types": error_types}
+
+    def minute_counts(self, first: int, last: int, service: str | None = None) -> list[MinuteCount]:
+        sql = (
+            f"SELECT minute, SUM(count), SUM(CASE WHEN {_ERR} THEN count ELSE 0 END) FROM rollup_minute"
+            " WHERE minute BETWEEN ? AND ?"
+        )
+        params: list[Any] = [first, last]
+        if service is not None:
+            sql += " AND service = ?"
+            params.append(service)
+        with self._read() as conn:
+            rows = conn.execute(sql + " GROUP BY minute ORDER BY minute", params).fetchall()
+        return [MinuteCount(m, t, e) for m, t, e in rows]
+
+    def service_window(self, first: int, last: int) -> dict[str, tuple[int, int]]:
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT service, SUM(count), SUM(CASE WHEN {_ERR} THEN count ELSE 0 END) FROM rollup_minute"
+                " WHERE minute BETWEEN ? AND ? GROUP BY service",
+                (first, last),
+            ).fetchall()
+        return {s: (t, e) for s, t, e in rows}
+
+    def services(self) -> list[ServiceInfo]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT service, first_seen_ms, last_seen_ms, log_count, error_count FROM services ORDER BY service"
+            ).fetchall()
+        return [ServiceInfo(*r) for r in rows]
+
+    def top_users(self, first: int, last: int, limit: int, service: str | None = None) -> list[tuple[str, int]]:
+        sql = "SELECT user_id, SUM(count) AS n FROM rollup_user WHERE minute BETWEEN ? AND ?"
+        params: list[Any] = [first, last]
+        if service is not None:
+            sql += " AND service = ?"
+            params.append(service)
+        with self._read() as conn:
+            rows = conn.execute(sql + " GROUP BY user_id ORDER BY n DESC, user_id LIMIT ?", [*params, limit])
+            return [(u, n) for u, n in rows.fetchall()]
+
+    def top_services(self, first: int, last: int, limit: int) -> list[tuple[str, int]]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT service, SUM(count) AS n FROM rollup_minute WHERE minute BETWEEN ? AND ?"
+                " GROUP BY service ORDER BY n DESC, service LIMIT ?",
+                (first, last, limit),
+            ).fetchall()
+        return [(s, n) for s, n in rows]
+
+    def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT id, timestamp, level, service, message, user_id, metadata, received_ms FROM logs"
+        params: list[Any] = []
+        if service is not None:
+            sql += " WHERE service = ?"
+            params.append(service)
+        with self._read() as conn:
+            rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
+        out = []
+        for id_, ts, level, svc, message, user_id, metadata, received_ms in rows:
+            item: dict[str, Any] = {
+                "id": id_,
+                "timestamp": ts,
+                "level": level,
+                "service": svc,
+                "message": message,
+            }
+            if user_id is not None:
+                item["user_id"] = user_id
+            if metadata is not None:
+                item["metadata"] = orjson.loads(metadata)
+            item["received_ms"] = received_ms
+            out.append(item)
+        return out
+
+    def minute_range(self) -> tuple[int, int] | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT MIN(minute), MAX(minute) FROM rollup_minute").fetchone()
+        return None if row[0] is None else (row[0], row[1])
+
+    def alerts(self, state: str = "all", limit: int = 100) -> list[Alert]:
+        sql = "SELECT * FROM alerts"
+        params: list[Any] = []
+        if state != "all":
+            sql += " WHERE state = ?"
+            params.append(state)
+        with self._read() as conn:
+            rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
+        return [_alert(r) for r in rows]
+
+
+def _counter(conn: sqlite3.Connection, name: str) -> int:
+    row = conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _add_counter(conn: sqlite3.Connection, name: str, n: int) -> None:
+    if n:
+        conn.execute(
+            "INSERT INTO counters (name, value) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+            (name, n),
+        )
+
+
+def _alert(row: tuple[Any, ...]) -> Alert:
+    id_, rule, service, severity, message, value, threshold, state, fired_at_ms, resolved_at_ms = row
+    return Alert(id_, rule, service, severity, message, value, threshold, state, fired_at_ms, resolved_at_ms)

@@ -1,0 +1,160 @@
+"""One writer thread with group commit: concurrent callers share one SQLite transaction.
+
+Callers hand the writer a job (a function of the write connection) and block until the transaction that ran
+it has committed. The queue is bounded by pending entries and bytes; past that, `submit` raises StoreBusy
+instead of letting memory grow.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .base import StoreBusy, StoreError
+
+log = logging.getLogger(__name__)
+
+GROUP_MAX_ENTRIES = 20_000
+
+
+@dataclass(eq=False)
+class _Job:
+    fn: Callable[[sqlite3.Connection], Any]
+    entries: int
+    nbytes: int
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+    error: BaseException | None = None
+
+
+class Writer:
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        *,
+        max_pending_entries: int,
+        max_pending_bytes: int,
+        lock: threading.Lock | None = None,
+        name: str = "loglens-writer",
+    ) -> None:
+        self._connect = connect
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._max_entries = max_pending_entries
+        self._max_bytes = max_pending_bytes
+        self._pending_entries = 0
+        self._pending_bytes = 0
+        self._pending_lock = threading.Lock()
+        self._conn_lock = lock  # held around each transaction when readers share the connection
+        self._closed = False
+        self.commits = 0
+        self._ready = threading.Event()
+        self._startup_error: BaseException | None = None
+        self.connection: sqlite3.Connection | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._startup_error is not None:
+            raise self._startup_error
+
+    def submit(self, fn: Callable[[sqlite3.Connection], Any], *, entries: int = 0, nbytes: int = 0) -> Any:
+        """Run `fn(conn)` inside a write transaction; return its result once committed."""
+        with self._pending_lock:
+            if self._closed:
+                raise StoreError("the store is closed")
+            busy = self._pending_entries > 0 and (
+                self._pending_entries + entries > self._max_entries or self._pending_bytes + nbytes > self._max_bytes
+            )
+            if busy:
+                raise StoreBusy(f"the writer has {self._pending_entries} entries waiting; retry shortly", retry_after=1)
+            self._pending_entries += entries
+            self._pending_bytes += nbytes
+        job = _Job(fn, entries, nbytes)
+        self._queue.put(job)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def close(self) -> None:
+        with self._pending_lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            self.connection = self._connect()
+        except BaseException as exc:  # reported to the constructor's caller
+            self._startup_error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        conn = self.connection
+        stop = False
+        while not stop:
+            first = self._queue.get()
+            if first is None:
+                break
+            jobs = [first]
+            size = first.entries
+            while size < GROUP_MAX_ENTRIES:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                jobs.append(nxt)
+                size += nxt.entries
+            self._commit(conn, jobs)
+        conn.close()
+
+    def _commit(self, conn: sqlite3.Connection, jobs: list[_Job]) -> None:
+        try:
+            self._transaction(conn, jobs)
+        except Exception:
+            if len(jobs) == 1:
+                jobs[0].error = jobs[0].error or StoreError("write failed")
+            else:  # one bad job must not fail its neighbours: retry each on its own
+                for job in jobs:
+                    job.error = None
+                    try:
+                        self._transaction(conn, [job])
+                    except Exception as exc:
+                        job.error = exc
+        finally:
+            with self._pending_lock:
+                for job in jobs:
+                    self._pending_entries -= job.entries
+                    self._pending_bytes -= job.nbytes
+            for job in jobs:
+                job.done.set()
+
+    def _transaction(self, conn: sqlite3.Connection, jobs: list[_Job]) -> None:
+        if self._conn_lock is not None:
+            self._conn_lock.acquire()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for job in jobs:
+                    try:
+                        job.result = job.fn(conn)
+                    except Exception as exc:
+                        job.error = exc
+                        raise
+                conn.execute("COMMIT")
+                self.commits += 1
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            if self._conn_lock is not None:
+                self._conn_lock.release()

@@ -1,0 +1,97 @@
+"""Schema validation (JSON Schema Draft 2020-12 with format checks) and the per-batch stats delta."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+import jsonschema_rs
+
+from .model import Entry, parse_timestamp_ms
+
+MAX_ERRORS_PER_ENTRY = 20
+
+
+def load_schema() -> dict[str, Any]:
+    text = resources.files("loglens").joinpath("schemas/log_schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason an entry was rejected: the failing JSON Schema keyword and a readable message."""
+
+    kind: str
+    message: str
+
+
+@dataclass(slots=True)
+class StatsDelta:
+    """What one batch adds to the persisted validation stats."""
+
+    valid: int = 0
+    invalid: int = 0
+    error_types: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return self.valid + self.invalid
+
+
+@dataclass(frozen=True, slots=True)
+class Undecodable:
+    """An item a wire format could not decode (e.g. an NDJSON line that is not JSON): rejected, and counted."""
+
+    reason: str
+
+
+class Validator:
+    """Validates entries against the log schema and turns valid ones into `Entry` objects."""
+
+    def __init__(self, schema: dict[str, Any] | None = None) -> None:
+        self.schema = schema if schema is not None else load_schema()
+        self._validator = jsonschema_rs.Draft202012Validator(self.schema, validate_formats=True)
+
+    def problems(self, instance: Any) -> list[Problem]:
+        found: list[Problem] = []
+        for error in self._validator.iter_errors(instance):
+            path = "/".join(str(p) for p in error.instance_path)
+            message = f"{path}: {error.message}" if path else error.message
+            found.append(Problem(error.kind.name, message))
+            if len(found) >= MAX_ERRORS_PER_ENTRY:
+                break
+        return found
+
+    def check(self, instance: Any, received_ms: int, delta: StatsDelta) -> Entry | list[Problem]:
+        """Validate one decoded entry, counting the verdict in `delta`."""
+        if isinstance(instance, Undecodable):
+            problems = [Problem("json", instance.reason)]
+        else:
+            problems = self.problems(instance)
+        entry: Entry | None = None
+        if not problems:
+            try:
+                ts_ms = parse_timestamp_ms(instance["timestamp"])
+            except (ValueError, OverflowError) as exc:
+                problems = [Problem("format", f"timestamp: {exc}")]
+            else:
+                entry = Entry(
+                    ts_ms=ts_ms,
+                    received_ms=received_ms,
+                    timestamp=instance["timestamp"],
+                    level=instance["level"],
+                    service=instance["service"],
+                    message=instance["message"],
+                    user_id=instance.get("user_id"),
+                    metadata=instance.get("metadata"),
+                )
+        if entry is not None:
+            delta.valid += 1
+            return entry
+        delta.invalid += 1
+        delta.error_types.update({p.kind for p in problems})
+        return problems

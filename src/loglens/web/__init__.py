@@ -1,0 +1,35 @@
+"""The dashboard: a static page, our own JS and CSS, and Chart.js from the npm package (vendor/)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, current_app, render_template
+from flask.typing import ResponseReturnValue
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
+
+
+@bp.get("/")
+def dashboard() -> ResponseReturnValue:
+    state = current_app.extensions["loglens"]
+    return render_template(
+        "dashboard.html",
+        refresh_seconds=state.config["dashboard"]["refresh_seconds"],
+        error_rate_threshold=state.config["alerting"]["error_rate_threshold"],
+    )
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
+def register_web(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.after_request(_security_headers)
