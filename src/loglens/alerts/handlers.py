@@ -89,6 +89,7 @@ class WebhookHandler:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 response.read(65536)
         except urllib.error.HTTPError as exc:
+            exc.close()
             retryable = exc.code == 429 or exc.code >= 500
             raise DeliveryError(f"{self.url} answered {exc.code}", permanent=not retryable) from None
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:

@@ -1,0 +1,21 @@
+# Production image: Gunicorn via `loglens serve`, store on /data. Not built in CI (no Docker engine there).
+FROM python:3.12-slim AS assets
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
+FROM python:3.12-slim
+WORKDIR /app
+COPY requirements.lock pyproject.toml README.md ./
+RUN pip install --no-cache-dir -r requirements.lock
+COPY src ./src
+COPY config.yaml ./config.yaml
+COPY --from=assets /src/node_modules/chart.js/dist/chart.umd.min.js src/loglens/web/static/vendor/chart.umd.min.js
+RUN pip install --no-cache-dir --no-deps .
+ENV CONFIG_PATH=/app/config.yaml LOGLENS_STORAGE_DATA_DIR=/data
+VOLUME ["/data"]
+EXPOSE 5000
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
+  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:5000/health', timeout=2).status != 200)"
+CMD ["loglens", "serve", "--host", "0.0.0.0", "--port", "5000"]

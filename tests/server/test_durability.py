@@ -1,0 +1,147 @@
+"""A real `loglens serve` (Gunicorn) over HTTP: nothing acknowledged is lost, even across kill -9."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support.live import LiveServer
+
+pytestmark = pytest.mark.server
+
+
+def entry(message: str, level: str = "INFO", service: str = "svc") -> dict[str, str]:
+    return {"timestamp": datetime.now(UTC).isoformat(), "level": level, "service": service, "message": message}
+
+
+def stored_messages(data_dir: Path) -> set[str]:
+    conn = sqlite3.connect(data_dir / "loglens.db")
+    try:
+        return {row[0] for row in conn.execute("SELECT message FROM logs")}
+    finally:
+        conn.close()
+
+
+def test_concurrent_posts_from_8_threads_lose_nothing(live_server: LiveServer) -> None:
+    def worker(n: int) -> int:
+        ok = 0
+        with requests.Session() as session:
+            for i in range(40):
+                response = session.post(f"{live_server.url}/api/logs", json=entry(f"t{n}-{i}"), timeout=10)
+                ok += response.status_code == 201
+        return ok
+
+    with ThreadPoolExecutor(8) as pool:
+        assert sum(pool.map(worker, range(8))) == 320
+    health = requests.get(f"{live_server.url}/health", timeout=5).json()
+    assert health == {"status": "healthy", "total_logs": 320, "current_stored": 320}
+    assert requests.get(f"{live_server.url}/api/validation-stats", timeout=5).json()["valid"] == 320
+
+
+def test_kill_9_loses_no_acknowledged_entry(tmp_path: Path) -> None:
+    server = LiveServer(tmp_path / "srv", {"alerting": {"min_events": 5, "handlers": []}}).start()
+    acked: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(n: int) -> None:
+        i = 0
+        with requests.Session() as session:
+            while not stop.is_set() and i < 2000:
+                message = f"w{n}-{i}"
+                level = "ERROR" if n == 0 else "INFO"
+                try:
+                    response = session.post(f"{server.url}/api/logs", json=entry(message, level, f"svc{n}"), timeout=5)
+                except requests.RequestException:
+                    return
+                if response.status_code == 201:
+                    with lock:
+                        acked.append(message)
+                i += 1
+
+    try:
+        bad = requests.post(f"{server.url}/api/logs", json={"level": "INFO"}, timeout=5)
+        assert bad.status_code == 400
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for t in threads:
+            t.start()
+        while len(acked) < 300:
+            threading.Event().wait(0.01)
+        server.kill()  # SIGKILL mid-stream, while requests are in flight
+        stop.set()
+        for t in threads:
+            t.join(10)
+        assert not set(acked) - stored_messages(server.data_dir)
+
+        server.start()
+        health = requests.get(f"{server.url}/health", timeout=5).json()
+        assert health["total_logs"] >= len(acked)
+        stats = requests.get(f"{server.url}/api/validation-stats", timeout=5).json()
+        assert stats["valid"] >= len(acked) and stats["invalid"] == 1 and stats["error_types"] == {"required": 1}
+        alerts = requests.get(f"{server.url}/api/alerts?state=firing", timeout=5).json()
+        assert ("error_rate", "svc0") in {(a["rule"], a["service"]) for a in alerts}
+    finally:
+        stop.set()
+        server.kill()
+
+
+def test_sigterm_drains_and_exits_cleanly(tmp_path: Path) -> None:
+    server = LiveServer(tmp_path / "srv").start()
+    try:
+        for i in range(20):
+            assert requests.post(f"{server.url}/api/logs", json=entry(f"m{i}"), timeout=5).status_code == 201
+        assert server.stop() == 0
+        assert "Shutting down" in server.output()
+        server.start()
+        assert requests.get(f"{server.url}/health", timeout=5).json()["total_logs"] == 20
+    finally:
+        server.kill()
+
+
+def test_real_server_answers_bad_requests_with_json(live_server: LiveServer) -> None:
+    url = live_server.url
+    cases = [
+        requests.post(f"{url}/api/logs", data=b"{oops", headers={"Content-Type": "application/json"}, timeout=5),
+        requests.post(f"{url}/api/logs", data=b"x" * (11 * 1024 * 1024), headers={"Content-Type": "application/json"}),
+        requests.get(f"{url}/missing", timeout=5),
+        requests.put(f"{url}/api/logs", timeout=5),
+        requests.get(f"{url}/api/time-series?minutes=abc", timeout=5),
+    ]
+    assert [r.status_code for r in cases] == [400, 413, 404, 405, 400]
+    for response in cases:
+        assert response.headers["Content-Type"].startswith("application/json")
+        assert response.json()["error"]
+    assert requests.get(f"{url}/health", timeout=5).json()["status"] == "healthy"
+
+
+def test_serve_refuses_bad_config_naming_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("alerting:\n  cooldown_secs: 5\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "loglens.cli", "serve", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "alerting.cooldown_secs" in result.stderr
+
+
+def test_simulate_command_sends_traffic(live_server: LiveServer) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "loglens.cli", "simulate", "--url", live_server.url, "--count", "150"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "accepted 150" in result.stdout
+    assert requests.get(f"{live_server.url}/health", timeout=5).json()["total_logs"] == 150

@@ -1,0 +1,82 @@
+"""SQLite-specific behaviour: durability across reopen, WAL, schema versions."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from loglens.store import NewAlert, StoreError
+from loglens.store.migrations import SCHEMA_VERSION
+from loglens.store.sqlite import SQLiteStore
+from loglens.validation import StatsDelta
+from tests.store.test_contract import T0, entry
+
+
+def test_reopened_store_keeps_entries_stats_and_alerts(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.db")
+    store = SQLiteStore(path)
+    delta = StatsDelta(valid=2, invalid=1)
+    delta.error_types["required"] += 1
+    store.write([entry(message="kept", user="u1"), entry(level="ERROR")], delta)
+    alert = store.fire_alert(NewAlert("error_rate", "api", "CRITICAL", "m", 0.5, 0.1), T0, 0)
+    store.close()
+
+    again = SQLiteStore(path)
+    try:
+        assert again.totals().total_logs == 2 and again.totals().total_errors == 1
+        assert again.validation_stats()["error_types"] == {"required": 1}
+        assert [a.id for a in again.alerts("firing")] == [alert.id if alert else -1]
+        assert again.recent_logs(5)[1]["message"] == "kept"
+    finally:
+        again.close()
+
+
+def test_file_store_uses_wal_and_full_sync(tmp_path: Path) -> None:
+    store = SQLiteStore(str(tmp_path / "s.db"))
+    try:
+        conn = sqlite3.connect(tmp_path / "s.db")
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        conn.close()
+    finally:
+        store.close()
+
+
+def test_memory_store_keeps_nothing_across_instances() -> None:
+    first = SQLiteStore(":memory:")
+    first.write([entry()], StatsDelta(valid=1))
+    first.close()
+    second = SQLiteStore(":memory:")
+    try:
+        assert second.totals().total_logs == 0
+    finally:
+        second.close()
+
+
+def test_refuses_store_with_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this LogLens supports"):
+        SQLiteStore(str(path))
+
+
+def test_refuses_file_that_is_not_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="not a usable LogLens store"):
+        SQLiteStore(str(path))
+
+
+def test_upgrades_store_from_older_version(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    sqlite3.connect(path).close()  # version 0: an empty file from before the first migration
+    store = SQLiteStore(str(path))
+    try:
+        store.write([entry()], StatsDelta(valid=1))
+        assert store.totals().total_logs == 1
+    finally:
+        store.close()

@@ -1,0 +1,279 @@
+"""Alert rules, cooldowns and transitions, with an injected clock instead of sleeps."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import orjson
+import pytest
+from flask import Flask
+
+from loglens.alerts.dispatch import Dispatcher
+from loglens.alerts.handlers import AlertHandler, DeliveryError, LogHandler, WebhookHandler, build_handlers
+from loglens.jobs import apply_retention, check_alerts
+from tests.conftest import FakeClock
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.alerts: list[dict[str, Any]] = []
+
+    def handle(self, alert: dict[str, Any]) -> None:
+        self.alerts.append(alert)
+
+
+def at(clock: FakeClock, offset_seconds: float = 0) -> str:
+    return datetime.fromtimestamp(clock.now + offset_seconds, tz=UTC).isoformat()
+
+
+def send(app: Flask, clock: FakeClock, service: str, *, errors: int = 0, ok: int = 0) -> None:
+    client = app.test_client()
+    for i in range(errors + ok):
+        level = "ERROR" if i < errors else "INFO"
+        body = {"timestamp": at(clock), "level": level, "service": service, "message": "m"}
+        assert client.post("/api/logs", json=body).status_code == 201
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def alert_app(make_app: Any, clock: FakeClock, recorder: Recorder) -> Flask:
+    app: Flask = make_app(
+        {"alerting": {"handlers": [], "min_events": 10, "high_volume_threshold": 30, "cooldown_seconds": 300}},
+        clock=clock,
+        handlers=[recorder],
+    )
+    return app
+
+
+def state(app: Flask) -> Any:
+    return app.extensions["loglens"]
+
+
+def firing(app: Flask, rule: str | None = None) -> list[tuple[str, str]]:
+    return [(a.rule, a.service) for a in state(app).store.alerts("firing") if rule in (None, a.rule)]
+
+
+def test_error_rate_fires_above_threshold(alert_app: Flask, clock: FakeClock, recorder: Recorder) -> None:
+    send(alert_app, clock, "pay", errors=2, ok=8)  # 20% of 10 events
+    assert firing(alert_app) == [("error_rate", "pay")]
+    state(alert_app).dispatcher.join()
+    assert [(a["rule"], a["state"], a["severity"]) for a in recorder.alerts] == [("error_rate", "firing", "CRITICAL")]
+
+
+def test_error_rate_at_threshold_does_not_fire(alert_app: Flask, clock: FakeClock) -> None:
+    send(alert_app, clock, "pay", errors=1, ok=9)  # exactly 10%: not above
+    assert firing(alert_app) == []
+
+
+def test_error_rate_needs_min_events(alert_app: Flask, clock: FakeClock) -> None:
+    send(alert_app, clock, "pay", errors=5, ok=4)  # 9 events < min_events 10
+    assert firing(alert_app) == []
+    send(alert_app, clock, "pay", ok=1)
+    assert firing(alert_app) == [("error_rate", "pay")]
+
+
+def test_alert_resolves_when_clear_and_cooldown_blocks_refire(
+    alert_app: Flask, clock: FakeClock, recorder: Recorder
+) -> None:
+    send(alert_app, clock, "pay", errors=5, ok=5)
+    clock.advance(6 * 60)  # the 5-minute window has moved past the errors
+    send(alert_app, clock, "pay", ok=10)
+    assert firing(alert_app) == []
+    [resolved] = state(alert_app).store.alerts("resolved")
+    assert resolved.resolved_at_ms == int(clock.now * 1000)
+    send(alert_app, clock, "pay", errors=20)  # bad again, but 6 min after firing > cooldown 5 min
+    assert firing(alert_app) == [("error_rate", "pay")]
+    clock.advance(60)
+    send(alert_app, clock, "pay", ok=200)
+    check_alerts(state(alert_app).engine)
+    assert firing(alert_app, "error_rate") == []
+    clock.advance(60)
+    send(alert_app, clock, "pay", errors=50)  # within cooldown of the second firing: no third alert
+    assert len([a for a in state(alert_app).store.alerts("all") if a.rule == "error_rate"]) == 2
+    state(alert_app).dispatcher.join()
+    assert [a["state"] for a in recorder.alerts if a["rule"] == "error_rate"] == [
+        "firing",
+        "resolved",
+        "firing",
+        "resolved",
+    ]
+
+
+def test_high_volume_is_per_service_per_minute(alert_app: Flask, clock: FakeClock) -> None:
+    send(alert_app, clock, "chatty", ok=30)
+    assert ("high_volume", "chatty") not in firing(alert_app)
+    send(alert_app, clock, "chatty", ok=1)
+    assert ("high_volume", "chatty") in firing(alert_app)
+    [alert] = [a for a in state(alert_app).store.alerts("firing") if a.rule == "high_volume"]
+    assert alert.severity == "WARNING" and alert.value == 31
+    clock.advance(60)
+    check_alerts(state(alert_app).engine)
+    assert ("high_volume", "chatty") not in firing(alert_app)
+
+
+def test_service_down_fires_from_periodic_check_and_resolves_on_return(
+    alert_app: Flask, clock: FakeClock, recorder: Recorder
+) -> None:
+    send(alert_app, clock, "quiet", ok=1)
+    clock.advance(119)
+    assert check_alerts(state(alert_app).engine) == 0
+    clock.advance(2)
+    check_alerts(state(alert_app).engine)
+    assert firing(alert_app) == [("service_down", "quiet")]
+    send(alert_app, clock, "quiet", ok=1)
+    assert firing(alert_app) == []
+    state(alert_app).dispatcher.join()
+    assert [(a["rule"], a["state"]) for a in recorder.alerts] == [
+        ("service_down", "firing"),
+        ("service_down", "resolved"),
+    ]
+
+
+def test_alerts_and_cooldowns_survive_restart(make_app: Any, clock: FakeClock) -> None:
+    config = {"alerting": {"handlers": [], "min_events": 5}}
+    first = make_app(config, clock=clock)
+    send(first, clock, "pay", errors=5)
+    state(first).close()
+    second = make_app(config, clock=clock)
+    assert firing(second) == [("error_rate", "pay")]
+    clock.advance(400)
+    send(second, clock, "pay", ok=50)
+    check_alerts(state(second).engine)
+    assert firing(second) == []
+    send(second, clock, "pay", errors=60)
+    assert firing(second, "error_rate") == [("error_rate", "pay")]
+
+
+def test_retention_job_deletes_old_entries(make_app: Any, clock: FakeClock) -> None:
+    app = make_app({"storage": {"retention_days": 1}, "alerting": {"handlers": []}}, clock=clock)
+    send(app, clock, "svc", ok=3)
+    clock.advance(86400 + 120)
+    send(app, clock, "svc", ok=2)
+    assert apply_retention(state(app).store, 1, clock) == 3
+    assert app.test_client().get("/health").json == {"status": "healthy", "total_logs": 5, "current_stored": 2}
+
+
+def test_slow_handler_never_slows_ingest(make_app: Any, clock: FakeClock) -> None:
+    release = threading.Event()
+
+    class Stuck:
+        def handle(self, alert: dict[str, Any]) -> None:
+            release.wait(10)
+
+    app = make_app({"alerting": {"handlers": [], "min_events": 1, "queue_size": 1}}, clock=clock, handlers=[Stuck()])
+    started = time.monotonic()
+    for i in range(5):
+        send(app, clock, f"svc{i}", errors=1)
+    assert time.monotonic() - started < 5
+    assert len(state(app).store.alerts("firing")) == 5  # every alert row is stored
+    assert state(app).dispatcher.dropped >= 3  # notifications beyond the queue were dropped and counted
+    release.set()
+
+
+def test_handlers_satisfy_protocol_and_build_from_config() -> None:
+    handlers = build_handlers([{"type": "log"}, {"type": "webhook", "url": "http://127.0.0.1:9/x"}])
+    assert [type(h) for h in handlers] == [LogHandler, WebhookHandler]
+    assert all(isinstance(h, AlertHandler) for h in handlers)
+    assert isinstance(Recorder(), AlertHandler)
+    with pytest.raises(ValueError, match="unknown type 'pager'"):
+        build_handlers([{"type": "pager"}])
+
+
+class Receiver:
+    """A real HTTP server on loopback that answers with the queued status codes, recording bodies."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses = statuses
+        self.bodies: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                outer.bodies.append(orjson.loads(self.rfile.read(length)))
+                status = outer.statuses.pop(0) if outer.statuses else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_webhook_posts_alert_json_and_retries_transient_errors() -> None:
+    receiver = Receiver([503, 500, 200])
+    sleeps: list[float] = []
+    try:
+        WebhookHandler(receiver.url, retries=3, backoff_seconds=0.1, sleep=sleeps.append).handle(
+            {"id": 1, "rule": "error_rate", "state": "firing"}
+        )
+    finally:
+        receiver.close()
+    assert len(receiver.bodies) == 3 and receiver.bodies[-1]["rule"] == "error_rate"
+    assert sleeps == [0.1, 0.2]
+
+
+def test_webhook_gives_up_on_permanent_error() -> None:
+    receiver = Receiver([404])
+    try:
+        with pytest.raises(DeliveryError) as info:
+            WebhookHandler(receiver.url, sleep=lambda s: None).handle({"id": 1})
+    finally:
+        receiver.close()
+    assert info.value.permanent and len(receiver.bodies) == 1
+
+
+def test_webhook_unreachable_is_transient() -> None:
+    handler = WebhookHandler("http://127.0.0.1:9/none", retries=1, timeout_seconds=1, sleep=lambda s: None)
+    with pytest.raises(DeliveryError) as info:
+        handler.handle({"id": 1})
+    assert not info.value.permanent
+
+
+def test_configured_webhook_receives_firing_and_resolved(make_app: Any, clock: FakeClock) -> None:
+    receiver = Receiver([])
+    try:
+        app = make_app(
+            {"alerting": {"handlers": [{"type": "webhook", "url": receiver.url}], "min_events": 1}}, clock=clock
+        )
+        send(app, clock, "pay", errors=1)
+        clock.advance(600)
+        check_alerts(state(app).engine)
+        assert state(app).dispatcher.join()
+    finally:
+        receiver.close()
+    assert [(b["rule"], b["state"]) for b in receiver.bodies if b["rule"] == "error_rate"] == [
+        ("error_rate", "firing"),
+        ("error_rate", "resolved"),
+    ]
+
+
+def test_dispatcher_counts_failures_and_keeps_going() -> None:
+    class Broken:
+        def handle(self, alert: dict[str, Any]) -> None:
+            raise RuntimeError("boom")
+
+    recorder = Recorder()
+    dispatcher = Dispatcher([Broken(), recorder])
+    dispatcher.submit({"id": 1})
+    dispatcher.submit({"id": 2})
+    assert dispatcher.join()
+    dispatcher.close()
+    assert dispatcher.failed == 2 and [a["id"] for a in recorder.alerts] == [1, 2]
