@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,3 +146,31 @@ def test_simulate_command_sends_traffic(live_server: LiveServer) -> None:
     assert result.returncode == 0, result.stderr
     assert "accepted 150" in result.stdout
     assert requests.get(f"{live_server.url}/health", timeout=5).json()["total_logs"] == 150
+
+
+def test_background_job_fires_service_down_and_notifies_webhook(tmp_path: Path) -> None:
+    from tests.unit.test_alerts import Receiver
+
+    receiver = Receiver([])
+    config = {
+        "alerting": {
+            "service_down_minutes": 0.02,
+            "check_interval_seconds": 1,
+            "handlers": [{"type": "log"}, {"type": "webhook", "url": receiver.url, "timeout_seconds": 2}],
+        }
+    }
+    server = LiveServer(tmp_path / "srv", config).start()
+    try:
+        assert requests.post(f"{server.url}/api/logs", json=entry("hi", service="lonely"), timeout=5).status_code == 201
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not receiver.bodies:
+            time.sleep(0.1)
+        assert [(b["rule"], b["service"], b["state"]) for b in receiver.bodies] == [
+            ("service_down", "lonely", "firing")
+        ]
+        firing = requests.get(f"{server.url}/api/alerts?state=firing", timeout=5).json()
+        assert [(a["rule"], a["severity"]) for a in firing] == [("service_down", "CRITICAL")]
+        assert "ALERT FIRING [CRITICAL] service_down lonely" in server.output()
+    finally:
+        server.kill()
+        receiver.close()

@@ -209,3 +209,9 @@ def test_write_refuses_when_pending_queue_is_full(make_store: Callable[..., Stor
         blocker.join()
     write(store, [entry() for _ in range(5)])
     assert store.totals().total_logs == 5
+
+
+def test_top_users_over_long_ranges_use_whole_hours(store: Store) -> None:
+    write(store, [entry(5, user="early"), entry(70, user="late"), entry(71, user="late"), entry(200, user="gone")])
+    assert store.top_users(M0, M0 + 119, 10) == [("late", 2), ("early", 1)]
+    assert store.top_users(M0 + 60, M0 + 179, 10, service="api") == [("late", 2)]

@@ -25,9 +25,9 @@ MIGRATIONS: list[str] = [
     CREATE TABLE rollup_minute (
         minute INTEGER NOT NULL,
         service TEXT NOT NULL,
-        level TEXT NOT NULL,
-        count INTEGER NOT NULL,
-        PRIMARY KEY (minute, service, level)
+        total INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        PRIMARY KEY (minute, service)
     ) WITHOUT ROWID;
     CREATE TABLE rollup_user (
         minute INTEGER NOT NULL,
@@ -35,6 +35,13 @@ MIGRATIONS: list[str] = [
         user_id TEXT NOT NULL,
         count INTEGER NOT NULL,
         PRIMARY KEY (minute, service, user_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE rollup_user_hour (
+        hour INTEGER NOT NULL,
+        service TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (hour, service, user_id)
     ) WITHOUT ROWID;
     CREATE TABLE services (
         service TEXT PRIMARY KEY,

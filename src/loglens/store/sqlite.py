@@ -19,7 +19,7 @@ from .migrations import migrate
 from .writer import Writer
 
 MEMORY = ":memory:"
-_ERR = "level IN ('ERROR', 'CRITICAL')"
+HOUR_MINUTES = 60
 
 
 class SQLiteStore:
@@ -148,14 +148,20 @@ class SQLiteStore:
             self._evict(conn)
 
     def _update_rollups(self, conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
-        minutes: Counter[tuple[int, str, str]] = Counter()
+        minutes: dict[tuple[int, str], list[int]] = {}  # (minute, service) -> [total, errors]
         users: Counter[tuple[int, str, str]] = Counter()
+        hours: Counter[tuple[int, str, str]] = Counter()
         seen: dict[str, list[int]] = {}  # service -> [first, last, count, errors]
         for e in entries:
             minute = e.ts_ms // 60_000
-            minutes[(minute, e.service, e.level)] += 1
+            bucket = minutes.get((minute, e.service))
+            if bucket is None:
+                bucket = minutes[(minute, e.service)] = [0, 0]
+            bucket[0] += 1
+            bucket[1] += e.level in ERROR_LEVELS
             if e.user_id:
                 users[(minute, e.service, e.user_id)] += 1
+                hours[(minute // HOUR_MINUTES, e.service, e.user_id)] += 1
             s = seen.get(e.service)
             if s is None:
                 seen[e.service] = [e.received_ms, e.received_ms, 1, int(e.level in ERROR_LEVELS)]
@@ -165,15 +171,21 @@ class SQLiteStore:
                 s[2] += 1
                 s[3] += int(e.level in ERROR_LEVELS)
         conn.executemany(
-            "INSERT INTO rollup_minute (minute, service, level, count) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (minute, service, level) DO UPDATE SET count = count + excluded.count",
-            [(*k, n) for k, n in minutes.items()],
+            "INSERT INTO rollup_minute (minute, service, total, errors) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (minute, service) DO UPDATE SET"
+            " total = total + excluded.total, errors = errors + excluded.errors",
+            [(*k, *v) for k, v in minutes.items()],
         )
         if users:
             conn.executemany(
                 "INSERT INTO rollup_user (minute, service, user_id, count) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (minute, service, user_id) DO UPDATE SET count = count + excluded.count",
                 [(*k, n) for k, n in users.items()],
+            )
+            conn.executemany(
+                "INSERT INTO rollup_user_hour (hour, service, user_id, count) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (hour, service, user_id) DO UPDATE SET count = count + excluded.count",
+                [(*k, n) for k, n in hours.items()],
             )
         conn.executemany(
             "INSERT INTO services (service, first_seen_ms, last_seen_ms, log_count, error_count)"
@@ -202,6 +214,7 @@ class SQLiteStore:
             cutoff_minute = cutoff_ms // 60_000
             conn.execute("DELETE FROM rollup_minute WHERE minute < ?", (cutoff_minute,))
             conn.execute("DELETE FROM rollup_user WHERE minute < ?", (cutoff_minute,))
+            conn.execute("DELETE FROM rollup_user_hour WHERE hour < ?", (cutoff_minute // HOUR_MINUTES,))
             return int(deleted)
 
         result: int = self._writer.submit(run)
@@ -263,10 +276,7 @@ class SQLiteStore:
         return {"total": valid + invalid, "valid": valid, "invalid": invalid, "error_types": error_types}
 
     def minute_counts(self, first: int, last: int, service: str | None = None) -> list[MinuteCount]:
-        sql = (
-            f"SELECT minute, SUM(count), SUM(CASE WHEN {_ERR} THEN count ELSE 0 END) FROM rollup_minute"
-            " WHERE minute BETWEEN ? AND ?"
-        )
+        sql = "SELECT minute, SUM(total), SUM(errors) FROM rollup_minute WHERE minute BETWEEN ? AND ?"
         params: list[Any] = [first, last]
         if service is not None:
             sql += " AND service = ?"
@@ -278,8 +288,8 @@ class SQLiteStore:
     def service_window(self, first: int, last: int) -> dict[str, tuple[int, int]]:
         with self._read() as conn:
             rows = conn.execute(
-                f"SELECT service, SUM(count), SUM(CASE WHEN {_ERR} THEN count ELSE 0 END) FROM rollup_minute"
-                " WHERE minute BETWEEN ? AND ? GROUP BY service",
+                "SELECT service, SUM(total), SUM(errors) FROM rollup_minute WHERE minute BETWEEN ? AND ?"
+                " GROUP BY service",
                 (first, last),
             ).fetchall()
         return {s: (t, e) for s, t, e in rows}
@@ -292,8 +302,12 @@ class SQLiteStore:
         return [ServiceInfo(*r) for r in rows]
 
     def top_users(self, first: int, last: int, limit: int, service: str | None = None) -> list[tuple[str, int]]:
-        sql = "SELECT user_id, SUM(count) AS n FROM rollup_user WHERE minute BETWEEN ? AND ?"
-        params: list[Any] = [first, last]
+        if last - first + 1 > HOUR_MINUTES:  # long ranges read hourly buckets (the range's edges round out)
+            sql = "SELECT user_id, SUM(count) AS n FROM rollup_user_hour WHERE hour BETWEEN ? AND ?"
+            params: list[Any] = [first // HOUR_MINUTES, last // HOUR_MINUTES]
+        else:
+            sql = "SELECT user_id, SUM(count) AS n FROM rollup_user WHERE minute BETWEEN ? AND ?"
+            params = [first, last]
         if service is not None:
             sql += " AND service = ?"
             params.append(service)
@@ -304,7 +318,7 @@ class SQLiteStore:
     def top_services(self, first: int, last: int, limit: int) -> list[tuple[str, int]]:
         with self._read() as conn:
             rows = conn.execute(
-                "SELECT service, SUM(count) AS n FROM rollup_minute WHERE minute BETWEEN ? AND ?"
+                "SELECT service, SUM(total) AS n FROM rollup_minute WHERE minute BETWEEN ? AND ?"
                 " GROUP BY service ORDER BY n DESC, service LIMIT ?",
                 (first, last, limit),
             ).fetchall()
@@ -337,8 +351,9 @@ class SQLiteStore:
 
     def minute_range(self) -> tuple[int, int] | None:
         with self._read() as conn:
-            row = conn.execute("SELECT MIN(minute), MAX(minute) FROM rollup_minute").fetchone()
-        return None if row[0] is None else (row[0], row[1])
+            first = conn.execute("SELECT minute FROM rollup_minute ORDER BY minute LIMIT 1").fetchone()
+            last = conn.execute("SELECT minute FROM rollup_minute ORDER BY minute DESC LIMIT 1").fetchone()
+        return None if first is None else (first[0], last[0])
 
     def alerts(self, state: str = "all", limit: int = 100) -> list[Alert]:
         sql = "SELECT * FROM alerts"
