@@ -133,10 +133,8 @@ class SQLiteStore:
                     for e in entries
                 ],
             )
-            self._update_rollups(conn, entries)
-            errors = sum(1 for e in entries if e.level in ERROR_LEVELS)
+            counters["logs.errors"] += self._update_rollups(conn, entries)
             counters["logs.total"] += len(entries)
-            counters["logs.errors"] += errors
             counters["logs.stored"] += len(entries)
         if counters:
             conn.executemany(
@@ -147,29 +145,31 @@ class SQLiteStore:
         if entries:
             self._evict(conn)
 
-    def _update_rollups(self, conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
-        minutes: dict[tuple[int, str], list[int]] = {}  # (minute, service) -> [total, errors]
-        users: Counter[tuple[int, str, str]] = Counter()
+    def _update_rollups(self, conn: sqlite3.Connection, entries: Sequence[Entry]) -> int:
+        """Upsert minute, user and service rollups for `entries`; returns how many of them are errors."""
+        keys = [(e.ts_ms // 60_000, e.service) for e in entries]
+        totals = Counter(keys)
+        errors = Counter(k for k, e in zip(keys, entries, strict=True) if e.level in ERROR_LEVELS)
+        minutes = {k: (n, errors.get(k, 0)) for k, n in totals.items()}
+        users = Counter((m, s, e.user_id) for (m, s), e in zip(keys, entries, strict=True) if e.user_id)
         hours: Counter[tuple[int, str, str]] = Counter()
+        for (minute, service, user), n in users.items():
+            hours[(minute // HOUR_MINUTES, service, user)] += n
         seen: dict[str, list[int]] = {}  # service -> [first, last, count, errors]
-        for e in entries:
-            minute = e.ts_ms // 60_000
-            bucket = minutes.get((minute, e.service))
-            if bucket is None:
-                bucket = minutes[(minute, e.service)] = [0, 0]
-            bucket[0] += 1
-            bucket[1] += e.level in ERROR_LEVELS
-            if e.user_id:
-                users[(minute, e.service, e.user_id)] += 1
-                hours[(minute // HOUR_MINUTES, e.service, e.user_id)] += 1
-            s = seen.get(e.service)
-            if s is None:
-                seen[e.service] = [e.received_ms, e.received_ms, 1, int(e.level in ERROR_LEVELS)]
-            else:
-                s[0] = min(s[0], e.received_ms)
-                s[1] = max(s[1], e.received_ms)
-                s[2] += 1
-                s[3] += int(e.level in ERROR_LEVELS)
+        per_service = Counter(e.service for e in entries)
+        errors_per_service = Counter(e.service for e in entries if e.level in ERROR_LEVELS)
+        received = {e.received_ms for e in entries}
+        if len(received) == 1:  # one request's entries share their arrival time
+            (at,) = received
+            for service, n in per_service.items():
+                seen[service] = [at, at, n, errors_per_service.get(service, 0)]
+        else:
+            for e in entries:
+                first_last = seen.setdefault(e.service, [e.received_ms, e.received_ms])
+                first_last[0] = min(first_last[0], e.received_ms)
+                first_last[1] = max(first_last[1], e.received_ms)
+            for service, n in per_service.items():
+                seen[service] += [n, errors_per_service.get(service, 0)]
         conn.executemany(
             "INSERT INTO rollup_minute (minute, service, total, errors) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (minute, service) DO UPDATE SET"
@@ -195,6 +195,7 @@ class SQLiteStore:
             " log_count = log_count + excluded.log_count, error_count = error_count + excluded.error_count",
             [(name, *v) for name, v in seen.items()],
         )
+        return sum(errors.values())
 
     def _evict(self, conn: sqlite3.Connection) -> None:
         stored = _counter(conn, "logs.stored")
