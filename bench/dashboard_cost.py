@@ -21,10 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.live import LiveServer  # noqa: E402
+
 from loglens.model import Entry, iso_from_ms  # noqa: E402
 from loglens.store.sqlite import SQLiteStore  # noqa: E402
 from loglens.validation import StatsDelta  # noqa: E402
-from tests.support.live import LiveServer  # noqa: E402
 
 LEVELS = ["DEBUG", "INFO", "INFO", "INFO", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
