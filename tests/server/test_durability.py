@@ -174,3 +174,28 @@ def test_background_job_fires_service_down_and_notifies_webhook(tmp_path: Path) 
     finally:
         server.kill()
         receiver.close()
+
+
+def test_two_worker_processes_share_one_store_without_losing_or_duplicating(tmp_path: Path) -> None:
+    config = {"server": {"workers": 2}, "alerting": {"handlers": [], "min_events": 5}}
+    server = LiveServer(tmp_path / "srv", config).start()
+    try:
+
+        def worker(n: int) -> int:
+            with requests.Session() as session:
+                return sum(
+                    session.post(
+                        f"{server.url}/api/logs", json=entry(f"p{n}-{i}", "ERROR", "shared"), timeout=10
+                    ).status_code
+                    == 201
+                    for i in range(30)
+                )
+
+        with ThreadPoolExecutor(6) as pool:
+            assert sum(pool.map(worker, range(6))) == 180
+        assert requests.get(f"{server.url}/health", timeout=5).json()["total_logs"] == 180
+        alerts = requests.get(f"{server.url}/api/alerts", timeout=5).json()
+        assert [(a["rule"], a["service"]) for a in alerts if a["rule"] == "error_rate"] == [("error_rate", "shared")]
+        assert server.output().count("Booting worker") == 2
+    finally:
+        server.kill()
