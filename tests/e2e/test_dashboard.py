@@ -459,7 +459,7 @@ def test_log_text_is_never_interpreted_as_html(page: Page, live_server: LiveServ
     page.wait_for_timeout(REFRESH_SECONDS * 1500)  # a few refreshes re-render everything
     injected = page.evaluate("() => document.querySelectorAll('img, svg, b').length")
     assert injected == 0
-    assert page.evaluate("() => document.scripts.length") == 2  # Chart.js and dashboard.js, nothing else
+    assert page.evaluate("() => document.scripts.length") == 2  # Chart.js and js/main.js, nothing else
     assert dialogs == []
 
 

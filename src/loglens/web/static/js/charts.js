@@ -1,0 +1,227 @@
+/* The two charts (log volume, error rate), drawn by Chart.js: the classic script in vendor/, used as window.Chart. */
+
+import { $, el } from "./dom.js";
+import { bucketLabel, bucketMs, exact, percent } from "./format.js";
+import { state } from "./state.js";
+
+var charts = { volume: null, error: null, keys: [] };
+
+
+/* Colours come from the stylesheet so that dark mode changes them too. */
+function palette() {
+  var css = window.getComputedStyle(document.documentElement);
+  function v(name) {
+    return css.getPropertyValue(name).trim();
+  }
+  return {
+    volume: v("--chart-volume"),
+    volumeFill: v("--chart-volume-fill"),
+    errors: v("--chart-errors"),
+    errorRate: v("--chart-error-rate"),
+    errorFill: v("--chart-error-fill"),
+    threshold: v("--chart-threshold"),
+    grid: v("--chart-grid"),
+    text: v("--chart-text"),
+  };
+}
+
+/* Fewer time labels on a narrow chart, so they never overlap. */
+function xTicks(width) {
+  var w = width || $("volume-chart").parentElement.clientWidth;
+  return w < 480 ? 4 : w < 800 ? 6 : 8;
+}
+
+function chartOptions(colors, yTitle, percentAxis) {
+  return {
+    animation: false,
+    responsive: true,
+    onResize: function (chart, size) {
+      chart.options.scales.x.ticks.maxTicksLimit = xTicks(size.width);
+    },
+    maintainAspectRatio: false,
+    interaction: { mode: "index", intersect: false },
+    scales: {
+      x: {
+        ticks: { color: colors.text, maxTicksLimit: xTicks(), maxRotation: 0, autoSkip: true, autoSkipPadding: 12 },
+        grid: { color: colors.grid },
+      },
+      y: {
+        beginAtZero: true,
+        ticks: {
+          color: colors.text,
+          precision: percentAxis ? undefined : 0,
+          callback: percentAxis
+            ? function (value) {
+                return value + "%";
+              }
+            : undefined,
+        },
+        grid: { color: colors.grid },
+        title: { display: true, text: yTitle, color: colors.text },
+      },
+    },
+    plugins: {
+      legend: { labels: { color: colors.text, boxWidth: 12, boxHeight: 8, usePointStyle: true } },
+      tooltip: {
+        callbacks: {
+          title: function (items) {
+            var key = items.length ? charts.keys[items[0].dataIndex] : null;
+            return key ? exact(bucketMs(key)) : "";
+          },
+        },
+      },
+    },
+  };
+}
+
+function createCharts() {
+  if (charts.volume) return true;
+  if (typeof window.Chart !== "function") {
+    ["volume-chart", "error-chart"].forEach(function (id) {
+      var box = $(id).parentElement;
+      if (!box.querySelector(".chart-missing")) {
+        box.appendChild(el("p", { className: "chart-missing", text: "Chart.js did not load (run make install)." }));
+      }
+    });
+    return false;
+  }
+  var colors = palette();
+  charts.volume = new window.Chart($("volume-chart"), {
+    type: "line",
+    data: {
+      labels: [],
+      datasets: [
+        {
+          label: "All logs",
+          data: [],
+          borderColor: colors.volume,
+          backgroundColor: colors.volumeFill,
+          fill: "origin",
+          borderWidth: 2,
+          tension: 0.25,
+        },
+        {
+          label: "Errors",
+          data: [],
+          borderColor: colors.errors,
+          backgroundColor: colors.errors,
+          fill: false,
+          borderWidth: 2,
+          tension: 0.25,
+        },
+      ],
+    },
+    options: chartOptions(colors, "entries", false),
+  });
+  charts.error = new window.Chart($("error-chart"), {
+    type: "line",
+    data: {
+      labels: [],
+      datasets: [
+        {
+          label: "Error rate",
+          data: [],
+          borderColor: colors.errorRate,
+          backgroundColor: colors.errorFill,
+          fill: "origin",
+          borderWidth: 2,
+          tension: 0.25,
+        },
+        {
+          label: "Threshold",
+          data: [],
+          borderColor: colors.threshold,
+          backgroundColor: colors.threshold,
+          borderDash: [6, 4],
+          borderWidth: 1.5,
+          pointStyle: "line",
+          pointRadius: 0,
+          pointHoverRadius: 0,
+          fill: false,
+        },
+      ],
+    },
+    options: chartOptions(colors, "% errors", true),
+  });
+  return true;
+}
+
+export function recolorCharts() {
+  if (!charts.volume) return;
+  var colors = palette();
+  var v = charts.volume.data.datasets;
+  v[0].borderColor = colors.volume;
+  v[0].backgroundColor = colors.volumeFill;
+  v[1].borderColor = colors.errors;
+  v[1].backgroundColor = colors.errors;
+  var e = charts.error.data.datasets;
+  e[0].borderColor = colors.errorRate;
+  e[0].backgroundColor = colors.errorFill;
+  e[1].borderColor = colors.threshold;
+  e[1].backgroundColor = colors.threshold;
+  [charts.volume, charts.error].forEach(function (chart) {
+    var scales = chart.options.scales;
+    scales.x.ticks.color = colors.text;
+    scales.y.ticks.color = colors.text;
+    scales.y.title.color = colors.text;
+    scales.x.grid.color = colors.grid;
+    scales.y.grid.color = colors.grid;
+    chart.options.plugins.legend.labels.color = colors.text;
+    chart.update("none");
+  });
+}
+
+export function renderCharts(data) {
+  var series = data.time_series || [];
+  var trends = data.error_trends || [];
+  var win = data.window || {};
+  var width = win.bucket_minutes || 1;
+  var per = width === 1 ? "per minute" : "per " + width + " min";
+  var scope = state.service ? " · " + state.service : "";
+  $("volume-subtitle").textContent = "(" + per + scope + ")";
+  $("error-subtitle").textContent = "(" + per + scope + ", threshold " + percent(state.threshold) + ")";
+  if (!createCharts()) return;
+
+  charts.keys = series.map(function (p) {
+    return p.time;
+  });
+  var labels = series.map(function (p) {
+    return bucketLabel(p.time);
+  });
+  var radius = series.length > 30 ? 0 : 2;
+
+  var v = charts.volume.data;
+  v.labels = labels;
+  v.datasets[0].data = series.map(function (p) {
+    return p.total;
+  });
+  v.datasets[1].data = series.map(function (p) {
+    return p.errors;
+  });
+  v.datasets.forEach(function (d) {
+    d.pointRadius = radius;
+  });
+
+  var e = charts.error.data;
+  e.labels = labels.slice();
+  e.datasets[0].data = trends.map(function (p) {
+    return Math.round(p.error_rate * 10000) / 100;
+  });
+  e.datasets[0].pointRadius = radius;
+  var line = Math.round(state.threshold * 10000) / 100;
+  e.datasets[1].data = series.map(function () {
+    return line;
+  });
+  charts.error.options.scales.y.suggestedMax = Math.min(100, Math.max(line * 1.5, 5));
+
+  charts.volume.update("none");
+  charts.error.update("none");
+  // For tests and tools: what the charts currently span.
+  ["volume-chart", "error-chart"].forEach(function (id) {
+    var canvas = $(id);
+    canvas.dataset.points = String(series.length);
+    canvas.dataset.bucketMinutes = String(width);
+    canvas.dataset.firstBucket = series.length ? series[0].time : "";
+    canvas.dataset.lastBucket = series.length ? series[series.length - 1].time : "";
+  });
+}

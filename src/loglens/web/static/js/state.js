@@ -1,0 +1,40 @@
+/* The dashboard's state: the view (range, service filter, pause), the request loop's bookkeeping and the last data.
+ *
+ * One shared object; the other modules read and update it. The view also lives in the query string (see url.js).
+ */
+
+export var RANGES = { "15m": 15, "30m": 30, "1h": 60, "6h": 360, "24h": 1440 };
+export var DEFAULT_RANGE = "30m";
+
+function positive(value, fallback) {
+  return isFinite(value) && value > 0 ? value : fallback;
+}
+
+function nonNegative(value, fallback) {
+  return isFinite(value) && value >= 0 ? value : fallback;
+}
+
+export var state = {
+  range: DEFAULT_RANGE,
+  service: null,
+  refreshSeconds: positive(parseFloat(document.body.dataset.refreshSeconds), 5),
+  threshold: nonNegative(parseFloat(document.body.dataset.errorRateThreshold), 0.1),
+  paused: false,
+  inFlight: null, // the AbortController of the request in flight, if any
+  refetch: false, // the view changed while a request was in flight: fetch again when it ends
+  timer: null,
+  lastSuccess: null, // Date.now() of the last successful refresh
+  offline: false,
+  offlineReason: "",
+  clockOffset: 0, // server clock minus browser clock, ms (from window.generated_at)
+  data: null,
+};
+
+export function isRange(range) {
+  return Object.prototype.hasOwnProperty.call(RANGES, range);
+}
+
+/* The server's clock, as far as the last answer tells. */
+export function serverNow() {
+  return Date.now() + state.clockOffset;
+}
