@@ -76,7 +76,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """A real `loglens serve` (Gunicorn) on a free port with its own data dir; killed at the end."""
+    """A real `loglens serve` on a free port with its own data dir; killed at the end."""
     server = LiveServer(tmp_path / "server")
     server.start()
     yield server

@@ -1,4 +1,4 @@
-"""The `loglens` command: serve, simulate."""
+"""The `loglens` command: serve, simulate, ship."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from . import __version__
+from . import __version__, ship
 from . import config as config_mod
 
 DEFAULT_URL = "http://127.0.0.1:5000"
@@ -24,14 +24,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"loglens {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the server (Gunicorn, or Flask's server with --dev)")
+    serve = sub.add_parser("serve", help="run the production server (server.http_server), or Flask's server with --dev")
     serve.add_argument("--host", help="bind address (server.host)")
     serve.add_argument("--port", type=int, help="port (server.port)")
     serve.add_argument("--config", help="YAML config file (default: $CONFIG_PATH, else ./config.yaml)")
     serve.add_argument("--data-dir", help="directory for the embedded store (storage.data_dir)")
     serve.add_argument("--workers", type=int, help="worker processes (server.workers)")
     serve.add_argument("--threads", type=int, help="threads per worker (server.threads)")
-    serve.add_argument("--dev", action="store_true", help="Flask's development server instead of Gunicorn")
+    serve.add_argument("--dev", action="store_true", help="Flask's development server instead of the production server")
 
     sim = sub.add_parser("simulate", help="send simulated traffic to a running server")
     sim.add_argument("--url", default=DEFAULT_URL, help=f"server URL (default {DEFAULT_URL})")
@@ -42,7 +42,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sim.add_argument("--repeat", type=int, default=1, help="how many requests to send")
     sim.add_argument("--interval", type=float, default=5.0, help="seconds between repeated requests")
 
+    ship.add_parser(sub)
+
     args = parser.parse_args(argv)
+    if args.command == "ship":
+        return int(args.func(args))
     if args.command == "serve":
         return _serve(args)
     return _simulate(args)

@@ -37,7 +37,7 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "workers": Setting(1, int, "HTTP worker processes", 1, 64),
         "threads": Setting(4, int, "Threads per worker process", 1, 256),
         "http_server": Setting(
-            "gunicorn", str, "Production WSGI server: gunicorn or granian", choices=("gunicorn", "granian")
+            "granian", str, "Production WSGI server: granian or gunicorn", choices=("granian", "gunicorn")
         ),
         "max_body_bytes": Setting(
             10 * 1024 * 1024, int, "Largest request body accepted, before and after gzip (413 above)", 1

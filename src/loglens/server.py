@@ -1,15 +1,25 @@
-"""Production serving: Gunicorn (the spec's server) with the app built inside each worker process."""
+"""Production serving: Granian or Gunicorn (server.http_server), with the app built inside each worker process.
+
+Either way each worker builds its own app (store, writer thread, jobs) after the fork, and closes it when the
+worker stops, so a SIGTERM drains in-flight requests, then commits pending writes and delivers queued alerts.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
+import orjson
 from gunicorn.app.base import BaseApplication
 
-from .app import create_app
+from .app import LogLens, create_app
 
 log = logging.getLogger(__name__)
+
+# The effective configuration handed from `loglens serve` to Granian's worker processes.
+WORKER_CONFIG_ENV = "_LOGLENS_WORKER_CONFIG"
+GRACEFUL_TIMEOUT = 20  # seconds a stopping worker has to finish its requests before it is killed
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
@@ -24,7 +34,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "workers": server["workers"],
             "threads": server["threads"],
             "worker_class": "gthread",
-            "graceful_timeout": 20,
+            "graceful_timeout": GRACEFUL_TIMEOUT,
             "timeout": 60,
             "accesslog": None,
             "errorlog": "-",
@@ -45,5 +55,57 @@ def _worker_exit(server: Any, worker: Any) -> None:
         state.close()
 
 
+# -- Granian ------------------------------------------------------------------------------------------------------
+
+_worker_state: LogLens | None = None
+
+
+def granian_app() -> Any:
+    """The WSGI app factory Granian calls inside each worker process."""
+    global _worker_state
+    app = create_app(orjson.loads(os.environ[WORKER_CONFIG_ENV]))
+    _worker_state = app.extensions["loglens"]
+    return app
+
+
+def _granian_worker(*args: Any) -> None:
+    """Granian's own WSGI worker; once it has drained and returned (SIGTERM), close the app.
+
+    Granian workers are multiprocessing children, which leave through os._exit: atexit handlers never run there.
+    """
+    from granian.server import MPServer
+
+    try:
+        MPServer._spawn_wsgi_worker(*args)
+    finally:
+        if _worker_state is not None:
+            _worker_state.close()
+
+
+def serve_granian(config: dict[str, dict[str, Any]]) -> None:
+    from granian.constants import Interfaces
+    from granian.server import MPServer
+
+    server = config["server"]
+    os.environ[WORKER_CONFIG_ENV] = orjson.dumps(config).decode()
+    granian = MPServer(
+        "loglens.server:granian_app",
+        address=server["host"],
+        port=server["port"],
+        interface=Interfaces.WSGI,
+        workers=server["workers"],
+        blocking_threads=server["threads"],
+        factory=True,
+        websockets=False,
+        log_access=False,
+        respawn_failed_workers=True,  # as Gunicorn does: a crashed worker is replaced
+        workers_kill_timeout=GRACEFUL_TIMEOUT,  # in-flight requests get this long to finish on SIGTERM
+    )
+    granian.serve(spawn_target=_granian_worker)
+
+
 def serve(config: dict[str, dict[str, Any]]) -> None:
-    GunicornServer(config).run()
+    if config["server"]["http_server"] == "granian":
+        serve_granian(config)
+    else:
+        GunicornServer(config).run()

@@ -16,6 +16,17 @@ from typing import Any
 import yaml
 
 
+def children(pid: int) -> list[int]:
+    """Direct child processes of `pid` (Linux /proc): a server's worker processes."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -60,6 +71,9 @@ class LiveServer:
                 time.sleep(0.05)
         self.kill()
         raise RuntimeError(f"loglens serve did not answer /health within {timeout}s:\n{self.output()}")
+
+    def worker_pids(self) -> list[int]:
+        return children(self.proc.pid) if self.proc is not None and self.proc.poll() is None else []
 
     def output(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""

@@ -1,0 +1,174 @@
+"""`loglens ship FILE...`: send NDJSON files (`-` for stdin, `.gz` decompressed) to /api/logs/bulk in batches.
+
+Prints a progress line on stderr (entries/s, rejected so far), each rejected entry as FILE:LINE: reason (the
+first MAX_SHOWN), and a summary. Exits 0 when every entry was accepted, 1 when any was rejected or could not be
+sent (server unreachable or busy past --retry-seconds), 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import sys
+import time
+from collections.abc import Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from .client import BulkOutcome, BulkSender
+
+DEFAULT_URL = "http://127.0.0.1:5000"
+MAX_SHOWN = 20
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register `ship` on the `loglens` command's subparsers."""
+    parser = subparsers.add_parser("ship", help="send NDJSON log files to a running server (/api/logs/bulk)")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="NDJSON file(s); - reads stdin; *.gz is gunzipped")
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("LOGLENS_URL", DEFAULT_URL),
+        help=f"server URL (default $LOGLENS_URL or {DEFAULT_URL})",
+    )
+    parser.add_argument("--batch", type=int, default=1000, help="entries per request (default 1000)")
+    parser.add_argument(
+        "--retry-seconds",
+        type=float,
+        default=60.0,
+        help="how long to keep retrying one batch while the server is busy or unreachable (default 60)",
+    )
+    parser.add_argument("--no-gzip", action="store_true", help="send requests uncompressed")
+    parser.set_defaults(func=run)
+
+
+@dataclass
+class Totals:
+    sent: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    unsent: int = 0
+    failed_files: int = 0
+    shown: int = 0
+
+
+class Progress:
+    """One status line on stderr: rewritten in place on a terminal, a new line every few seconds otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.start = time.monotonic()
+        self._last = 0.0
+        self._dirty = False
+
+    def rate(self, count: int) -> float:
+        return count / max(time.monotonic() - self.start, 1e-9)
+
+    def update(self, totals: Totals, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < (0.5 if self.tty else 5.0):
+            return
+        self._last = now
+        line = f"shipped {totals.sent} entries ({self.rate(totals.sent):,.0f}/s), rejected {totals.rejected}"
+        if totals.unsent:
+            line += f", unsent {totals.unsent}"
+        if self.tty:
+            self.stream.write(f"\r{line}\x1b[K")
+            self._dirty = True
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def say(self, text: str) -> None:
+        if self._dirty:
+            self.stream.write("\r\x1b[K")
+            self._dirty = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+class Shipper:
+    def __init__(self, sender: BulkSender, batch: int, retry_seconds: float, progress: Progress) -> None:
+        self.sender = sender
+        self.batch = batch
+        self.retry_seconds = retry_seconds
+        self.progress = progress
+        self.totals = Totals()
+
+    def ship(self, name: str, stream: Iterable[bytes]) -> None:
+        pending: list[bytes] = []
+        numbers: list[int] = []
+        for number, raw in enumerate(stream, 1):
+            line = raw.rstrip(b"\r\n")
+            if not line or line.isspace():
+                continue
+            pending.append(line)
+            numbers.append(number)
+            if len(pending) >= self.batch:
+                self._send(name, pending, numbers)
+                pending, numbers = [], []
+        if pending:
+            self._send(name, pending, numbers)
+
+    def _send(self, name: str, lines: list[bytes], numbers: list[int]) -> None:
+        outcome = self.sender.send(lines, deadline=time.monotonic() + self.retry_seconds)
+        totals = self.totals
+        totals.sent += len(lines) - outcome.unsent
+        totals.accepted += outcome.accepted
+        totals.rejected += outcome.rejected
+        totals.unsent += outcome.unsent
+        self._report(name, outcome, numbers)
+        self.progress.update(totals)
+
+    def _report(self, name: str, outcome: BulkOutcome, numbers: list[int]) -> None:
+        if outcome.unsent:
+            self.progress.say(f"{name}: {outcome.unsent} entries not sent: {outcome.error}")
+        for error in outcome.errors:
+            if self.totals.shown >= MAX_SHOWN:
+                break
+            self.totals.shown += 1
+            line = error.get("line")
+            where = numbers[line - 1] if isinstance(line, int) and 0 < line <= len(numbers) else "?"
+            self.progress.say(f"{name}:{where}: {'; '.join(map(str, error.get('errors', [])))}")
+
+
+def _open(name: str, stack: ExitStack) -> Iterable[bytes]:
+    if name == "-":
+        return sys.stdin.buffer
+    if name.endswith(".gz"):
+        return stack.enter_context(gzip.open(name, "rb"))
+    return stack.enter_context(open(name, "rb"))
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.batch < 1:
+        print("loglens ship: --batch must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        sender = BulkSender(args.url, compress=not args.no_gzip, user_agent="loglens-ship")
+    except ValueError as exc:
+        print(f"loglens ship: {exc}", file=sys.stderr)
+        return 2
+    progress = Progress(sys.stderr)
+    shipper = Shipper(sender, args.batch, args.retry_seconds, progress)
+    for name in args.files:
+        try:
+            with ExitStack() as stack:
+                shipper.ship(name, _open(name, stack))
+        except (OSError, EOFError) as exc:  # unreadable file, truncated .gz
+            shipper.totals.failed_files += 1
+            progress.say(f"{name}: cannot read: {exc}")
+    sender.close()
+    totals = shipper.totals
+    progress.update(totals, force=True)
+    if totals.rejected > totals.shown:
+        progress.say(f"... and {totals.rejected - totals.shown} more rejected entries")
+    elapsed = time.monotonic() - progress.start
+    progress.say(
+        f"done: {totals.accepted} accepted, {totals.rejected} rejected, {totals.unsent} unsent"
+        f" in {elapsed:.1f}s ({progress.rate(totals.sent):,.0f} entries/s)"
+        + (f"; {totals.failed_files} file(s) unreadable" if totals.failed_files else "")
+    )
+    return 1 if totals.rejected or totals.unsent or totals.failed_files else 0
