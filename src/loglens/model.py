@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LEVEL_RANK: dict[str, int] = {name: (i + 1) * 10 for i, name in enumerate(LEVELS)}
@@ -12,9 +11,11 @@ ERROR_LEVELS: frozenset[str] = frozenset({"ERROR", "CRITICAL"})
 MINUTE_MS = 60_000
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One validated entry, ready to store. `ts_ms` is event time, `received_ms` arrival time (UTC epoch ms)."""
+class Entry(NamedTuple):
+    """One validated entry, ready to store. `ts_ms` is event time, `received_ms` arrival time (UTC epoch ms).
+
+    A NamedTuple: built once per ingested entry, it is about three times cheaper than a frozen dataclass.
+    """
 
     ts_ms: int
     received_ms: int
@@ -36,12 +37,15 @@ class Entry:
 
 def parse_timestamp_ms(value: str) -> int:
     """RFC 3339 date-time (already format-checked) -> UTC epoch milliseconds. Raises ValueError."""
-    text = value.strip()
-    if len(text) > 10 and text[10] in "tT ":
-        text = text[:10] + "T" + text[11:]
-    if text.endswith(("z", "Z")):
-        text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
+    try:
+        parsed = datetime.fromisoformat(value)  # the common shapes, fast
+    except ValueError:  # RFC 3339 also allows a lowercase 't'/'z' and a space as the separator
+        text = value.strip()
+        if len(text) > 10 and text[10] in "tT ":
+            text = text[:10] + "T" + text[11:]
+        if text.endswith(("z", "Z")):
+            text = text[:-1] + "+00:00"
+        parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         raise ValueError(f"{value!r} has no UTC offset")
     return int(parsed.timestamp() * 1000)

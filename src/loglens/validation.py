@@ -70,6 +70,8 @@ class Validator:
         """Validate one decoded entry, counting the verdict in `delta`."""
         if isinstance(instance, Undecodable):
             problems = [Problem("json", instance.reason)]
+        elif self._validator.is_valid(instance):
+            problems = []
         else:
             problems = self.problems(instance)
         entry: Entry | None = None

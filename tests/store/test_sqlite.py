@@ -80,3 +80,20 @@ def test_upgrades_store_from_older_version(tmp_path: Path) -> None:
         assert store.totals().total_logs == 1
     finally:
         store.close()
+
+
+def test_retention_deletes_entries_by_arrival_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import loglens.store.sqlite as sqlite_mod
+
+    monkeypatch.setattr(sqlite_mod, "RETENTION_CHUNK", 3)
+    store = SQLiteStore(str(tmp_path / "s.db"))
+    try:
+        for i in range(10):  # arrival times T0 + i minutes; event times all "old"
+            store.write([entry(-1000, received=T0 + i * 60_000, message=f"m{i}")], StatsDelta(valid=1))
+        assert store.apply_retention(T0 + 7 * 60_000) == 7
+        assert [r["message"] for r in store.recent_logs(10)] == ["m9", "m8", "m7"]
+        assert store.totals().stored == 3 and store.totals().total_logs == 10
+        assert store.apply_retention(T0 + 7 * 60_000) == 0
+        assert store.minute_counts(T0 // 60_000 - 2000, T0 // 60_000) == []  # old event-time rollups are gone
+    finally:
+        store.close()

@@ -20,7 +20,6 @@ MIGRATIONS: list[str] = [
         user_id TEXT,
         metadata TEXT
     );
-    CREATE INDEX logs_ts ON logs (ts_ms);
     CREATE INDEX logs_service_id ON logs (service, id);
     CREATE TABLE rollup_minute (
         minute INTEGER NOT NULL,

@@ -20,6 +20,7 @@ from .writer import Writer
 
 MEMORY = ":memory:"
 HOUR_MINUTES = 60
+RETENTION_CHUNK = 50_000
 
 
 class SQLiteStore:
@@ -209,17 +210,38 @@ class SQLiteStore:
         _add_counter(conn, "logs.stored", -deleted)
 
     def apply_retention(self, cutoff_ms: int) -> int:
-        def run(conn: sqlite3.Connection) -> int:
-            deleted = conn.execute("DELETE FROM logs WHERE ts_ms < ?", (cutoff_ms,)).rowcount
-            _add_counter(conn, "logs.stored", -deleted)
+        """Delete rollups older than `cutoff_ms` (event time) and entries that arrived before it.
+
+        Entries go by arrival order (id), which needs no index on event time: that index cost ingest nearly half
+        its speed. Deletes run in chunks so that ingestion waits for at most one chunk at a time.
+        """
+
+        def rollups(conn: sqlite3.Connection) -> int | None:
             cutoff_minute = cutoff_ms // 60_000
             conn.execute("DELETE FROM rollup_minute WHERE minute < ?", (cutoff_minute,))
             conn.execute("DELETE FROM rollup_user WHERE minute < ?", (cutoff_minute,))
             conn.execute("DELETE FROM rollup_user_hour WHERE hour < ?", (cutoff_minute // HOUR_MINUTES,))
-            return int(deleted)
+            return _last_id_received_before(conn, cutoff_ms)
 
-        result: int = self._writer.submit(run)
-        return result
+        boundary: int | None = self._writer.submit(rollups)
+        deleted = 0
+        while boundary is not None:
+
+            def chunk(conn: sqlite3.Connection, boundary: int = boundary) -> int:
+                first = conn.execute("SELECT id FROM logs ORDER BY id LIMIT 1").fetchone()
+                if first is None or first[0] > boundary:
+                    return -1
+                n = conn.execute(
+                    "DELETE FROM logs WHERE id <= ?", (min(boundary, first[0] + RETENTION_CHUNK - 1),)
+                ).rowcount
+                _add_counter(conn, "logs.stored", -n)
+                return int(n)
+
+            n = self._writer.submit(chunk)
+            if n < 0:
+                break
+            deleted += n
+        return deleted
 
     def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int) -> Alert | None:
         def run(conn: sqlite3.Connection) -> Alert | None:
@@ -370,6 +392,23 @@ class SQLiteStore:
 def _counter(conn: sqlite3.Connection, name: str) -> int:
     row = conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
     return int(row[0]) if row else 0
+
+
+def _last_id_received_before(conn: sqlite3.Connection, cutoff_ms: int) -> int | None:
+    """The highest id whose entry arrived before `cutoff_ms` (ids grow with arrival): a binary search on rowid."""
+    first = conn.execute("SELECT id FROM logs ORDER BY id LIMIT 1").fetchone()
+    last = conn.execute("SELECT id FROM logs ORDER BY id DESC LIMIT 1").fetchone()
+    if first is None:
+        return None
+    lo, hi, found = first[0], last[0], None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        row = conn.execute("SELECT id, received_ms FROM logs WHERE id >= ? ORDER BY id LIMIT 1", (mid,)).fetchone()
+        if row is None or row[1] >= cutoff_ms:
+            hi = mid - 1
+        else:
+            found, lo = row[0], row[0] + 1
+    return found
 
 
 def _add_counter(conn: sqlite3.Connection, name: str, n: int) -> None:
