@@ -107,7 +107,21 @@ class SQLiteStore:
     # -- writes ------------------------------------------------------------------------------------------
 
     def write(self, entries: Sequence[Entry], delta: StatsDelta, *, nbytes: int = 0) -> None:
-        self._writer.submit(lambda conn: self._apply(conn, entries, delta), entries=len(entries), nbytes=nbytes)
+        self._writer.submit_batch(self._apply_many, (entries, delta), entries=len(entries), nbytes=nbytes)
+
+    def _apply_many(self, conn: sqlite3.Connection, batches: list[tuple[Sequence[Entry], StatsDelta]]) -> None:
+        """Apply several requests' writes as one (the writer merges what arrived together)."""
+        if len(batches) == 1:
+            self._apply(conn, *batches[0])
+            return
+        merged = StatsDelta()
+        entries: list[Entry] = []
+        for batch, delta in batches:
+            entries.extend(batch)
+            merged.valid += delta.valid
+            merged.invalid += delta.invalid
+            merged.error_types.update(delta.error_types)
+        self._apply(conn, entries, merged)
 
     def _apply(self, conn: sqlite3.Connection, entries: Sequence[Entry], delta: StatsDelta) -> None:
         counters: Counter[str] = Counter()
@@ -117,9 +131,9 @@ class SQLiteStore:
             for kind, n in delta.error_types.items():
                 counters[f"error_type.{kind}"] += n
         if entries:
-            conn.executemany(
-                "INSERT INTO logs (ts_ms, received_ms, timestamp, level, service, message, user_id, metadata)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            _insert_rows(
+                conn,
+                "logs (ts_ms, received_ms, timestamp, level, service, message, user_id, metadata)",
                 [
                     (
                         e.ts_ms,
@@ -171,30 +185,33 @@ class SQLiteStore:
                 first_last[1] = max(first_last[1], e.received_ms)
             for service, n in per_service.items():
                 seen[service] += [n, errors_per_service.get(service, 0)]
-        conn.executemany(
-            "INSERT INTO rollup_minute (minute, service, total, errors) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (minute, service) DO UPDATE SET"
-            " total = total + excluded.total, errors = errors + excluded.errors",
+        _insert_rows(
+            conn,
+            "rollup_minute (minute, service, total, errors)",
             [(*k, *v) for k, v in minutes.items()],
+            "ON CONFLICT (minute, service) DO UPDATE SET"
+            " total = total + excluded.total, errors = errors + excluded.errors",
         )
         if users:
-            conn.executemany(
-                "INSERT INTO rollup_user (minute, service, user_id, count) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (minute, service, user_id) DO UPDATE SET count = count + excluded.count",
+            _insert_rows(
+                conn,
+                "rollup_user (minute, service, user_id, count)",
                 [(*k, n) for k, n in users.items()],
+                "ON CONFLICT (minute, service, user_id) DO UPDATE SET count = count + excluded.count",
             )
-            conn.executemany(
-                "INSERT INTO rollup_user_hour (hour, service, user_id, count) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (hour, service, user_id) DO UPDATE SET count = count + excluded.count",
+            _insert_rows(
+                conn,
+                "rollup_user_hour (hour, service, user_id, count)",
                 [(*k, n) for k, n in hours.items()],
+                "ON CONFLICT (hour, service, user_id) DO UPDATE SET count = count + excluded.count",
             )
-        conn.executemany(
-            "INSERT INTO services (service, first_seen_ms, last_seen_ms, log_count, error_count)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (service) DO UPDATE SET"
-            " first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),"
+        _insert_rows(
+            conn,
+            "services (service, first_seen_ms, last_seen_ms, log_count, error_count)",
+            [(name, *v) for name, v in seen.items()],
+            "ON CONFLICT (service) DO UPDATE SET first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),"
             " last_seen_ms = max(last_seen_ms, excluded.last_seen_ms),"
             " log_count = log_count + excluded.log_count, error_count = error_count + excluded.error_count",
-            [(name, *v) for name, v in seen.items()],
         )
         return sum(errors.values())
 
@@ -392,6 +409,21 @@ class SQLiteStore:
 def _counter(conn: sqlite3.Connection, name: str) -> int:
     row = conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
     return int(row[0]) if row else 0
+
+
+def _insert_rows(conn: sqlite3.Connection, target: str, rows: list[tuple[Any, ...]], on_conflict: str = "") -> None:
+    """INSERT many rows in ONE statement by passing them as a JSON array (SQLite's json_each).
+
+    executemany releases and re-takes the GIL for every row; with request threads busy parsing and validating,
+    the writer then waits for the GIL once per row (the convoy effect): measured here, 294k rows/s alone but
+    under 100 rows/s beside two CPU-bound threads, versus 15k rows/s for this single statement.
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    columns = ", ".join(f"value->>{i}" for i in range(width))
+    sql = f"INSERT INTO {target} SELECT {columns} FROM json_each(?) WHERE true {on_conflict}"
+    conn.execute(sql, (orjson.dumps(rows),))
 
 
 def _last_id_received_before(conn: sqlite3.Connection, cutoff_ms: int) -> int | None:

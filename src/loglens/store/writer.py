@@ -1,7 +1,10 @@
 """One writer thread with group commit: concurrent callers share one SQLite transaction.
 
 Callers hand the writer a job (a function of the write connection) and block until the transaction that ran
-it has committed. The queue is bounded by pending entries and bytes; past that, `submit` raises StoreBusy
+it has committed. Batch jobs that share a `batch_fn` are merged: one call applies all their payloads, so a
+group of N single-entry requests costs one set of statements and one fsync, not N.
+
+The queue is bounded by pending entries and bytes; past that, `submit` raises StoreBusy
 instead of letting memory grow.
 """
 
@@ -24,9 +27,11 @@ GROUP_MAX_ENTRIES = 20_000
 
 @dataclass(eq=False)
 class _Job:
-    fn: Callable[[sqlite3.Connection], Any]
+    fn: Callable[[sqlite3.Connection], Any] | None
     entries: int
     nbytes: int
+    batch_fn: Callable[[sqlite3.Connection, list[Any]], None] | None = None
+    payload: Any = None
     done: threading.Event = field(default_factory=threading.Event)
     result: Any = None
     error: BaseException | None = None
@@ -63,6 +68,16 @@ class Writer:
 
     def submit(self, fn: Callable[[sqlite3.Connection], Any], *, entries: int = 0, nbytes: int = 0) -> Any:
         """Run `fn(conn)` inside a write transaction; return its result once committed."""
+        return self._enqueue(_Job(fn, entries, nbytes))
+
+    def submit_batch(
+        self, batch_fn: Callable[[sqlite3.Connection, list[Any]], None], payload: Any, *, entries: int, nbytes: int
+    ) -> None:
+        """Have `batch_fn(conn, [payload, ...])` apply `payload`, merged with neighbours that share `batch_fn`."""
+        self._enqueue(_Job(None, entries, nbytes, batch_fn, payload))
+
+    def _enqueue(self, job: _Job) -> Any:
+        entries, nbytes = job.entries, job.nbytes
         with self._pending_lock:
             if self._closed:
                 raise StoreError("the store is closed")
@@ -73,7 +88,6 @@ class Writer:
                 raise StoreBusy(f"the writer has {self._pending_entries} entries waiting; retry shortly", retry_after=1)
             self._pending_entries += entries
             self._pending_bytes += nbytes
-        job = _Job(fn, entries, nbytes)
         self._queue.put(job)
         job.done.wait()
         if job.error is not None:
@@ -144,12 +158,24 @@ class Writer:
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for job in jobs:
+                i = 0
+                while i < len(jobs):
+                    j = i + 1
+                    batch_fn = jobs[i].batch_fn
+                    while batch_fn is not None and j < len(jobs) and jobs[j].batch_fn is batch_fn:
+                        j += 1
                     try:
-                        job.result = job.fn(conn)
+                        if batch_fn is not None:
+                            batch_fn(conn, [job.payload for job in jobs[i:j]])
+                        else:
+                            fn = jobs[i].fn
+                            assert fn is not None
+                            jobs[i].result = fn(conn)
                     except Exception as exc:
-                        job.error = exc
+                        for job in jobs[i:j]:
+                            job.error = exc
                         raise
+                    i = j
                 conn.execute("COMMIT")
                 self.commits += 1
             except BaseException:
