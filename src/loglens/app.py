@@ -107,7 +107,12 @@ def _build(
         ServiceDownRule(alerting["service_down_minutes"]),
     ]
     engine = AlertEngine(
-        store, rules, cooldown_seconds=alerting["cooldown_seconds"], clock=clock, dispatcher=dispatcher
+        store,
+        rules,
+        cooldown_seconds=alerting["cooldown_seconds"],
+        clock=clock,
+        dispatcher=dispatcher,
+        ingest_check_seconds=alerting["ingest_check_seconds"],
     )
     validator = Validator()
     state = LogLens(

@@ -49,6 +49,12 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "path": Setting(
             "", str, "SQLite file; empty means DATA_DIR/loglens.db, ':memory:' keeps nothing across restarts"
         ),
+        "synchronous": Setting(
+            "FULL",
+            str,
+            "SQLite fsync policy: FULL survives power loss; NORMAL survives kill -9, not power loss",
+            choices=("FULL", "NORMAL"),
+        ),
         "max_logs": Setting(5_000_000, int, "Most log entries kept; the oldest beyond it are evicted", 1),
         "retention_days": Setting(7, float, "Entries and rollups older than this (event time) are deleted", 0.001),
         "max_pending_entries": Setting(
@@ -77,6 +83,9 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "window_minutes": Setting(5, int, "Event-time window of the error-rate rule", 1, 1440),
         "min_events": Setting(20, int, "Entries a service needs in the window before its error rate counts", 1),
         "check_interval_seconds": Setting(30.0, float, "How often the background job evaluates every rule", 1),
+        "ingest_check_seconds": Setting(
+            1.0, float, "On ingest, rules run for a service at most this often (0: on every request)", 0
+        ),
         "handlers": Setting(
             [{"type": "log"}],
             list,

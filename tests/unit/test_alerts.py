@@ -46,7 +46,15 @@ def recorder() -> Recorder:
 @pytest.fixture
 def alert_app(make_app: Any, clock: FakeClock, recorder: Recorder) -> Flask:
     app: Flask = make_app(
-        {"alerting": {"handlers": [], "min_events": 10, "high_volume_threshold": 30, "cooldown_seconds": 300}},
+        {
+            "alerting": {
+                "handlers": [],
+                "min_events": 10,
+                "high_volume_threshold": 30,
+                "cooldown_seconds": 300,
+                "ingest_check_seconds": 0,
+            }
+        },
         clock=clock,
         handlers=[recorder],
     )
@@ -138,7 +146,7 @@ def test_service_down_fires_from_periodic_check_and_resolves_on_return(
 
 
 def test_alerts_and_cooldowns_survive_restart(make_app: Any, clock: FakeClock) -> None:
-    config = {"alerting": {"handlers": [], "min_events": 5}}
+    config = {"alerting": {"handlers": [], "min_events": 5, "ingest_check_seconds": 0}}
     first = make_app(config, clock=clock)
     send(first, clock, "pay", errors=5)
     state(first).close()
@@ -168,7 +176,11 @@ def test_slow_handler_never_slows_ingest(make_app: Any, clock: FakeClock) -> Non
         def handle(self, alert: dict[str, Any]) -> None:
             release.wait(10)
 
-    app = make_app({"alerting": {"handlers": [], "min_events": 1, "queue_size": 1}}, clock=clock, handlers=[Stuck()])
+    app = make_app(
+        {"alerting": {"handlers": [], "min_events": 1, "queue_size": 1, "ingest_check_seconds": 0}},
+        clock=clock,
+        handlers=[Stuck()],
+    )
     started = time.monotonic()
     for i in range(5):
         send(app, clock, f"svc{i}", errors=1)
@@ -251,7 +263,8 @@ def test_configured_webhook_receives_firing_and_resolved(make_app: Any, clock: F
     receiver = Receiver([])
     try:
         app = make_app(
-            {"alerting": {"handlers": [{"type": "webhook", "url": receiver.url}], "min_events": 1}}, clock=clock
+            {"alerting": {"handlers": [{"type": "webhook", "url": receiver.url}], "min_events": 1}},
+            clock=clock,
         )
         send(app, clock, "pay", errors=1)
         clock.advance(600)
@@ -277,3 +290,17 @@ def test_dispatcher_counts_failures_and_keeps_going() -> None:
     assert dispatcher.join()
     dispatcher.close()
     assert dispatcher.failed == 2 and [a["id"] for a in recorder.alerts] == [1, 2]
+
+
+def test_ingest_checks_run_at_most_once_per_interval_per_service(make_app: Any, clock: FakeClock) -> None:
+    app = make_app({"alerting": {"handlers": [], "min_events": 5, "ingest_check_seconds": 1.0}}, clock=clock)
+    send(app, clock, "pay", ok=1)  # checked now: fine
+    send(app, clock, "pay", errors=9)  # same second: not checked yet
+    assert firing(app) == []
+    send(app, clock, "other", errors=9)  # checked at its first entry (1 < min_events), then not within the second
+    assert firing(app, "error_rate") == []
+    clock.advance(1.0)
+    send(app, clock, "pay", ok=1)
+    assert ("error_rate", "pay") in firing(app)
+    check_alerts(state(app).engine)  # the periodic job covers services whose traffic stopped
+    assert ("error_rate", "other") in firing(app)

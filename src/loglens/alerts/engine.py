@@ -19,17 +19,28 @@ class AlertEngine:
         cooldown_seconds: float,
         clock: Callable[[], float],
         dispatcher: Dispatcher | None = None,
+        ingest_check_seconds: float = 0.0,
     ) -> None:
         self.store = store
         self.rules = list(rules)
         self.cooldown_ms = int(cooldown_seconds * 1000)
         self.clock = clock
         self.dispatcher = dispatcher
+        self.ingest_check_seconds = ingest_check_seconds
+        self._last_checked: dict[str, float] = {}
+        self._throttle_lock = threading.Lock()
         self._lock = threading.Lock()  # one evaluation at a time per process; the store arbitrates between processes
 
     def on_ingest(self, services: Iterable[str]) -> list[Alert]:
-        """Evaluate every rule for the services that just sent entries."""
-        return self._evaluate(set(services))
+        """Evaluate every rule for the services that just sent entries, each at most once per
+        `ingest_check_seconds` (the periodic `check_all` covers a service whose traffic stops in between)."""
+        due = set(services)
+        if self.ingest_check_seconds > 0:
+            now = self.clock()
+            with self._throttle_lock:
+                due = {s for s in due if now - self._last_checked.get(s, float("-inf")) >= self.ingest_check_seconds}
+                self._last_checked.update(dict.fromkeys(due, now))
+        return self._evaluate(due) if due else []
 
     def check_all(self) -> list[Alert]:
         """Evaluate every rule for every known service (the periodic job), resolving what has cleared."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..config import store_path
@@ -11,7 +11,7 @@ from .base import Alert, NewAlert, ServiceInfo, Store, StoreBusy, StoreError, To
 __all__ = ["Alert", "NewAlert", "ServiceInfo", "Store", "StoreBusy", "StoreError", "Totals", "open_store"]
 
 
-def open_store(config: Mapping[str, Mapping[str, Any]], *, clock: Callable[[], float] | None = None) -> Store:
+def open_store(config: Mapping[str, Mapping[str, Any]]) -> Store:
     storage = config["storage"]
     backend = storage["backend"]
     if backend == "sqlite":
@@ -22,5 +22,6 @@ def open_store(config: Mapping[str, Mapping[str, Any]], *, clock: Callable[[], f
             max_logs=storage["max_logs"],
             max_pending_entries=storage["max_pending_entries"],
             max_pending_bytes=storage["max_pending_bytes"],
+            synchronous=storage["synchronous"],
         )
     raise StoreError(f"unknown storage.backend {backend!r}")

@@ -31,8 +31,12 @@ class SQLiteStore:
         max_logs: int = 5_000_000,
         max_pending_entries: int = 100_000,
         max_pending_bytes: int = 256 * 1024 * 1024,
+        synchronous: str = "FULL",
     ) -> None:
+        if synchronous not in ("FULL", "NORMAL"):
+            raise StoreError(f"synchronous must be FULL or NORMAL, got {synchronous!r}")
         self.path = path
+        self.synchronous = synchronous
         self.max_logs = max_logs
         self._memory = path == MEMORY
         self._shared_lock = threading.Lock() if self._memory else None
@@ -68,7 +72,7 @@ class SQLiteStore:
                 mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if mode != "wal":
                     raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
-                conn.execute("PRAGMA synchronous = FULL")
+                conn.execute(f"PRAGMA synchronous = {self.synchronous}")
             migrate(conn, self.path)
         except sqlite3.DatabaseError as exc:
             conn.close()
