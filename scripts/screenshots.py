@@ -23,17 +23,9 @@ from playwright.sync_api import Page, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.support.browser import CHROMIUM_ARGS  # noqa: E402
 from tests.support.live import LiveServer  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CONFIG: dict[str, Any] = {
     "dashboard": {"refresh_seconds": 2},
     "alerting": {

@@ -27,17 +27,9 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.support.browser import CHROMIUM_ARGS
 from tests.support.live import LiveServer
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DATA_API = "/api/advanced-dashboard-data"
 REFRESH_SECONDS = 1
 # Fast refresh so the tests stay short; the periodic alert job is kept out of the way so that alert state only

@@ -8,7 +8,7 @@ import sys
 import textwrap
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +21,6 @@ from tests.support.live import LiveServer
 from tests.unit.test_client import Receiver, Reply
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with LiveServer(tmp_path_factory.mktemp("client-live")) as live:
-        yield live
-
-
-def rows(server: LiveServer, service: str) -> list[dict[str, Any]]:
-    data = requests.get(f"{server.url}/api/advanced-dashboard-data", params={"service": service}, timeout=5).json()
-    return list(reversed(data["recent_logs"]))
 
 
 def logger_with(handler: logging.Handler, name: str) -> logging.Logger:
@@ -58,7 +47,7 @@ def test_records_arrive_with_level_message_extras_and_exception(server: LiveServ
         log.removeHandler(handler)
         handler.close()
 
-    found = rows(server, "live-handler")
+    found = server.recent_logs("live-handler")
     assert [(r["level"], r["message"]) for r in found] == [
         ("INFO", "order A-1 placed"),
         ("WARNING", "stock low"),
@@ -83,7 +72,7 @@ def test_server_down_at_start_then_up(tmp_path: Path) -> None:
         assert handler.last_error is not None and "cannot reach" in handler.last_error
         with later:
             assert handler.drain(20)
-            assert [r["message"] for r in rows(later, "late-server")] == [f"early {i}" for i in range(5)]
+            assert [r["message"] for r in later.recent_logs("late-server")] == [f"early {i}" for i in range(5)]
         assert handler.dropped == 0
     finally:
         log.removeHandler(handler)
@@ -118,7 +107,7 @@ def test_503_answers_are_retried_until_accepted(server: LiveServer) -> None:
             log.removeHandler(handler)
             handler.close()
         assert len(proxy.requests) >= 4
-    assert [r["message"] for r in rows(server, "retried")] == [f"attempted {i}" for i in range(10)]
+    assert [r["message"] for r in server.recent_logs("retried")] == [f"attempted {i}" for i in range(10)]
     assert handler.sent == 10 and handler.dropped == 0
 
 
@@ -137,7 +126,7 @@ def test_process_exit_flushes_queued_records(server: LiveServer) -> None:
     )
     child = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=30)
     assert child.returncode == 0, child.stderr.decode()
-    found = rows(server, "child-exit")  # the child exits only after the server acknowledged its records
+    found = server.recent_logs("child-exit")  # the child exits only after the server acknowledged its records
     assert [r["message"] for r in found] == [f"from child {i}" for i in range(5, 25)]  # the latest 20 are listed
     health = requests.get(f"{server.url}/api/advanced-dashboard-data", timeout=5).json()["service_health"]
     assert health["child-exit"]["log_count"] == 25

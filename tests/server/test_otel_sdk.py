@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import requests
@@ -24,17 +22,6 @@ from opentelemetry.sdk.trace import TracerProvider
 from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with LiveServer(tmp_path_factory.mktemp("otel-live")) as live:
-        yield live
-
-
-def rows(server: LiveServer, service: str) -> list[dict[str, Any]]:
-    data = requests.get(f"{server.url}/api/advanced-dashboard-data", params={"service": service}, timeout=5).json()
-    return list(reversed(data["recent_logs"]))
 
 
 def provider_for(server: LiveServer, service: str, compression: Compression) -> LoggerProvider:
@@ -65,7 +52,7 @@ def test_sdk_logger_records_arrive_with_service_level_message_and_attributes(
     assert provider.force_flush(10_000)
     provider.shutdown()
 
-    found = rows(server, service)
+    found = server.recent_logs(service)
     assert [(r["level"], r["service"]) for r in found] == [(lvl, service) for lvl in ("WARNING", "ERROR", "DEBUG")]
     declined, refund, miss = found
     assert declined["message"] == "card declined" and declined["user_id"] == "u-42"
@@ -101,7 +88,7 @@ def test_stdlib_logging_through_the_sdk_handler(server: LiveServer) -> None:
         log.removeHandler(handler)
         provider.shutdown()
 
-    signed_in, failed = rows(server, "otel-stdlib")
+    signed_in, failed = server.recent_logs("otel-stdlib")
     assert (signed_in["level"], signed_in["message"], signed_in["user_id"]) == ("INFO", "user bob signed in", "bob")
     assert signed_in["metadata"]["scope"]["name"] == "otel.stdlib"
     assert failed["level"] == "ERROR" and failed["metadata"]["exception.type"] == "KeyError"
@@ -141,7 +128,7 @@ def test_hand_built_otlp_json_per_the_spec(server: LiveServer) -> None:
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
     partial = response.json()["partialSuccess"]
     assert partial["rejectedLogRecords"] == 1 and "record 1" in partial["errorMessage"]
-    [row] = rows(server, "otel-json")
+    [row] = server.recent_logs("otel-json")
     assert row["timestamp"] == "2026-01-01T00:00:00.250Z" and row["level"] == "WARNING"
     assert row["user_id"] == "carol" and row["metadata"]["queue.depth"] == 1200
     assert row["metadata"]["trace_id"] == "5b8efff798038103d269b633813fc60c"

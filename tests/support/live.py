@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,13 @@ class LiveServer:
 
     def worker_pids(self) -> list[int]:
         return children(self.proc.pid) if self.proc is not None and self.proc.poll() is None else []
+
+    def recent_logs(self, service: str) -> list[dict[str, Any]]:
+        """The service's recent entries from the dashboard payload, oldest first."""
+        url = f"{self.url}/api/advanced-dashboard-data?service={urllib.parse.quote(service)}"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            data = json.loads(response.read())
+        return list(reversed(data["recent_logs"]))
 
     def output(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
