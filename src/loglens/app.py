@@ -14,7 +14,7 @@ from flask import Flask, current_app
 
 from . import config as config_mod
 from .alerts.dispatch import Dispatcher
-from .alerts.engine import AlertEngine
+from .alerts.engine import AlertEngine, IngestChecks
 from .alerts.handlers import AlertHandler, build_handlers
 from .alerts.rules import ErrorRateRule, HighVolumeRule, Rule, ServiceDownRule
 from .analytics import Analytics
@@ -37,6 +37,7 @@ class LogLens:
     pipeline: Pipeline
     analytics: Analytics
     engine: AlertEngine
+    checks: IngestChecks
     dispatcher: Dispatcher
     simulator: Simulator
     scheduler: Any = None
@@ -51,6 +52,7 @@ class LogLens:
             self._closed = True
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
+        self.checks.close()
         self.dispatcher.close()
         self.store.close()
 
@@ -112,17 +114,18 @@ def _build(
         cooldown_seconds=alerting["cooldown_seconds"],
         clock=clock,
         dispatcher=dispatcher,
-        ingest_check_seconds=alerting["ingest_check_seconds"],
     )
+    checks = IngestChecks(engine, min_interval=alerting["ingest_check_seconds"])
     validator = Validator()
     state = LogLens(
         config=cfg,
         clock=clock,
         store=store,
         validator=validator,
-        pipeline=Pipeline(validator, store, clock, engine),
+        pipeline=Pipeline(validator, store, clock, checks),
         analytics=Analytics(store, cfg, clock),
         engine=engine,
+        checks=checks,
         dispatcher=dispatcher,
         simulator=Simulator(),
     )

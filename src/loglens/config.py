@@ -84,7 +84,7 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "min_events": Setting(20, int, "Entries a service needs in the window before its error rate counts", 1),
         "check_interval_seconds": Setting(30.0, float, "How often the background job evaluates every rule", 1),
         "ingest_check_seconds": Setting(
-            1.0, float, "On ingest, rules run for a service at most this often (0: on every request)", 0
+            0.25, float, "Least time between two rule evaluations triggered by ingest (they run in the background)", 0
         ),
         "handlers": Setting(
             [{"type": "log"}],

@@ -1,8 +1,7 @@
-"""decode ─► validate ─► one durable write ─► on-ingest alert rules. Every ingest path goes through here."""
+"""decode ─► validate ─► one durable write ─► on-ingest alert checks. Every ingest path goes through here."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -12,9 +11,7 @@ from .store import Store
 from .validation import Problem, StatsDelta, Validator
 
 if TYPE_CHECKING:
-    from .alerts.engine import AlertEngine
-
-log = logging.getLogger(__name__)
+    from .alerts.engine import IngestChecks
 
 
 @dataclass
@@ -30,15 +27,15 @@ class Pipeline:
         validator: Validator,
         store: Store,
         clock: Callable[[], float],
-        alerts: AlertEngine | None = None,
+        checks: IngestChecks | None = None,
     ) -> None:
         self.validator = validator
         self.store = store
         self.clock = clock
-        self.alerts = alerts
+        self.checks = checks
 
     def ingest(self, items: Sequence[Any], *, nbytes: int = 0) -> IngestResult:
-        """Validate `items` (decoded JSON values), store the valid ones durably, then run on-ingest rules.
+        """Validate `items` (decoded JSON values), store the valid ones durably, then trigger the alert checks.
 
         Returns only after the write has committed, so the caller may acknowledge what it reports accepted.
         Raises StoreBusy when the writer is saturated (nothing was stored then, stats included).
@@ -58,9 +55,6 @@ class Pipeline:
             self.store.write(entries, delta, nbytes=nbytes)
         result.accepted = len(entries)
         result.services = {e.service for e in entries}
-        if result.services and self.alerts is not None:
-            try:
-                self.alerts.on_ingest(result.services)
-            except Exception:  # the entries are stored; a rule failure must not turn that into an error
-                log.exception("on-ingest alert evaluation failed")
+        if result.services and self.checks is not None:
+            self.checks.notify(result.services)  # evaluated on the checks' own thread, never in the request
         return result

@@ -158,9 +158,15 @@ def test_simulate_caps_counts(client: FlaskClient) -> None:
     assert client.post("/api/simulate-errors", json={"count": 900}).json["accepted"] == 500
 
 
+def checked(client: FlaskClient) -> None:
+    """Wait for the on-ingest alert checks, which run on their own thread."""
+    assert client.application.extensions["loglens"].checks.wait_idle()
+
+
 def test_simulate_errors_targets_service_and_fires_error_rate_alert(client: FlaskClient) -> None:
     response = client.post("/api/simulate-errors", json={"count": 50, "error_rate": 1.0, "service": "payment-service"})
     assert response.json == {"status": "simulated", "requested": 50, "accepted": 50}
+    checked(client)
     data = client.get("/api/advanced-dashboard-data").json
     assert list(data["service_health"]) == ["payment-service"]
     assert data["summary"]["total_errors"] == 50
@@ -197,6 +203,7 @@ def test_simulate_with_empty_body_uses_defaults(client: FlaskClient) -> None:
 
 def test_alerts_endpoint_lists_history(client: FlaskClient) -> None:
     client.post("/api/simulate-errors", json={"count": 40, "error_rate": 1.0, "service": "db"})
+    checked(client)
     alerts = client.get("/api/alerts").json
     assert [(a["rule"], a["service"], a["state"]) for a in alerts] == [("error_rate", "db", "firing")]
     assert client.get("/api/alerts?state=resolved").json == []

@@ -7,6 +7,7 @@ as expected to fail (e.g. while it stops the server on purpose).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -184,6 +185,16 @@ class Api:
         response.raise_for_status()
         data: dict[str, Any] = response.json()
         return data
+
+    def wait_for_alert(self, rule: str, service: str, state: str = "firing", timeout: float = 10.0) -> None:
+        """Alert checks run in the background after ingest: wait until the alert is in `state`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            alerts = self.session.get(self.base + "/api/alerts", params={"state": state}, timeout=10).json()
+            if (rule, service) in {(a["rule"], a["service"]) for a in alerts}:
+                return
+            assert time.monotonic() < deadline, f"no {state} {rule} alert for {service}"
+            time.sleep(0.05)
 
     def log(self, level: str = "INFO", service: str = "web", message: str = "hello", **extra: Any) -> None:
         entry = {"timestamp": now_iso(), "level": level, "service": service, "message": message, **extra}

@@ -186,10 +186,14 @@ def test_page_shows_what_the_api_returns(
     request.addfinalizer(api.session.close)
     api.simulate_logs(60)
     api.simulate_errors(10, 1.0, "legacy")  # fires error_rate (CRITICAL) for legacy ...
+    api.wait_for_alert("error_rate", "legacy")
     api.simulate_errors(150, 0.0, "legacy")  # ... which this healthy traffic resolves
+    api.wait_for_alert("error_rate", "legacy", "resolved")
     api.simulate_errors(30, 1.0, "checkout")  # error_rate CRITICAL, firing
     for _ in range(12):  # >5 entries in one minute, whichever side of a minute boundary: high_volume WARNING
         api.log("INFO", "burst", "burst entry")
+    api.wait_for_alert("error_rate", "checkout")
+    api.wait_for_alert("high_volume", "burst")
     for level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         api.log(level, "levels", f"a {level} entry", user_id="user-7", metadata={"request_id": f"req-{level}"})
 

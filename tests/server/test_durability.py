@@ -76,6 +76,9 @@ def test_kill_9_loses_no_acknowledged_entry(tmp_path: Path) -> None:
             t.start()
         while len(acked) < 300:
             threading.Event().wait(0.01)
+        deadline = time.monotonic() + 10  # the alert that must survive: checks run in the background after ingest
+        while not requests.get(f"{server.url}/api/alerts", timeout=5).json() and time.monotonic() < deadline:
+            time.sleep(0.05)
         server.kill()  # SIGKILL mid-stream, while requests are in flight
         stop.set()
         for t in threads:
@@ -194,6 +197,10 @@ def test_two_worker_processes_share_one_store_without_losing_or_duplicating(tmp_
         with ThreadPoolExecutor(6) as pool:
             assert sum(pool.map(worker, range(6))) == 180
         assert requests.get(f"{server.url}/health", timeout=5).json()["total_logs"] == 180
+        deadline = time.monotonic() + 10
+        while not requests.get(f"{server.url}/api/alerts", timeout=5).json() and time.monotonic() < deadline:
+            time.sleep(0.05)  # alert checks run in the background after ingest
+        time.sleep(0.5)  # and give both workers' checks time to try to fire a duplicate
         alerts = requests.get(f"{server.url}/api/alerts", timeout=5).json()
         assert [(a["rule"], a["service"]) for a in alerts if a["rule"] == "error_rate"] == [("error_rate", "shared")]
         assert len(server.worker_pids()) == 2

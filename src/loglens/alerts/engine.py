@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 
 from ..store import Alert, Store
 from .dispatch import Dispatcher
 from .rules import Rule
+
+log = logging.getLogger(__name__)
 
 
 class AlertEngine:
@@ -19,28 +22,17 @@ class AlertEngine:
         cooldown_seconds: float,
         clock: Callable[[], float],
         dispatcher: Dispatcher | None = None,
-        ingest_check_seconds: float = 0.0,
     ) -> None:
         self.store = store
         self.rules = list(rules)
         self.cooldown_ms = int(cooldown_seconds * 1000)
         self.clock = clock
         self.dispatcher = dispatcher
-        self.ingest_check_seconds = ingest_check_seconds
-        self._last_checked: dict[str, float] = {}
-        self._throttle_lock = threading.Lock()
         self._lock = threading.Lock()  # one evaluation at a time per process; the store arbitrates between processes
 
     def on_ingest(self, services: Iterable[str]) -> list[Alert]:
-        """Evaluate every rule for the services that just sent entries, each at most once per
-        `ingest_check_seconds` (the periodic `check_all` covers a service whose traffic stops in between)."""
-        due = set(services)
-        if self.ingest_check_seconds > 0:
-            now = self.clock()
-            with self._throttle_lock:
-                due = {s for s in due if now - self._last_checked.get(s, float("-inf")) >= self.ingest_check_seconds}
-                self._last_checked.update(dict.fromkeys(due, now))
-        return self._evaluate(due) if due else []
+        """Evaluate every rule for the services that just sent entries."""
+        return self._evaluate(set(services))
 
     def check_all(self) -> list[Alert]:
         """Evaluate every rule for every known service (the periodic job), resolving what has cleared."""
@@ -65,3 +57,59 @@ class AlertEngine:
             for alert in changed:
                 self.dispatcher.submit(alert.to_dict())
         return changed
+
+
+class IngestChecks:
+    """Runs the engine for the services that sent entries, on a thread of its own.
+
+    Ingest never waits for rule evaluation, and under load evaluations coalesce: one runs at a time, at most one
+    per `min_interval` seconds, covering every service that sent entries since the previous one.
+    """
+
+    def __init__(self, engine: AlertEngine, *, min_interval: float = 0.0) -> None:
+        self.engine = engine
+        self.min_interval = min_interval
+        self.evaluations = 0
+        self._cv = threading.Condition()
+        self._pending: set[str] = set()
+        self._busy = False
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="loglens-ingest-checks", daemon=True)
+        self._thread.start()
+
+    def notify(self, services: Iterable[str]) -> None:
+        with self._cv:
+            self._pending.update(services)
+            self._cv.notify_all()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until every service notified so far has been evaluated (tests, shutdown)."""
+        with self._cv:
+            return self._cv.wait_for(lambda: not self._pending and not self._busy, timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Evaluate what is pending, then stop."""
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                self._cv.wait_for(lambda: self._pending or self._closed)
+                if not self._pending:
+                    return
+                batch, self._pending = self._pending, set()
+                self._busy = True
+            try:
+                self.engine.on_ingest(batch)
+            except Exception:  # the entries are stored; a failing rule must not stop later checks
+                log.exception("alert evaluation for %d services failed", len(batch))
+            finally:
+                with self._cv:
+                    self._busy = False
+                    self.evaluations += 1
+                    self._cv.notify_all()
+                    if self.min_interval > 0:
+                        self._cv.wait_for(lambda: self._closed, self.min_interval)
