@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,14 +11,14 @@ from typing import Any
 
 import orjson
 
-from ..model import ERROR_LEVELS, Entry
+from ..model import Entry
 from ..validation import StatsDelta
 from .base import Alert, MinuteCount, NewAlert, ServiceInfo, StoreError, Totals
+from .batch import HOUR_MINUTES, PreparedBatch, prepare
 from .migrations import migrate
 from .writer import Writer
 
 MEMORY = ":memory:"
-HOUR_MINUTES = 60
 RETENTION_CHUNK = 50_000
 
 
@@ -111,113 +110,56 @@ class SQLiteStore:
     # -- writes ------------------------------------------------------------------------------------------
 
     def write(self, entries: Sequence[Entry], delta: StatsDelta, *, nbytes: int = 0) -> None:
-        self._writer.submit_batch(self._apply_many, (entries, delta), entries=len(entries), nbytes=nbytes)
+        batch = prepare(entries, delta)  # in the caller's thread: the writer thread only runs SQL
+        self._writer.submit_batch(self._apply, batch, entries=len(entries), nbytes=nbytes)
 
-    def _apply_many(self, conn: sqlite3.Connection, batches: list[tuple[Sequence[Entry], StatsDelta]]) -> None:
-        """Apply several requests' writes as one (the writer merges what arrived together)."""
-        if len(batches) == 1:
-            self._apply(conn, *batches[0])
-            return
-        merged = StatsDelta()
-        entries: list[Entry] = []
-        for batch, delta in batches:
-            entries.extend(batch)
-            merged.valid += delta.valid
-            merged.invalid += delta.invalid
-            merged.error_types.update(delta.error_types)
-        self._apply(conn, entries, merged)
-
-    def _apply(self, conn: sqlite3.Connection, entries: Sequence[Entry], delta: StatsDelta) -> None:
-        counters: Counter[str] = Counter()
-        if delta.total:
-            counters["validation.valid"] += delta.valid
-            counters["validation.invalid"] += delta.invalid
-            for kind, n in delta.error_types.items():
-                counters[f"error_type.{kind}"] += n
-        if entries:
+    def _apply(self, conn: sqlite3.Connection, batches: list[PreparedBatch]) -> None:
+        """Apply the batches the writer grouped into this transaction: entries, rollups, counters, eviction."""
+        batch = batches[0]
+        for other in batches[1:]:
+            batch.merge(other)
+        for rows in batch.rows:
+            _insert_json(
+                conn, "logs (ts_ms, received_ms, timestamp, level, service, message, user_id, metadata)", 8, rows
+            )
+        if batch.minutes:
             _insert_rows(
                 conn,
-                "logs (ts_ms, received_ms, timestamp, level, service, message, user_id, metadata)",
-                [
-                    (
-                        e.ts_ms,
-                        e.received_ms,
-                        e.timestamp,
-                        e.level,
-                        e.service,
-                        e.message,
-                        e.user_id,
-                        orjson.dumps(e.metadata).decode() if e.metadata is not None else None,
-                    )
-                    for e in entries
-                ],
+                "rollup_minute (minute, service, total, errors)",
+                [(*k, n, batch.minute_errors.get(k, 0)) for k, n in batch.minutes.items()],
+                "ON CONFLICT (minute, service) DO UPDATE SET"
+                " total = total + excluded.total, errors = errors + excluded.errors",
             )
-            counters["logs.errors"] += self._update_rollups(conn, entries)
-            counters["logs.total"] += len(entries)
-            counters["logs.stored"] += len(entries)
-        if counters:
-            conn.executemany(
-                "INSERT INTO counters (name, value) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
-                list(counters.items()),
-            )
-        if entries:
-            self._evict(conn)
-
-    def _update_rollups(self, conn: sqlite3.Connection, entries: Sequence[Entry]) -> int:
-        """Upsert minute, user and service rollups for `entries`; returns how many of them are errors."""
-        keys = [(e.ts_ms // 60_000, e.service) for e in entries]
-        totals = Counter(keys)
-        errors = Counter(k for k, e in zip(keys, entries, strict=True) if e.level in ERROR_LEVELS)
-        minutes = {k: (n, errors.get(k, 0)) for k, n in totals.items()}
-        users = Counter((m, s, e.user_id) for (m, s), e in zip(keys, entries, strict=True) if e.user_id)
-        hours: Counter[tuple[int, str, str]] = Counter()
-        for (minute, service, user), n in users.items():
-            hours[(minute // HOUR_MINUTES, service, user)] += n
-        seen: dict[str, list[int]] = {}  # service -> [first, last, count, errors]
-        per_service = Counter(e.service for e in entries)
-        errors_per_service = Counter(e.service for e in entries if e.level in ERROR_LEVELS)
-        received = {e.received_ms for e in entries}
-        if len(received) == 1:  # one request's entries share their arrival time
-            (at,) = received
-            for service, n in per_service.items():
-                seen[service] = [at, at, n, errors_per_service.get(service, 0)]
-        else:
-            for e in entries:
-                first_last = seen.setdefault(e.service, [e.received_ms, e.received_ms])
-                first_last[0] = min(first_last[0], e.received_ms)
-                first_last[1] = max(first_last[1], e.received_ms)
-            for service, n in per_service.items():
-                seen[service] += [n, errors_per_service.get(service, 0)]
-        _insert_rows(
-            conn,
-            "rollup_minute (minute, service, total, errors)",
-            [(*k, *v) for k, v in minutes.items()],
-            "ON CONFLICT (minute, service) DO UPDATE SET"
-            " total = total + excluded.total, errors = errors + excluded.errors",
-        )
-        if users:
+        if batch.users:
             _insert_rows(
                 conn,
                 "rollup_user (minute, service, user_id, count)",
-                [(*k, n) for k, n in users.items()],
+                [(*k, n) for k, n in batch.users.items()],
                 "ON CONFLICT (minute, service, user_id) DO UPDATE SET count = count + excluded.count",
             )
             _insert_rows(
                 conn,
                 "rollup_user_hour (hour, service, user_id, count)",
-                [(*k, n) for k, n in hours.items()],
+                [(*k, n) for k, n in batch.hours.items()],
                 "ON CONFLICT (hour, service, user_id) DO UPDATE SET count = count + excluded.count",
             )
-        _insert_rows(
-            conn,
-            "services (service, first_seen_ms, last_seen_ms, log_count, error_count)",
-            [(name, *v) for name, v in seen.items()],
-            "ON CONFLICT (service) DO UPDATE SET first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),"
-            " last_seen_ms = max(last_seen_ms, excluded.last_seen_ms),"
-            " log_count = log_count + excluded.log_count, error_count = error_count + excluded.error_count",
-        )
-        return sum(errors.values())
+        if batch.seen:
+            _insert_rows(
+                conn,
+                "services (service, first_seen_ms, last_seen_ms, log_count, error_count)",
+                [(name, *v) for name, v in batch.seen.items()],
+                "ON CONFLICT (service) DO UPDATE SET first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),"
+                " last_seen_ms = max(last_seen_ms, excluded.last_seen_ms),"
+                " log_count = log_count + excluded.log_count, error_count = error_count + excluded.error_count",
+            )
+        if batch.counters:
+            conn.executemany(
+                "INSERT INTO counters (name, value) VALUES (?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+                list(batch.counters.items()),
+            )
+        if batch.entries:
+            self._evict(conn)
 
     def _evict(self, conn: sqlite3.Connection) -> None:
         stored = _counter(conn, "logs.stored")
@@ -416,18 +358,20 @@ def _counter(conn: sqlite3.Connection, name: str) -> int:
 
 
 def _insert_rows(conn: sqlite3.Connection, target: str, rows: list[tuple[Any, ...]], on_conflict: str = "") -> None:
+    if rows:
+        _insert_json(conn, target, len(rows[0]), orjson.dumps(rows), on_conflict)
+
+
+def _insert_json(conn: sqlite3.Connection, target: str, width: int, rows: bytes, on_conflict: str = "") -> None:
     """INSERT many rows in ONE statement by passing them as a JSON array (SQLite's json_each).
 
     executemany releases and re-takes the GIL for every row; with request threads busy parsing and validating,
     the writer then waits for the GIL once per row (the convoy effect): measured here, 294k rows/s alone but
     under 100 rows/s beside two CPU-bound threads, versus 15k rows/s for this single statement.
     """
-    if not rows:
-        return
-    width = len(rows[0])
     columns = ", ".join(f"value->>{i}" for i in range(width))
     sql = f"INSERT INTO {target} SELECT {columns} FROM json_each(?) WHERE true {on_conflict}"
-    conn.execute(sql, (orjson.dumps(rows),))
+    conn.execute(sql, (rows,))
 
 
 def _last_id_received_before(conn: sqlite3.Connection, cutoff_ms: int) -> int | None:
