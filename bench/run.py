@@ -1,4 +1,4 @@
-"""`make bench`: ingest throughput of a real `loglens serve` (Gunicorn and Granian) against the in-process floor.
+"""`make bench`: ingest throughput of a real `loglens serve` (Gunicorn, Granian, Granian with 2 workers) vs the floor.
 
 For each HTTP server, a fresh `loglens serve` subprocess on the embedded default store (SQLite, WAL, fsync) is
 driven over HTTP by a separate client process (bench/load.py) with keep-alive connections:
@@ -43,7 +43,11 @@ SCENARIOS = [  # (name, load.py scenario, connections)
     ("bulk NDJSON x1000 gzip", "bulk-gzip", 4),
     ("OTLP protobuf x1000", "otlp", 4),
 ]
-SERVERS = ("gunicorn", "granian")
+SERVERS: list[tuple[str, dict[str, Any]]] = [  # (label, server settings)
+    ("gunicorn", {"http_server": "gunicorn"}),
+    ("granian", {"http_server": "granian"}),
+    ("granian×2", {"http_server": "granian", "workers": 2}),  # two processes share the store
+]
 
 
 @dataclass
@@ -113,9 +117,9 @@ def drive(port: int, scenario: str, connections: int) -> dict[str, Any]:
     return result
 
 
-def run_server(name: str, tmp: Path) -> ServerRun:
+def run_server(name: str, settings: dict[str, Any], tmp: Path) -> ServerRun:
     run = ServerRun(name)
-    server = LiveServer(tmp / name, {"server": {"http_server": name}})
+    server = LiveServer(tmp / name, {"server": settings})
     with server:
         assert server.proc is not None
         run.rss_first_mb = worker_rss_kb(server.proc.pid) / 1024
@@ -138,7 +142,7 @@ def run_server(name: str, tmp: Path) -> ServerRun:
 
 def table(floor_rate: float, runs: list[ServerRun]) -> str:
     header = (
-        f"{'server':<9} {'scenario':<24} {'conns':>5} {'req/s':>9} {'entries/s':>11} {'p50 ms':>7} {'p99 ms':>7}"
+        f"{'server':<10} {'scenario':<24} {'conns':>5} {'req/s':>9} {'entries/s':>11} {'p50 ms':>7} {'p99 ms':>7}"
         f" {'x floor':>7}  {'worker RSS MB start/max/end':<27} statuses"
     )
     lines = [header, "-" * len(header)]
@@ -149,7 +153,7 @@ def table(floor_rate: float, runs: list[ServerRun]) -> str:
                 f" {r['errors']}" if r["errors"] else ""
             )
             lines.append(
-                f"{row.server:<9} {row.scenario:<24} {row.connections:>5} {r['requests_per_s']:>9,.0f}"
+                f"{row.server:<10} {row.scenario:<24} {row.connections:>5} {r['requests_per_s']:>9,.0f}"
                 f" {r['entries_per_s']:>11,.0f} {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f}"
                 f" {r['entries_per_s'] / floor_rate:>7.2f}  {'/'.join(f'{v:.0f}' for v in row.rss_mb):<27} {statuses}"
             )
@@ -187,8 +191,8 @@ def main() -> int:
     )
     runs: list[ServerRun] = []
     with tempfile.TemporaryDirectory(prefix="loglens-bench-") as tmp:
-        for name in SERVERS:
-            runs.append(run_server(name, Path(tmp)))
+        for name, settings in SERVERS:
+            runs.append(run_server(name, settings, Path(tmp)))
             print(f"  {name} done", flush=True)
     print()
     print(table(floor_rate, runs))
