@@ -153,16 +153,15 @@ class SQLiteStore:
                 " log_count = log_count + excluded.log_count, error_count = error_count + excluded.error_count",
             )
         if batch.counters:
-            conn.executemany(
-                "INSERT INTO counters (name, value) VALUES (?, ?)"
-                " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
-                list(batch.counters.items()),
-            )
-        if batch.entries:
-            self._evict(conn)
+            updated = conn.execute(
+                "INSERT INTO counters (name, value) SELECT value->>0, value->>1 FROM json_each(?) WHERE true"
+                " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value RETURNING name, value",
+                (orjson.dumps(list(batch.counters.items())),),
+            ).fetchall()
+            if batch.entries:
+                self._evict(conn, dict(updated)["logs.stored"])
 
-    def _evict(self, conn: sqlite3.Connection) -> None:
-        stored = _counter(conn, "logs.stored")
+    def _evict(self, conn: sqlite3.Connection, stored: int) -> None:
         excess = stored - self.max_logs
         if excess <= 0:
             return
@@ -350,11 +349,6 @@ class SQLiteStore:
         with self._read() as conn:
             rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
         return [_alert(r) for r in rows]
-
-
-def _counter(conn: sqlite3.Connection, name: str) -> int:
-    row = conn.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
-    return int(row[0]) if row else 0
 
 
 def _insert_rows(conn: sqlite3.Connection, target: str, rows: list[tuple[Any, ...]], on_conflict: str = "") -> None:
