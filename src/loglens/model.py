@@ -27,10 +27,6 @@ class Entry(NamedTuple):
     metadata: dict[str, Any] | None
 
     @property
-    def minute(self) -> int:
-        return self.ts_ms // MINUTE_MS
-
-    @property
     def is_error(self) -> bool:
         return self.level in ERROR_LEVELS
 
@@ -58,18 +54,3 @@ def iso_from_ms(ms: int) -> str:
 def minute_key(minute: int) -> str:
     """Epoch minute -> the API's bucket key, e.g. '2024-01-15T14:30' (UTC)."""
     return datetime.fromtimestamp(minute * 60, tz=UTC).strftime("%Y-%m-%dT%H:%M")
-
-
-def entry_to_dict(entry: Entry) -> dict[str, Any]:
-    """The entry as it was sent, in the log schema's shape."""
-    out: dict[str, Any] = {
-        "timestamp": entry.timestamp,
-        "level": entry.level,
-        "service": entry.service,
-        "message": entry.message,
-    }
-    if entry.user_id is not None:
-        out["user_id"] = entry.user_id
-    if entry.metadata is not None:
-        out["metadata"] = entry.metadata
-    return out

@@ -56,7 +56,6 @@ class Writer:
         self._pending_lock = threading.Lock()
         self._conn_lock = lock  # held around each transaction when readers share the connection
         self._closed = False
-        self.commits = 0
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
         self.connection: sqlite3.Connection | None = None
@@ -177,7 +176,6 @@ class Writer:
                         raise
                     i = j
                 conn.execute("COMMIT")
-                self.commits += 1
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
