@@ -74,13 +74,16 @@ class IngestChecks:
         self._pending: set[str] = set()
         self._busy = False
         self._closed = False
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="loglens-ingest-checks", daemon=True)
         self._thread.start()
 
     def notify(self, services: Iterable[str]) -> None:
         with self._cv:
-            self._pending.update(services)
-            self._cv.notify_all()
+            wake = not self._pending  # once something is pending, the thread is awake or due: waking it again
+            self._pending.update(services)  # for every request cost a context switch and the GIL each time
+            if wake:
+                self._cv.notify_all()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until every service notified so far has been evaluated (tests, shutdown)."""
@@ -92,6 +95,7 @@ class IngestChecks:
         with self._cv:
             self._closed = True
             self._cv.notify_all()
+        self._stop.set()
         self._thread.join(timeout)
 
     def _run(self) -> None:
@@ -111,5 +115,5 @@ class IngestChecks:
                     self._busy = False
                     self.evaluations += 1
                     self._cv.notify_all()
-                    if self.min_interval > 0:
-                        self._cv.wait_for(lambda: self._closed, self.min_interval)
+            if self.min_interval > 0:
+                self._stop.wait(self.min_interval)  # not on the condition, which every notify would wake
