@@ -97,3 +97,50 @@ def test_retention_deletes_entries_by_arrival_in_chunks(tmp_path: Path, monkeypa
         assert store.minute_counts(T0 // 60_000 - 2000, T0 // 60_000) == []  # old event-time rollups are gone
     finally:
         store.close()
+
+
+def test_batches_grouped_into_one_commit_add_up_repeated_keys(tmp_path: Path) -> None:
+    from loglens.store.batch import prepare
+
+    store = SQLiteStore(str(tmp_path / "s.db"))
+    try:
+        first = prepare([entry(0, user="u1", received=T0 + 5), entry(0, level="ERROR", user="u1")], StatsDelta(valid=2))
+        second = prepare([entry(0, user="u1", received=T0 + 9), entry(1, service="db")], StatsDelta(valid=2, invalid=1))
+        store._writer.submit(lambda conn: store._apply(conn, [first, second]))  # as the writer groups them
+        m0 = T0 // 60_000
+        assert [(r.minute - m0, r.total, r.errors) for r in store.minute_counts(m0, m0 + 1)] == [(0, 3, 1), (1, 1, 0)]
+        assert store.top_users(m0, m0 + 1, 5) == [("u1", 3)]
+        assert store.top_users(m0, m0 + 90, 5) == [("u1", 3)]  # the hourly rollup
+        api = next(s for s in store.services() if s.service == "api")
+        assert (api.first_seen_ms, api.last_seen_ms, api.log_count, api.error_count) == (T0, T0 + 9, 3, 1)
+        totals = store.totals()
+        assert (totals.total_logs, totals.total_errors, totals.stored) == (4, 1, 4)
+        assert store.validation_stats()["invalid"] == 1
+        assert len(store.recent_logs(10)) == 4
+    finally:
+        store.close()
+
+
+def test_upgrades_version_1_store_keeping_its_data(tmp_path: Path) -> None:
+    from loglens.store.migrations import MIGRATIONS, _statements
+
+    path = tmp_path / "v1.db"
+    conn = sqlite3.connect(path)
+    for statement in _statements(MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute(
+        "INSERT INTO logs (ts_ms, received_ms, timestamp, level, service, message)"
+        " VALUES (1, 1, 't', 'INFO', 'api', 'old')"
+    )
+    conn.execute("INSERT INTO counters VALUES ('logs.total', 1), ('logs.stored', 1)")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    store = SQLiteStore(str(path), max_logs=2)
+    try:
+        store.write([entry(message="new-1"), entry(message="new-2")], StatsDelta(valid=2))
+        assert [r["message"] for r in store.recent_logs(5)] == ["new-2", "new-1"]  # max_logs evicted the old one
+        assert (store.totals().total_logs, store.totals().stored) == (3, 2)
+    finally:
+        store.close()
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
