@@ -86,6 +86,9 @@ def create_app(
 
     register_api(app)
     register_web(app)
+    from .api.fast import FastIngest
+
+    app.wsgi_app = FastIngest(app.wsgi_app, state, cfg["server"]["max_body_bytes"])  # type: ignore[method-assign]
     atexit.register(state.close)
     return app
 
