@@ -166,7 +166,8 @@ class Writer:
             self._conn_lock.acquire()
         try:
             batch_fn = jobs[0].batch_fn
-            if batch_fn is not None and all(job.batch_fn is batch_fn for job in jobs):
+            # `==`, not `is`: a bound method such as store._apply is a new object at every access
+            if batch_fn is not None and all(job.batch_fn == batch_fn for job in jobs):
                 # one batch function for the whole group: it is one statement, committed by SQLite on its own
                 try:
                     batch_fn(conn, [job.payload for job in jobs])
@@ -181,7 +182,7 @@ class Writer:
                 while i < len(jobs):
                     j = i + 1
                     batch_fn = jobs[i].batch_fn
-                    while batch_fn is not None and j < len(jobs) and jobs[j].batch_fn is batch_fn:
+                    while batch_fn is not None and j < len(jobs) and jobs[j].batch_fn == batch_fn:
                         j += 1
                     try:
                         if batch_fn is not None:
