@@ -86,3 +86,25 @@ def test_other_methods_and_paths_go_to_flask(client: FlaskClient, flask_calls: l
     assert client.get("/api/logs").status_code == 405
     assert client.post("/api/logs/", data=b"{}", content_type="application/json").status_code in (308, 404)
     assert flask_calls == ["/api/logs", "/api/logs/"]
+
+
+@pytest.mark.parametrize("length", ["²", "1_0", "-5", " 12", "99999999999999999999999", ""])
+def test_odd_content_length_headers_never_cause_a_500(app: Flask, length: str) -> None:
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    environ = EnvironBuilder(path="/api/logs", method="POST", data=orjson.dumps(log()), content_type="application/json")
+    env = environ.get_environ()
+    env["CONTENT_LENGTH"] = length
+    _, status, _ = run_wsgi_app(app, env, buffered=True)
+    assert not status.startswith("5"), status
+
+
+def test_body_shorter_than_its_content_length_is_not_stored(app: Flask, client: FlaskClient) -> None:
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    body = orjson.dumps(log(message="cut short"))
+    env = EnvironBuilder(path="/api/logs", method="POST", data=body, content_type="application/json").get_environ()
+    env["CONTENT_LENGTH"] = str(len(body) + 10)
+    _, status, _ = run_wsgi_app(app, env, buffered=True)
+    assert status.startswith("4"), status
+    assert client.get("/health").json["total_logs"] == 0

@@ -44,9 +44,13 @@ class FastIngest:
         ):
             return self.app(environ, start_response)
         length = environ.get("CONTENT_LENGTH", "")
-        if not length.isdigit() or not 0 < int(length) <= self.max_body_bytes:
+        if not (length.isascii() and length.isdigit()) or not 0 < int(length) <= self.max_body_bytes:
+            return self.app(environ, start_response)  # ("²".isdigit() is true: hence isascii)
+        size = int(length)
+        data = environ["wsgi.input"].read(size)
+        if len(data) != size:  # the client went away mid-body: Flask's view reports what it got
+            environ["wsgi.input"] = io.BytesIO(data)
             return self.app(environ, start_response)
-        data = environ["wsgi.input"].read(int(length))
         try:
             entry = orjson.loads(data)
             result = self.state.pipeline.ingest([entry], nbytes=len(data))
