@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .model import Entry
 from .store import Store
 from .validation import Problem, StatsDelta, Validator
 
@@ -42,15 +41,8 @@ class Pipeline:
         """
         received_ms = int(self.clock() * 1000)
         delta = StatsDelta()
-        entries: list[Entry] = []
         result = IngestResult()
-        check = self.validator.check
-        for index, item in enumerate(items):
-            verdict = check(item, received_ms, delta)
-            if isinstance(verdict, Entry):
-                entries.append(verdict)
-            else:
-                result.rejected.append((index, verdict))
+        entries, result.rejected = self.validator.check_many(items, received_ms, delta)
         if delta.total:
             self.store.write(entries, delta, nbytes=nbytes)
         result.accepted = len(entries)

@@ -81,3 +81,28 @@ def test_timestamps_normalise_to_utc_ms(text: str, ms: int) -> None:
 def test_time_keys() -> None:
     assert minute_key(1705329000000 // 60000) == "2024-01-15T14:30"
     assert iso_from_ms(1705329000250) == "2024-01-15T14:30:00.250Z"
+
+
+def test_check_many_gives_the_same_verdicts_and_counts_as_check(validator: Validator) -> None:
+    items: list[Any] = [
+        VALID,
+        {**VALID, "user_id": "u1", "metadata": {"k": [1, 2]}},
+        {"level": "INFO"},
+        Undecodable("not valid JSON"),
+        [1, 2],
+        {**VALID, "timestamp": "2016-12-31T23:59:60Z"},  # a leap second: the format allows it, datetime does not
+        {**VALID, "level": "LOUD"},
+        {**VALID, "service": "second", "timestamp": "2024-01-15t14:30:00z"},
+    ]
+    one_by_one = StatsDelta()
+    verdicts = [validator.check(item, 7, one_by_one) for item in items]
+    batch = StatsDelta()
+    entries, rejected = validator.check_many(items, 7, batch)
+    assert entries == [v for v in verdicts if isinstance(v, Entry)]
+    assert rejected == [(i, v) for i, v in enumerate(verdicts) if not isinstance(v, Entry)]
+    assert (batch.valid, batch.invalid, batch.error_types) == (
+        one_by_one.valid,
+        one_by_one.invalid,
+        one_by_one.error_types,
+    )
+    assert [i for i, _ in rejected] == [2, 3, 4, 5, 6]
