@@ -83,7 +83,7 @@ def test_time_keys() -> None:
     assert iso_from_ms(1705329000250) == "2024-01-15T14:30:00.250Z"
 
 
-def test_check_many_gives_the_same_verdicts_and_counts_as_check(validator: Validator) -> None:
+def test_check_many_keeps_valid_entries_and_reports_each_rejected_item(validator: Validator) -> None:
     items: list[Any] = [
         VALID,
         {**VALID, "user_id": "u1", "metadata": {"k": [1, 2]}},
@@ -94,15 +94,19 @@ def test_check_many_gives_the_same_verdicts_and_counts_as_check(validator: Valid
         {**VALID, "level": "LOUD"},
         {**VALID, "service": "second", "timestamp": "2024-01-15t14:30:00z"},
     ]
-    one_by_one = StatsDelta()
-    verdicts = [validator.check(item, 7, one_by_one) for item in items]
-    batch = StatsDelta()
-    entries, rejected = validator.check_many(items, 7, batch)
-    assert entries == [v for v in verdicts if isinstance(v, Entry)]
-    assert rejected == [(i, v) for i, v in enumerate(verdicts) if not isinstance(v, Entry)]
-    assert (batch.valid, batch.invalid, batch.error_types) == (
-        one_by_one.valid,
-        one_by_one.invalid,
-        one_by_one.error_types,
-    )
-    assert [i for i, _ in rejected] == [2, 3, 4, 5, 6]
+    delta = StatsDelta()
+    entries, rejected = validator.check_many(items, 7, delta)
+    assert [(e.service, e.ts_ms, e.received_ms, e.user_id, e.metadata) for e in entries] == [
+        ("auth", 1705329000000, 7, None, None),
+        ("auth", 1705329000000, 7, "u1", {"k": [1, 2]}),
+        ("second", 1705329000000, 7, None, None),
+    ]
+    assert [(i, [p.kind for p in problems]) for i, problems in rejected] == [
+        (2, ["required", "required", "required"]),
+        (3, ["json"]),
+        (4, ["type"]),
+        (5, ["format"]),
+        (6, ["enum"]),
+    ]
+    assert (delta.valid, delta.invalid) == (3, 5)
+    assert delta.error_types == {"required": 1, "json": 1, "type": 1, "format": 1, "enum": 1}
