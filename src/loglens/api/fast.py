@@ -49,20 +49,29 @@ class FastIngest:
         size = int(length)
         data = environ["wsgi.input"].read(size)
         if len(data) != size:  # the client went away mid-body: Flask's view reports what it got
-            environ["wsgi.input"] = io.BytesIO(data)
-            return self.app(environ, start_response)
+            return self._to_flask(environ, start_response, data)
         try:
             entry = orjson.loads(data)
             result = self.state.pipeline.ingest([entry], nbytes=len(data))
         except orjson.JSONDecodeError:  # Flask's view answers with its 400
-            environ["wsgi.input"] = io.BytesIO(data)
-            return self.app(environ, start_response)
+            return self._to_flask(environ, start_response, data)
         except StoreError as exc:  # nothing was stored; Flask's view raises it again, for its 503 handlers
-            environ["wsgi.input"] = io.BytesIO(data)
-            environ[STORE_ERROR_KEY] = exc
-            return self.app(environ, start_response)
+            return self._to_flask(environ, start_response, data, exc)
         body, status = answer(result)
         payload = orjson.dumps(body) + b"\n"
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload))), *SECURITY_HEADERS]
         start_response(STATUS[status], headers)
         return [payload]
+
+    def _to_flask(
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        data: bytes,
+        error: StoreError | None = None,
+    ) -> Iterable[bytes]:
+        """Hand a request whose body was already read to the Flask view, with the body put back."""
+        environ["wsgi.input"] = io.BytesIO(data)
+        if error is not None:
+            environ[STORE_ERROR_KEY] = error
+        return self.app(environ, start_response)
