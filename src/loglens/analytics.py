@@ -7,11 +7,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .model import MINUTE_MS, iso_from_ms, minute_key
-from .store import Store
+from .store import AlertingReader
 
 
 class Analytics:
-    def __init__(self, store: Store, config: Mapping[str, Mapping[str, Any]], clock: Callable[[], float]) -> None:
+    def __init__(
+        self, store: AlertingReader, config: Mapping[str, Mapping[str, Any]], clock: Callable[[], float]
+    ) -> None:
         self.store = store
         self.config = config
         self.clock = clock

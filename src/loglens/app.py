@@ -117,6 +117,7 @@ def _build(
         cooldown_seconds=alerting["cooldown_seconds"],
         clock=clock,
         dispatcher=dispatcher,
+        is_leader=store.is_leader,
     )
     checks = IngestChecks(engine, min_interval=alerting["ingest_check_seconds"])
     validator = Validator()

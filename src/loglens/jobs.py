@@ -9,7 +9,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from .alerts.engine import AlertEngine
-from .store import Store
+from .store import Maintenance
 
 log = logging.getLogger(__name__)
 
@@ -21,13 +21,16 @@ def check_alerts(engine: AlertEngine) -> int:
     return len(engine.check_all())
 
 
-def apply_retention(store: Store, retention_days: float, clock: Callable[[], float]) -> int:
+def apply_retention(store: Maintenance, retention_days: float, clock: Callable[[], float]) -> int:
+    """Retention and max_logs, on the elected node only (every node runs the job; the others skip it)."""
+    if not store.is_leader():
+        return 0
     cutoff_ms = int((clock() - retention_days * 86400) * 1000)
     return store.apply_retention(cutoff_ms)
 
 
 def start_scheduler(
-    engine: AlertEngine, store: Store, config: dict[str, dict[str, Any]], clock: Callable[[], float]
+    engine: AlertEngine, store: Maintenance, config: dict[str, dict[str, Any]], clock: Callable[[], float]
 ) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(daemon=True, job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(

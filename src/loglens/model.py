@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -29,6 +31,19 @@ class Entry(NamedTuple):
     @property
     def is_error(self) -> bool:
         return self.level in ERROR_LEVELS
+
+
+@dataclass(slots=True)
+class StatsDelta:
+    """What one batch adds to the persisted validation stats (written by validation, stored by every backend)."""
+
+    valid: int = 0
+    invalid: int = 0
+    error_types: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return self.valid + self.invalid
 
 
 def parse_timestamp_ms(value: str) -> int:

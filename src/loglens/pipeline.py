@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .store import Store
-from .validation import Problem, StatsDelta, Validator
+from .model import StatsDelta
+from .store import EntryWriter
+from .validation import Problem, Validator
 
 if TYPE_CHECKING:
     from .alerts.engine import IngestChecks
@@ -24,7 +25,7 @@ class Pipeline:
     def __init__(
         self,
         validator: Validator,
-        store: Store,
+        store: EntryWriter,
         clock: Callable[[], float],
         checks: IngestChecks | None = None,
     ) -> None:

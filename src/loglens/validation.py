@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import jsonschema_rs
 
-from .model import Entry, parse_timestamp_ms
+from .model import Entry, StatsDelta, parse_timestamp_ms
+
+__all__ = ["Problem", "StatsDelta", "Undecodable", "Validator", "load_schema"]  # StatsDelta lives in model
 
 MAX_ERRORS_PER_ENTRY = 20
 
@@ -28,19 +29,6 @@ class Problem:
 
     kind: str
     message: str
-
-
-@dataclass(slots=True)
-class StatsDelta:
-    """What one batch adds to the persisted validation stats."""
-
-    valid: int = 0
-    invalid: int = 0
-    error_types: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def total(self) -> int:
-        return self.valid + self.invalid
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,3 +144,27 @@ def test_upgrades_version_1_store_keeping_its_data(tmp_path: Path) -> None:
     finally:
         store.close()
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_entries_beyond_max_logs_are_evicted_at_write_one_by_one(tmp_path: Path) -> None:
+    store = SQLiteStore(str(tmp_path / "s.db"), max_logs=5)
+    try:
+        for i in range(4):
+            store.write([entry(i, message=f"m{i}-a"), entry(i, message=f"m{i}-b")], StatsDelta(valid=2))
+        totals = store.totals()
+        assert (totals.total_logs, totals.stored) == (8, 5)
+        assert [r["message"] for r in store.recent_logs(10)] == ["m3-b", "m3-a", "m2-b", "m2-a", "m1-b"]
+    finally:
+        store.close()
+
+
+def test_retention_cuts_at_the_exact_minute(tmp_path: Path) -> None:
+    store = SQLiteStore(str(tmp_path / "s.db"))
+    try:
+        store.write([entry(0), entry(1), entry(10), entry(11, user="u")], StatsDelta(valid=4))
+        assert store.apply_retention(T0 + 10 * 60_000) == 2
+        assert store.totals().stored == 2
+        m0 = T0 // 60_000
+        assert [r.minute - m0 for r in store.minute_counts(m0, m0 + 20)] == [10, 11]
+    finally:
+        store.close()

@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 
-from ..store import Alert, Store
+from ..store import Alert, AlertingReader
 from .dispatch import Dispatcher
 from .rules import Rule
 
@@ -16,18 +16,20 @@ log = logging.getLogger(__name__)
 class AlertEngine:
     def __init__(
         self,
-        store: Store,
+        store: AlertingReader,
         rules: Sequence[Rule],
         *,
         cooldown_seconds: float,
         clock: Callable[[], float],
         dispatcher: Dispatcher | None = None,
+        is_leader: Callable[[], bool] = lambda: True,
     ) -> None:
         self.store = store
         self.rules = list(rules)
         self.cooldown_ms = int(cooldown_seconds * 1000)
         self.clock = clock
         self.dispatcher = dispatcher
+        self.is_leader = is_leader  # on a shared store, only the elected node evaluates (one notification each)
         self._lock = threading.Lock()  # one evaluation at a time per process; the store arbitrates between processes
 
     def on_ingest(self, services: Iterable[str]) -> list[Alert]:
@@ -40,6 +42,8 @@ class AlertEngine:
 
     def _evaluate(self, services: set[str] | None) -> list[Alert]:
         changed: list[Alert] = []
+        if not self.is_leader():
+            return changed
         with self._lock:
             now_ms = int(self.clock() * 1000)
             firing = {(a.rule, a.service): a for a in self.store.alerts("firing", limit=100_000)}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..model import MINUTE_MS
-from ..store import NewAlert, Store
+from ..store import AggregateReader, NewAlert
 
 CRITICAL, WARNING = "CRITICAL", "WARNING"
 
@@ -16,7 +16,9 @@ class Rule(Protocol):
     @property
     def name(self) -> str: ...
 
-    def evaluate(self, store: Store, services: Iterable[str] | None, now_ms: int) -> dict[str, NewAlert | None]:
+    def evaluate(
+        self, store: AggregateReader, services: Iterable[str] | None, now_ms: int
+    ) -> dict[str, NewAlert | None]:
         """For each service in scope (all known services when None): a finding if the condition holds, else None."""
         ...
 
@@ -28,7 +30,9 @@ class ErrorRateRule:
     min_events: int
     name: str = "error_rate"
 
-    def evaluate(self, store: Store, services: Iterable[str] | None, now_ms: int) -> dict[str, NewAlert | None]:
+    def evaluate(
+        self, store: AggregateReader, services: Iterable[str] | None, now_ms: int
+    ) -> dict[str, NewAlert | None]:
         now_minute = now_ms // MINUTE_MS
         counts = store.service_window(now_minute - self.window_minutes + 1, now_minute)
         scope = set(counts) if services is None else set(services)
@@ -58,7 +62,9 @@ class HighVolumeRule:
     threshold: int
     name: str = "high_volume"
 
-    def evaluate(self, store: Store, services: Iterable[str] | None, now_ms: int) -> dict[str, NewAlert | None]:
+    def evaluate(
+        self, store: AggregateReader, services: Iterable[str] | None, now_ms: int
+    ) -> dict[str, NewAlert | None]:
         now_minute = now_ms // MINUTE_MS
         counts = store.service_window(now_minute, now_minute)
         scope = set(counts) if services is None else set(services)
@@ -87,7 +93,9 @@ class ServiceDownRule:
     minutes: float
     name: str = "service_down"
 
-    def evaluate(self, store: Store, services: Iterable[str] | None, now_ms: int) -> dict[str, NewAlert | None]:
+    def evaluate(
+        self, store: AggregateReader, services: Iterable[str] | None, now_ms: int
+    ) -> dict[str, NewAlert | None]:
         wanted = None if services is None else set(services)
         out: dict[str, NewAlert | None] = {}
         for info in store.services():

@@ -6,9 +6,36 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..config import store_path
-from .base import Alert, NewAlert, ServiceInfo, Store, StoreBusy, StoreError, Totals
+from .base import (
+    AggregateReader,
+    Alert,
+    AlertingReader,
+    AlertStore,
+    EntryWriter,
+    Maintenance,
+    NewAlert,
+    ServiceInfo,
+    Store,
+    StoreBusy,
+    StoreError,
+    Totals,
+)
 
-__all__ = ["Alert", "NewAlert", "ServiceInfo", "Store", "StoreBusy", "StoreError", "Totals", "open_store"]
+__all__ = [
+    "AggregateReader",
+    "Alert",
+    "AlertStore",
+    "AlertingReader",
+    "EntryWriter",
+    "Maintenance",
+    "NewAlert",
+    "ServiceInfo",
+    "Store",
+    "StoreBusy",
+    "StoreError",
+    "Totals",
+    "open_store",
+]
 
 
 def open_store(config: Mapping[str, Mapping[str, Any]]) -> Store:

@@ -1,4 +1,4 @@
-"""The store Protocol: what every backend (SQLite now, ClickHouse later) must provide.
+"""The store Protocols: what every backend (SQLite, ClickHouse) must provide, split by the callers that use it.
 
 Writes block until committed, so a caller that got back from `write` may acknowledge the entries.
 Analytics reads come from per-minute rollups kept in the same transaction as the entries.
@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from ..model import Entry, iso_from_ms
-from ..validation import StatsDelta
+from ..model import Entry, StatsDelta, iso_from_ms
 
 AlertState = Literal["firing", "resolved"]
 
@@ -83,23 +82,18 @@ class Alert:
         return out
 
 
-@runtime_checkable
-class Store(Protocol):
-    # writes (each blocks until durably committed)
-    def write(self, entries: Sequence[Entry], delta: StatsDelta, *, nbytes: int = 0) -> None: ...
-    def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int) -> Alert | None:
-        """Store a firing alert unless one is firing, or one fired within the cooldown, for its rule+service."""
+class EntryWriter(Protocol):
+    """Ingest's view of the store."""
+
+    def write(self, entries: Sequence[Entry], delta: StatsDelta, *, nbytes: int = 0) -> None:
+        """Store entries, rollups and the stats delta; returns once durably acknowledged (then the caller may 2xx).
+        Raises StoreBusy when too much is waiting, StoreError when the store fails."""
         ...
 
-    def resolve_alert(self, alert_id: int, now_ms: int) -> Alert | None:
-        """Mark a firing alert resolved; None if it was not firing (someone else resolved it)."""
-        ...
 
-    def apply_retention(self, cutoff_ms: int) -> int:
-        """Delete entries and rollups with event time before `cutoff_ms`; returns entries deleted."""
-        ...
+class AggregateReader(Protocol):
+    """What the dashboard, the API and the alert rules read."""
 
-    # reads
     def totals(self) -> Totals: ...
     def validation_stats(self) -> dict[str, Any]: ...
     def minute_counts(self, first: int, last: int, service: str | None = None) -> list[MinuteCount]: ...
@@ -112,5 +106,42 @@ class Store(Protocol):
     def top_services(self, first: int, last: int, limit: int) -> list[tuple[str, int]]: ...
     def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]: ...
     def minute_range(self) -> tuple[int, int] | None: ...
+
+
+class AlertStore(Protocol):
+    """Alert state as rows: the alert engine's transitions and the API's lists."""
+
+    def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int) -> Alert | None:
+        """Store a firing alert unless one is firing, or one fired within the cooldown, for its rule+service."""
+        ...
+
+    def resolve_alert(self, alert_id: int, now_ms: int) -> Alert | None:
+        """Mark a firing alert resolved; None if it was not firing (someone else resolved it)."""
+        ...
+
     def alerts(self, state: str = "all", limit: int = 100) -> list[Alert]: ...
+
+
+class Maintenance(Protocol):
+    """Jobs that run on one node at a time, and the store's lifecycle."""
+
+    def apply_retention(self, cutoff_ms: int) -> int:
+        """Delete entries and rollups older than `cutoff_ms` and enforce max_logs; returns entries deleted.
+        Backends may work in coarser units (ClickHouse drops whole days: everything before the cutoff's day)."""
+        ...
+
+    def is_leader(self) -> bool:
+        """Whether this process should run the single-node jobs (alert evaluation, retention) now. An embedded
+        store is always its own leader; a shared one elects one node through a lease."""
+        ...
+
     def close(self) -> None: ...
+
+
+class AlertingReader(AggregateReader, AlertStore, Protocol):
+    """The alert engine and the dashboard: aggregates plus alert state."""
+
+
+@runtime_checkable
+class Store(EntryWriter, AggregateReader, AlertStore, Maintenance, Protocol):
+    """Everything a backend provides; callers take the smallest Protocol above that covers what they use."""

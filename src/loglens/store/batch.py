@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from ..model import ERROR_LEVELS, MINUTE_MS, Entry
-from ..validation import StatsDelta
+from ..model import ERROR_LEVELS, MINUTE_MS, Entry, StatsDelta
 
 HOUR_MINUTES = 60
 COLUMNS = 6  # rows, minutes, users, hours, services, counters

@@ -11,8 +11,7 @@ from typing import Any
 
 import orjson
 
-from ..model import Entry
-from ..validation import StatsDelta
+from ..model import Entry, StatsDelta
 from .base import Alert, MinuteCount, NewAlert, ServiceInfo, StoreError, Totals
 from .batch import HOUR_MINUTES, PreparedBatch, ingest_params, prepare
 from .migrations import migrate
@@ -97,6 +96,9 @@ class SQLiteStore:
             with self._readers_lock:
                 self._readers.append(conn)
         yield conn
+
+    def is_leader(self) -> bool:
+        return True  # one file, arbitrated by SQLite's write lock: every process may run the jobs
 
     def close(self) -> None:
         self._writer.close()
