@@ -43,10 +43,11 @@ format: install
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-# Debian packages the browser tests need (Chromium for Playwright). Run as root; .ci/run calls it.
+# Debian packages the tests need: Chromium for Playwright, ClickHouse (18.16; the tests start their own servers on
+# free loopback ports, the package's service is never started). Run as root; .ci/run calls it.
 system-deps:
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver clickhouse-server clickhouse-client >/dev/null
 
 screenshots: install
 	$(BIN)/python scripts/screenshots.py

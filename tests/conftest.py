@@ -11,6 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from loglens.app import create_app
+from tests.support import clickhouse
+from tests.support.clickhouse import ClickHouseServer
 from tests.support.live import LiveServer
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -81,6 +83,26 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     server.start()
     yield server
     server.kill()
+
+
+@pytest.fixture(scope="session")
+def clickhouse_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseServer]:
+    """Debian's clickhouse-server (18.16) on free loopback ports with its own data dir, for the whole session."""
+    require(clickhouse.available(), "clickhouse-server is not installed (make system-deps)")
+    server = ClickHouseServer(tmp_path_factory.mktemp("clickhouse"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chdb_session(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """ClickHouse 26.x embedded through chdb (one session per process), for the whole test session."""
+    try:
+        from chdb import session
+    except ImportError:
+        require(False, "chdb-core is not installed (pip install -r requirements.lock)")
+    return session.Session(str(tmp_path_factory.mktemp("chdb")))
 
 
 @pytest.fixture(scope="session")

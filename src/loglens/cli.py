@@ -67,7 +67,17 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     host, port = cfg["server"]["host"], cfg["server"]["port"]
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    print(f"LogLens dashboard: http://{shown}:{port}/  (store: {config_mod.store_path(cfg)})", flush=True)
+    where = config_mod.store_path(cfg)
+    if cfg["storage"]["backend"] == "clickhouse":  # check before forking workers: one clear line, exit 2
+        from .store import StoreError
+        from .store.clickhouse import preflight
+
+        try:
+            where = preflight(cfg["storage"])
+        except StoreError as exc:
+            print(f"loglens: store error: {exc}", file=sys.stderr)
+            return 2
+    print(f"LogLens dashboard: http://{shown}:{port}/  (store: {where})", flush=True)
     if args.dev:
         from .app import create_app
 

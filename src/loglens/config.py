@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,20 @@ class Setting:
     choices: tuple[str, ...] | None = None
 
 
+# storage.clickhouse.* (one mapping setting; each key documented in the README table as `clickhouse.KEY`)
+CLICKHOUSE_DEFAULTS: dict[str, Any] = {
+    "host": "127.0.0.1",
+    "port": 9000,
+    "database": "loglens",
+    "user": "default",
+    "password": "",
+    "cluster": "",
+    "lease_seconds": 30.0,
+    "connect_timeout_seconds": 10.0,
+}
+CLICKHOUSE_TYPES: dict[str, type] = {k: type(v) for k, v in CLICKHOUSE_DEFAULTS.items()}
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
 SETTINGS: dict[str, dict[str, Setting]] = {
     "server": {
         "host": Setting("0.0.0.0", str, "Bind address"),
@@ -44,7 +59,14 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         ),
     },
     "storage": {
-        "backend": Setting("sqlite", str, "Store backend", choices=("sqlite",)),
+        "backend": Setting(
+            "sqlite", str, "Store backend: sqlite (embedded) or clickhouse", choices=("sqlite", "clickhouse")
+        ),
+        "clickhouse": Setting(
+            dict(CLICKHOUSE_DEFAULTS),
+            dict,
+            "ClickHouse connection, when backend is clickhouse (keys below; unset keys keep their defaults)",
+        ),
         "data_dir": Setting("./data", str, "Directory holding the embedded store"),
         "path": Setting(
             "", str, "SQLite file; empty means DATA_DIR/loglens.db, ':memory:' keeps nothing across restarts"
@@ -143,7 +165,12 @@ def merge(base: dict[str, dict[str, Any]], overrides: Mapping[str, Any], *, orig
         for key, value in values.items():
             if key not in SETTINGS[section]:
                 raise ConfigError(f"{origin}: unknown key {section}.{key}")
-            base[section][key] = _coerce(section, key, value, from_env=False)
+            base[section][key] = _merged(base[section][key], _coerce(section, key, value, from_env=False))
+
+
+def _merged(old: Any, new: Any) -> Any:
+    """A mapping setting (storage.clickhouse) merges key by key; any other value replaces the old one."""
+    return {**old, **new} if isinstance(old, dict) and isinstance(new, dict) else new
 
 
 def load(
@@ -178,11 +205,39 @@ def load(
         section, _, key = name[len(ENV_PREFIX) :].lower().partition("_")
         if section not in SETTINGS or key not in SETTINGS[section]:
             raise ConfigError(f"environment variable {name}: no setting {section}.{key}")
-        config[section][key] = _coerce(section, key, raw, from_env=True)
+        config[section][key] = _merged(config[section][key], _coerce(section, key, raw, from_env=True))
     if overrides:
         merge(config, overrides, origin="overrides")
     _check_handlers(config["alerting"]["handlers"])
+    config["storage"]["clickhouse"] = _check_clickhouse(config["storage"]["clickhouse"])
     return config
+
+
+def _check_clickhouse(values: Mapping[str, Any]) -> dict[str, Any]:
+    """storage.clickhouse: known keys only, each of its type; unset keys take their defaults."""
+    out = dict(CLICKHOUSE_DEFAULTS)
+    for key, value in values.items():
+        name = f"storage.clickhouse.{key}"
+        if key not in CLICKHOUSE_TYPES:
+            raise ConfigError(f"unknown key {name} (known: {', '.join(CLICKHOUSE_DEFAULTS)})")
+        wanted = CLICKHOUSE_TYPES[key]
+        if wanted is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if wanted is str and isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)  # e.g. a numeric password from an environment variable
+        if not isinstance(value, wanted) or isinstance(value, bool):
+            raise ConfigError(f"{name}: expected {wanted.__name__}, got {type(value).__name__} ({value!r})")
+        out[key] = value
+    if not 0 < out["port"] < 65536:
+        raise ConfigError(f"storage.clickhouse.port: must be 1..65535, got {out['port']}")
+    for key in ("database", "cluster"):
+        if out[key] and not IDENTIFIER.match(out[key]):
+            raise ConfigError(f"storage.clickhouse.{key}: must be a plain identifier, got {out[key]!r}")
+    if not out["database"]:
+        raise ConfigError("storage.clickhouse.database: must not be empty")
+    if out["lease_seconds"] < 1 or out["connect_timeout_seconds"] <= 0:
+        raise ConfigError("storage.clickhouse: lease_seconds must be >= 1 and connect_timeout_seconds > 0")
+    return out
 
 
 def _check_handlers(handlers: list[Any]) -> None:

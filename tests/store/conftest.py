@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -9,7 +11,9 @@ from typing import Any
 import pytest
 
 from loglens.store import Store
+from loglens.store.clickhouse import ClickHouseStore, DriverConnection, Endpoint
 from loglens.store.sqlite import SQLiteStore
+from tests.support.chdb_conn import ChdbConnection
 
 # name -> how to open a store of that backend: (request, tmp_path, **kwargs) -> Store. Reopening with the same
 # tmp_path reaches the same data.
@@ -24,7 +28,31 @@ def _sqlite_memory(request: pytest.FixtureRequest, tmp_path: Path, **kwargs: Any
     return SQLiteStore(":memory:", **kwargs)
 
 
-OPENERS: dict[str, Opener] = {"sqlite-file": _sqlite_file, "sqlite-memory": _sqlite_memory}
+def _database(tmp_path: Path) -> str:
+    """One database per test (reopening in the same test reaches the same one)."""
+    return "t_" + hashlib.sha1(str(tmp_path).encode()).hexdigest()[:16]
+
+
+def _clickhouse(request: pytest.FixtureRequest, tmp_path: Path, **kwargs: Any) -> Store:
+    server = request.getfixturevalue("clickhouse_server")
+    endpoint = Endpoint("127.0.0.1", server.tcp_port, "default", "")
+    return ClickHouseStore(lambda: DriverConnection(endpoint), database=_database(tmp_path), **kwargs)
+
+
+_CHDB_LOCK = threading.Lock()
+
+
+def _chdb(request: pytest.FixtureRequest, tmp_path: Path, **kwargs: Any) -> Store:
+    session = request.getfixturevalue("chdb_session")
+    return ClickHouseStore(lambda: ChdbConnection(session, _CHDB_LOCK), database=_database(tmp_path), **kwargs)
+
+
+OPENERS: dict[str, Opener] = {
+    "sqlite-file": _sqlite_file,
+    "sqlite-memory": _sqlite_memory,
+    "clickhouse-18": _clickhouse,
+    "clickhouse-26-chdb": _chdb,
+}
 
 
 @pytest.fixture(params=list(OPENERS))

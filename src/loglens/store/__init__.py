@@ -51,4 +51,8 @@ def open_store(config: Mapping[str, Mapping[str, Any]]) -> Store:
             max_pending_bytes=storage["max_pending_bytes"],
             synchronous=storage["synchronous"],
         )
+    if backend == "clickhouse":
+        from .clickhouse import open_clickhouse
+
+        return open_clickhouse(storage)
     raise StoreError(f"unknown storage.backend {backend!r}")

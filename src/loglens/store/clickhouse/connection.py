@@ -1,0 +1,103 @@
+"""How the ClickHouse store talks to ClickHouse: a small Protocol, and clickhouse-driver (native TCP) behind it.
+
+Every driver or network error leaves this module as StoreError, so no raw driver exception reaches a caller
+(the API answers StoreError with 503). One DriverConnection per thread: clickhouse-driver's Client is not
+thread-safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..base import StoreError
+
+Params = Mapping[str, Any] | None
+
+
+class Connection(Protocol):
+    def query(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
+        """Run a statement (`%(name)s` parameters); the rows it returns, if any."""
+        ...
+
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """INSERT the rows; returns once ClickHouse has acknowledged them."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+    user: str
+    password: str
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+# Codes that mean the server is there but refuses us: say so instead of "unreachable".
+AUTH_CODES = {192, 193, 194, 516}  # UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD, AUTHENTICATION_FAILED
+
+
+def describe(exc: BaseException, endpoint: Endpoint) -> str:
+    """One line saying what went wrong, for logs, the 503 body and the startup message."""
+    code = getattr(exc, "code", None)
+    if code in AUTH_CODES:
+        return f"ClickHouse at {endpoint} refused user {endpoint.user!r}: wrong user or password"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if "Stack trace" in text:
+        text = text[: text.index("Stack trace")].strip()
+    if isinstance(exc, OSError | EOFError) or type(exc).__name__ in ("NetworkError", "SocketTimeoutError"):
+        return f"cannot reach ClickHouse at {endpoint}: {text}"
+    return f"ClickHouse at {endpoint} failed: {text[:300]}"
+
+
+class DriverConnection:
+    """clickhouse-driver's Client, with every error mapped to StoreError."""
+
+    def __init__(self, endpoint: Endpoint, *, settings: Mapping[str, Any] | None = None, timeout: float = 10.0):
+        from clickhouse_driver import Client
+
+        # the driver logs each failed connect with a traceback; the StoreError raised here says it in one line
+        logging.getLogger("clickhouse_driver.connection").setLevel(logging.ERROR)
+        self.endpoint = endpoint
+        self._client = Client(
+            endpoint.host,
+            port=endpoint.port,
+            user=endpoint.user,
+            password=endpoint.password,
+            connect_timeout=timeout,
+            send_receive_timeout=max(timeout, 60.0),
+            sync_request_timeout=timeout,
+            settings=dict(settings or {}),
+        )
+
+    def _run(self, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except Exception as exc:  # clickhouse_driver.errors.*, OSError, EOFError, ...
+            try:
+                self._client.disconnect()  # the next call opens a fresh connection
+            except Exception:
+                pass
+            raise StoreError(describe(exc, self.endpoint)) from exc
+
+    def query(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self._run(lambda: self._client.execute(sql, params))
+        return rows
+
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES"
+            self._run(lambda: self._client.execute(sql, list(rows), types_check=False))
+
+    def close(self) -> None:
+        try:
+            self._client.disconnect()
+        except Exception:
+            pass

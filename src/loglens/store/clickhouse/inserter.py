@@ -1,0 +1,156 @@
+"""Group insert: concurrent write requests share one INSERT (ClickHouse wants few, large inserts).
+
+Callers hand over a prepared payload and block until the INSERT that carries it has been acknowledged by
+ClickHouse; then they may answer 2xx. Payloads waiting together are flushed by ONE call of `flush`. The queue is
+bounded by pending entries and bytes; past that, `submit_batch` raises StoreBusy (503 + Retry-After) instead of
+letting memory grow. Other jobs (`submit`) run alone on the same thread, in order with the inserts.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from ..base import StoreBusy, StoreError
+from .connection import Connection
+
+P = TypeVar("P")
+GROUP_MAX_ENTRIES = 50_000
+
+
+def _held_lock() -> threading.Lock:
+    lock = threading.Lock()
+    lock.acquire()
+    return lock
+
+
+@dataclass(eq=False)
+class _Job:
+    entries: int
+    nbytes: int
+    payload: Any = None
+    fn: Callable[[Connection], Any] | None = None
+    done: threading.Lock = field(default_factory=_held_lock)  # released once the job's insert has ended
+    result: Any = None
+    error: BaseException | None = None
+
+
+class GroupInserter(Generic[P]):
+    def __init__(
+        self,
+        connect: Callable[[], Connection],
+        flush: Callable[[Connection, list[P]], None],
+        *,
+        max_pending_entries: int,
+        max_pending_bytes: int,
+        name: str = "loglens-clickhouse-writer",
+    ) -> None:
+        self._connect = connect
+        self._flush = flush
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._max_entries = max_pending_entries
+        self._max_bytes = max_pending_bytes
+        self._pending_entries = 0
+        self._pending_bytes = 0
+        self._lock = threading.Lock()
+        self._closed = False
+        self.groups = 0  # INSERT groups flushed (tests and bench read it)
+        self._ready = threading.Event()
+        self._startup_error: BaseException | None = None
+        self.connection: Connection | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._startup_error is not None:
+            raise self._startup_error
+
+    def submit_batch(self, payload: P, *, entries: int, nbytes: int) -> None:
+        """Insert `payload` with whatever else is waiting; returns once ClickHouse acknowledged the INSERT."""
+        self._enqueue(_Job(entries, nbytes, payload=payload))
+
+    def submit(self, fn: Callable[[Connection], Any], *, entries: int = 0, nbytes: int = 0) -> Any:
+        """Run `fn(connection)` on the writer thread, between two inserts; returns its result."""
+        return self._enqueue(_Job(entries, nbytes, fn=fn))
+
+    def _enqueue(self, job: _Job) -> Any:
+        with self._lock:
+            if self._closed:
+                raise StoreError("the store is closed")
+            busy = self._pending_entries > 0 and (
+                self._pending_entries + job.entries > self._max_entries
+                or self._pending_bytes + job.nbytes > self._max_bytes
+            )
+            if busy:
+                raise StoreBusy(f"the writer has {self._pending_entries} entries waiting; retry shortly", retry_after=1)
+            self._pending_entries += job.entries
+            self._pending_bytes += job.nbytes
+        self._queue.put(job)
+        job.done.acquire()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            self.connection = self._connect()
+        except BaseException as exc:  # reported to the constructor's caller
+            self._startup_error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        conn = self.connection
+        stop = False
+        while not stop:
+            first = self._queue.get()
+            if first is None:
+                break
+            jobs = [first]
+            size = first.entries
+            while first.fn is None and size < GROUP_MAX_ENTRIES:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                if nxt.fn is not None:  # runs after this group
+                    self._run_jobs(conn, jobs)
+                    jobs = []
+                    self._run_jobs(conn, [nxt])
+                    break
+                jobs.append(nxt)
+                size += nxt.entries
+            if jobs:
+                self._run_jobs(conn, jobs)
+        conn.close()
+
+    def _run_jobs(self, conn: Connection, jobs: list[_Job]) -> None:
+        try:
+            if jobs[0].fn is not None:
+                jobs[0].result = jobs[0].fn(conn)
+            else:
+                self._flush(conn, [job.payload for job in jobs])
+                self.groups += 1
+        except Exception as exc:
+            error = exc if isinstance(exc, StoreError) else StoreError(f"write failed: {exc}")
+            for job in jobs:
+                job.error = error
+        finally:
+            with self._lock:
+                for job in jobs:
+                    self._pending_entries -= job.entries
+                    self._pending_bytes -= job.nbytes
+            for job in jobs:
+                job.done.release()

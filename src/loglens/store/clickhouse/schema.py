@@ -1,0 +1,149 @@
+"""ClickHouse tables, written for 18.16 (Debian's) so that current releases (26.x) run them unchanged.
+
+Logs live in a MergeTree partitioned by event day (retention drops whole partitions) and ordered by
+(service, ts): the dashboard's per-service reads and search's service + time-range filters prune by it.
+Materialized views maintain, at insert time and inside ClickHouse: per-minute counts (SummingMergeTree), per-minute
+and per-hour user counts, per-service first/last seen and counts (AggregatingMergeTree) and the global totals.
+Alerts and the leader lease are small tables of rows. `schema_version` records the migrations applied.
+
+With `storage.clickhouse.cluster` set, every server of the cluster gets these local tables (18.16 has no
+ON CLUSTER) and LogLens reads and writes through `*_all` Distributed tables over them: logs are spread by
+rand(), the small tables (alerts, leases, counters) all go to the first shard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..base import StoreError
+from .connection import Connection
+
+LEVEL_ENUM = "Enum8('DEBUG' = 10, 'INFO' = 20, 'WARNING' = 30, 'ERROR' = 40, 'CRITICAL' = 50)"
+ERRORS = "level IN ('ERROR', 'CRITICAL')"
+
+# table -> sharding key of its Distributed table (cluster mode)
+SHARDED = {
+    "logs": "rand()",
+    "rollup_minute": "rand()",
+    "rollup_user": "rand()",
+    "rollup_user_hour": "rand()",
+    "services": "rand()",
+    "totals": "rand()",
+    "counters": "0",
+    "alerts": "0",
+    "leases": "0",
+}
+
+MIGRATIONS: list[list[str]] = [
+    # 1: logs, rollups by materialized views, counters, alerts, leases
+    [
+        f"""CREATE TABLE IF NOT EXISTS {{db}}.logs (
+            id UInt64,
+            ts_ms Int64,
+            ts DateTime DEFAULT toDateTime(intDiv(ts_ms, 1000)),
+            received_ms Int64,
+            timestamp String,
+            level {LEVEL_ENUM},
+            service String,
+            message String,
+            user_id Nullable(String),
+            metadata Nullable(String)
+        ) ENGINE = MergeTree() PARTITION BY toDate(ts) ORDER BY (service, ts)""",
+        """CREATE TABLE IF NOT EXISTS {db}.rollup_minute (
+            minute DateTime, service String, total UInt64, errors UInt64
+        ) ENGINE = SummingMergeTree() PARTITION BY toDate(minute) ORDER BY (minute, service)""",
+        f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.rollup_minute_mv TO {{db}}.rollup_minute AS
+            SELECT toStartOfMinute(ts) AS minute, service, count() AS total, countIf({ERRORS}) AS errors
+            FROM {{db}}.logs GROUP BY minute, service""",
+        """CREATE TABLE IF NOT EXISTS {db}.rollup_user (
+            minute DateTime, service String, uid String, count UInt64
+        ) ENGINE = SummingMergeTree() PARTITION BY toDate(minute) ORDER BY (minute, service, uid)""",
+        """CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.rollup_user_mv TO {db}.rollup_user AS
+            SELECT toStartOfMinute(ts) AS minute, service, assumeNotNull(user_id) AS uid, count() AS count
+            FROM {db}.logs WHERE user_id IS NOT NULL GROUP BY minute, service, uid""",
+        """CREATE TABLE IF NOT EXISTS {db}.rollup_user_hour (
+            hour DateTime, service String, uid String, count UInt64
+        ) ENGINE = SummingMergeTree() PARTITION BY toDate(hour) ORDER BY (hour, service, uid)""",
+        """CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.rollup_user_hour_mv TO {db}.rollup_user_hour AS
+            SELECT toStartOfHour(ts) AS hour, service, assumeNotNull(user_id) AS uid, count() AS count
+            FROM {db}.logs WHERE user_id IS NOT NULL GROUP BY hour, service, uid""",
+        """CREATE TABLE IF NOT EXISTS {db}.services (
+            service String,
+            first_seen AggregateFunction(min, Int64),
+            last_seen AggregateFunction(max, Int64),
+            log_count AggregateFunction(sum, UInt64),
+            error_count AggregateFunction(sum, UInt64)
+        ) ENGINE = AggregatingMergeTree() ORDER BY service""",
+        f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.services_mv TO {{db}}.services AS
+            SELECT service, minState(received_ms) AS first_seen, maxState(received_ms) AS last_seen,
+                sumState(toUInt64(1)) AS log_count, sumState(toUInt64({ERRORS})) AS error_count
+            FROM {{db}}.logs GROUP BY service""",
+        """CREATE TABLE IF NOT EXISTS {db}.totals (k UInt8, total UInt64, errors UInt64)
+            ENGINE = SummingMergeTree() ORDER BY k""",
+        f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.totals_mv TO {{db}}.totals AS
+            SELECT toUInt8(0) AS k, count() AS total, countIf({ERRORS}) AS errors FROM {{db}}.logs""",
+        """CREATE TABLE IF NOT EXISTS {db}.counters (name String, value Int64)
+            ENGINE = SummingMergeTree() ORDER BY name""",
+        """CREATE TABLE IF NOT EXISTS {db}.alerts (
+            id UInt64,
+            rule String,
+            service String,
+            severity String,
+            message String,
+            value Float64,
+            threshold Float64,
+            state Enum8('firing' = 1, 'resolved' = 2),
+            fired_at_ms Int64,
+            resolved_at_ms Nullable(Int64),
+            version UInt32
+        ) ENGINE = ReplacingMergeTree(version) ORDER BY id""",
+        """CREATE TABLE IF NOT EXISTS {db}.leases (
+            name String, node String, started_ms Int64, renewed_ms Int64
+        ) ENGINE = MergeTree() PARTITION BY toDate(intDiv(renewed_ms, 1000)) ORDER BY (name, node, renewed_ms)""",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Where each logical table is read and written: the local table, or its Distributed table in cluster mode."""
+
+    database: str
+    cluster: str = ""
+
+    def __getitem__(self, name: str) -> str:
+        return f"{self.database}.{name}_all" if self.cluster else f"{self.database}.{name}"
+
+    def local(self, name: str) -> str:
+        return f"{self.database}.{name}"
+
+
+def migrate(conn: Connection, database: str, cluster: str = "") -> int:
+    """Bring one server's tables to SCHEMA_VERSION (idempotent: several nodes may start at once); returns the
+    version found. In cluster mode, call it for every server of the cluster."""
+    conn.query(f"CREATE DATABASE IF NOT EXISTS {database}")
+    conn.query(
+        f"CREATE TABLE IF NOT EXISTS {database}.schema_version (version UInt32, applied_ms Int64)"
+        " ENGINE = MergeTree() ORDER BY version"
+    )
+    found = int(conn.query(f"SELECT max(version) FROM {database}.schema_version")[0][0] or 0)
+    if found > SCHEMA_VERSION:
+        raise StoreError(
+            f"ClickHouse database {database} has LogLens schema version {found}, newer than this LogLens supports"
+            f" ({SCHEMA_VERSION}); upgrade LogLens or use another storage.clickhouse.database"
+        )
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        for statement in MIGRATIONS[version - 1]:
+            conn.query(statement.format(db=database))
+        conn.query(
+            f"INSERT INTO {database}.schema_version (version, applied_ms) SELECT {version}, toInt64(now()) * 1000"
+        )
+    if cluster:
+        for name, key in SHARDED.items():
+            conn.query(
+                f"CREATE TABLE IF NOT EXISTS {database}.{name}_all AS {database}.{name}"
+                f" ENGINE = Distributed({cluster}, {database}, {name}, {key})"
+            )
+    return found

@@ -1,0 +1,382 @@
+"""The scale-out store: ClickHouse, shared by any number of stateless `loglens serve` nodes.
+
+Writes: the request thread prepares rows, a writer thread groups concurrent requests into one INSERT into `logs`
+(materialized views fill the rollups, services and totals inside ClickHouse) plus one into `counters`
+(validation stats), and the request returns once ClickHouse has acknowledged both. Reads use one connection per
+thread. Retention and max_logs drop whole day partitions, on the node that holds the lease.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import orjson
+
+from ...model import Entry, StatsDelta
+from ..base import Alert, MinuteCount, NewAlert, ServiceInfo, Totals
+from .connection import Connection
+from .inserter import GroupInserter
+from .lease import Lease
+from .schema import Tables, migrate
+
+HOUR_MINUTES = 60
+LOG_COLUMNS = ("id", "ts_ms", "received_ms", "timestamp", "level", "service", "message", "user_id", "metadata")
+ALERT_COLUMNS = (
+    "id",
+    "rule",
+    "service",
+    "severity",
+    "message",
+    "value",
+    "threshold",
+    "state",
+    "fired_at_ms",
+    "resolved_at_ms",
+    "version",
+)
+ROLLUPS = ("rollup_minute", "rollup_user", "rollup_user_hour")
+LATEST_ALERTS = (  # one row per alert id, its newest version (no FINAL: its WHERE may see older versions);
+    # aliases differ from the column names, which 18.16 would resolve to the aggregates themselves
+    "SELECT id, any(rule) AS a_rule, any(service) AS a_service, any(severity) AS a_severity,"
+    " any(message) AS a_message, any(value) AS a_value, any(threshold) AS a_threshold,"
+    " argMax(state, version) AS st, any(fired_at_ms) AS fired, argMax(resolved_at_ms, version) AS resolved,"
+    " max(version) AS v FROM {table} {where} GROUP BY id"
+)
+
+
+class IdSource:
+    """Time-ordered 64-bit ids: milliseconds << 22 | node (10 bits) << 12 | sequence (12 bits), increasing per
+    node, so `ORDER BY id` is arrival order within a node and across nodes up to clock skew."""
+
+    def __init__(self) -> None:
+        self.node = uuid.uuid4().int & 0x3FF
+        self._last = 0
+        self._lock = threading.Lock()
+
+    def take(self, n: int) -> int:
+        """Reserve n consecutive counter values; returns the first (turn each into an id with `id_of`)."""
+        with self._lock:
+            first = max(self._last + 1, int(time.time() * 1000) << 12)
+            self._last = first + n - 1
+            return first
+
+    def id_of(self, counter: int) -> int:
+        return ((counter >> 12) << 22) | (self.node << 12) | (counter & 0xFFF)
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    rows: list[tuple[Any, ...]]
+    counters: Counter[str]
+
+
+class ClickHouseStore:
+    def __init__(
+        self,
+        connect: Callable[[], Connection],
+        *,
+        database: str = "loglens",
+        cluster: str = "",
+        servers: Callable[[], list[Connection]] | None = None,
+        max_logs: int = 5_000_000,
+        max_pending_entries: int = 100_000,
+        max_pending_bytes: int = 256 * 1024 * 1024,
+        lease_seconds: float = 30.0,
+    ) -> None:
+        """`connect` opens a connection to the server this node uses; `servers` (cluster mode) opens one to every
+        server of the cluster, for the DDL and partition drops that 18.16 cannot send ON CLUSTER."""
+        self.database = database
+        self.cluster = cluster
+        self.max_logs = max_logs
+        self.tables = Tables(database, cluster)
+        self.ids = IdSource()
+        self._connect = connect
+        self._servers = servers
+        self._local = threading.local()
+        self._opened: list[Connection] = []
+        self._opened_lock = threading.Lock()
+        self._alert_lock = threading.Lock()
+        first = connect()
+        try:
+            for conn in self._each_server(first):
+                migrate(conn, database, cluster)
+        finally:
+            first.close()
+        self._writer: GroupInserter[Payload] = GroupInserter(
+            connect, self._flush, max_pending_entries=max_pending_entries, max_pending_bytes=max_pending_bytes
+        )
+        self.lease = Lease(connect, self.tables["leases"], lease_seconds=lease_seconds)
+
+    def _each_server(self, conn: Connection) -> list[Connection]:
+        return self._servers() if self.cluster and self._servers is not None else [conn]
+
+    def _conn(self) -> Connection:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._opened_lock:
+                self._opened.append(conn)
+        return conn
+
+    def _query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        return self._conn().query(sql.format(**{name: self.tables[name] for name in _TABLE_NAMES}), params)
+
+    def is_leader(self) -> bool:
+        return self.lease.is_leader()
+
+    def close(self) -> None:
+        self.lease.close()
+        self._writer.close()
+        with self._opened_lock:
+            for conn in self._opened:
+                conn.close()
+            self._opened.clear()
+
+    # -- writes ------------------------------------------------------------------------------------------
+
+    def write(self, entries: Sequence[Entry], delta: StatsDelta, *, nbytes: int = 0) -> None:
+        counters: Counter[str] = Counter()
+        if delta.total:
+            counters["validation.valid"] += delta.valid
+            counters["validation.invalid"] += delta.invalid
+            for kind, n in delta.error_types.items():
+                counters[f"error_type.{kind}"] += n
+        first = self.ids.take(len(entries)) if entries else 0
+        id_of = self.ids.id_of
+        rows = [
+            (
+                id_of(first + i),
+                e.ts_ms,
+                e.received_ms,
+                e.timestamp,
+                e.level,
+                e.service,
+                e.message,
+                e.user_id,
+                orjson.dumps(e.metadata).decode() if e.metadata is not None else None,
+            )
+            for i, e in enumerate(entries)
+        ]
+        self._writer.submit_batch(Payload(rows, counters), entries=len(entries), nbytes=nbytes)
+
+    def _flush(self, conn: Connection, payloads: list[Payload]) -> None:
+        rows: list[tuple[Any, ...]] = []
+        counters: Counter[str] = Counter()
+        for payload in payloads:
+            rows += payload.rows
+            counters.update(payload.counters)
+        conn.insert(self.tables["logs"], LOG_COLUMNS, rows)
+        conn.insert(self.tables["counters"], ("name", "value"), [(k, v) for k, v in counters.items() if v])
+
+    def apply_retention(self, cutoff_ms: int) -> int:
+        """Drop the day partitions before the cutoff's day (logs and rollups), then the oldest days of logs while
+        more than max_logs are stored (never the newest day). Returns the entries dropped."""
+        cutoff_day = datetime.fromtimestamp(max(cutoff_ms, 0) / 1000, tz=UTC).date()
+        first = self._connect()
+        try:
+            servers = self._each_server(first)
+            deleted = 0
+            for table in ("logs", *ROLLUPS):
+                parts = self._partitions(servers, table)
+                for day in sorted(d for d in parts if d < cutoff_day):
+                    self._drop(servers, table, day)
+                    deleted += parts[day] if table == "logs" else 0
+            stored = int(self._query("SELECT count() FROM {logs}")[0][0])
+            parts = self._partitions(servers, "logs")
+            for day in sorted(parts)[:-1]:
+                if stored <= self.max_logs:
+                    break
+                self._drop(servers, "logs", day)
+                stored -= parts[day]
+                deleted += parts[day]
+            return deleted
+        finally:
+            for conn in {id(c): c for c in [first, *servers]}.values():
+                conn.close()
+
+    def _partitions(self, servers: list[Connection], table: str) -> dict[date, int]:
+        """Rows per day partition of a local table, summed over the servers."""
+        days: Counter[date] = Counter()
+        for conn in servers:
+            for partition, rows in conn.query(
+                "SELECT partition, sum(rows) FROM system.parts WHERE database = %(db)s AND table = %(table)s"
+                " AND active GROUP BY partition",
+                {"db": self.database, "table": table},
+            ):
+                days[date.fromisoformat(str(partition).strip("'"))] += int(rows)
+        return dict(days)
+
+    def _drop(self, servers: list[Connection], table: str, day: date) -> None:
+        for conn in servers:
+            conn.query(f"ALTER TABLE {self.tables.local(table)} DROP PARTITION '{day.isoformat()}'")
+
+    def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int) -> Alert | None:
+        with self._alert_lock:  # between nodes, only the leader fires (see lease.py)
+            blocked = self._query(
+                "SELECT count() FROM ("
+                + LATEST_ALERTS.format(table="{alerts}", where="WHERE rule = %(r)s AND service = %(s)s")
+                + ") WHERE st = 'firing' OR fired > %(since)s",
+                {"r": alert.rule, "s": alert.service, "since": now_ms - cooldown_ms},
+            )
+            if int(blocked[0][0]):
+                return None
+            new = Alert(
+                self.ids.id_of(self.ids.take(1)),
+                alert.rule,
+                alert.service,
+                alert.severity,
+                alert.message,
+                float(alert.value),
+                float(alert.threshold),
+                "firing",
+                now_ms,
+                None,
+            )
+            self._insert_alert(new, 1)
+            return new
+
+    def resolve_alert(self, alert_id: int, now_ms: int) -> Alert | None:
+        with self._alert_lock:
+            rows = self._latest_alerts("WHERE id = %(id)s", {"id": alert_id}, state="firing", limit=1)
+            if not rows:
+                return None
+            current, version = rows[0]
+            c = current
+            resolved = Alert(
+                c.id, c.rule, c.service, c.severity, c.message, c.value, c.threshold, "resolved", c.fired_at_ms, now_ms
+            )
+            self._insert_alert(resolved, version + 1)
+            return resolved
+
+    def _insert_alert(self, alert: Alert, version: int) -> None:
+        self._conn().insert(self.tables["alerts"], ALERT_COLUMNS, [(*_fields(alert), version)])
+
+    # -- reads -------------------------------------------------------------------------------------------
+
+    def totals(self) -> Totals:
+        total, errors = self._query("SELECT sum(total), sum(errors) FROM {totals}")[0]
+        stored = self._query("SELECT count() FROM {logs}")[0][0]
+        return Totals(int(total or 0), int(errors or 0), int(stored))
+
+    def validation_stats(self) -> dict[str, Any]:
+        values = {str(k): int(v) for k, v in self._query("SELECT name, sum(value) FROM {counters} GROUP BY name")}
+        valid, invalid = values.get("validation.valid", 0), values.get("validation.invalid", 0)
+        error_types = {k.split(".", 1)[1]: v for k, v in sorted(values.items()) if k.startswith("error_type.") and v}
+        return {"total": valid + invalid, "valid": valid, "invalid": invalid, "error_types": error_types}
+
+    def minute_counts(self, first: int, last: int, service: str | None = None) -> list[MinuteCount]:
+        sql = (
+            "SELECT intDiv(toUInt32(minute), 60) AS m, sum(total), sum(errors) FROM {rollup_minute}"
+            " WHERE minute >= toDateTime(%(a)s) AND minute <= toDateTime(%(b)s)"
+        )
+        params: dict[str, Any] = {"a": max(first, 0) * 60, "b": max(last, 0) * 60}
+        if service is not None:
+            sql += " AND service = %(s)s"
+            params["s"] = service
+        rows = self._query(sql + " GROUP BY m HAVING sum(total) > 0 ORDER BY m", params)
+        return [MinuteCount(int(m), int(t), int(e)) for m, t, e in rows]
+
+    def service_window(self, first: int, last: int) -> dict[str, tuple[int, int]]:
+        rows = self._query(
+            "SELECT service, sum(total), sum(errors) FROM {rollup_minute}"
+            " WHERE minute >= toDateTime(%(a)s) AND minute <= toDateTime(%(b)s) GROUP BY service",
+            {"a": max(first, 0) * 60, "b": max(last, 0) * 60},
+        )
+        return {str(s): (int(t), int(e)) for s, t, e in rows}
+
+    def services(self) -> list[ServiceInfo]:
+        rows = self._query(
+            "SELECT service, minMerge(first_seen), maxMerge(last_seen), sumMerge(log_count), sumMerge(error_count)"
+            " FROM {services} GROUP BY service ORDER BY service"
+        )
+        return [ServiceInfo(str(s), int(f), int(la), int(n), int(e)) for s, f, la, n, e in rows]
+
+    def top_users(self, first: int, last: int, limit: int, service: str | None = None) -> list[tuple[str, int]]:
+        if last - first + 1 > HOUR_MINUTES:  # long ranges read hourly buckets (the range's edges round out)
+            sql = "SELECT uid, sum(count) AS n FROM {rollup_user_hour} WHERE hour >= toDateTime(%(a)s)"
+            sql += " AND hour <= toDateTime(%(b)s)"
+            params: dict[str, Any] = {"a": max(first // 60, 0) * 3600, "b": max(last // 60, 0) * 3600}
+        else:
+            sql = "SELECT uid, sum(count) AS n FROM {rollup_user} WHERE minute >= toDateTime(%(a)s)"
+            sql += " AND minute <= toDateTime(%(b)s)"
+            params = {"a": max(first, 0) * 60, "b": max(last, 0) * 60}
+        if service is not None:
+            sql += " AND service = %(s)s"
+            params["s"] = service
+        rows = self._query(sql + f" GROUP BY uid ORDER BY n DESC, uid LIMIT {int(limit)}", params)
+        return [(str(u), int(n)) for u, n in rows]
+
+    def top_services(self, first: int, last: int, limit: int) -> list[tuple[str, int]]:
+        rows = self._query(
+            "SELECT service, sum(total) AS n FROM {rollup_minute}"
+            " WHERE minute >= toDateTime(%(a)s) AND minute <= toDateTime(%(b)s)"
+            f" GROUP BY service HAVING n > 0 ORDER BY n DESC, service LIMIT {int(limit)}",
+            {"a": max(first, 0) * 60, "b": max(last, 0) * 60},
+        )
+        return [(str(s), int(n)) for s, n in rows]
+
+    def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT id, timestamp, level, service, message, user_id, metadata, received_ms FROM {logs}"
+        params: dict[str, Any] = {}
+        if service is not None:
+            sql += " WHERE service = %(s)s"
+            params["s"] = service
+        rows = self._query(sql + f" ORDER BY id DESC LIMIT {int(limit)}", params)
+        out = []
+        for id_, ts, level, svc, message, user_id, metadata, received_ms in rows:
+            item: dict[str, Any] = {"id": int(id_), "timestamp": ts, "level": level, "service": svc, "message": message}
+            if user_id is not None:
+                item["user_id"] = user_id
+            if metadata is not None:
+                item["metadata"] = orjson.loads(metadata)
+            item["received_ms"] = int(received_ms)
+            out.append(item)
+        return out
+
+    def minute_range(self) -> tuple[int, int] | None:
+        n, first, last = self._query(
+            "SELECT count(), intDiv(toUInt32(min(minute)), 60), intDiv(toUInt32(max(minute)), 60)"
+            " FROM {rollup_minute} WHERE total > 0"
+        )[0]
+        return None if not int(n) else (int(first), int(last))
+
+    def alerts(self, state: str = "all", limit: int = 100) -> list[Alert]:
+        return [a for a, _ in self._latest_alerts("", {}, state=state, limit=limit)]
+
+    def _latest_alerts(self, where: str, params: dict[str, Any], *, state: str, limit: int) -> list[tuple[Alert, int]]:
+        sql = "SELECT * FROM (" + LATEST_ALERTS.format(table="{alerts}", where=where) + ")"
+        if state != "all":
+            sql += " WHERE st = %(state)s"
+            params = {**params, "state": state}
+        rows = self._query(sql + f" ORDER BY id DESC LIMIT {int(limit)}", params)
+        return [
+            (Alert(int(i), r, s, sev, m, float(v), float(t), st, int(f), None if rs is None else int(rs)), int(ver))
+            for i, r, s, sev, m, v, t, st, f, rs, ver in rows
+        ]
+
+
+_TABLE_NAMES = ("logs", "totals", "counters", "services", "alerts", "leases", *ROLLUPS)
+
+
+def _fields(alert: Alert) -> tuple[Any, ...]:
+    a = alert
+    return (
+        a.id,
+        a.rule,
+        a.service,
+        a.severity,
+        a.message,
+        a.value,
+        a.threshold,
+        a.state,
+        a.fired_at_ms,
+        a.resolved_at_ms,
+    )

@@ -1,0 +1,123 @@
+"""ClickHouse-specific behaviour: startup errors, schema versions, group insert, errors mapped to StoreError."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loglens.config import load
+from loglens.model import StatsDelta
+from loglens.store import StoreError, open_store
+from loglens.store.clickhouse import ClickHouseStore, DriverConnection, Endpoint, preflight
+from loglens.store.clickhouse.schema import SCHEMA_VERSION
+from tests.store.test_contract import entry
+from tests.support.clickhouse import PASSWORD_USER, ClickHouseServer
+from tests.support.live import free_port
+
+
+def storage(server: ClickHouseServer, database: str, **clickhouse: Any) -> dict[str, Any]:
+    values = {"port": server.tcp_port, "database": database, "connect_timeout_seconds": 3, **clickhouse}
+    return load(env={}, path=None, overrides={"storage": {"backend": "clickhouse", "clickhouse": values}})["storage"]
+
+
+def test_config_selects_clickhouse_and_fills_unset_keys(clickhouse_server: ClickHouseServer) -> None:
+    cfg = load(env={}, path=None, overrides={"storage": {"backend": "clickhouse", "clickhouse": {"port": 9}}})
+    assert cfg["storage"]["clickhouse"]["port"] == 9 and cfg["storage"]["clickhouse"]["database"] == "loglens"
+    store = open_store({"storage": storage(clickhouse_server, "cfg_select")})
+    try:
+        assert isinstance(store, ClickHouseStore)
+        store.write([entry()], StatsDelta(valid=1))
+        assert store.totals().stored == 1
+    finally:
+        store.close()
+
+
+def test_unreachable_clickhouse_is_a_one_line_store_error() -> None:
+    port = free_port()
+    with pytest.raises(StoreError) as info:
+        preflight(load(env={}, path=None, overrides={"storage": {"clickhouse": {"port": port}}})["storage"])
+    assert str(info.value).startswith(f"cannot reach ClickHouse at 127.0.0.1:{port}")
+    assert "\n" not in str(info.value)
+
+
+def test_wrong_password_is_named_as_such(clickhouse_server: ClickHouseServer) -> None:
+    user, _ = PASSWORD_USER
+    with pytest.raises(StoreError, match="refused user 'loglens': wrong user or password"):
+        preflight(storage(clickhouse_server, "auth_wrong", user=user, password="not-it"))
+    where = preflight(storage(clickhouse_server, "auth_right", user=user, password=PASSWORD_USER[1]))
+    assert where == f"clickhouse://127.0.0.1:{clickhouse_server.tcp_port}/auth_right"
+
+
+def test_refuses_a_database_with_a_newer_schema(clickhouse_server: ClickHouseServer) -> None:
+    preflight(storage(clickhouse_server, "newer"))
+    conn = DriverConnection(Endpoint("127.0.0.1", clickhouse_server.tcp_port, "default", ""))
+    conn.insert("newer.schema_version", ("version", "applied_ms"), [(SCHEMA_VERSION + 1, 0)])
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this LogLens supports"):
+        preflight(storage(clickhouse_server, "newer"))
+
+
+def test_migration_is_idempotent_and_reopen_keeps_everything(clickhouse_server: ClickHouseServer) -> None:
+    cfg = {"storage": storage(clickhouse_server, "reopen")}
+    first = open_store(cfg)
+    delta = StatsDelta(valid=1, invalid=1)
+    delta.error_types["required"] += 1
+    first.write([entry(message="kept")], delta)
+    first.close()
+    second = open_store(cfg)
+    try:
+        assert second.totals().total_logs == 1
+        assert second.validation_stats()["error_types"] == {"required": 1}
+        assert [r["message"] for r in second.recent_logs(5)] == ["kept"]
+    finally:
+        second.close()
+
+
+def test_concurrent_writes_share_inserts(clickhouse_server: ClickHouseServer) -> None:
+    store = open_store({"storage": storage(clickhouse_server, "grouping")})
+    assert isinstance(store, ClickHouseStore)
+    gate, started = threading.Event(), threading.Event()
+
+    def block(conn: object) -> None:
+        started.set()
+        gate.wait(10)
+
+    try:
+        blocker = threading.Thread(target=store._writer.submit, args=(block,))
+        blocker.start()
+        assert started.wait(5)
+        threads = [threading.Thread(target=store.write, args=([entry()], StatsDelta(valid=1))) for _ in range(10)]
+        for t in threads:
+            t.start()
+        groups_before = store._writer.groups
+        gate.set()  # the ten writes waited behind the blocker: they go out together
+        for t in threads + [blocker]:
+            t.join(10)
+        assert store.totals().stored == 10
+        assert store._writer.groups - groups_before < 10
+    finally:
+        store.close()
+
+
+def test_driver_errors_reach_callers_as_store_errors(tmp_path: Path) -> None:
+    server = ClickHouseServer(tmp_path / "ch").start()
+    try:
+        store = open_store({"storage": storage(server, "down")})
+    except BaseException:
+        server.stop()
+        raise
+    try:
+        store.write([entry()], StatsDelta(valid=1))
+        server.stop()
+        with pytest.raises(StoreError, match="cannot reach ClickHouse"):
+            store.write([entry()], StatsDelta(valid=1))
+        with pytest.raises(StoreError):
+            store.totals()
+        with pytest.raises(StoreError):
+            store.recent_logs(5)
+    finally:
+        store.close()
+        server.stop()
