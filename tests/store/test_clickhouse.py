@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from loglens.config import load
 from loglens.model import StatsDelta
 from loglens.store import StoreError, open_store
 from loglens.store.clickhouse import ClickHouseStore, DriverConnection, Endpoint, preflight
+from loglens.store.clickhouse.lease import Lease
 from loglens.store.clickhouse.schema import SCHEMA_VERSION
 from tests.store.test_contract import entry
 from tests.support.clickhouse import PASSWORD_USER, ClickHouseServer
@@ -121,3 +123,25 @@ def test_driver_errors_reach_callers_as_store_errors(tmp_path: Path) -> None:
     finally:
         store.close()
         server.stop()
+
+
+def test_lease_elects_the_oldest_live_node_and_hands_over_when_it_resigns(clickhouse_server: ClickHouseServer) -> None:
+    preflight(storage(clickhouse_server, "lease_t"))
+    endpoint = Endpoint("127.0.0.1", clickhouse_server.tcp_port, "default", "")
+    first = Lease(lambda: DriverConnection(endpoint), "lease_t.leases", lease_seconds=1)
+    second: Lease | None = None
+    try:
+        assert first.wait_beats(1, 10)
+        second = Lease(lambda: DriverConnection(endpoint), "lease_t.leases", lease_seconds=1)
+        assert second.wait_beats(2, 10)
+        assert second.holder == first.node and not second.is_leader()
+        first.close()  # resigns: the other takes over at its next heartbeat, without waiting for expiry
+        deadline = time.monotonic() + 10
+        while not second.is_leader():
+            assert time.monotonic() < deadline, "the second node never took the lease over"
+            time.sleep(0.05)
+        assert second.holder == second.node
+    finally:
+        first.close()
+        if second is not None:
+            second.close()

@@ -1,0 +1,52 @@
+"""A real webhook receiver on loopback: records every POST (path and JSON body), answers 200."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class WebhookReceiver:
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, Any]]] = []
+        self._cv = threading.Condition()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with outer._cv:
+                    outer.received.append((self.path, body))
+                    outer._cv.notify_all()
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def wait_for(
+        self, predicate: Callable[[list[tuple[str, dict[str, Any]]]], bool], timeout: float, what: str
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Wait until `predicate(received)` holds; fail with what was received by the deadline."""
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while not predicate(self.received):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"timed out after {timeout}s waiting for {what}; received {self.received}")
+                self._cv.wait(left)
+            return list(self.received)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
