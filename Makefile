@@ -7,7 +7,7 @@ VENDOR := src/loglens/web/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test bench lint format system-deps screenshots clean
+.PHONY: install run test test-clickhouse bench lint format system-deps screenshots clean
 
 install: $(STAMP) $(VENDOR)/chart.umd.min.js
 
@@ -29,6 +29,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The app-level suites again, with every app on a ClickHouse store (the tests start their own clickhouse-server).
+test-clickhouse: install
+	TEST_STORE_BACKEND=clickhouse $(BIN)/python -m pytest tests/api tests/unit $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -45,13 +46,21 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+# TEST_STORE_BACKEND=clickhouse runs every app-level test (tests/api, ...) on a ClickHouse store instead of SQLite.
+TEST_BACKEND = os.environ.get("TEST_STORE_BACKEND", "sqlite")
+
+
 @pytest.fixture
-def make_app(tmp_path: Path) -> Iterator[Any]:
+def make_app(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     """Build apps on a temporary store; all are closed at the end of the test."""
     apps: list[Flask] = []
 
     def make(config: dict[str, Any] | None = None, **kwargs: Any) -> Flask:
         merged: dict[str, Any] = {"storage": {"path": str(tmp_path / "loglens.db")}}
+        if TEST_BACKEND == "clickhouse":
+            server = request.getfixturevalue("clickhouse_server")
+            database = "app_" + hashlib.sha1(str(tmp_path).encode()).hexdigest()[:16]
+            merged["storage"] = {"backend": "clickhouse", "clickhouse": {"port": server.tcp_port, "database": database}}
         for section, values in (config or {}).items():
             merged.setdefault(section, {}).update(values)
         kwargs.setdefault("start_jobs", False)

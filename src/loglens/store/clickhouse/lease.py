@@ -53,6 +53,12 @@ class Lease:
         self._renewed_ms = 0
         self._stop = threading.Event()
         self._changed = threading.Condition()
+        self._conn: Connection | None = None
+        try:  # the first heartbeat before returning: a lone node leads from its first request on
+            self._conn = connect()
+            self._beat(self._conn)
+        except StoreError as exc:
+            log.warning("lease heartbeat failed: %s", exc)
         self._thread = threading.Thread(target=self._run, name="loglens-lease", daemon=True)
         self._thread.start()
 
@@ -70,17 +76,15 @@ class Lease:
         self._thread.join(10)
 
     def _run(self) -> None:
-        conn: Connection | None = None
+        conn = self._conn
         interval = max(self.lease_ms / 4000, 0.05)
-        while True:
+        while not self._stop.wait(interval):
             try:
                 conn = conn or self._connect()
                 self._beat(conn)
             except StoreError as exc:
                 self._leader = False
                 log.warning("lease heartbeat failed: %s", exc)
-            if self._stop.wait(interval):
-                break
         self._leader = False
         try:
             conn = conn or self._connect()
