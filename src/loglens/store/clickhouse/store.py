@@ -104,11 +104,14 @@ class ClickHouseStore:
         self._opened_lock = threading.Lock()
         self._alert_lock = threading.Lock()
         first = connect()
+        targets: list[Connection] = []
         try:
-            for conn in self._each_server(first):
+            targets = self._each_server(first)
+            for conn in targets:
                 migrate(conn, database, cluster)
         finally:
-            first.close()
+            for conn in {id(c): c for c in [first, *targets]}.values():
+                conn.close()
         self._writer: GroupInserter[Payload] = GroupInserter(
             connect, self._flush, max_pending_entries=max_pending_entries, max_pending_bytes=max_pending_bytes
         )
@@ -181,6 +184,7 @@ class ClickHouseStore:
         more than max_logs are stored (never the newest day). Returns the entries dropped."""
         cutoff_day = datetime.fromtimestamp(max(cutoff_ms, 0) / 1000, tz=UTC).date()
         first = self._connect()
+        servers: list[Connection] = []
         try:
             servers = self._each_server(first)
             deleted = 0
