@@ -7,7 +7,7 @@ VENDOR := src/loglens/web/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-clickhouse bench lint format system-deps screenshots clean
+.PHONY: install run test test-clickhouse bench bench-clickhouse lint format system-deps screenshots clean
 
 install: $(STAMP) $(VENDOR)/chart.umd.min.js
 
@@ -37,6 +37,12 @@ test-clickhouse: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/dashboard_cost.py --entries 1000000 --rounds 20
+	if command -v clickhouse-server >/dev/null; then $(BIN)/python bench/clickhouse.py; \
+	else echo "bench: clickhouse-server not installed (make system-deps): ClickHouse mode skipped"; fi
+
+# ClickHouse mode alone: LogLens on a local clickhouse-server vs direct inserts, 1 vs 2 nodes, bytes per entry.
+bench-clickhouse: install
+	$(BIN)/python bench/clickhouse.py
 
 lint: install
 	$(BIN)/ruff check src tests bench

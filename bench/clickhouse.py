@@ -1,0 +1,214 @@
+"""`make bench` ClickHouse mode: LogLens on Debian's clickhouse-server (18.16) on this machine.
+
+In one run, each figure next to its floor:
+  direct   the same 1,000-entry batches POSTed straight to ClickHouse as `INSERT ... FORMAT JSONEachRow` into the
+           same tables (materialized views included), 4 connections: the floor LogLens is compared with
+  1 node   bulk NDJSON x1000 through one `loglens serve` (Granian) into ClickHouse, 4 connections
+  2 nodes  the same through two `loglens serve` on the same ClickHouse, 4 connections each
+  bytes    on-disk bytes per stored entry, ClickHouse (all LogLens tables) vs SQLite (the same entries)
+  reads    the dashboard payload computed in-process on each store at the size ingested
+Figures are printed, never asserted. Everything runs on one 2-core machine: ClickHouse, the servers and the load
+clients share the cores, so the multi-node figure measures contention more than scale-out.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import orjson  # noqa: E402
+from tests.support.clickhouse import ClickHouseServer  # noqa: E402
+from tests.support.live import LiveServer  # noqa: E402
+
+from bench.payloads import BATCH, entries  # noqa: E402
+from loglens.analytics import Analytics  # noqa: E402
+from loglens.config import load  # noqa: E402
+from loglens.model import parse_timestamp_ms  # noqa: E402
+from loglens.pipeline import Pipeline  # noqa: E402
+from loglens.store.clickhouse import DriverConnection, Endpoint  # noqa: E402
+from loglens.store.clickhouse.schema import migrate  # noqa: E402
+from loglens.store.sqlite import SQLiteStore  # noqa: E402
+from loglens.validation import Validator  # noqa: E402
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+CONNECTIONS = 4
+
+
+def direct_rows(seed: int) -> bytes:
+    """One batch as JSONEachRow rows of the logs table (what LogLens would insert for it)."""
+    now = int(time.time() * 1000)
+    lines = []
+    for i, e in enumerate(entries(BATCH, seed)):
+        row = {
+            "id": (now << 22) + seed * BATCH + i,
+            "ts_ms": parse_timestamp_ms(e["timestamp"]),
+            "received_ms": now,
+            "timestamp": e["timestamp"],
+            "level": e["level"],
+            "service": e["service"],
+            "message": e["message"],
+            "user_id": e.get("user_id"),
+            "metadata": orjson.dumps(e["metadata"]).decode() if "metadata" in e else None,
+        }
+        lines.append(orjson.dumps(row))
+    return b"\n".join(lines) + b"\n"
+
+
+def direct(server: ClickHouseServer, seconds: float) -> float:
+    conn = DriverConnection(Endpoint("127.0.0.1", server.tcp_port, "default", ""))
+    migrate(conn, "direct")
+    conn.close()
+    bodies = [direct_rows(seed) for seed in range(8)]
+    url = f"http://127.0.0.1:{server.http_port}/?query=" + urllib.parse.quote(
+        "INSERT INTO direct.logs FORMAT JSONEachRow"
+    )
+    done = [0] * CONNECTIONS
+    end = time.perf_counter() + seconds
+
+    def worker(n: int) -> None:
+        i = n
+        while time.perf_counter() < end:
+            with urllib.request.urlopen(urllib.request.Request(url, data=bodies[i % len(bodies)]), timeout=60) as r:
+                r.read()
+            done[n] += BATCH
+            i += 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(CONNECTIONS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done) / (time.perf_counter() - started)
+
+
+def drive(ports: list[int], seconds: float) -> float:
+    """Entries/s acknowledged by the servers on `ports`, one load client process per server, at the same time."""
+    cmds = [
+        [
+            sys.executable,
+            "-m",
+            "bench.load",
+            "--port",
+            str(p),
+            "--scenario",
+            "bulk",
+            "--concurrency",
+            str(CONNECTIONS),
+            "--seconds",
+            str(seconds),
+        ]
+        for p in ports
+    ]
+    procs = [subprocess.Popen(c, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in cmds]
+    total = 0.0
+    for proc in procs:
+        out, err = proc.communicate(timeout=seconds + 120)
+        if proc.returncode != 0:
+            raise RuntimeError(f"load client failed: {err[-2000:]}")
+        result = orjson.loads(out.strip().splitlines()[-1])
+        if result["errors"]:
+            print(f"  load client errors: {result['errors']} statuses {result['statuses']}")
+        total += result["entries_per_s"]
+    return total
+
+
+def disk_bytes(server: ClickHouseServer, database: str) -> tuple[int, int]:
+    conn = DriverConnection(Endpoint("127.0.0.1", server.tcp_port, "default", ""))
+    try:
+        for table in ("logs", "rollup_minute", "rollup_user", "rollup_user_hour", "services", "totals"):
+            conn.query(f"OPTIMIZE TABLE {database}.{table} FINAL")  # merged, as a store settles to
+        size = conn.query(
+            "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = %(db)s AND active", {"db": database}
+        )[0][0]
+        rows = conn.query(f"SELECT count() FROM {database}.logs")[0][0]
+        return int(size), int(rows)
+    finally:
+        conn.close()
+
+
+def sqlite_bytes(tmp: Path, count: int) -> tuple[int, SQLiteStore]:
+    store = SQLiteStore(str(tmp / "same.db"))
+    pipeline = Pipeline(Validator(), store, time.time)
+    batches = [entries(BATCH, seed) for seed in range(8)]
+    for i in range(count // BATCH):
+        pipeline.ingest(batches[i % len(batches)])
+    size = sum(p.stat().st_size for p in tmp.glob("same.db*"))
+    return size, store
+
+
+def dashboard_ms(store: Any, rounds: int = 10) -> float:
+    analytics = Analytics(store, load(env={}, path=None), time.time)
+    analytics.dashboard(30)
+    started = time.perf_counter()
+    for _ in range(rounds):
+        analytics.dashboard(30)
+    return (time.perf_counter() - started) / rounds * 1000
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        server = ClickHouseServer(tmp / "clickhouse").start()
+        nodes: list[LiveServer] = []
+        try:
+            print(
+                f"ClickHouse 18.16 on 127.0.0.1:{server.tcp_port}; {SECONDS:g} s per figure, {CONNECTIONS} connections"
+            )
+            floor = direct(server, SECONDS)
+            print(f"  direct INSERT FORMAT JSONEachRow: {floor:,.0f} entries/s")
+
+            def config(db: str) -> dict[str, Any]:
+                return {"storage": {"backend": "clickhouse", "clickhouse": {"port": server.tcp_port, "database": db}}}
+
+            nodes.append(LiveServer(tmp / "one", config("one")).start())
+            one = drive([nodes[0].port], SECONDS)
+            print(f"  1 node, bulk NDJSON x1000:        {one:,.0f} entries/s  ({one / floor:.2f}x direct)")
+            nodes[0].kill()
+            nodes += [LiveServer(tmp / f"two{i}", config("two")).start() for i in range(2)]
+            two = drive([n.port for n in nodes[1:]], SECONDS)
+            print(f"  2 nodes, bulk NDJSON x1000:       {two:,.0f} entries/s  ({two / one:.2f}x one node)")
+            for node in nodes:
+                node.kill()
+
+            size, rows = disk_bytes(server, "two")
+            lite_size, lite = sqlite_bytes(tmp, rows - rows % BATCH)
+            ch_per, lite_per = size / max(rows, 1), lite_size / max(rows - rows % BATCH, 1)
+            print(
+                f"  bytes per stored entry: ClickHouse {ch_per:.1f}, SQLite {lite_per:.1f} ({ch_per / lite_per:.2f}x)"
+            )
+            from loglens.store.clickhouse import ClickHouseStore
+
+            ch_store = ClickHouseStore(
+                lambda: DriverConnection(Endpoint("127.0.0.1", server.tcp_port, "default", "")), database="two"
+            )
+            try:
+                print(
+                    f"  dashboard payload at {rows:,} entries: ClickHouse {dashboard_ms(ch_store):.1f} ms,"
+                    f" SQLite {dashboard_ms(lite):.1f} ms"
+                )
+            finally:
+                ch_store.close()
+                lite.close()
+        finally:
+            for node in nodes:
+                node.kill()
+            server.stop()
+    print("Targets (issue 12): 1 node >= 0.5x direct; 2 nodes >= 1.6x one node; ClickHouse <= 60 bytes/entry.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
