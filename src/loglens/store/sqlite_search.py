@@ -296,30 +296,20 @@ class Walk:
             return
         oldest = span[0]
         first_hour, last_hour = max(first, oldest) // 60, min(last, span[1]) // 60
-        services = (
-            [self.compiled.service]
-            if self.compiled.service is not None
-            else [r[0] for r in self.conn.execute("SELECT service FROM services")]
-        )
+        if self.compiled.service is not None:
+            services, service_args = "(SELECT ? AS service) AS s", [self.compiled.service]
+        else:
+            services, service_args = "services AS s", []
         minutes = self.conn.execute(
-            """WITH RECURSIVE hours(h) AS (SELECT ? UNION ALL SELECT h + 1 FROM hours WHERE h < ?),
+            f"""WITH RECURSIVE hours(h) AS (SELECT ? UNION ALL SELECT h + 1 FROM hours WHERE h < ?),
                 offsets(o) AS (SELECT 0 UNION ALL SELECT o + 1 FROM offsets WHERE o < 59),
-                svc(s) AS (SELECT value FROM json_each(?)),
                 found(hour, service) AS (
-                    SELECT r.hour, r.service FROM hours CROSS JOIN svc CROSS JOIN rollup_user_hour AS r
-                    ON r.hour = hours.h AND r.service = svc.s AND r.user_id = ?)
+                    SELECT r.hour, r.service FROM hours CROSS JOIN {services} CROSS JOIN rollup_user_hour AS r
+                    ON r.hour = hours.h AND r.service = s.service AND r.user_id = ?)
             SELECT DISTINCT u.minute FROM found CROSS JOIN offsets CROSS JOIN rollup_user AS u
                 ON u.minute = found.hour * 60 + offsets.o AND u.service = found.service AND u.user_id = ?
             WHERE u.minute BETWEEN ? AND ? ORDER BY u.minute DESC""",
-            (
-                first_hour,
-                last_hour,
-                orjson.dumps(services).decode(),
-                self.compiled.user,
-                self.compiled.user,
-                first,
-                last,
-            ),
+            (first_hour, last_hour, *service_args, self.compiled.user, self.compiled.user, first, last),
         ).fetchall()
         for (minute,) in minutes:
             yield from self.conn.execute(
