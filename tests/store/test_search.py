@@ -7,9 +7,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from loglens.model import Entry
 from loglens.search.query import parse
-from loglens.store import Store
+from loglens.store import Store, StoreError
 from loglens.store.batch import ingest_params, prepare
 from loglens.store.migrations import MIGRATIONS, _statements
 from loglens.store.sqlite import INGEST, SQLiteStore
@@ -151,3 +153,15 @@ def test_pages_return_every_match_once_while_entries_arrive(store: Store) -> Non
         writer.join()
     assert len(seen) == len(set(seen)), "an entry came back twice"
     assert set(range(1, 1501)) <= set(seen), "an entry stored before the first page was missed"
+
+
+def test_a_store_written_without_the_search_index_refuses_it_later(tmp_path: Path) -> None:
+    path = str(tmp_path / "plain.db")
+    plain = SQLiteStore(path, search_index=False)
+    try:
+        plain.write([make_entry(i, BASE_MS + i, "no index here") for i in range(5)], StatsDelta(5))
+        assert [log["id"] for log in plain.search(parse("index"), limit=3).logs] == [5, 4, 3]  # by scanning
+    finally:
+        plain.close()
+    with pytest.raises(StoreError, match="search_index"):
+        SQLiteStore(path)

@@ -134,8 +134,13 @@ def _where(node: Node, params: list[Any]) -> str:
                 "coalesce(json_type(logs.metadata, ?) IN ('text', 'integer')"
                 " AND substr(CAST(json_extract(logs.metadata, ?) AS TEXT), 1, ?) = ?, 0)"
             )
-        parts = ["json_type(logs.metadata, ?) = 'text' AND json_extract(logs.metadata, ?) = ?"]
-        params += [path, path, node.value]
+        # metadata is stored as orjson writes it, so a string value equal to v appears in the text as
+        # orjson.dumps(v): a substring test (cheap) before any JSON parsing (dear) on each scanned row
+        parts = [
+            "instr(logs.metadata, ?) > 0 AND json_type(logs.metadata, ?) = 'text'"
+            " AND json_extract(logs.metadata, ?) = ?"
+        ]
+        params += [orjson.dumps(node.value).decode(), path, path, node.value]
         number = _number(node.value)
         if number is not None:
             parts.append("json_type(logs.metadata, ?) IN ('integer', 'real') AND json_extract(logs.metadata, ?) = ?")
