@@ -47,6 +47,7 @@ FIRST_BUDGET = 2048  # ids in the first window
 GROWTH = 4
 MAX_BUDGET = 1 << 22
 MERGE_GAP = 4096  # id ranges closer than this are read as one
+LIMIT_MS = 1 << 62  # beyond any timestamp, within SQLite's 64-bit integers
 NUMBER_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 Cursor = tuple[int, int]  # (ts_ms, id) of the last entry returned
@@ -266,10 +267,10 @@ class Walk:
         if not self.use_index:  # no time path: one window over every id
             row = self.conn.execute("SELECT min(id), max(id) FROM logs").fetchone()
             if row[0] is not None:
-                yield (lo if lo is not None else -(1 << 62)), (hi if hi is not None else 1 << 62), [row]
+                yield (lo if lo is not None else -LIMIT_MS), (hi if hi is not None else LIMIT_MS), [row]
             return
         sql = "SELECT minute, first_id, last_id FROM log_minutes WHERE minute BETWEEN ? AND ? ORDER BY minute DESC"
-        first, last = (lo if lo is not None else -(1 << 62), hi if hi is not None else 1 << 62)
+        first, last = (lo if lo is not None else -LIMIT_MS, hi if hi is not None else LIMIT_MS)
         rows: Iterator[tuple[int, int, int]] = self.conn.execute(sql, (first, last))
         if self.compiled.user is not None:
             rows = self._user_minutes(first, last)
@@ -329,8 +330,8 @@ class Walk:
     def _window(
         self, first_minute: int, last_minute: int, spans: list[tuple[int, int]], need: int
     ) -> list[tuple[Any, ...]]:
-        lo_ms = first_minute * MINUTE_MS
-        hi_ms = (last_minute + 1) * MINUTE_MS - 1
+        lo_ms = max(first_minute * MINUTE_MS, -LIMIT_MS)
+        hi_ms = min((last_minute + 1) * MINUTE_MS - 1, LIMIT_MS)
         if self.from_ms is not None:
             lo_ms = max(lo_ms, self.from_ms)
         if self.to_ms is not None:
