@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 VENDOR := src/loglens/web/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# stored entries for bench/search.py (each store is filled once, then reused from $LOGLENS_BENCH_DIR)
+SEARCH_BENCH_ENTRIES ?= 1000000 10000000
 
 .PHONY: install run test test-clickhouse bench bench-clickhouse lint format system-deps screenshots clean
 
@@ -37,6 +39,7 @@ test-clickhouse: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/dashboard_cost.py --entries 1000000 --rounds 20
+	$(BIN)/python bench/search.py $(foreach n,$(SEARCH_BENCH_ENTRIES),--entries $(n))
 	if command -v clickhouse-server >/dev/null; then $(BIN)/python bench/clickhouse.py; \
 	else echo "bench: clickhouse-server not installed (make system-deps): ClickHouse mode skipped"; fi
 

@@ -12,8 +12,10 @@ from .base import (
     AlertingReader,
     AlertStore,
     EntryWriter,
+    LogSearch,
     Maintenance,
     NewAlert,
+    SearchPage,
     ServiceInfo,
     Store,
     StoreBusy,
@@ -28,7 +30,9 @@ __all__ = [
     "AlertingReader",
     "EntryWriter",
     "Maintenance",
+    "LogSearch",
     "NewAlert",
+    "SearchPage",
     "ServiceInfo",
     "Store",
     "StoreBusy",
@@ -50,6 +54,7 @@ def open_store(config: Mapping[str, Mapping[str, Any]]) -> Store:
             max_pending_entries=storage["max_pending_entries"],
             max_pending_bytes=storage["max_pending_bytes"],
             synchronous=storage["synchronous"],
+            search_index=storage["search_index"],
         )
     if backend == "clickhouse":
         from .clickhouse import open_clickhouse

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from ..model import Entry, StatsDelta, iso_from_ms
+from ..search.query import Node
 
 AlertState = Literal["firing", "resolved"]
 
@@ -82,6 +83,12 @@ class Alert:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    logs: list[dict[str, Any]]  # newest first by event time, ties by id
+    next: tuple[int, int] | None  # keyset cursor (ts_ms, id) of the last entry when more match, else None
+
+
 class EntryWriter(Protocol):
     """Ingest's view of the store."""
 
@@ -106,6 +113,33 @@ class AggregateReader(Protocol):
     def top_services(self, first: int, last: int, limit: int) -> list[tuple[str, int]]: ...
     def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]: ...
     def minute_range(self) -> tuple[int, int] | None: ...
+
+
+class LogSearch(Protocol):
+    """Search, the live tail and the Explore page (the query AST is compiled by each backend)."""
+
+    def search(
+        self,
+        query: Node,
+        *,
+        from_ms: int | None = None,
+        to_ms: int | None = None,
+        limit: int = 100,
+        after: tuple[int, int] | None = None,
+    ) -> SearchPage:
+        """Entries matching `query` with from_ms <= event time < to_ms, newest first, after the keyset cursor."""
+        ...
+
+    def get_log(self, log_id: int) -> dict[str, Any] | None: ...
+    def last_id(self) -> int:
+        """The id of the newest committed entry (ids grow in commit order); 0 when empty."""
+        ...
+
+    def tail(self, query: Node, after_id: int, upto_id: int, limit: int) -> list[dict[str, Any]]:
+        """Entries matching `query` with after_id < id <= upto_id, in commit order."""
+        ...
+
+    def fields(self, sample_values: int) -> dict[str, list[str]]: ...
 
 
 class AlertStore(Protocol):
@@ -143,5 +177,5 @@ class AlertingReader(AggregateReader, AlertStore, Protocol):
 
 
 @runtime_checkable
-class Store(EntryWriter, AggregateReader, AlertStore, Maintenance, Protocol):
+class Store(EntryWriter, AggregateReader, LogSearch, AlertStore, Maintenance, Protocol):
     """Everything a backend provides; callers take the smallest Protocol above that covers what they use."""

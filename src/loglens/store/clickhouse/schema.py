@@ -4,7 +4,8 @@ Logs live in a MergeTree partitioned by event day (retention drops whole partiti
 (service, ts): the dashboard's per-service reads and search's service + time-range filters prune by it.
 Materialized views maintain, at insert time and inside ClickHouse: per-minute counts (SummingMergeTree), per-minute
 and per-hour user counts, per-service first/last seen and counts (AggregatingMergeTree) and the global totals.
-Alerts and the leader lease are small tables of rows. `schema_version` records the migrations applied.
+Alerts and the leader lease are small tables of rows. Search matches
+`words` and `meta_*` (search.py). `schema_version` records the migrations applied.
 
 With `storage.clickhouse.cluster` set, every server of the cluster gets these local tables (18.16 has no
 ON CLUSTER) and LogLens reads and writes through `*_all` Distributed tables over them: logs are spread by
@@ -47,7 +48,12 @@ MIGRATIONS: list[list[str]] = [
             service String,
             message String,
             user_id Nullable(String),
-            metadata Nullable(String)
+            metadata Nullable(String),
+            words Array(String),
+            meta_k Array(String),
+            meta_t Array(UInt8),
+            meta_s Array(String),
+            meta_n Array(Float64)
         ) ENGINE = MergeTree() PARTITION BY toDate(ts) ORDER BY (service, ts)""",
         """CREATE TABLE IF NOT EXISTS {db}.rollup_minute (
             minute DateTime, service String, total UInt64, errors UInt64

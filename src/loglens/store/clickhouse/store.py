@@ -25,9 +25,25 @@ from .connection import Connection
 from .inserter import GroupInserter
 from .lease import Lease
 from .schema import Tables, migrate
+from .search import SearchMethods, message_words, meta_arrays
 
 HOUR_MINUTES = 60
-LOG_COLUMNS = ("id", "ts_ms", "received_ms", "timestamp", "level", "service", "message", "user_id", "metadata")
+LOG_COLUMNS = (
+    "id",
+    "ts_ms",
+    "received_ms",
+    "timestamp",
+    "level",
+    "service",
+    "message",
+    "user_id",
+    "metadata",
+    "words",
+    "meta_k",
+    "meta_t",
+    "meta_s",
+    "meta_n",
+)
 ALERT_COLUMNS = (
     "id",
     "rule",
@@ -73,11 +89,11 @@ class IdSource:
 
 @dataclass(frozen=True, slots=True)
 class Payload:
-    rows: list[tuple[Any, ...]]
+    rows: list[tuple[Any, ...]]  # LOG_COLUMNS without the id (taken at flush)
     counters: Counter[str]
 
 
-class ClickHouseStore:
+class ClickHouseStore(SearchMethods):
     def __init__(
         self,
         connect: Callable[[], Connection],
@@ -152,11 +168,8 @@ class ClickHouseStore:
             counters["validation.invalid"] += delta.invalid
             for kind, n in delta.error_types.items():
                 counters[f"error_type.{kind}"] += n
-        first = self.ids.take(len(entries)) if entries else 0
-        id_of = self.ids.id_of
         rows = [
             (
-                id_of(first + i),
                 e.ts_ms,
                 e.received_ms,
                 e.timestamp,
@@ -165,8 +178,10 @@ class ClickHouseStore:
                 e.message,
                 e.user_id,
                 orjson.dumps(e.metadata).decode() if e.metadata is not None else None,
+                message_words(e.message),
+                *meta_arrays(e.metadata),
             )
-            for i, e in enumerate(entries)
+            for e in entries
         ]
         self._writer.submit_batch(Payload(rows, counters), entries=len(entries), nbytes=nbytes)
 
@@ -176,6 +191,9 @@ class ClickHouseStore:
         for payload in payloads:
             rows += payload.rows
             counters.update(payload.counters)
+        if rows:  # ids taken here, on the writer thread: on one node they grow in commit order (the live tail)
+            first, id_of = self.ids.take(len(rows)), self.ids.id_of
+            rows = [(id_of(first + i), *row) for i, row in enumerate(rows)]
         conn.insert(self.tables["logs"], LOG_COLUMNS, rows)
         conn.insert(self.tables["counters"], ("name", "value"), [(k, v) for k, v in counters.items() if v])
 
@@ -326,24 +344,6 @@ class ClickHouseStore:
             {"a": max(first, 0) * 60, "b": max(last, 0) * 60},
         )
         return [(str(s), int(n)) for s, n in rows]
-
-    def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT id, timestamp, level, service, message, user_id, metadata, received_ms FROM {logs}"
-        params: dict[str, Any] = {}
-        if service is not None:
-            sql += " WHERE service = %(s)s"
-            params["s"] = service
-        rows = self._query(sql + f" ORDER BY id DESC LIMIT {int(limit)}", params)
-        out = []
-        for id_, ts, level, svc, message, user_id, metadata, received_ms in rows:
-            item: dict[str, Any] = {"id": int(id_), "timestamp": ts, "level": level, "service": svc, "message": message}
-            if user_id is not None:
-                item["user_id"] = user_id
-            if metadata is not None:
-                item["metadata"] = orjson.loads(metadata)
-            item["received_ms"] = int(received_ms)
-            out.append(item)
-        return out
 
     def minute_range(self) -> tuple[int, int] | None:
         n, first, last = self._query(

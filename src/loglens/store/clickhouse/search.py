@@ -1,0 +1,240 @@
+"""The query AST compiled to ClickHouse SQL (18.16 and later), with every user value passed as a parameter.
+
+Matching needs no JSON or text functions that 18.16 lacks: at write time each entry also stores the words of its
+message (`words`, split and lowercased by the same Python code the query language defines) and its top-level
+metadata as parallel arrays (`meta_k` key, `meta_t` kind, `meta_s` text, `meta_n` number), so every leaf is an
+exact array test and results equal SQLite's.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import orjson
+
+from ...model import LEVEL_RANK
+from ...search.query import (
+    And,
+    Everything,
+    FieldIs,
+    LevelCompare,
+    MetaCompare,
+    MetaIs,
+    Node,
+    Not,
+    Or,
+    Words,
+    words_of,
+)
+from ..base import SearchPage
+
+SELECTED = "id, ts_ms, timestamp, level, service, message, user_id, metadata, received_ms"
+FIELD_SAMPLE_ROWS = 2000
+MAX_DATETIME_MS = (1 << 32) * 1000  # ClickHouse DateTime ends in 2106
+# meta_t kinds
+STRING, INTEGER, REAL, BOOLEAN, OTHER = 1, 2, 3, 4, 5
+NUMBER_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+def message_words(message: str) -> list[str]:
+    return list(words_of(message))
+
+
+def meta_arrays(metadata: dict[str, Any] | None) -> tuple[list[str], list[int], list[str], list[float]]:
+    keys: list[str] = []
+    kinds: list[int] = []
+    texts: list[str] = []
+    numbers: list[float] = []
+    for key, value in (metadata or {}).items():
+        keys.append(key)
+        if isinstance(value, bool):
+            kinds.append(BOOLEAN)
+            texts.append("true" if value else "false")
+            numbers.append(math.nan)
+        elif isinstance(value, str):
+            kinds.append(STRING)
+            texts.append(value)
+            numbers.append(math.nan)
+        elif isinstance(value, int):
+            kinds.append(INTEGER)
+            texts.append(str(value))
+            numbers.append(float(value))
+        elif isinstance(value, float):
+            kinds.append(REAL)
+            texts.append(str(value))
+            numbers.append(value)
+        else:
+            kinds.append(OTHER)
+            texts.append("")
+            numbers.append(math.nan)
+    return keys, kinds, texts, numbers
+
+
+class Compiler:
+    def __init__(self) -> None:
+        self.params: dict[str, Any] = {}
+
+    def param(self, value: Any) -> str:
+        name = f"q{len(self.params)}"
+        self.params[name] = value
+        return f"%({name})s"
+
+    def where(self, node: Node) -> str:
+        if isinstance(node, Everything):
+            return "1"
+        if isinstance(node, Words):
+            return self._words(node)
+        if isinstance(node, FieldIs):
+            column = "toString(level)" if node.field == "level" else node.field
+            if node.prefix:
+                test = f"substring({column}, 1, {self.param(len(node.value.encode()))}) = {self.param(node.value)}"
+            else:
+                test = f"{column} = {self.param(node.value)}"
+            return f"ifNull({test}, 0)" if node.field == "user_id" else test
+        if isinstance(node, LevelCompare):
+            levels = [name for name, rank in LEVEL_RANK.items() if _compare(rank, node.op, node.rank)]
+            return f"level IN ({', '.join(self.param(v) for v in levels)})" if levels else "0"
+        if isinstance(node, MetaIs):
+            key, value = self.param(node.key), self.param(node.value)
+            if node.prefix:
+                n = self.param(len(node.value.encode()))
+                test = f"t IN ({STRING}, {INTEGER}) AND substring(s, 1, {n}) = {value}"
+            else:
+                tests = [f"(t IN ({STRING}, {BOOLEAN}) AND s = {value})"]
+                number = _number(node.value)
+                if number is not None:
+                    tests.append(f"(t IN ({INTEGER}, {REAL}) AND n = {self.param(number)})")
+                test = " OR ".join(tests)
+            return f"arrayExists((k, t, s, n) -> k = {key} AND ({test}), meta_k, meta_t, meta_s, meta_n)"
+        if isinstance(node, MetaCompare):
+            key, bound = self.param(node.key), self.param(node.number)
+            return (
+                f"arrayExists((k, t, n) -> k = {key} AND t IN ({INTEGER}, {REAL}) AND n {node.op} {bound},"
+                " meta_k, meta_t, meta_n)"
+            )
+        if isinstance(node, Not):
+            return f"NOT ({self.where(node.child)})"
+        if isinstance(node, And):
+            return " AND ".join(f"({self.where(c)})" for c in node.children)
+        if isinstance(node, Or):
+            return " OR ".join(f"({self.where(c)})" for c in node.children)
+        raise TypeError(f"unknown query node {node!r}")
+
+    def _words(self, node: Words) -> str:
+        if len(node.words) == 1 and not node.prefix:
+            return f"has(words, {self.param(node.words[0])})"
+        tests = []
+        last = len(node.words) - 1
+        for i, word in enumerate(node.words):
+            at = f"words[i + {i}]" if i else "words[i]"
+            if i == last and node.prefix:
+                tests.append(f"substring({at}, 1, {self.param(len(word.encode()))}) = {self.param(word)}")
+            else:
+                tests.append(f"{at} = {self.param(word)}")
+        return f"arrayExists(i -> {' AND '.join(tests)}, arrayEnumerate(words))"
+
+
+class SearchMethods:
+    """The store's search reads (mixed into ClickHouseStore, which provides `_query`)."""
+
+    def _query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]:
+        """The newest entries by event time (the search's order), optionally of one service."""
+        query: Node = FieldIs("service", service) if service is not None else Everything()
+        return self.search(query, limit=limit).logs
+
+    def search(
+        self,
+        query: Node,
+        *,
+        from_ms: int | None = None,
+        to_ms: int | None = None,
+        limit: int = 100,
+        after: tuple[int, int] | None = None,
+    ) -> SearchPage:
+        where, params = compile_where(query)
+        bounds = []
+        if from_ms is not None:
+            bounds.append("ts_ms >= %(from_ms)s")
+            params["from_ms"] = from_ms
+            if 0 <= from_ms < MAX_DATETIME_MS:  # prunes day partitions and the (service, ts) key
+                bounds.append("ts >= toDateTime(%(from_s)s)")
+                params["from_s"] = from_ms // 1000
+        if to_ms is not None:
+            bounds.append("ts_ms < %(to_ms)s")
+            params["to_ms"] = to_ms
+            if 0 < to_ms <= MAX_DATETIME_MS:
+                bounds.append("ts <= toDateTime(%(to_s)s)")
+                params["to_s"] = (to_ms - 1) // 1000
+        if after is not None:
+            bounds.append("(ts_ms < %(after_ts)s OR (ts_ms = %(after_ts)s AND id < %(after_id)s))")
+            params.update(after_ts=after[0], after_id=after[1])
+        sql = f"SELECT {SELECTED} FROM {{logs}} WHERE ({where})"
+        sql += "".join(f" AND {b}" for b in bounds)
+        rows = self._query(sql + f" ORDER BY ts_ms DESC, id DESC LIMIT {int(limit) + 1}", params)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = (int(rows[-1][1]), int(rows[-1][0])) if more and rows else None
+        return SearchPage([_row_dict(r) for r in rows], next_cursor)
+
+    def get_log(self, log_id: int) -> dict[str, Any] | None:
+        rows = self._query(f"SELECT {SELECTED} FROM {{logs}} WHERE id = %(id)s LIMIT 1", {"id": log_id})
+        return _row_dict(rows[0]) if rows else None
+
+    def last_id(self) -> int:
+        return int(self._query("SELECT max(id) FROM {logs}")[0][0] or 0)
+
+    def tail(self, query: Node, after_id: int, upto_id: int, limit: int) -> list[dict[str, Any]]:
+        where, params = compile_where(query)
+        params.update(after_id=after_id, upto_id=upto_id)
+        rows = self._query(
+            f"SELECT {SELECTED} FROM {{logs}} WHERE id > %(after_id)s AND id <= %(upto_id)s AND ({where})"
+            f" ORDER BY id LIMIT {int(limit)}",
+            params,
+        )
+        return [_row_dict(r) for r in rows]
+
+    def fields(self, sample_values: int) -> dict[str, list[str]]:
+        """Metadata keys in the latest entries, each with up to `sample_values` distinct values (as text)."""
+        rows = self._query(f"SELECT meta_k, meta_t, meta_s FROM {{logs}} ORDER BY id DESC LIMIT {FIELD_SAMPLE_ROWS}")
+        out: dict[str, list[str]] = {}
+        for keys, kinds, texts in rows:
+            for key, kind, text in zip(keys, kinds, texts, strict=True):
+                if int(kind) == OTHER:
+                    continue
+                values = out.setdefault(str(key), [])
+                if len(values) < sample_values and text not in values:
+                    values.append(str(text))
+        return dict(sorted(out.items()))
+
+
+def _row_dict(row: tuple[Any, ...]) -> dict[str, Any]:
+    id_, _ts_ms, timestamp, level, service, message, user_id, metadata, received_ms = row
+    item: dict[str, Any] = {"id": int(id_), "timestamp": timestamp, "level": level, "service": service}
+    item["message"] = message
+    if user_id is not None:
+        item["user_id"] = user_id
+    if metadata is not None:
+        item["metadata"] = orjson.loads(metadata)
+    item["received_ms"] = int(received_ms)
+    return item
+
+
+def compile_where(node: Node) -> tuple[str, dict[str, Any]]:
+    compiler = Compiler()
+    return compiler.where(node), compiler.params
+
+
+def _number(text: str) -> float | None:
+    if not NUMBER_RE.fullmatch(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def _compare(left: float, op: str, right: float) -> bool:
+    return {">": left > right, ">=": left >= right, "<": left < right, "<=": left <= right}[op]
