@@ -118,7 +118,9 @@ def filled_store(count: int) -> tuple[SQLiteStore, int]:
         store.write(batch, StatsDelta(len(batch)))
         done += len(batch)
         if done % 1_000_000 == 0:
+            store.refresh()
             print(f"  filled {done:,} entries ({done / (time.monotonic() - started):,.0f}/s)", flush=True)
+    store.refresh()
     meta_path.write_bytes(orjson.dumps({"end_ms": end_ms, "count": count}))
     return store, end_ms
 
@@ -250,9 +252,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=30, help="runs of each query")
     parser.add_argument("--ingest-seconds", type=float, default=4.0, help="seconds per ingest measurement")
     parser.add_argument("--no-ingest", action="store_true", help="skip the ingest comparison")
+    parser.add_argument("--ingest-only", action="store_true", help="only the ingest comparison")
     args = parser.parse_args()
     print(f"LogLens search benchmark: {os.cpu_count()} CPUs; store cache {bench_dir()}", flush=True)
-    for count in args.entries or [1_000_000]:
+    for count in [] if args.ingest_only else args.entries or [1_000_000]:
         started = time.monotonic()
         store, end_ms = filled_store(count)
         try:

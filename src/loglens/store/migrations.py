@@ -110,10 +110,11 @@ MIGRATIONS: list[str] = [
     END;;
     """,
     # 3: search. `log_minutes` is the time access path: for each event-time minute, the id ranges holding its
-    # entries (one row per minute and 4096-id block, so a late entry widens nothing beyond its block). `search`
-    # is an FTS5 index of each message's words (SEARCH_TEXT above); contentless and without positions (phrases
-    # are checked on the candidate rows). Both are filled by the `ingest_search` trigger, in the same statement
-    # as the entries; eviction deletes from both.
+    # entries (one row per minute and 4096-id block, so a late entry widens nothing beyond its block), upserted
+    # by the `ingest_search` trigger in the same statement as the entries. `search` is an FTS5 index of each
+    # message's words (SEARCH_TEXT above); contentless and without positions (phrases are checked on the
+    # candidate rows). It is filled by the indexer (store/indexer.py), which trails the writer by a fraction of a
+    # second: counter `search.indexed` is the highest id it has indexed; searches scan the ids above it.
     """
     CREATE TABLE log_minutes (
         minute INTEGER NOT NULL,
@@ -130,6 +131,7 @@ MIGRATIONS: list[str] = [
         text, content='', detail='none', columnsize=0, tokenize="unicode61 remove_diacritics 0 categories 'L* N*'"
     );;
     INSERT INTO search (rowid, text) SELECT id, SEARCH_TEXT FROM logs;;
+    INSERT INTO counters (name, value) SELECT 'search.indexed', coalesce(max(id), 0) FROM logs;;
     CREATE VIEW ingest_search AS SELECT NULL AS rows, NULL AS minutes, NULL AS users, NULL AS hours,
         NULL AS services, NULL AS counters, NULL AS spans, NULL AS max_logs WHERE false;;
     CREATE TRIGGER ingest_search_apply INSTEAD OF INSERT ON ingest_search BEGIN
@@ -143,9 +145,6 @@ MIGRATIONS: list[str] = [
             WHERE true
             ON CONFLICT (minute, block) DO UPDATE
             SET first_id = min(first_id, excluded.first_id), last_id = max(last_id, excluded.last_id);
-        INSERT INTO search (rowid, text)
-            SELECT id, SEARCH_TEXT FROM logs
-            WHERE id >= (SELECT max(id) - json_array_length(NEW.rows) + 1 FROM logs);
         INSERT INTO rollup_minute (minute, service, total, errors)
             SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(NEW.minutes) WHERE true
             ON CONFLICT (minute, service) DO UPDATE
@@ -164,10 +163,12 @@ MIGRATIONS: list[str] = [
         INSERT INTO counters (name, value)
             SELECT value->>0, value->>1 FROM json_each(NEW.counters) WHERE true
             ON CONFLICT (name) DO UPDATE SET value = value + excluded.value;
-        -- beyond max_logs, the oldest entries go (ids grow with arrival), from the word index first
+        -- beyond max_logs, the oldest entries go (ids grow with arrival), from the word index first (the
+        -- indexed ones: the indexer trails the writer, see store/indexer.py)
         INSERT INTO search (search, rowid, text)
             SELECT 'delete', id, SEARCH_TEXT FROM logs
-            WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
+            WHERE id <= (SELECT value FROM counters WHERE name = 'search.indexed')
+            AND (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
             AND id <= (SELECT id FROM logs ORDER BY id
                        LIMIT 1 OFFSET (SELECT value FROM counters WHERE name = 'logs.stored') - NEW.max_logs - 1);
         DELETE FROM logs WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs

@@ -235,6 +235,7 @@ class Walk:
         to_ms: int | None,
         after: Cursor | None,
         use_index: bool = True,
+        indexed: int = 0,
     ) -> None:
         self.conn = conn
         self.compiled = compiled
@@ -243,6 +244,7 @@ class Walk:
         self.after = after
         self.fts = compiled.fts if use_index else None
         self.use_index = use_index
+        self.indexed = indexed  # the word index covers ids up to this; newer ones are checked row by row
 
     def page(self, limit: int) -> tuple[list[tuple[Any, ...]], bool]:
         need = limit + 1
@@ -345,8 +347,16 @@ class Walk:
         params += self.compiled.params
         rest = " AND ".join(conditions) + " ORDER BY logs.ts_ms DESC, logs.id DESC LIMIT ?"
         rows: list[tuple[Any, ...]] = []
+        ranges: list[tuple[int, int, bool]] = []  # (first id, last id, through the word index)
         for first_id, last_id in _merge(spans):
-            if self.fts is not None:
+            if self.fts is None or first_id > self.indexed:
+                ranges.append((first_id, last_id, False))
+            elif last_id <= self.indexed:
+                ranges.append((first_id, last_id, True))
+            else:
+                ranges += [(first_id, self.indexed, True), (self.indexed + 1, last_id, False)]
+        for first_id, last_id, indexed in ranges:
+            if indexed:
                 sql = (
                     f"SELECT {COLUMNS} FROM search CROSS JOIN logs ON logs.id = search.rowid"
                     f" WHERE search MATCH ? AND search.rowid BETWEEN ? AND ? AND {rest}"
