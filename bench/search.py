@@ -33,6 +33,7 @@ import orjson  # noqa: E402
 
 from loglens.model import LEVELS, Entry, iso_from_ms  # noqa: E402
 from loglens.search.query import parse  # noqa: E402
+from loglens.store.migrations import SCHEMA_VERSION  # noqa: E402
 from loglens.store.sqlite import SQLiteStore  # noqa: E402
 from loglens.validation import StatsDelta  # noqa: E402
 
@@ -103,12 +104,12 @@ def filled_store(count: int) -> tuple[SQLiteStore, int]:
     """A store with `count` entries (cached on disk between runs) and the end of its 7-day range (epoch ms)."""
     directory = bench_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"search-{count}.db"
-    meta_path = directory / f"search-{count}.json"
+    path = directory / f"search-{count}-v{SCHEMA_VERSION}.db"  # a new schema fills a new store
+    meta_path = path.with_suffix(".json")
     if meta_path.exists() and path.exists():
         end_ms = int(orjson.loads(meta_path.read_bytes())["end_ms"])
         return SQLiteStore(str(path), max_logs=count * 2, synchronous="NORMAL"), end_ms
-    for stale in directory.glob(f"search-{count}.db*"):
+    for stale in directory.glob(f"{path.name}*"):
         stale.unlink()
     end_ms = int(time.time() * 1000)
     store = SQLiteStore(str(path), max_logs=count * 2, synchronous="NORMAL")

@@ -115,6 +115,8 @@ MIGRATIONS: list[str] = [
     # message's words (SEARCH_TEXT above); contentless and without positions (phrases are checked on the
     # candidate rows). It is filled by the indexer (store/indexer.py), which trails the writer by a fraction of a
     # second: counter `search.indexed` is the highest id it has indexed; searches scan the ids above it.
+    # The user rollups are re-keyed (time, user_id, service), so finding a user's minutes is one probe per
+    # hour and minute instead of one per service as well (their upserts name all three columns either way).
     """
     CREATE TABLE log_minutes (
         minute INTEGER NOT NULL,
@@ -127,6 +129,26 @@ MIGRATIONS: list[str] = [
         SELECT minute, id >> 12, min(id), max(id)
         FROM (SELECT CASE WHEN ts_ms >= 0 THEN ts_ms / 60000 ELSE (ts_ms - 59999) / 60000 END AS minute, id FROM logs)
         GROUP BY 1, 2;;
+    CREATE TABLE rollup_user_by_user (
+        minute INTEGER NOT NULL,
+        service TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (minute, user_id, service)
+    ) WITHOUT ROWID;;
+    INSERT INTO rollup_user_by_user SELECT minute, service, user_id, count FROM rollup_user;;
+    DROP TABLE rollup_user;;
+    ALTER TABLE rollup_user_by_user RENAME TO rollup_user;;
+    CREATE TABLE rollup_user_hour_by_user (
+        hour INTEGER NOT NULL,
+        service TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (hour, user_id, service)
+    ) WITHOUT ROWID;;
+    INSERT INTO rollup_user_hour_by_user SELECT hour, service, user_id, count FROM rollup_user_hour;;
+    DROP TABLE rollup_user_hour;;
+    ALTER TABLE rollup_user_hour_by_user RENAME TO rollup_user_hour;;
     CREATE VIRTUAL TABLE search USING fts5(
         text, content='', detail='none', columnsize=0, tokenize="unicode61 remove_diacritics 0 categories 'L* N*'"
     );;
@@ -190,6 +212,8 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
             f"{path} has schema version {found}, newer than this LogLens supports ({SCHEMA_VERSION}); "
             "upgrade LogLens or point storage.path at another file"
         )
+    # table renames leave trigger bodies alone: migration 3 swaps tables that the ingest triggers name
+    conn.execute("PRAGMA legacy_alter_table = ON")
     for version in range(found + 1, SCHEMA_VERSION + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -200,6 +224,7 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+    conn.execute("PRAGMA legacy_alter_table = OFF")
     return int(found)
 
 

@@ -297,27 +297,27 @@ class Walk:
 
     def _user_minutes(self, first: int, last: int) -> Iterator[tuple[int, int, int]]:
         """log_minutes rows of only the minutes where the user has entries, found by point lookups in the user
-        rollups (hour, then minute; keyed by service, so each (hour, service) is one B-tree probe). Minutes older
-        than the oldest rollup (removed by retention while late entries stayed) are walked in full."""
+        rollups (keyed by time then user: one probe per hour of the range, then per minute of the hours found).
+        Minutes older than the oldest rollup (removed by retention while late entries stayed) are walked in
+        full."""
         span = self.conn.execute("SELECT min(minute), max(minute) FROM rollup_minute").fetchone()
         if span[0] is None:
             return
         oldest = span[0]
         first_hour, last_hour = max(first, oldest) // 60, min(last, span[1]) // 60
-        if self.compiled.service is not None:
-            services, service_args = "(SELECT ? AS service) AS s", [self.compiled.service]
-        else:
-            services, service_args = "services AS s", []
+        service = " AND r.service = ?" if self.compiled.service is not None else ""
+        service_u = " AND u.service = ?" if self.compiled.service is not None else ""
+        service_args = [self.compiled.service] if self.compiled.service is not None else []
         minutes = self.conn.execute(
             f"""WITH RECURSIVE hours(h) AS (SELECT ? UNION ALL SELECT h + 1 FROM hours WHERE h < ?),
                 offsets(o) AS (SELECT 0 UNION ALL SELECT o + 1 FROM offsets WHERE o < 59),
-                found(hour, service) AS (
-                    SELECT r.hour, r.service FROM hours CROSS JOIN {services} CROSS JOIN rollup_user_hour AS r
-                    ON r.hour = hours.h AND r.service = s.service AND r.user_id = ?)
+                found(hour) AS (
+                    SELECT DISTINCT r.hour FROM hours CROSS JOIN rollup_user_hour AS r
+                    ON r.hour = hours.h AND r.user_id = ?{service})
             SELECT DISTINCT u.minute FROM found CROSS JOIN offsets CROSS JOIN rollup_user AS u
-                ON u.minute = found.hour * 60 + offsets.o AND u.service = found.service AND u.user_id = ?
+                ON u.minute = found.hour * 60 + offsets.o AND u.user_id = ?{service_u}
             WHERE u.minute BETWEEN ? AND ? ORDER BY u.minute DESC""",
-            (first_hour, last_hour, *service_args, self.compiled.user, self.compiled.user, first, last),
+            (first_hour, last_hour, self.compiled.user, *service_args, self.compiled.user, *service_args, first, last),
         ).fetchall()
         for (minute,) in minutes:
             yield from self.conn.execute(
