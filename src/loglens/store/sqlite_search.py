@@ -267,9 +267,10 @@ class Walk:
     def _windows(self) -> Iterator[tuple[int, int, list[tuple[int, int]]]]:
         lo, hi = self._bounds()
         if not self.use_index:  # no time path: one window over every id
-            row = self.conn.execute("SELECT min(id), max(id) FROM logs").fetchone()
-            if row[0] is not None:
-                yield (lo if lo is not None else -LIMIT_MS), (hi if hi is not None else LIMIT_MS), [row]
+            low = self.conn.execute("SELECT id FROM logs ORDER BY id LIMIT 1").fetchone()
+            high = self.conn.execute("SELECT id FROM logs ORDER BY id DESC LIMIT 1").fetchone()
+            if low is not None and high is not None:
+                yield (lo if lo is not None else -LIMIT_MS), (hi if hi is not None else LIMIT_MS), [(low[0], high[0])]
             return
         sql = "SELECT minute, first_id, last_id FROM log_minutes WHERE minute BETWEEN ? AND ? ORDER BY minute DESC"
         first, last = (lo if lo is not None else -LIMIT_MS, hi if hi is not None else LIMIT_MS)
@@ -300,11 +301,13 @@ class Walk:
         rollups (keyed by time then user: one probe per hour of the range, then per minute of the hours found).
         Minutes older than the oldest rollup (removed by retention while late entries stayed) are walked in
         full."""
-        span = self.conn.execute("SELECT min(minute), max(minute) FROM rollup_minute").fetchone()
-        if span[0] is None:
+        # two statements: SQLite answers a lone min() or max() from the index, both together by a full scan
+        low = self.conn.execute("SELECT minute FROM rollup_minute ORDER BY minute LIMIT 1").fetchone()
+        high = self.conn.execute("SELECT minute FROM rollup_minute ORDER BY minute DESC LIMIT 1").fetchone()
+        if low is None or high is None:
             return
-        oldest = span[0]
-        first_hour, last_hour = max(first, oldest) // 60, min(last, span[1]) // 60
+        oldest = low[0]
+        first_hour, last_hour = max(first, oldest) // 60, min(last, high[0]) // 60
         service = " AND r.service = ?" if self.compiled.service is not None else ""
         service_u = " AND u.service = ?" if self.compiled.service is not None else ""
         service_args = [self.compiled.service] if self.compiled.service is not None else []
