@@ -150,12 +150,12 @@ MIGRATIONS: list[str] = [
     DROP TABLE rollup_user_hour;;
     ALTER TABLE rollup_user_hour_by_user RENAME TO rollup_user_hour;;
     CREATE VIRTUAL TABLE search USING fts5(
-        text, content='', detail='none', columnsize=0, tokenize="unicode61 remove_diacritics 0 categories 'L* N*'"
+        text, content='', detail='none', columnsize=0, tokenize="unicode61 remove_diacritics 0 categories 'L*'"
     );;
     INSERT INTO search (rowid, text) SELECT id, SEARCH_TEXT FROM logs;;
     INSERT INTO counters (name, value) SELECT 'search.indexed', coalesce(max(id), 0) FROM logs;;
     CREATE VIEW ingest_search AS SELECT NULL AS rows, NULL AS minutes, NULL AS users, NULL AS hours,
-        NULL AS services, NULL AS counters, NULL AS spans, NULL AS max_logs WHERE false;;
+        NULL AS services, NULL AS counters, NULL AS spans, NULL AS entries, NULL AS max_logs WHERE false;;
     CREATE TRIGGER ingest_search_apply INSTEAD OF INSERT ON ingest_search BEGIN
         INSERT INTO logs (ts_ms, received_ms, timestamp, level, service, message, user_id, metadata)
             SELECT v->>0, v->>1, v->>2, v->>3, v->>4, v->>5, v->>6, v->>7
@@ -163,7 +163,7 @@ MIGRATIONS: list[str] = [
         -- the new rows got consecutive ids ending at max(id): spans carry offsets into them
         INSERT INTO log_minutes (minute, block, first_id, last_id)
             SELECT value->>0, (base + (value->>1)) >> 12, base + (value->>1), base + (value->>2)
-            FROM json_each(NEW.spans), (SELECT max(id) - json_array_length(NEW.rows) + 1 AS base FROM logs)
+            FROM json_each(NEW.spans), (SELECT max(id) - NEW.entries + 1 AS base FROM logs)
             WHERE true
             ON CONFLICT (minute, block) DO UPDATE
             SET first_id = min(first_id, excluded.first_id), last_id = max(last_id, excluded.last_id);
@@ -187,12 +187,12 @@ MIGRATIONS: list[str] = [
             ON CONFLICT (name) DO UPDATE SET value = value + excluded.value;
         -- beyond max_logs, the oldest entries go (ids grow with arrival), from the word index first (the
         -- indexed ones: the indexer trails the writer, see store/indexer.py)
+        -- ONE upper bound on id, so that the scan is that range (two bounds let SQLite scan by the larger one)
         INSERT INTO search (search, rowid, text)
             SELECT 'delete', id, SEARCH_TEXT FROM logs
-            WHERE id <= (SELECT value FROM counters WHERE name = 'search.indexed')
-            AND (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
-            AND id <= (SELECT id FROM logs ORDER BY id
-                       LIMIT 1 OFFSET (SELECT value FROM counters WHERE name = 'logs.stored') - NEW.max_logs - 1);
+            WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
+            AND id <= min((SELECT value FROM counters WHERE name = 'search.indexed'), (SELECT id FROM logs ORDER BY id
+                       LIMIT 1 OFFSET (SELECT value FROM counters WHERE name = 'logs.stored') - NEW.max_logs - 1));
         DELETE FROM logs WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
             AND id <= (SELECT id FROM logs ORDER BY id
                        LIMIT 1 OFFSET (SELECT value FROM counters WHERE name = 'logs.stored') - NEW.max_logs - 1);

@@ -23,8 +23,8 @@ MEMORY = ":memory:"
 RETENTION_CHUNK = 50_000
 INGEST = "INSERT INTO ingest (rows, minutes, users, hours, services, counters, max_logs) VALUES (?, ?, ?, ?, ?, ?, ?)"
 INGEST_SEARCH = (
-    "INSERT INTO ingest_search (rows, minutes, users, hours, services, counters, spans, max_logs)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO ingest_search (rows, minutes, users, hours, services, counters, spans, entries, max_logs)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 UNINDEXED = "search.unindexed"  # a counter set once a store was written without the search indexes
 FIELD_SAMPLE_ROWS = 2000
