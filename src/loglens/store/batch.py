@@ -37,14 +37,15 @@ def ingest_params(batches: Sequence[PreparedBatch], max_logs: int) -> tuple[str 
 
 
 def search_params(batches: Sequence[PreparedBatch], max_logs: int) -> tuple[str | int, ...]:
-    """The parameters of the `ingest_search` insert (migration 3): `ingest`'s, plus the minute spans."""
+    """The parameters of the `ingest_search` insert (migration 3): `ingest`'s, plus the minute spans and the
+    number of entries (so the trigger need not parse the rows again to count them)."""
     columns = batches[0].columns if len(batches) == 1 else _joined(batches)
     spans: list[tuple[int, int, int]] = []
     offset = 0
     for batch in batches:
         spans += [(minute, first + offset, last + offset) for minute, first, last in batch.spans]
         offset += batch.entries
-    return (*columns, _json(spans), max_logs)
+    return (*columns, _json(spans), offset, max_logs)
 
 
 def _joined(batches: Sequence[PreparedBatch]) -> list[str]:

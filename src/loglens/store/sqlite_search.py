@@ -182,7 +182,9 @@ def _fts(node: Node) -> str | None:
     if isinstance(node, Words):
         terms = []
         for i, word in enumerate(node.words):
-            if not word.isascii():  # SQLite and Python fold a few non-ASCII letters differently
+            # the index holds runs of letters only (numbers, most of a log's distinct tokens, made it cost
+            # twice as much); ASCII only: SQLite and Python fold a few other letters differently
+            if not (word.isascii() and word.isalpha()):
                 continue
             last_prefix = node.prefix and i == len(node.words) - 1
             terms.append(f'"{word}"' + ("*" if last_prefix else ""))
@@ -235,6 +237,7 @@ class Walk:
         to_ms: int | None,
         after: Cursor | None,
         use_index: bool = True,
+        indexed: int = 0,
     ) -> None:
         self.conn = conn
         self.compiled = compiled
@@ -243,6 +246,7 @@ class Walk:
         self.after = after
         self.fts = compiled.fts if use_index else None
         self.use_index = use_index
+        self.indexed = indexed  # the word index covers ids up to this; newer ones are checked row by row
 
     def page(self, limit: int) -> tuple[list[tuple[Any, ...]], bool]:
         need = limit + 1
@@ -265,9 +269,10 @@ class Walk:
     def _windows(self) -> Iterator[tuple[int, int, list[tuple[int, int]]]]:
         lo, hi = self._bounds()
         if not self.use_index:  # no time path: one window over every id
-            row = self.conn.execute("SELECT min(id), max(id) FROM logs").fetchone()
-            if row[0] is not None:
-                yield (lo if lo is not None else -LIMIT_MS), (hi if hi is not None else LIMIT_MS), [row]
+            low = self.conn.execute("SELECT id FROM logs ORDER BY id LIMIT 1").fetchone()
+            high = self.conn.execute("SELECT id FROM logs ORDER BY id DESC LIMIT 1").fetchone()
+            if low is not None and high is not None:
+                yield (lo if lo is not None else -LIMIT_MS), (hi if hi is not None else LIMIT_MS), [(low[0], high[0])]
             return
         sql = "SELECT minute, first_id, last_id FROM log_minutes WHERE minute BETWEEN ? AND ? ORDER BY minute DESC"
         first, last = (lo if lo is not None else -LIMIT_MS, hi if hi is not None else LIMIT_MS)
@@ -295,27 +300,29 @@ class Walk:
 
     def _user_minutes(self, first: int, last: int) -> Iterator[tuple[int, int, int]]:
         """log_minutes rows of only the minutes where the user has entries, found by point lookups in the user
-        rollups (hour, then minute; keyed by service, so each (hour, service) is one B-tree probe). Minutes older
-        than the oldest rollup (removed by retention while late entries stayed) are walked in full."""
-        span = self.conn.execute("SELECT min(minute), max(minute) FROM rollup_minute").fetchone()
-        if span[0] is None:
+        rollups (keyed by time then user: one probe per hour of the range, then per minute of the hours found).
+        Minutes older than the oldest rollup (removed by retention while late entries stayed) are walked in
+        full."""
+        # two statements: SQLite answers a lone min() or max() from the index, both together by a full scan
+        low = self.conn.execute("SELECT minute FROM rollup_minute ORDER BY minute LIMIT 1").fetchone()
+        high = self.conn.execute("SELECT minute FROM rollup_minute ORDER BY minute DESC LIMIT 1").fetchone()
+        if low is None or high is None:
             return
-        oldest = span[0]
-        first_hour, last_hour = max(first, oldest) // 60, min(last, span[1]) // 60
-        if self.compiled.service is not None:
-            services, service_args = "(SELECT ? AS service) AS s", [self.compiled.service]
-        else:
-            services, service_args = "services AS s", []
+        oldest = low[0]
+        first_hour, last_hour = max(first, oldest) // 60, min(last, high[0]) // 60
+        service = " AND r.service = ?" if self.compiled.service is not None else ""
+        service_u = " AND u.service = ?" if self.compiled.service is not None else ""
+        service_args = [self.compiled.service] if self.compiled.service is not None else []
         minutes = self.conn.execute(
             f"""WITH RECURSIVE hours(h) AS (SELECT ? UNION ALL SELECT h + 1 FROM hours WHERE h < ?),
                 offsets(o) AS (SELECT 0 UNION ALL SELECT o + 1 FROM offsets WHERE o < 59),
-                found(hour, service) AS (
-                    SELECT r.hour, r.service FROM hours CROSS JOIN {services} CROSS JOIN rollup_user_hour AS r
-                    ON r.hour = hours.h AND r.service = s.service AND r.user_id = ?)
+                found(hour) AS (
+                    SELECT DISTINCT r.hour FROM hours CROSS JOIN rollup_user_hour AS r
+                    ON r.hour = hours.h AND r.user_id = ?{service})
             SELECT DISTINCT u.minute FROM found CROSS JOIN offsets CROSS JOIN rollup_user AS u
-                ON u.minute = found.hour * 60 + offsets.o AND u.service = found.service AND u.user_id = ?
+                ON u.minute = found.hour * 60 + offsets.o AND u.user_id = ?{service_u}
             WHERE u.minute BETWEEN ? AND ? ORDER BY u.minute DESC""",
-            (first_hour, last_hour, *service_args, self.compiled.user, self.compiled.user, first, last),
+            (first_hour, last_hour, self.compiled.user, *service_args, self.compiled.user, *service_args, first, last),
         ).fetchall()
         for (minute,) in minutes:
             yield from self.conn.execute(
@@ -345,8 +352,16 @@ class Walk:
         params += self.compiled.params
         rest = " AND ".join(conditions) + " ORDER BY logs.ts_ms DESC, logs.id DESC LIMIT ?"
         rows: list[tuple[Any, ...]] = []
+        ranges: list[tuple[int, int, bool]] = []  # (first id, last id, through the word index)
         for first_id, last_id in _merge(spans):
-            if self.fts is not None:
+            if self.fts is None or first_id > self.indexed:
+                ranges.append((first_id, last_id, False))
+            elif last_id <= self.indexed:
+                ranges.append((first_id, last_id, True))
+            else:
+                ranges += [(first_id, self.indexed, True), (self.indexed + 1, last_id, False)]
+        for first_id, last_id, indexed in ranges:
+            if indexed:
                 sql = (
                     f"SELECT {COLUMNS} FROM search CROSS JOIN logs ON logs.id = search.rowid"
                     f" WHERE search MATCH ? AND search.rowid BETWEEN ? AND ? AND {rest}"

@@ -181,6 +181,9 @@ class SearchMethods:
         next_cursor = (int(rows[-1][1]), int(rows[-1][0])) if more and rows else None
         return SearchPage([_row_dict(r) for r in rows], next_cursor)
 
+    def refresh(self) -> None:
+        """Nothing to do: an entry is searchable as soon as ClickHouse acknowledged its INSERT."""
+
     def get_log(self, log_id: int) -> dict[str, Any] | None:
         rows = self._query(f"SELECT {SELECTED} FROM {{logs}} WHERE id = %(id)s LIMIT 1", {"id": log_id})
         return _row_dict(rows[0]) if rows else None
