@@ -15,7 +15,7 @@ from loglens.store import StoreError, open_store
 from loglens.store.clickhouse import ClickHouseStore, DriverConnection, Endpoint, preflight
 from loglens.store.clickhouse.lease import Lease
 from loglens.store.clickhouse.schema import SCHEMA_VERSION
-from tests.store.test_contract import entry
+from tests.store.test_contract import T0, entry
 from tests.support.clickhouse import PASSWORD_USER, ClickHouseServer
 from tests.support.live import free_port
 
@@ -145,3 +145,19 @@ def test_lease_elects_the_oldest_live_node_and_hands_over_when_it_resigns(clickh
         first.close()
         if second is not None:
             second.close()
+
+
+def test_retention_drops_old_lease_heartbeats(clickhouse_server: ClickHouseServer) -> None:
+    store = open_store({"storage": storage(clickhouse_server, "lease_prune")})
+    assert isinstance(store, ClickHouseStore)
+    conn = DriverConnection(Endpoint("127.0.0.1", clickhouse_server.tcp_port, "default", ""))
+    try:
+        old = T0 - 3 * 86_400_000
+        conn.insert("lease_prune.leases", ("name", "node", "started_ms", "renewed_ms"), [("leader", "gone", old, old)])
+        assert conn.query("SELECT count() FROM lease_prune.leases WHERE node = 'gone'")[0][0] == 1
+        store.apply_retention(T0)
+        assert conn.query("SELECT count() FROM lease_prune.leases WHERE node = 'gone'")[0][0] == 0
+        assert store.is_leader()  # its own fresh heartbeats are kept
+    finally:
+        conn.close()
+        store.close()

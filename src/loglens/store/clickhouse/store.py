@@ -14,7 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -28,6 +28,7 @@ from .schema import Tables, migrate
 from .search import SearchMethods, message_words, meta_arrays
 
 HOUR_MINUTES = 60
+EPOCH = date(1970, 1, 1)
 LOG_COLUMNS = (
     "id",
     "ts_ms",
@@ -211,6 +212,11 @@ class ClickHouseStore(SearchMethods):
                 for day in sorted(d for d in parts if d < cutoff_day):
                     self._drop(servers, table, day)
                     deleted += parts[day] if table == "logs" else 0
+            # heartbeats: only the last lease_seconds matter; a day of margin keeps those of just before midnight.
+            # 1970-01-01 holds the resignations (renewed_ms -1), kept: one tiny row per clean stop.
+            for day in self._partitions(servers, "leases"):
+                if EPOCH < day < cutoff_day - timedelta(days=1):
+                    self._drop(servers, "leases", day)
             stored = int(self._query("SELECT count() FROM {logs}")[0][0])
             parts = self._partitions(servers, "logs")
             for day in sorted(parts)[:-1]:
