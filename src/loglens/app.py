@@ -18,6 +18,7 @@ from .alerts.engine import AlertEngine, IngestChecks
 from .alerts.handlers import AlertHandler, build_handlers
 from .alerts.rules import ErrorRateRule, HighVolumeRule, Rule, ServiceDownRule
 from .analytics import Analytics
+from .auth.gate import Gate, build_gate
 from .pipeline import Pipeline
 from .simulator import Simulator
 from .store import Store, open_store
@@ -40,6 +41,7 @@ class LogLens:
     checks: IngestChecks
     dispatcher: Dispatcher
     simulator: Simulator
+    gate: Gate
     scheduler: Any = None
     _closed: bool = field(default=False, repr=False)
     _close_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -82,13 +84,21 @@ def create_app(
     app.extensions["loglens"] = state
 
     from .api import register_api
+    from .auth import gate, views
     from .web import register_web
 
+    gate.init_app(app, state.gate)
     register_api(app)
     register_web(app)
+    views.init_app(app)
     from .api.fast import FastIngest
 
     app.wsgi_app = FastIngest(app.wsgi_app, state, cfg["server"]["max_body_bytes"])  # type: ignore[method-assign]
+    proxies = cfg["server"]["trusted_proxies"]
+    if proxies:  # outermost, so that the gate (fast path included) sees the client's address and scheme
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     atexit.register(state.close)
     return app
 
@@ -131,6 +141,7 @@ def _build(
         checks=checks,
         dispatcher=dispatcher,
         simulator=Simulator(),
+        gate=build_gate(cfg, store.keys, clock),
     )
     if start_jobs:
         from .jobs import start_scheduler

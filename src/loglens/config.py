@@ -28,11 +28,12 @@ class Setting:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] | None = None
+    nullable: bool = False  # null is allowed (and means "decide automatically", as the help says)
 
 
 SETTINGS: dict[str, dict[str, Setting]] = {
     "server": {
-        "host": Setting("0.0.0.0", str, "Bind address"),
+        "host": Setting("127.0.0.1", str, "Bind address; a non-loopback one needs auth.enabled (or auth.allow_open)"),
         "port": Setting(5000, int, "Server port", 0, 65535),
         "workers": Setting(1, int, "HTTP worker processes", 1, 64),
         "threads": Setting(4, int, "Threads per worker process", 1, 256),
@@ -41,6 +42,14 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         ),
         "max_body_bytes": Setting(
             10 * 1024 * 1024, int, "Largest request body accepted, before and after gzip (413 above)", 1
+        ),
+        "trusted_proxies": Setting(
+            0, int, "Reverse proxies in front whose X-Forwarded-For/-Proto to trust (client address, HTTPS)", 0, 10
+        ),
+        "allowed_hosts": Setting(
+            [],
+            list,
+            "Host names answered besides loopback names and the bound address (400 otherwise); '*': any",
         ),
     },
     "storage": {
@@ -96,10 +105,26 @@ SETTINGS: dict[str, dict[str, Setting]] = {
     "dashboard": {
         "refresh_seconds": Setting(5.0, float, "Dashboard auto-refresh interval", 1, 3600),
     },
+    "auth": {
+        "enabled": Setting(False, bool, "Require an API key (or a dashboard login) for every endpoint but /health"),
+        "allow_open": Setting(
+            False, bool, "Serve a non-loopback address with auth off (warns, and the dashboard says so)"
+        ),
+        "session_hours": Setting(12.0, float, "Lifetime of a dashboard login session", 0.01, 24 * 365),
+        "max_failures": Setting(10, int, "Wrong keys one address may send per failure window before it gets 429", 1),
+        "failure_window_seconds": Setting(60.0, float, "Window of auth.max_failures", 1),
+        "ingest_rate": Setting(2000.0, float, "Ingest requests per second per key, per worker (0: no limit)", 0),
+        "ingest_burst": Setting(4000, int, "Ingest requests one key may send at once before ingest_rate applies", 1),
+    },
+    "simulator": {
+        "enabled": Setting(None, bool, "Serve the simulate endpoints; null: only while auth is off", nullable=True),
+    },
 }
 
 CONFIG_ENV = "CONFIG_PATH"
 ENV_PREFIX = "LOGLENS_"
+# LOGLENS_* variables read by the client commands, not settings of the server
+CLIENT_ENV = frozenset({"LOGLENS_URL", "LOGLENS_API_KEY"})
 
 
 def defaults() -> dict[str, dict[str, Any]]:
@@ -114,6 +139,8 @@ def _coerce(section: str, key: str, value: Any, *, from_env: bool) -> Any:
             value = yaml.safe_load(value)
         except yaml.YAMLError as exc:
             raise ConfigError(f"{name}: cannot parse {value!r}: {exc}") from None
+    if value is None and setting.nullable:
+        return None
     if setting.type is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if setting.type is str and from_env:
@@ -173,7 +200,7 @@ def load(
             raise ConfigError(f"{path}: not valid YAML: {exc}") from None
         merge(config, data, origin=str(path))
     for name, raw in env.items():
-        if not name.startswith(ENV_PREFIX) or name == "LOGLENS_URL":
+        if not name.startswith(ENV_PREFIX) or name in CLIENT_ENV:
             continue
         section, _, key = name[len(ENV_PREFIX) :].lower().partition("_")
         if section not in SETTINGS or key not in SETTINGS[section]:
@@ -182,7 +209,14 @@ def load(
     if overrides:
         merge(config, overrides, origin="overrides")
     _check_handlers(config["alerting"]["handlers"])
+    _check_hosts(config["server"]["allowed_hosts"])
     return config
+
+
+def _check_hosts(hosts: list[Any]) -> None:
+    for i, host in enumerate(hosts):
+        if not isinstance(host, str) or not host.strip():
+            raise ConfigError(f"server.allowed_hosts[{i}]: expected a host name, got {host!r}")
 
 
 def _check_handlers(handlers: list[Any]) -> None:
@@ -191,6 +225,12 @@ def _check_handlers(handlers: list[Any]) -> None:
             raise ConfigError(f"alerting.handlers[{i}]: each handler needs a 'type' (log or webhook)")
         if spec["type"] == "webhook" and not isinstance(spec.get("url"), str):
             raise ConfigError(f"alerting.handlers[{i}]: a webhook handler needs a 'url'")
+
+
+def simulator_enabled(config: Mapping[str, Mapping[str, Any]]) -> bool:
+    """simulator.enabled, with null meaning: on while auth is off."""
+    enabled = config["simulator"]["enabled"]
+    return not config["auth"]["enabled"] if enabled is None else bool(enabled)
 
 
 def store_path(config: Mapping[str, Mapping[str, Any]]) -> str:

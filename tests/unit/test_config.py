@@ -11,8 +11,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_defaults_match_the_spec_table() -> None:
+    # the spec bound 0.0.0.0; loopback is the safe default now (README "Security")
     cfg = defaults()
-    assert (cfg["server"]["host"], cfg["server"]["port"]) == ("0.0.0.0", 5000)
+    assert (cfg["server"]["host"], cfg["server"]["port"]) == (
+        "127.0.0.1",
+        5000,
+    )
     assert cfg["analytics"]["max_buckets"] == 60
     alerting = cfg["alerting"]
     assert (alerting["error_rate_threshold"], alerting["high_volume_threshold"]) == (0.10, 100)
@@ -25,7 +29,7 @@ def test_yaml_file_is_deep_merged_over_defaults(tmp_path: Path) -> None:
     path.write_text("alerting:\n  error_rate_threshold: 0.25\nserver:\n  port: 8080\n")
     cfg = load(path, env={})
     assert cfg["alerting"]["error_rate_threshold"] == 0.25 and cfg["alerting"]["cooldown_seconds"] == 300
-    assert cfg["server"]["port"] == 8080 and cfg["server"]["host"] == "0.0.0.0"
+    assert cfg["server"]["port"] == 8080 and cfg["server"]["host"] == "127.0.0.1"
 
 
 def test_config_path_env_names_the_file(tmp_path: Path) -> None:

@@ -6,12 +6,14 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from ..app import current_loglens
+from ..auth.access import requires
 from .body import choice_arg, int_arg
 
 bp = Blueprint("alerts", __name__)
 
 
 @bp.get("/api/alerts")
+@requires("read")
 def list_alerts() -> ResponseReturnValue:
     state = choice_arg("state", "all", ("firing", "resolved", "all"))
     limit = int_arg("limit", 100, 1, 1000)

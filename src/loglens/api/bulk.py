@@ -16,6 +16,7 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from ..app import LogLens, current_loglens
+from ..auth.access import requires
 from ..ingest import Batch, DecodeError, IngestFormat, TooManyEntries, by_content_type
 from ..ingest.bulk import JSON, NDJSON
 from ..pipeline import IngestResult
@@ -56,6 +57,7 @@ def bulk_report(result: IngestResult, batch: Batch) -> dict[str, Any]:
 
 
 @bp.post("/api/logs/bulk")
+@requires("ingest")
 def post_bulk() -> ResponseReturnValue:
     data = read_body(tuple(FORMATS))
     state = current_loglens()

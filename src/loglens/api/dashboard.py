@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from ..app import current_loglens
+from ..auth.access import requires
 from .body import int_arg, str_arg
 
 bp = Blueprint("dashboard_data", __name__)
@@ -17,17 +18,20 @@ def _minutes() -> int:
 
 
 @bp.get("/api/advanced-dashboard-data")
+@requires("read")
 def dashboard_data() -> ResponseReturnValue:
     analytics = current_loglens().analytics
     return analytics.dashboard(_minutes(), str_arg("service"))
 
 
 @bp.get("/api/time-series")
+@requires("read")
 def time_series() -> ResponseReturnValue:
     analytics = current_loglens().analytics
     return jsonify(analytics.time_series(_minutes(), str_arg("service")))
 
 
 @bp.get("/api/validation-stats")
+@requires("read")
 def validation_stats() -> ResponseReturnValue:
     return current_loglens().store.validation_stats()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..auth.gate import PRINCIPAL_KEY, Denial
 from ..store import StoreError
 from ..web import SECURITY_HEADERS
 from .ingest import STORE_ERROR_KEY, answer
@@ -43,6 +44,10 @@ class FastIngest:
             or environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() != "application/json"
         ):
             return self.app(environ, start_response)
+        decision = self.state.gate.check(environ, "ingest")  # the same gate as the Flask view's
+        if isinstance(decision, Denial):
+            return decision.wsgi(start_response)
+        environ[PRINCIPAL_KEY] = decision  # if the request goes on to Flask, its hook takes this decision
         length = environ.get("CONTENT_LENGTH", "")
         if not (length.isascii() and length.isdigit()) or not 0 < int(length) <= self.max_body_bytes:
             return self.app(environ, start_response)  # ("²".isdigit() is true: hence isascii)

@@ -12,6 +12,7 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from ..app import current_loglens
+from ..auth.access import requires
 from ..pipeline import IngestResult
 from .body import parse_json, read_body
 
@@ -28,6 +29,7 @@ def answer(result: IngestResult) -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/api/logs")
+@requires("ingest")
 def post_log() -> ResponseReturnValue:
     data = read_body(("application/json",))
     failed = request.environ.pop(STORE_ERROR_KEY, None)

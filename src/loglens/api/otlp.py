@@ -18,6 +18,7 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..app import current_loglens
+from ..auth.access import requires
 from ..ingest import Batch, by_content_type
 from ..ingest.otlp_json import OTLP_JSON
 from ..ingest.otlp_protobuf import OTLP_PROTOBUF, PROTOBUF_TYPE
@@ -37,6 +38,7 @@ GRPC_CODES = {400: 3, 413: 8, 415: 3, 503: 14}
 
 
 @bp.post("/v1/logs")
+@requires("ingest")
 def export_logs() -> ResponseReturnValue:
     if request.mimetype not in FORMATS:
         raise ApiError(415, f"Content-Type must be {' or '.join(FORMATS)}, got {request.content_type or 'none'}")

@@ -8,6 +8,7 @@ from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
 from ..app import current_loglens
+from ..auth.access import requires
 from .body import json_object
 from .errors import ApiError
 
@@ -35,6 +36,7 @@ def _run(count: int, spread: float, *, error_rate: float | None = None, service:
 
 
 @bp.post("/api/simulate-logs")
+@requires("admin")
 def simulate_logs() -> ResponseReturnValue:
     body = json_object(allow_empty=True)
     _check_keys(body, {"count"})
@@ -42,6 +44,7 @@ def simulate_logs() -> ResponseReturnValue:
 
 
 @bp.post("/api/simulate-errors")
+@requires("admin")
 def simulate_errors() -> ResponseReturnValue:
     body = json_object(allow_empty=True)
     _check_keys(body, {"count", "error_rate", "service"})

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from ..auth.keys import KeyStore
 from ..model import Entry, iso_from_ms
 from ..validation import StatsDelta
 
@@ -113,4 +114,9 @@ class Store(Protocol):
     def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]: ...
     def minute_range(self) -> tuple[int, int] | None: ...
     def alerts(self, state: str = "all", limit: int = 100) -> list[Alert]: ...
+    @property
+    def keys(self) -> KeyStore:
+        """API keys and auth secrets."""
+        ...
+
     def close(self) -> None: ...

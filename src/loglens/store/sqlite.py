@@ -16,6 +16,7 @@ from ..validation import StatsDelta
 from .base import Alert, MinuteCount, NewAlert, ServiceInfo, StoreError, Totals
 from .batch import HOUR_MINUTES, PreparedBatch, ingest_params, prepare
 from .migrations import migrate
+from .sqlite_keys import SQLiteKeys
 from .writer import Writer
 
 MEMORY = ":memory:"
@@ -54,6 +55,7 @@ class SQLiteStore:
             max_pending_bytes=max_pending_bytes,
             lock=self._shared_lock,
         )
+        self.keys = SQLiteKeys(self._read, self._writer.submit)  # API keys (auth.keys.KeyStore)
 
     # -- connections -------------------------------------------------------------------------------------
 
