@@ -1,9 +1,10 @@
-"""The `loglens` command: serve, simulate, ship."""
+"""The `loglens` command: serve, simulate, ship, keys."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 import urllib.error
@@ -15,8 +16,26 @@ import orjson
 
 from . import __version__, ship
 from . import config as config_mod
+from .auth import keys_cli
+from .auth.hosts import WILDCARDS, is_loopback
 
 DEFAULT_URL = "http://127.0.0.1:5000"
+API_KEY_ENV = "LOGLENS_API_KEY"
+log = logging.getLogger("loglens")
+
+
+def add_api_key_option(parser: argparse.ArgumentParser) -> None:
+    """`--api-key`, defaulting to $LOGLENS_API_KEY: every client command takes a key the same way."""
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get(API_KEY_ENV) or None,
+        help=f"API key to send (default ${API_KEY_ENV}); needed when the server has auth.enabled",
+    )
+
+
+def api_key_headers(key: str | None) -> dict[str, str]:
+    """The request headers that carry `key` (none without one)."""
+    return {"Authorization": f"Bearer {key}"} if key else {}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,11 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sim.add_argument("--service", help="with --errors: the one service to simulate")
     sim.add_argument("--repeat", type=int, default=1, help="how many requests to send")
     sim.add_argument("--interval", type=float, default=5.0, help="seconds between repeated requests")
+    add_api_key_option(sim)
 
     ship.add_parser(sub)
+    keys_cli.add_parser(sub)
 
     args = parser.parse_args(argv)
-    if args.command == "ship":
+    if args.command in ("ship", "keys"):
         return int(args.func(args))
     if args.command == "serve":
         return _serve(args)
@@ -65,9 +86,17 @@ def _serve(args: argparse.Namespace) -> int:
     except config_mod.ConfigError as exc:
         print(f"loglens: configuration error: {exc}", file=sys.stderr)
         return 2
+    refusal = open_bind_refusal(cfg)
+    if refusal is not None:
+        print(f"loglens: {refusal}", file=sys.stderr)
+        return 2
+    print(startup_line(cfg), flush=True)
+    if not cfg["auth"]["enabled"] and not is_loopback(cfg["server"]["host"]):
+        log.warning(
+            "auth.allow_open: serving %s without access control; anyone who can reach it can read and write its logs",
+            cfg["server"]["host"],
+        )
     host, port = cfg["server"]["host"], cfg["server"]["port"]
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    print(f"LogLens dashboard: http://{shown}:{port}/  (store: {config_mod.store_path(cfg)})", flush=True)
     if args.dev:
         from .app import create_app
 
@@ -79,6 +108,35 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def open_bind_refusal(cfg: dict[str, dict[str, Any]]) -> str | None:
+    """Why the server must not start: a non-loopback address with auth off and no auth.allow_open."""
+    host = cfg["server"]["host"]
+    if cfg["auth"]["enabled"] or cfg["auth"]["allow_open"] or is_loopback(host):
+        return None
+    return (
+        f"refusing to serve {host or '0.0.0.0'!r} with access control off: anyone who can reach it could read and "
+        "write every log. Set auth.enabled: true (LOGLENS_AUTH_ENABLED=true) and create keys with "
+        "`loglens keys create`, or bind 127.0.0.1 (server.host), or accept an open server with "
+        "auth.allow_open: true (LOGLENS_AUTH_ALLOW_OPEN=true)."
+    )
+
+
+def startup_line(cfg: dict[str, dict[str, Any]]) -> str:
+    """What `serve` prints first: the address it binds, and a URL that reaches the dashboard from here."""
+    host, port = cfg["server"]["host"], cfg["server"]["port"]
+    bound = f"[{host}]" if ":" in host else host
+    if host in WILDCARDS:
+        local = "[::1]" if ":" in host else "127.0.0.1"
+        where = f"{bound or '0.0.0.0'}:{port} (every interface)"
+    else:
+        local, where = bound, f"{bound}:{port}"
+    access = "API keys required" if cfg["auth"]["enabled"] else "access control OFF"
+    return (
+        f"LogLens listening on {where}, {access}; dashboard: http://{local}:{port}/"
+        f"  (store: {config_mod.store_path(cfg)})"
+    )
+
+
 def _simulate(args: argparse.Namespace) -> int:
     path = "/api/simulate-errors" if args.errors else "/api/simulate-logs"
     body: dict[str, Any] = {"count": args.count}
@@ -88,7 +146,7 @@ def _simulate(args: argparse.Namespace) -> int:
             body["service"] = args.service
     for i in range(args.repeat):
         try:
-            answer = post_json(args.url.rstrip("/") + path, body)
+            answer = post_json(args.url.rstrip("/") + path, body, headers=api_key_headers(args.api_key))
         except RuntimeError as exc:
             print(f"loglens simulate: {exc}", file=sys.stderr)
             return 1
@@ -98,9 +156,9 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def post_json(url: str, body: Any, timeout: float = 30.0) -> Any:
+def post_json(url: str, body: Any, timeout: float = 30.0, headers: dict[str, str] | None = None) -> Any:
     request = urllib.request.Request(
-        url, data=orjson.dumps(body), method="POST", headers={"Content-Type": "application/json"}
+        url, data=orjson.dumps(body), method="POST", headers={"Content-Type": "application/json", **(headers or {})}
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

@@ -40,6 +40,9 @@ def add_parser(subparsers: Any) -> None:
         help="how long to keep retrying one batch while the server is busy or unreachable (default 60)",
     )
     parser.add_argument("--no-gzip", action="store_true", help="send requests uncompressed")
+    from .cli import add_api_key_option  # here: cli imports this module
+
+    add_api_key_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -147,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         print("loglens ship: --batch must be at least 1", file=sys.stderr)
         return 2
     try:
-        sender = BulkSender(args.url, compress=not args.no_gzip, user_agent="loglens-ship")
+        sender = BulkSender(args.url, compress=not args.no_gzip, user_agent="loglens-ship", api_key=args.api_key)
     except ValueError as exc:
         print(f"loglens ship: {exc}", file=sys.stderr)
         return 2

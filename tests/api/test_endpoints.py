@@ -197,8 +197,18 @@ def test_simulate_rejects_bad_parameters(client: FlaskClient) -> None:
     assert client.get("/health").json["total_logs"] == 0
 
 
-def test_simulate_with_empty_body_uses_defaults(client: FlaskClient) -> None:
-    assert client.post("/api/simulate-logs").json["requested"] == 100
+def test_simulate_with_empty_json_body_uses_defaults(client: FlaskClient) -> None:
+    assert client.post("/api/simulate-logs", content_type="application/json").json["requested"] == 100
+
+
+def test_simulate_refuses_a_body_that_does_not_say_json(client: FlaskClient) -> None:
+    # a cross-site <form> can POST these without a preflight: they must not reach the simulator
+    for path in ("/api/simulate-logs", "/api/simulate-errors"):
+        for kwargs in ({}, {"data": {"count": "5"}}, {"data": "{}", "content_type": "text/plain"}):
+            response = client.post(path, **kwargs)
+            assert response.status_code == 415, (path, kwargs)
+            assert "application/json" in response.json["error"]
+    assert client.get("/health").json["total_logs"] == 0
 
 
 def test_alerts_endpoint_lists_history(client: FlaskClient) -> None:

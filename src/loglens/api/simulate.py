@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from ..app import current_loglens
 from ..auth.access import requires
+from ..config import simulator_enabled
 from .body import json_object
 from .errors import ApiError
 
@@ -20,6 +21,19 @@ def _count(body: dict[str, Any], default: int, cap: int) -> int:
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ApiError(400, f"count must be a positive integer, got {count!r}")
     return min(count, cap)
+
+
+def _body(allowed: set[str]) -> dict[str, Any]:
+    """The request's JSON object. The Content-Type must say JSON even for an empty body: a cross-site form or
+    simple fetch cannot send that without a CORS preflight, which this server never grants."""
+    state = current_loglens()
+    if not simulator_enabled(state.config):
+        raise ApiError(404, "the simulator is switched off (simulator.enabled)")
+    if request.mimetype != "application/json":
+        raise ApiError(415, f"Content-Type must be application/json, got {request.content_type or 'none'}")
+    body = json_object(allow_empty=True)
+    _check_keys(body, allowed)
+    return body
 
 
 def _check_keys(body: dict[str, Any], allowed: set[str]) -> None:
@@ -38,16 +52,14 @@ def _run(count: int, spread: float, *, error_rate: float | None = None, service:
 @bp.post("/api/simulate-logs")
 @requires("admin")
 def simulate_logs() -> ResponseReturnValue:
-    body = json_object(allow_empty=True)
-    _check_keys(body, {"count"})
+    body = _body({"count"})
     return _run(_count(body, 100, 1000), 300.0)
 
 
 @bp.post("/api/simulate-errors")
 @requires("admin")
 def simulate_errors() -> ResponseReturnValue:
-    body = json_object(allow_empty=True)
-    _check_keys(body, {"count", "error_rate", "service"})
+    body = _body({"count", "error_rate", "service"})
     count = _count(body, 50, 500)
     error_rate = body.get("error_rate", 0.8)
     if isinstance(error_rate, bool) or not isinstance(error_rate, int | float) or not 0.0 <= error_rate <= 1.0:
