@@ -25,6 +25,8 @@ def host_name(header: str) -> str:
     header = header.strip().lower()
     if header.startswith("["):
         return header[1 : header.find("]")] if "]" in header else header
+    if header.count(":") > 1:  # a bare IPv6 address (as written in server.allowed_hosts)
+        return header
     name, colon, port = header.rpartition(":")
     return name if colon and port.isdigit() else header
 
