@@ -30,7 +30,9 @@ def _next() -> str:
 
 def _page(error: str | None, status: int, headers: tuple[tuple[str, str], ...] = ()) -> ResponseReturnValue:
     html = render_template("login.html", next=_next(), error=error, **page_context())
-    return html, status, list(headers)
+    # Under no-referrer a browser sends "Origin: null" with the form, which _same_origin must refuse (a hostile
+    # page can send null too); same-origin keeps our Origin on the form's POST and still tells no one else.
+    return html, status, [*headers, ("Referrer-Policy", "same-origin")]
 
 
 def _same_origin() -> bool:
