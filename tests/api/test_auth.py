@@ -68,9 +68,13 @@ def test_a_key_works_in_either_header_and_a_revoked_one_stops_within_a_second(ma
 
 
 def test_health_stays_open_and_says_only_status_without_a_key(make_app: Any, clock: FakeClock) -> None:
-    app, _ = on(make_app, clock)
-    response = app.test_client().get("/health")
-    assert response.status_code == 200 and response.json["status"] == "healthy"
+    app, keys = on(make_app, clock)
+    client = app.test_client()
+    for headers in ({}, bearer(WRONG_KEY), bearer(keys["ingest"])):
+        response = client.get("/health", headers=headers)
+        assert (response.status_code, response.json) == (200, {"status": "healthy"})
+    counted = client.get("/health", headers=bearer(keys["read"]))
+    assert counted.json == {"status": "healthy", "total_logs": 0, "current_stored": 0}
 
 
 # -- rate limits ---------------------------------------------------------------------------------------------------
