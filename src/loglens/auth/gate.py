@@ -134,7 +134,7 @@ class Gate:
             return found
         role = found.role
         if role not in GRANTED[access]:
-            return Denial(403, f"an {role} key may not call this endpoint: it needs the {access} role")
+            return Denial(403, f"a key with the {role} role may not call this endpoint: it needs the {access} role")
         if found.session is not None and environ.get("REQUEST_METHOD", "GET") not in SAFE_METHODS:
             refused = self._csrf(environ, found.session)
             if refused is not None:
