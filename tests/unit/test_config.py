@@ -100,3 +100,22 @@ def test_every_setting_is_documented_in_readme() -> None:
         if not re.search(rf"\|\s*`{section}`\s*\|\s*`{key}`\s*\|", readme)
     ]
     assert missing == []
+
+
+def test_auth_and_simulator_settings_from_yaml_and_environment(tmp_path: Path) -> None:
+    from loglens.config import simulator_enabled
+
+    cfg = load(env={"LOGLENS_API_KEY": "llk_x_y", "LOGLENS_URL": "http://x"})  # client variables are not settings
+    assert cfg["auth"]["enabled"] is False and simulator_enabled(cfg) is True
+    cfg = load(env={"LOGLENS_AUTH_ENABLED": "true", "LOGLENS_SERVER_ALLOWED_HOSTS": "[logs.example.com]"})
+    assert cfg["auth"]["enabled"] is True and cfg["server"]["allowed_hosts"] == ["logs.example.com"]
+    assert simulator_enabled(cfg) is False  # null: on only while auth is off
+    path = tmp_path / "c.yaml"
+    path.write_text("auth: {enabled: true}\nsimulator: {enabled: true}\n")
+    assert simulator_enabled(load(path, env={})) is True
+    path.write_text("simulator: {enabled: null}\n")
+    assert load(path, env={})["simulator"]["enabled"] is None
+    with pytest.raises(ConfigError, match="simulator.enabled: expected bool"):
+        load(env={"LOGLENS_SIMULATOR_ENABLED": "sometimes"})
+    with pytest.raises(ConfigError, match=r"server.allowed_hosts\[0\]"):
+        load(env={"LOGLENS_SERVER_ALLOWED_HOSTS": "[1]"})
