@@ -155,3 +155,20 @@ def test_handler_ship_and_simulate_send_their_key(guarded: LiveServer, tmp_path:
 
     assert stored(guarded, read, "live-auth-handler") == 1
     assert stored(guarded, read, "live-auth-ship") == 2
+
+
+def test_an_otlp_exporter_sends_its_key_as_the_readme_says(
+    guarded: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+    from opentelemetry.sdk.resources import Resource
+
+    ingest, read = create_key(guarded, "ingest"), create_key(guarded, "read")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_LOGS_HEADERS", f"Authorization=Bearer%20{ingest}")
+    provider = LoggerProvider(resource=Resource.create({"service.name": "live-auth-otlp"}), shutdown_on_exit=False)
+    provider.add_log_record_processor(SimpleLogRecordProcessor(OTLPLogExporter(endpoint=f"{guarded.url}/v1/logs")))
+    provider.get_logger("t").emit(body="through OTLP with a key")
+    provider.shutdown()
+    assert stored(guarded, read, "live-auth-otlp") == 1
