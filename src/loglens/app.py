@@ -18,6 +18,7 @@ from .alerts.engine import AlertEngine, IngestChecks
 from .alerts.handlers import AlertHandler, build_handlers
 from .alerts.rules import ErrorRateRule, HighVolumeRule, Rule, ServiceDownRule
 from .analytics import Analytics
+from .limits import Limits, ServiceGate
 from .pipeline import Pipeline
 from .simulator import Simulator
 from .store import Store, open_store
@@ -119,7 +120,8 @@ def _build(
         dispatcher=dispatcher,
     )
     checks = IngestChecks(engine, min_interval=alerting["ingest_check_seconds"])
-    validator = Validator()
+    gate = ServiceGate(lambda: (info.service for info in store.services()), cfg["ingest"]["max_services"])
+    validator = Validator(limits=Limits.from_config(cfg), services=gate)
     state = LogLens(
         config=cfg,
         clock=clock,

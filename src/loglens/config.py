@@ -69,6 +69,19 @@ SETTINGS: dict[str, dict[str, Setting]] = {
     },
     "ingest": {
         "max_batch_entries": Setting(10_000, int, "Most entries in one bulk request (413 above)", 1),
+        "max_entry_bytes": Setting(
+            64 * 1024, int, "Largest entry as JSON: 413 for POST /api/logs, a rejected entry in bulk and OTLP", 64
+        ),
+        "max_metadata_depth": Setting(
+            16, int, "Deepest nesting of objects and arrays in metadata, metadata itself being level 1", 1, 200
+        ),
+        "max_metadata_keys": Setting(256, int, "Most keys in one metadata object, at any depth", 1),
+        "max_string_chars": Setting(
+            32 * 1024, int, "Longest string in an entry: message, service, user_id, metadata keys and values", 1
+        ),
+        "max_services": Setting(
+            1000, int, "Most distinct services tracked; an entry naming a new service past it is rejected", 1
+        ),
     },
     "analytics": {
         "max_buckets": Setting(60, int, "Most time buckets in one series; longer ranges use wider buckets", 1, 10_000),
