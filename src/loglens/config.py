@@ -87,6 +87,9 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "max_buckets": Setting(60, int, "Most time buckets in one series; longer ranges use wider buckets", 1, 10_000),
         "recent_logs": Setting(20, int, "Entries in the dashboard's recent logs table", 1, 1000),
         "top_n": Setting(10, int, "Rows in most active services and user activity", 1, 1000),
+        "max_health_services": Setting(
+            100, int, "Most services in the dashboard's service_health (down, then degraded, then busiest)", 1, 10_000
+        ),
     },
     "alerting": {
         "error_rate_threshold": Setting(0.10, float, "Error rate to trigger alert (10%)", 0.0, 1.0),

@@ -21,6 +21,7 @@ from ..app import current_loglens
 from ..ingest import Batch, by_content_type
 from ..ingest.otlp_json import OTLP_JSON
 from ..ingest.otlp_protobuf import OTLP_PROTOBUF, PROTOBUF_TYPE
+from ..logsafe import escape
 from ..pipeline import IngestResult
 from ..store import StoreBusy, StoreError
 from .body import read_body
@@ -108,5 +109,5 @@ def _store(exc: StoreError) -> ResponseReturnValue:
     if isinstance(exc, StoreBusy):
         response.headers["Retry-After"] = str(exc.retry_after)
     else:
-        log.error("store error: %s", exc)
+        log.error("store error: %s", escape(exc))
     return response
