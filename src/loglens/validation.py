@@ -77,12 +77,15 @@ class Validator:
 
     def problems(self, instance: Any) -> list[Problem]:
         found = [Problem(kind, message) for kind, message in limit_problems(instance, self.limits)]
-        for error in self._validator.iter_errors(instance):
-            path = "/".join(str(p) for p in error.instance_path)
-            message = f"{path}: {error.message}" if path else error.message
-            found.append(Problem(error.kind.name, shorten(message)))
-            if len(found) >= MAX_ERRORS_PER_ENTRY:
-                break
+        try:
+            for error in self._validator.iter_errors(instance):
+                path = "/".join(str(p) for p in error.instance_path)
+                message = f"{path}: {error.message}" if path else error.message
+                found.append(Problem(error.kind.name, shorten(message)))
+                if len(found) >= MAX_ERRORS_PER_ENTRY:
+                    break
+        except ValueError:  # jsonschema-rs cannot render a value nested past 255 levels into a message
+            found.append(Problem("depth", "a value is nested too deeply (more than 255 levels) to be a log entry"))
         if not found and not self._limited.is_valid(instance):  # never reject without saying why
             found.append(Problem("limits", "the entry breaks an ingest.* limit"))
         return found

@@ -57,6 +57,21 @@ def test_one_deep_entry_is_one_rejected_line_in_a_bulk_request(client: FlaskClie
     assert stored_messages(client) == ["entry 0", "entry 2", "entry 4"]
 
 
+DEEP_LIST = b"[" * 1000 + b"]" * 1000  # as deep as the JSON parser allows
+
+
+@pytest.mark.parametrize(
+    "body",
+    [DEEP_LIST, orjson.dumps(log())[:-1] + b',"message":' + DEEP_LIST + b"}", b'{"x":' + DEEP_LIST + b"}"],
+)
+def test_values_nested_1000_levels_anywhere_are_rejected(client: FlaskClient, body: bytes) -> None:
+    response = post_json(client, body)
+    assert response.status_code == 400 and "nested too deeply" in response.json["errors"][-1]
+    bulk = client.post("/api/logs/bulk", data=body, content_type=NDJSON)
+    assert bulk.status_code == 200 and bulk.json["rejected"] == 1
+    assert stats(client)["error_types"]["depth"] == 2
+
+
 OUT_OF_RANGE = [
     {"attributes": [{"key": "big", "value": {"intValue": str(2**70)}}]},
     {"attributes": [{"key": "big", "value": {"intValue": 2**70}}]},
