@@ -246,3 +246,17 @@ def test_every_400_of_post_api_logs_has_the_seed_shape(client: FlaskClient, body
     assert response.status_code == 400 and response.mimetype == "application/json"
     assert set(response.json) == {"status", "errors"} and response.json["status"] == "invalid"
     assert response.json["errors"] and all(isinstance(e, str) and e for e in response.json["errors"])
+
+
+@pytest.mark.parametrize("gzipped", [False, True])
+def test_a_body_shorter_than_its_content_length_is_a_400_in_the_seed_shape(client: FlaskClient, gzipped: bool) -> None:
+    headers = {"Content-Encoding": "gzip"} if gzipped else {}
+    response = client.post(
+        "/api/logs",
+        data=orjson.dumps(log()),
+        content_type="application/json",
+        headers=headers,
+        environ_overrides={"CONTENT_LENGTH": "1000"},  # werkzeug's own 400: the client went away mid-body
+    )
+    assert response.status_code == 400 and response.json["status"] == "invalid" and response.json["errors"]
+    assert stored_messages(client) == []

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import BadRequest
 
 from ..app import current_loglens
 from ..limits import Limits
@@ -50,3 +51,8 @@ def _api_error(exc: ApiError) -> ResponseReturnValue:
     if exc.status == 400:
         return {"status": "invalid", "errors": [exc.message]}, 400
     return error_response(exc.status, exc.message, **exc.extra)
+
+
+@bp.errorhandler(BadRequest)  # werkzeug's own 400s (e.g. a client that went away mid-body)
+def _bad_request(exc: BadRequest) -> ResponseReturnValue:
+    return {"status": "invalid", "errors": [exc.description or "bad request"]}, 400
