@@ -260,3 +260,14 @@ def test_a_body_shorter_than_its_content_length_is_a_400_in_the_seed_shape(clien
     )
     assert response.status_code == 400 and response.json["status"] == "invalid" and response.json["errors"]
     assert stored_messages(client) == []
+
+
+def test_a_huge_rejected_value_is_quoted_only_as_an_excerpt(client: FlaskClient) -> None:
+    huge = "x" * 2_000_000  # under server.max_body_bytes, far over every ingest limit
+    for path, body in [
+        ("/api/logs/bulk", [entry(0, message=huge)]),
+        ("/v1/logs", json_request({"body": {"stringValue": huge}})),
+    ]:
+        response = client.post(path, data=orjson.dumps(body), content_type="application/json")
+        assert response.status_code == 200 and len(response.data) < 2000, path
+        assert "ingest.max_string_chars (32768)" in response.get_data(as_text=True)
