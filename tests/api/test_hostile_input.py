@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue, KeyValueList
 
 from tests.api.test_bulk import NDJSON, entry, ndjson, stats, stored_messages
 from tests.api.test_endpoints import log
@@ -271,3 +272,17 @@ def test_a_huge_rejected_value_is_quoted_only_as_an_excerpt(client: FlaskClient)
         response = client.post(path, data=orjson.dumps(body), content_type="application/json")
         assert response.status_code == 200 and len(response.data) < 2000, path
         assert "ingest.max_string_chars (32768)" in response.get_data(as_text=True)
+
+
+def test_otlp_protobuf_attributes_nested_past_the_depth_limit_reject_their_record(client: FlaskClient) -> None:
+    value = AnyValue(string_value="leaf")
+    for _ in range(20):  # metadata depth 21: past ingest.max_metadata_depth, within protobuf's own nesting limit
+        value = AnyValue(kvlist_value=KeyValueList(values=[KeyValue(key="k", value=value)]))
+    deep = pb_record("deep")
+    deep.attributes.append(KeyValue(key="nested", value=value))
+    request = pb_request(pb_record("kept"), deep)
+    response = client.post("/v1/logs", data=request.SerializeToString(), content_type=PROTOBUF)
+    assert response.status_code == 200
+    partial = ExportLogsServiceResponse.FromString(response.data).partial_success
+    assert partial.rejected_log_records == 1 and "ingest.max_metadata_depth" in partial.error_message
+    assert stored_messages(client) == ["kept"]
