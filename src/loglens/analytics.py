@@ -9,6 +9,8 @@ from typing import Any
 from .model import MINUTE_MS, iso_from_ms, minute_key
 from .store import Store
 
+STATUS_ORDER = {"down": 0, "degraded": 1, "healthy": 2}
+
 
 class Analytics:
     def __init__(self, store: Store, config: Mapping[str, Mapping[str, Any]], clock: Callable[[], float]) -> None:
@@ -45,7 +47,8 @@ class Analytics:
         ]
 
     def service_health(self, now_ms: int) -> dict[str, dict[str, Any]]:
-        """healthy / degraded (error rate over threshold in the alert window) / down (silent too long)."""
+        """healthy / degraded (error rate over threshold in the alert window) / down (silent too long), for every
+        tracked service (at most ingest.max_services)."""
         alerting = self.config["alerting"]
         now_minute = now_ms // MINUTE_MS
         window = self.store.service_window(now_minute - alerting["window_minutes"] + 1, now_minute)
@@ -66,8 +69,19 @@ class Analytics:
                 "log_count": info.log_count,
                 "error_count": info.error_count,
                 "error_rate": round(rate, 4),
+                "_window_total": total,
             }
         return health
+
+    def bounded_health(self, health: dict[str, dict[str, Any]], keep: str | None) -> dict[str, dict[str, Any]]:
+        """At most analytics.max_health_services of `health`: down, then degraded, then healthy, the busiest of the
+        last window first; `keep` (the filtered service) always stays. Keeps the dashboard payload bounded."""
+        limit = int(self.config["analytics"]["max_health_services"])
+        names = sorted(health, key=lambda n: (STATUS_ORDER.get(health[n]["status"], 3), -health[n]["_window_total"], n))
+        chosen = set(names[:limit])
+        if keep is not None and keep in health:
+            chosen.add(keep)
+        return {n: {k: v for k, v in health[n].items() if k != "_window_total"} for n in sorted(chosen)}
 
     def dashboard(self, minutes: int = 30, service: str | None = None) -> dict[str, Any]:
         now_ms = int(self.clock() * 1000)
@@ -78,6 +92,7 @@ class Analytics:
         span = self.store.minute_range()
         series = self.time_series(minutes, service)
         health = self.service_health(now_ms)
+        shown = self.bounded_health(health, service)
         firing = [a.to_dict() for a in self.store.alerts("firing", limit=100)]
         resolved = [a.to_dict() for a in self.store.alerts("resolved", limit=10)]
         return {
@@ -94,7 +109,8 @@ class Analytics:
             },
             "time_series": series,
             "error_trends": self.error_trends(series),
-            "service_health": health,
+            "service_health": shown,
+            "service_health_omitted": len(health) - len(shown),
             "most_active_services": [
                 {"service": s, "count": n} for s, n in self.store.top_services(first_minute, now_minute, top_n)
             ],

@@ -19,6 +19,7 @@ from .alerts.handlers import AlertHandler, build_handlers
 from .alerts.rules import ErrorRateRule, HighVolumeRule, Rule, ServiceDownRule
 from .analytics import Analytics
 from .auth.gate import Gate, build_gate
+from .limits import Limits, ServiceGate
 from .pipeline import Pipeline
 from .simulator import Simulator
 from .store import Store, open_store
@@ -129,7 +130,8 @@ def _build(
         dispatcher=dispatcher,
     )
     checks = IngestChecks(engine, min_interval=alerting["ingest_check_seconds"])
-    validator = Validator()
+    service_gate = ServiceGate(lambda: (info.service for info in store.services()), cfg["ingest"]["max_services"])
+    validator = Validator(limits=Limits.from_config(cfg), services=service_gate)
     state = LogLens(
         config=cfg,
         clock=clock,

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from . import __version__, ship
+from . import __version__, logsafe, ship
 from . import config as config_mod
 from .auth import keys_cli
 from .auth.hosts import WILDCARDS, is_loopback
@@ -75,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logsafe.install()  # client text (service names, messages) never starts a line of its own
     overrides: dict[str, dict[str, Any]] = {"server": {}, "storage": {}}
     for name in ("host", "port", "workers", "threads"):
         if getattr(args, name) is not None:

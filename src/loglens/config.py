@@ -78,11 +78,27 @@ SETTINGS: dict[str, dict[str, Setting]] = {
     },
     "ingest": {
         "max_batch_entries": Setting(10_000, int, "Most entries in one bulk request (413 above)", 1),
+        "max_entry_bytes": Setting(
+            64 * 1024, int, "Largest entry as JSON: 413 for POST /api/logs, a rejected entry in bulk and OTLP", 64
+        ),
+        "max_metadata_depth": Setting(
+            16, int, "Deepest nesting of objects and arrays in metadata, metadata itself being level 1", 1, 200
+        ),
+        "max_metadata_keys": Setting(256, int, "Most keys in one metadata object, at any depth", 1),
+        "max_string_chars": Setting(
+            32 * 1024, int, "Longest string in an entry: message, service, user_id, metadata keys and values", 1
+        ),
+        "max_services": Setting(
+            1000, int, "Most distinct services tracked; an entry naming a new service past it is rejected", 1
+        ),
     },
     "analytics": {
         "max_buckets": Setting(60, int, "Most time buckets in one series; longer ranges use wider buckets", 1, 10_000),
         "recent_logs": Setting(20, int, "Entries in the dashboard's recent logs table", 1, 1000),
         "top_n": Setting(10, int, "Rows in most active services and user activity", 1, 1000),
+        "max_health_services": Setting(
+            100, int, "Most services in the dashboard's service_health (down, then degraded, then busiest)", 1, 10_000
+        ),
     },
     "alerting": {
         "error_rate_threshold": Setting(0.10, float, "Error rate to trigger alert (10%)", 0.0, 1.0),

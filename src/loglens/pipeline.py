@@ -33,8 +33,10 @@ class Pipeline:
         self.clock = clock
         self.checks = checks
 
-    def ingest(self, items: Sequence[Any], *, nbytes: int = 0) -> IngestResult:
+    def ingest(self, items: Sequence[Any], *, nbytes: int = 0, sized: bool = False) -> IngestResult:
         """Validate `items` (decoded JSON values), store the valid ones durably, then trigger the alert checks.
+
+        `sized`: each item's JSON size was already checked against ingest.max_entry_bytes (see Validator).
 
         Returns only after the write has committed, so the caller may acknowledge what it reports accepted.
         Raises StoreBusy when the writer is saturated (nothing was stored then, stats included).
@@ -42,7 +44,7 @@ class Pipeline:
         received_ms = int(self.clock() * 1000)
         delta = StatsDelta()
         result = IngestResult()
-        entries, result.rejected = self.validator.check_many(items, received_ms, delta)
+        entries, result.rejected = self.validator.check_many(items, received_ms, delta, sized=sized)
         if delta.total:
             self.store.write(entries, delta, nbytes=nbytes)
         result.accepted = len(entries)

@@ -189,6 +189,7 @@ def test_simulate_rejects_bad_parameters(client: FlaskClient) -> None:
         ("/api/simulate-errors", {"error_rate": "high"}),
         ("/api/simulate-errors", {"service": ""}),
         ("/api/simulate-errors", {"service": 42}),
+        ("/api/simulate-errors", {"service": "pay\u0000ment"}),
     ]
     for path, body in bad:
         response = client.post(path, json=body)

@@ -36,6 +36,7 @@ def decode(fmt: IngestFormat, data: bytes, state: LogLens) -> Batch:
             data,
             max_entries=state.config["ingest"]["max_batch_entries"],
             received_ns=int(state.clock() * 1_000_000_000),
+            max_entry_bytes=state.config["ingest"]["max_entry_bytes"],
         )
     except TooManyEntries as exc:
         raise ApiError(413, str(exc)) from None
@@ -62,5 +63,5 @@ def post_bulk() -> ResponseReturnValue:
     data = read_body(tuple(FORMATS))
     state = current_loglens()
     batch = decode(FORMATS[request.mimetype], data, state)
-    result = state.pipeline.ingest(batch.items, nbytes=len(data))
+    result = state.pipeline.ingest(batch.items, nbytes=len(data), sized=batch.sized)
     return bulk_report(result, batch), 200

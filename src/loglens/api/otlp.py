@@ -22,6 +22,7 @@ from ..auth.access import requires
 from ..ingest import Batch, by_content_type
 from ..ingest.otlp_json import OTLP_JSON
 from ..ingest.otlp_protobuf import OTLP_PROTOBUF, PROTOBUF_TYPE
+from ..logsafe import escape
 from ..pipeline import IngestResult
 from ..store import StoreBusy, StoreError
 from .body import read_body
@@ -45,7 +46,7 @@ def export_logs() -> ResponseReturnValue:
     data = read_body(tuple(FORMATS), allow_empty=True)
     state = current_loglens()
     batch = decode(FORMATS[request.mimetype], data, state)
-    result = state.pipeline.ingest(batch.items, nbytes=len(data))
+    result = state.pipeline.ingest(batch.items, nbytes=len(data), sized=batch.sized)
     rejected = len(result.rejected)
     message = _partial_message(result, batch) if rejected else ""
     if request.mimetype == PROTOBUF_TYPE:
@@ -110,5 +111,5 @@ def _store(exc: StoreError) -> ResponseReturnValue:
     if isinstance(exc, StoreBusy):
         response.headers["Retry-After"] = str(exc.retry_after)
     else:
-        log.error("store error: %s", exc)
+        log.error("store error: %s", escape(exc))
     return response

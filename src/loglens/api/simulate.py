@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from ..app import current_loglens
 from ..auth.access import requires
 from ..config import simulator_enabled
+from ..limits import excerpt
 from .body import json_object
 from .errors import ApiError
 
@@ -65,6 +66,8 @@ def simulate_errors() -> ResponseReturnValue:
     if isinstance(error_rate, bool) or not isinstance(error_rate, int | float) or not 0.0 <= error_rate <= 1.0:
         raise ApiError(400, f"error_rate must be a number from 0.0 to 1.0, got {error_rate!r}")
     service = body.get("service")
-    if service is not None and (not isinstance(service, str) or not 1 <= len(service) <= 200):
-        raise ApiError(400, f"service must be a non-empty string of at most 200 characters, got {service!r}")
+    if service is not None and (not isinstance(service, str) or not 1 <= len(service) <= 200 or "\x00" in service):
+        raise ApiError(
+            400, f"service must be a non-empty string of at most 200 characters, without NUL; got {excerpt(service)}"
+        )
     return _run(count, 120.0, error_rate=float(error_rate), service=service)

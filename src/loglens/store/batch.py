@@ -43,6 +43,11 @@ def _json(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
+def _nul_safe(message: str) -> str | list[str]:
+    """A message with NUL as the list of its NUL-separated parts, which the ingest trigger joins back."""
+    return message.split("\x00") if "\x00" in message else message
+
+
 def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
     counters: Counter[str] = Counter()
     if delta.total:
@@ -67,6 +72,8 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
             for e in entries
         ]
     )
+    if "\\u0000" in rows:  # rare: a NUL somewhere; SQLite's JSON would cut the message there (migration 4)
+        rows = _json([(*row[:5], _nul_safe(row[5]), *row[6:]) for row in orjson.loads(rows)])
     keys = [(e.ts_ms // MINUTE_MS, e.service) for e in entries]
     minutes = Counter(keys)
     minute_errors = Counter(k for k, e in zip(keys, entries, strict=True) if e.level in ERROR_LEVELS)

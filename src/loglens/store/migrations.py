@@ -115,6 +115,45 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE TABLE auth_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     """,
+    # 4: a message holding NUL (U+0000) is stored whole. SQLite 3.40's JSON functions end a string at NUL, so
+    # `v->>5` kept "before" of "before\u0000after"; store/batch.py now sends such a message as the list of its
+    # NUL-separated parts, joined back here with char(0). Only the logs insert changes; `service` and `user_id`
+    # may not hold NUL at all (the validator rejects them).
+    """
+    DROP TRIGGER ingest_apply;;
+    CREATE TRIGGER ingest_apply INSTEAD OF INSERT ON ingest BEGIN
+        -- the ordered subquery renders each row once (a flattened one renders it for each of the 8 columns)
+        INSERT INTO logs (ts_ms, received_ms, timestamp, level, service, message, user_id, metadata)
+            SELECT v->>0, v->>1, v->>2, v->>3, v->>4,
+                CASE WHEN json_type(v, '$[5]') = 'array'
+                     THEN (SELECT group_concat(value, char(0)) FROM json_each(v, '$[5]')) ELSE v->>5 END,
+                v->>6, v->>7
+            FROM (SELECT value AS v FROM json_each(NEW.rows) ORDER BY key);
+        INSERT INTO rollup_minute (minute, service, total, errors)
+            SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(NEW.minutes) WHERE true
+            ON CONFLICT (minute, service) DO UPDATE
+            SET total = total + excluded.total, errors = errors + excluded.errors;
+        INSERT INTO rollup_user (minute, service, user_id, count)
+            SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(NEW.users) WHERE true
+            ON CONFLICT (minute, service, user_id) DO UPDATE SET count = count + excluded.count;
+        INSERT INTO rollup_user_hour (hour, service, user_id, count)
+            SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(NEW.hours) WHERE true
+            ON CONFLICT (hour, service, user_id) DO UPDATE SET count = count + excluded.count;
+        INSERT INTO services (service, first_seen_ms, last_seen_ms, log_count, error_count)
+            SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(NEW.services) WHERE true
+            ON CONFLICT (service) DO UPDATE SET first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),
+                last_seen_ms = max(last_seen_ms, excluded.last_seen_ms),
+                log_count = log_count + excluded.log_count, error_count = error_count + excluded.error_count;
+        INSERT INTO counters (name, value)
+            SELECT value->>0, value->>1 FROM json_each(NEW.counters) WHERE true
+            ON CONFLICT (name) DO UPDATE SET value = value + excluded.value;
+        -- beyond max_logs, the oldest entries go (ids grow with arrival)
+        DELETE FROM logs WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
+            AND id <= (SELECT id FROM logs ORDER BY id
+                       LIMIT 1 OFFSET (SELECT value FROM counters WHERE name = 'logs.stored') - NEW.max_logs - 1);
+        UPDATE counters SET value = value - changes() WHERE name = 'logs.stored' AND changes() > 0;
+    END;;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
