@@ -15,6 +15,7 @@ import orjson
 
 from . import __version__, ship
 from . import config as config_mod
+from .store.base import StoreError
 
 DEFAULT_URL = "http://127.0.0.1:5000"
 
@@ -65,6 +66,11 @@ def _serve(args: argparse.Namespace) -> int:
     except config_mod.ConfigError as exc:
         print(f"loglens: configuration error: {exc}", file=sys.stderr)
         return 2
+    try:
+        check_store(cfg)
+    except StoreError as exc:
+        print(f"loglens: store error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
     host, port = cfg["server"]["host"], cfg["server"]["port"]
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     print(f"LogLens dashboard: http://{shown}:{port}/  (store: {config_mod.store_path(cfg)})", flush=True)
@@ -77,6 +83,16 @@ def _serve(args: argparse.Namespace) -> int:
 
     serve(cfg)
     return 0
+
+
+def check_store(cfg: dict[str, dict[str, Any]]) -> None:
+    """Open the store once before serving: a damaged or unusable store stops startup here, with one line and
+    exit code 2, instead of failing inside every worker. Migrations and the integrity check
+    (storage.integrity_check) run here, once; the workers then skip the check."""
+    from .store import open_store
+
+    open_store(cfg).close()
+    cfg["storage"]["integrity_check"] = "off"
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -55,6 +55,12 @@ SETTINGS: dict[str, dict[str, Setting]] = {
             "SQLite fsync policy: FULL survives power loss; NORMAL survives kill -9, not power loss",
             choices=("FULL", "NORMAL"),
         ),
+        "integrity_check": Setting(
+            "quick",
+            str,
+            "Check an existing store at startup and refuse a damaged one: quick, full (slower) or off",
+            choices=("quick", "full", "off"),
+        ),
         "max_logs": Setting(5_000_000, int, "Most log entries kept; the oldest beyond it are evicted", 1),
         "retention_days": Setting(7, float, "Entries and rollups older than this (event time) are deleted", 0.001),
         "max_pending_entries": Setting(

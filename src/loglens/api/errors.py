@@ -30,6 +30,18 @@ def error_response(status: int, message: str, **extra: Any) -> Response:
     return response
 
 
+def store_error_response(exc: StoreError) -> Response:
+    """503 for every store error (busy, disk full, damaged, I/O), with Retry-After when a retry can help."""
+    if isinstance(exc, StoreBusy):
+        response = error_response(503, str(exc))
+    else:
+        log.error("store error: %s", exc)
+        response = error_response(503, f"the store is unavailable: {exc}")
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> ResponseReturnValue:
@@ -53,16 +65,9 @@ def init_app(app: Flask) -> None:
             response.headers["Allow"] = allow
         return response
 
-    @app.errorhandler(StoreBusy)
-    def _busy(exc: StoreBusy) -> ResponseReturnValue:
-        response = error_response(503, str(exc))
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-
     @app.errorhandler(StoreError)
     def _store(exc: StoreError) -> ResponseReturnValue:
-        log.error("store error: %s", exc)
-        return error_response(503, f"the store is unavailable: {exc}")
+        return store_error_response(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:

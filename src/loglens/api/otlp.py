@@ -105,8 +105,8 @@ def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
 @bp.errorhandler(StoreError)
 def _store(exc: StoreError) -> ResponseReturnValue:
     response = _status(503, str(exc) if isinstance(exc, StoreBusy) else f"the store is unavailable: {exc}")
-    if isinstance(exc, StoreBusy):
-        response.headers["Retry-After"] = str(exc.retry_after)
-    else:
+    if not isinstance(exc, StoreBusy):
         log.error("store error: %s", exc)
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response

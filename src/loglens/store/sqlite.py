@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,13 +16,17 @@ import orjson
 
 from ..model import Entry
 from ..validation import StatsDelta
-from .base import Alert, MinuteCount, NewAlert, ServiceInfo, StoreError, Totals
+from .base import Alert, MinuteCount, NewAlert, ServiceInfo, StoreCorrupt, StoreError, StoreFull, StoreHealth, Totals
 from .batch import HOUR_MINUTES, PreparedBatch, ingest_params, prepare
 from .migrations import migrate
+from .sqlite_errors import store_error
 from .writer import Writer
 
 MEMORY = ":memory:"
 RETENTION_CHUNK = 50_000
+INTEGRITY_CHECKS = {"quick": "PRAGMA quick_check(5)", "full": "PRAGMA integrity_check(5)", "off": ""}
+PROBE_INTERVAL = 1.0  # seconds between two health probes of a failing store
+PROBE_MIN_FREE_BYTES = 1 << 20  # free space a full disk needs again before a probe tries to write
 INGEST = "INSERT INTO ingest (rows, minutes, users, hours, services, counters, max_logs) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -32,9 +39,16 @@ class SQLiteStore:
         max_pending_entries: int = 100_000,
         max_pending_bytes: int = 256 * 1024 * 1024,
         synchronous: str = "FULL",
+        integrity_check: str = "quick",
+        on_commit: Callable[[int, int, float], None] | None = None,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise StoreError(f"synchronous must be FULL or NORMAL, got {synchronous!r}")
+        if integrity_check not in INTEGRITY_CHECKS:
+            raise StoreError(f"integrity_check must be one of {', '.join(INTEGRITY_CHECKS)}, got {integrity_check!r}")
+        self.integrity_check = integrity_check
+        self._probe_lock = threading.Lock()
+        self._last_probe = 0.0
         self.path = path
         self.synchronous = synchronous
         self.max_logs = max_logs
@@ -53,6 +67,7 @@ class SQLiteStore:
             max_pending_entries=max_pending_entries,
             max_pending_bytes=max_pending_bytes,
             lock=self._shared_lock,
+            on_commit=on_commit,
         )
 
     # -- connections -------------------------------------------------------------------------------------
@@ -66,6 +81,7 @@ class SQLiteStore:
         return conn
 
     def _open_writer(self) -> sqlite3.Connection:
+        existed = not self._memory and os.path.exists(self.path) and os.path.getsize(self.path) > 0
         conn = self._connect()
         try:
             if not self._memory:
@@ -73,30 +89,98 @@ class SQLiteStore:
                 if mode != "wal":
                     raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
                 conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+                if existed:
+                    self._check_integrity(conn)
             migrate(conn, self.path)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StoreError(f"{self.path} is not a usable LogLens store: {exc}") from None
+            error = store_error(exc, "open")
+            cls = StoreCorrupt if isinstance(error, StoreCorrupt) else StoreError
+            raise cls(f"{self.path} is not a usable LogLens store: {exc}") from None
         except StoreError:
             conn.close()
             raise
         return conn
 
+    def _check_integrity(self, conn: sqlite3.Connection) -> None:
+        """Refuse a damaged file before anything is written to it (storage.integrity_check)."""
+        sql = INTEGRITY_CHECKS[self.integrity_check]
+        if not sql:
+            return
+        name = sql.split()[1].split("(")[0]
+        try:
+            problems = [" ".join(str(row[0]).split()) for row in conn.execute(sql).fetchall()]  # one line each
+        except sqlite3.DatabaseError as exc:  # so damaged that the check itself stops
+            problems = [str(exc)]
+        if problems != ["ok"]:
+            raise StoreCorrupt(
+                f"{self.path} is damaged (PRAGMA {name}: {'; '.join(problems)}); restore it from a backup or move"
+                " it aside"
+            )
+
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
+        try:
+            if self._memory:
+                assert self._shared_lock is not None and self._writer.connection is not None
+                with self._shared_lock:
+                    yield self._writer.connection
+                return
+            conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._connect()
+                conn.execute("PRAGMA query_only = 1")
+                self._local.conn = conn
+                with self._readers_lock:
+                    self._readers.append(conn)
+            yield conn
+        except sqlite3.Error as exc:  # never a raw sqlite3 error to the caller (the API maps StoreError to 503)
+            raise store_error(exc, "read") from None
+
+    # -- health ------------------------------------------------------------------------------------------
+
+    def health(self, *, probe: bool = True) -> StoreHealth:
+        writer = self._writer
+        if writer.failure is not None and probe:
+            self._probe()
+        failure, since = writer.failure, writer.failing_since
+        return StoreHealth(
+            error=str(failure) if failure is not None else None,
+            failing_since_ms=int(since * 1000) if failure is not None and since is not None else None,
+            pending_entries=writer.pending_entries,
+            size_bytes=self.size_bytes(),
+        )
+
+    def _probe(self) -> None:
+        """While the store is failing, try a small write (at most once per PROBE_INTERVAL), so that the store
+        is seen healthy again as soon as it can take writes, even when no client writes."""
+        with self._probe_lock:
+            now = time.monotonic()
+            if now - self._last_probe < PROBE_INTERVAL:
+                return
+            self._last_probe = now
+        if isinstance(self._writer.failure, StoreFull) and not self._memory:
+            try:  # a full disk may still take one small write into the WAL's slack: wait for real space
+                if shutil.disk_usage(Path(self.path).parent).free < PROBE_MIN_FREE_BYTES:
+                    return
+            except OSError:
+                return
+        try:
+            self._writer.submit(lambda conn: _add_counter(conn, "store.probes", 1))
+        except StoreError:
+            pass  # still failing: the writer remembered why
+
+    def size_bytes(self) -> int:
+        """Bytes of the store's files on disk (the database, its WAL and shared-memory index)."""
         if self._memory:
-            assert self._shared_lock is not None and self._writer.connection is not None
-            with self._shared_lock:
-                yield self._writer.connection
-            return
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            conn.execute("PRAGMA query_only = 1")
-            self._local.conn = conn
-            with self._readers_lock:
-                self._readers.append(conn)
-        yield conn
+            return 0
+        total = 0
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                total += os.stat(self.path + suffix).st_size
+            except OSError:
+                pass
+        return total
 
     def close(self) -> None:
         self._writer.close()
@@ -300,6 +384,11 @@ class SQLiteStore:
         with self._read() as conn:
             rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
         return [_alert(r) for r in rows]
+
+    def alert_counts(self) -> dict[tuple[str, str], int]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT rule, state, COUNT(*) FROM alerts GROUP BY rule, state").fetchall()
+        return {(rule, state): n for rule, state, n in rows}
 
 
 def _last_id_received_before(conn: sqlite3.Connection, cutoff_ms: int) -> int | None:

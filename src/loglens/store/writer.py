@@ -16,11 +16,13 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import StoreBusy, StoreError
+from .base import StoreBusy, StoreError, StoreFailing
+from .sqlite_errors import store_error
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ class Writer:
         max_pending_bytes: int,
         lock: threading.Lock | None = None,
         name: str = "loglens-writer",
+        on_commit: Callable[[int, int, float], None] | None = None,
     ) -> None:
         self._connect = connect
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -66,6 +69,12 @@ class Writer:
         self._pending_lock = threading.Lock()
         self._conn_lock = lock  # held around each transaction when readers share the connection
         self._closed = False
+        # Called by the writer thread after each group: (jobs committed, entries committed, seconds). Metrics.
+        self.on_commit = on_commit
+        # The error of the last failed transaction while the store is failing (full disk, I/O error, damaged
+        # file); cleared by the next transaction that commits.
+        self.failure: StoreFailing | None = None
+        self.failing_since: float | None = None
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
         self.connection: sqlite3.Connection | None = None
@@ -102,6 +111,10 @@ class Writer:
         if job.error is not None:
             raise job.error
         return job.result
+
+    @property
+    def pending_entries(self) -> int:
+        return self._pending_entries
 
     def close(self) -> None:
         with self._pending_lock:
@@ -141,25 +154,50 @@ class Writer:
         conn.close()
 
     def _commit(self, conn: sqlite3.Connection, jobs: list[_Job]) -> None:
+        started = time.perf_counter()
         try:
-            self._transaction(conn, jobs)
-        except Exception:
-            if len(jobs) == 1:
-                jobs[0].error = jobs[0].error or StoreError("write failed")
-            else:  # one bad job must not fail its neighbours: retry each on its own
-                for job in jobs:
-                    job.error = None
-                    try:
-                        self._transaction(conn, [job])
-                    except Exception as exc:
-                        job.error = exc
+            try:
+                self._transaction(conn, jobs)
+                self._succeeded()
+            except Exception as exc:
+                error = self._failed(exc)
+                if len(jobs) == 1 or isinstance(error, StoreFailing):  # a full disk fails every job alike
+                    for job in jobs:
+                        job.error = _as_store_error(job.error) if job.error is not None else error
+                else:  # one bad job must not fail its neighbours: retry each on its own
+                    for job in jobs:
+                        job.error = None
+                        try:
+                            self._transaction(conn, [job])
+                            self._succeeded()
+                        except Exception as exc:
+                            job.error = self._failed(exc)
         finally:
             with self._pending_lock:
                 for job in jobs:
                     self._pending_entries -= job.entries
                     self._pending_bytes -= job.nbytes
+            if self.on_commit is not None:
+                committed = [job for job in jobs if job.error is None]
+                self.on_commit(len(committed), sum(job.entries for job in committed), time.perf_counter() - started)
             for job in jobs:
                 job.done.release()
+
+    def _succeeded(self) -> None:
+        if self.failure is not None:
+            log.warning("the store takes writes again (it failed: %s)", self.failure)
+            self.failure = None
+            self.failing_since = None
+
+    def _failed(self, exc: BaseException) -> BaseException:
+        """The error to report for a failed transaction; a failing store is remembered for /health."""
+        error = _as_store_error(exc)
+        if isinstance(error, StoreFailing):
+            if self.failure is None:
+                log.error("the store is failing: %s", error)
+                self.failing_since = time.time()
+            self.failure = error
+        return error
 
     def _transaction(self, conn: sqlite3.Connection, jobs: list[_Job]) -> None:
         if self._conn_lock is not None:
@@ -198,8 +236,19 @@ class Writer:
                     i = j
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite rolls back by itself on some errors (SQLITE_FULL, IOERR)
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        log.exception("rollback failed")
                 raise
         finally:
             if self._conn_lock is not None:
                 self._conn_lock.release()
+
+
+def _as_store_error(exc: BaseException) -> BaseException:
+    """sqlite3 errors become store errors (503 at the API); anything else is a bug and stays as it is."""
+    if isinstance(exc, sqlite3.Error):
+        return store_error(exc)
+    return exc
