@@ -65,7 +65,7 @@ def test_busy_store_gets_one_503_and_no_retry(app: Flask, client: FlaskClient, m
     pipeline = app.extensions["loglens"].pipeline
     attempts: list[int] = []
 
-    def busy(items: Any, *, nbytes: int = 0) -> Any:
+    def busy(items: Any, *, nbytes: int = 0, endpoint: str = "") -> Any:
         attempts.append(len(items))
         raise StoreBusy("the writer has 99 entries waiting; retry shortly", retry_after=2)
 

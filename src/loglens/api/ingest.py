@@ -34,4 +34,4 @@ def post_log() -> ResponseReturnValue:
     if failed is not None:
         raise failed
     entry = parse_json(data)
-    return answer(current_loglens().pipeline.ingest([entry], nbytes=len(data)))
+    return answer(current_loglens().pipeline.ingest([entry], nbytes=len(data), endpoint="/api/logs"))

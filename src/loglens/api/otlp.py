@@ -43,7 +43,7 @@ def export_logs() -> ResponseReturnValue:
     data = read_body(tuple(FORMATS), allow_empty=True)
     state = current_loglens()
     batch = decode(FORMATS[request.mimetype], data, state)
-    result = state.pipeline.ingest(batch.items, nbytes=len(data))
+    result = state.pipeline.ingest(batch.items, nbytes=len(data), endpoint=request.path)
     rejected = len(result.rejected)
     message = _partial_message(result, batch) if rejected else ""
     if request.mimetype == PROTOBUF_TYPE:
