@@ -87,12 +87,16 @@ def _serve(args: argparse.Namespace) -> int:
 
 def check_store(cfg: dict[str, dict[str, Any]]) -> None:
     """Open the store once before serving: a damaged or unusable store stops startup here, with one line and
-    exit code 2, instead of failing inside every worker. Migrations and the integrity check
-    (storage.integrity_check) run here, once; the workers then skip the check."""
+    exit code 2, instead of failing inside every worker. Migrations and the startup integrity check
+    (storage.integrity_check) run here, once; the workers then skip it (a background check of a big store runs
+    in the workers, which serve meanwhile)."""
     from .store import open_store
 
-    open_store(cfg).close()
-    cfg["storage"]["integrity_check"] = "off"
+    store = open_store(cfg)
+    in_background = getattr(store, "integrity_in_background", False)  # a big store: each worker checks it
+    store.close()
+    if not in_background:
+        cfg["storage"]["integrity_check"] = "off"
 
 
 def _simulate(args: argparse.Namespace) -> int:

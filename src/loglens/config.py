@@ -56,10 +56,11 @@ SETTINGS: dict[str, dict[str, Setting]] = {
             choices=("FULL", "NORMAL"),
         ),
         "integrity_check": Setting(
-            "quick",
+            "auto",
             str,
-            "Check an existing store at startup and refuse a damaged one: quick, full (slower) or off",
-            choices=("quick", "full", "off"),
+            "Check an existing store and refuse a damaged one: auto (quick_check at startup up to 256 MiB, in the"
+            " background above), quick, full (slower) or off",
+            choices=("auto", "quick", "full", "off"),
         ),
         "max_logs": Setting(5_000_000, int, "Most log entries kept; the oldest beyond it are evicted", 1),
         "retention_days": Setting(7, float, "Entries and rollups older than this (event time) are deleted", 0.001),

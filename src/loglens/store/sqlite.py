@@ -16,6 +16,7 @@ import orjson
 
 from ..model import Entry
 from ..validation import StatsDelta
+from . import integrity
 from .base import Alert, MinuteCount, NewAlert, ServiceInfo, StoreCorrupt, StoreError, StoreFull, StoreHealth, Totals
 from .batch import HOUR_MINUTES, PreparedBatch, ingest_params, prepare
 from .migrations import migrate
@@ -24,7 +25,6 @@ from .writer import Writer
 
 MEMORY = ":memory:"
 RETENTION_CHUNK = 50_000
-INTEGRITY_CHECKS = {"quick": "PRAGMA quick_check(5)", "full": "PRAGMA integrity_check(5)", "off": ""}
 PROBE_INTERVAL = 1.0  # seconds between two health probes of a failing store
 PROBE_MIN_FREE_BYTES = 1 << 20  # free space a full disk needs again before a probe tries to write
 INGEST = "INSERT INTO ingest (rows, minutes, users, hours, services, counters, max_logs) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -39,14 +39,20 @@ class SQLiteStore:
         max_pending_entries: int = 100_000,
         max_pending_bytes: int = 256 * 1024 * 1024,
         synchronous: str = "FULL",
-        integrity_check: str = "quick",
+        integrity_check: str = "auto",
+        sync_check_max_bytes: int = integrity.SYNC_CHECK_MAX_BYTES,
         on_commit: Callable[[int, int, float], None] | None = None,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise StoreError(f"synchronous must be FULL or NORMAL, got {synchronous!r}")
-        if integrity_check not in INTEGRITY_CHECKS:
-            raise StoreError(f"integrity_check must be one of {', '.join(INTEGRITY_CHECKS)}, got {integrity_check!r}")
-        self.integrity_check = integrity_check
+        if integrity_check not in integrity.MODES:
+            raise StoreError(f"integrity_check must be one of {', '.join(integrity.MODES)}, got {integrity_check!r}")
+        size = 0 if path == MEMORY or not os.path.exists(path) else os.path.getsize(path)
+        # the check to run (None: none), and whether it runs in the background (big stores, `auto`)
+        self.integrity_pragma, self.integrity_in_background = integrity.resolve(
+            integrity_check, size, sync_check_max_bytes
+        )
+        self._background_check: integrity.BackgroundCheck | None = None
         self._probe_lock = threading.Lock()
         self._last_probe = 0.0
         self.path = path
@@ -69,6 +75,10 @@ class SQLiteStore:
             lock=self._shared_lock,
             on_commit=on_commit,
         )
+        if self.integrity_pragma is not None and self.integrity_in_background:
+            self._background_check = integrity.BackgroundCheck(
+                self._connect, self.integrity_pragma, path, self._writer.condemn
+            )
 
     # -- connections -------------------------------------------------------------------------------------
 
@@ -81,7 +91,6 @@ class SQLiteStore:
         return conn
 
     def _open_writer(self) -> sqlite3.Connection:
-        existed = not self._memory and os.path.exists(self.path) and os.path.getsize(self.path) > 0
         conn = self._connect()
         try:
             if not self._memory:
@@ -89,8 +98,8 @@ class SQLiteStore:
                 if mode != "wal":
                     raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
                 conn.execute(f"PRAGMA synchronous = {self.synchronous}")
-                if existed:
-                    self._check_integrity(conn)
+                if self.integrity_pragma is not None and not self.integrity_in_background:
+                    integrity.check(conn, self.integrity_pragma, self.path)  # before anything is written
             migrate(conn, self.path)
         except sqlite3.DatabaseError as exc:
             conn.close()
@@ -101,22 +110,6 @@ class SQLiteStore:
             conn.close()
             raise
         return conn
-
-    def _check_integrity(self, conn: sqlite3.Connection) -> None:
-        """Refuse a damaged file before anything is written to it (storage.integrity_check)."""
-        sql = INTEGRITY_CHECKS[self.integrity_check]
-        if not sql:
-            return
-        name = sql.split()[1].split("(")[0]
-        try:
-            problems = [" ".join(str(row[0]).split()) for row in conn.execute(sql).fetchall()]  # one line each
-        except sqlite3.DatabaseError as exc:  # so damaged that the check itself stops
-            problems = [str(exc)]
-        if problems != ["ok"]:
-            raise StoreCorrupt(
-                f"{self.path} is damaged (PRAGMA {name}: {'; '.join(problems)}); restore it from a backup or move"
-                " it aside"
-            )
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -183,6 +176,8 @@ class SQLiteStore:
         return total
 
     def close(self) -> None:
+        if self._background_check is not None:
+            self._background_check.stop()
         self._writer.close()
         with self._readers_lock:
             for conn in self._readers:

@@ -75,6 +75,7 @@ class Writer:
         # file); cleared by the next transaction that commits.
         self.failure: StoreFailing | None = None
         self.failing_since: float | None = None
+        self._condemned: StoreFailing | None = None  # set by condemn(): every write is refused from then on
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
         self.connection: sqlite3.Connection | None = None
@@ -99,6 +100,8 @@ class Writer:
         with self._pending_lock:
             if self._closed:
                 raise StoreError("the store is closed")
+            if self._condemned is not None:
+                raise self._condemned
             busy = self._pending_entries > 0 and (
                 self._pending_entries + entries > self._max_entries or self._pending_bytes + nbytes > self._max_bytes
             )
@@ -183,8 +186,15 @@ class Writer:
             for job in jobs:
                 job.done.release()
 
+    def condemn(self, error: StoreFailing) -> None:
+        """Refuse every write from now on (a damaged file found while serving); /health reports `error`."""
+        with self._pending_lock:
+            self._condemned = error
+        self.failure = error
+        self.failing_since = time.time()
+
     def _succeeded(self) -> None:
-        if self.failure is not None:
+        if self.failure is not None and self._condemned is None:
             log.warning("the store takes writes again (it failed: %s)", self.failure)
             self.failure = None
             self.failing_since = None
