@@ -180,11 +180,14 @@ class Writer:
                 for job in jobs:
                     self._pending_entries -= job.entries
                     self._pending_bytes -= job.nbytes
-            if self.on_commit is not None:
-                committed = [job for job in jobs if job.error is None]
-                self.on_commit(len(committed), sum(job.entries for job in committed), time.perf_counter() - started)
             for job in jobs:
                 job.done.release()
+            if self.on_commit is not None:
+                committed = [job for job in jobs if job.error is None]
+                try:
+                    self.on_commit(len(committed), sum(j.entries for j in committed), time.perf_counter() - started)
+                except Exception:  # metrics must never stop the writer
+                    log.exception("on_commit failed")
 
     def condemn(self, error: StoreFailing) -> None:
         """Refuse every write from now on (a damaged file found while serving); /health reports `error`."""
