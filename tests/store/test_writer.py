@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from loglens.store import StoreError, StoreFull
+from loglens.store import StoreCorrupt, StoreError, StoreFull
 from loglens.store.writer import Writer
 
 
@@ -178,3 +178,23 @@ def test_a_full_store_fails_the_whole_group_without_retries_and_recovers_when_sp
     assert writer.failure is None
     writer.close()
     assert stored(tmp_path / "w.db") == [9] * 2000
+
+
+def test_a_damaged_file_found_while_writing_stops_every_later_write(tmp_path: Path) -> None:
+    writer = checked_writer(tmp_path / "w.db")
+
+    def hits_a_damaged_page(conn: sqlite3.Connection) -> None:
+        exc = sqlite3.DatabaseError("database disk image is malformed")  # as SQLite raises it: code 11
+        exc.sqlite_errorcode = 11  # type: ignore[attr-defined]
+        exc.sqlite_errorname = "SQLITE_CORRUPT"  # type: ignore[attr-defined]
+        raise exc
+
+    try:
+        with pytest.raises(StoreCorrupt, match="damaged"):
+            writer.submit(hits_a_damaged_page)
+        with pytest.raises(StoreCorrupt):  # refused before it reaches SQLite: nothing more is written
+            writer.submit(lambda conn: conn.execute("INSERT INTO t (v) VALUES (1)"))
+        assert isinstance(writer.failure, StoreCorrupt)
+    finally:
+        writer.close()
+    assert stored(tmp_path / "w.db") == []

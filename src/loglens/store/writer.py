@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import StoreBusy, StoreError, StoreFailing
+from .base import StoreBusy, StoreCorrupt, StoreError, StoreFailing
 from .sqlite_errors import store_error
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,9 @@ class Writer:
     def _failed(self, exc: BaseException) -> BaseException:
         """The error to report for a failed transaction; a failing store is remembered for /health."""
         error = _as_store_error(exc)
-        if isinstance(error, StoreFailing):
+        if isinstance(error, StoreCorrupt):  # writing on into a damaged file spreads the damage: stop writing
+            self.condemn(error)
+        elif isinstance(error, StoreFailing):
             if self.failure is None:
                 log.error("the store is failing: %s", error)
                 self.failing_since = time.time()
