@@ -58,7 +58,7 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "integrity_check": Setting(
             "auto",
             str,
-            "Check an existing store and refuse a damaged one: auto (quick_check at startup up to 256 MiB, in the"
+            "Check an existing store and refuse a damaged one: auto (quick_check at startup up to 64 MiB, in the"
             " background above), quick, full (slower) or off",
             choices=("auto", "quick", "full", "off"),
         ),

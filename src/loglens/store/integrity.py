@@ -19,7 +19,7 @@ from .base import StoreCorrupt
 log = logging.getLogger(__name__)
 
 MODES = ("auto", "quick", "full", "off")
-SYNC_CHECK_MAX_BYTES = 256 << 20
+SYNC_CHECK_MAX_BYTES = 64 << 20  # about 2 s of quick_check here
 PRAGMAS = {"quick": "quick_check", "full": "integrity_check"}
 
 
