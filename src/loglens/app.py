@@ -20,6 +20,7 @@ from .alerts.rules import ErrorRateRule, HighVolumeRule, Rule, ServiceDownRule
 from .analytics import Analytics
 from .auth.gate import Gate, build_gate
 from .limits import Limits, ServiceGate
+from .metrics import Metrics, RequestTimer
 from .pipeline import Pipeline
 from .simulator import Simulator
 from .store import Store, open_store
@@ -43,6 +44,7 @@ class LogLens:
     dispatcher: Dispatcher
     simulator: Simulator
     gate: Gate
+    metrics: Metrics
     scheduler: Any = None
     _closed: bool = field(default=False, repr=False)
     _close_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -73,9 +75,10 @@ def create_app(
     built-in defaults only (tests pass just what they change). `handlers` adds notifiers to the configured ones.
     """
     cfg = config_mod.load() if config is None else config_mod.load(env={}, overrides=config, path=None)
-    store = open_store(cfg)
+    metrics = Metrics()
+    store = open_store(cfg, on_commit=metrics.observe_commit)
     try:
-        state = _build(cfg, store, clock, handlers, start_jobs)
+        state = _build(cfg, store, clock, handlers, start_jobs, metrics)
     except BaseException:
         store.close()
         raise
@@ -100,6 +103,8 @@ def create_app(
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    app.wsgi_app = RequestTimer(app.wsgi_app, metrics, *_route_labels(app))  # type: ignore[method-assign]
+    metrics.watch(state)
     atexit.register(state.close)
     return app
 
@@ -110,6 +115,7 @@ def _build(
     clock: Callable[[], float],
     extra_handlers: list[AlertHandler] | None,
     start_jobs: bool,
+    metrics: Metrics,
 ) -> LogLens:
     alerting = cfg["alerting"]
     try:
@@ -137,19 +143,32 @@ def _build(
         clock=clock,
         store=store,
         validator=validator,
-        pipeline=Pipeline(validator, store, clock, checks),
+        pipeline=Pipeline(validator, store, clock, checks, metrics),
         analytics=Analytics(store, cfg, clock),
         engine=engine,
         checks=checks,
         dispatcher=dispatcher,
         simulator=Simulator(),
         gate=build_gate(cfg, store.keys, clock),
+        metrics=metrics,
     )
     if start_jobs:
         from .jobs import start_scheduler
 
         state.scheduler = start_scheduler(engine, store, cfg, clock)
     return state
+
+
+def _route_labels(app: Flask) -> tuple[dict[str, str], dict[str, str]]:
+    """The registered routes as metrics labels: exact paths, and path prefixes of routes with variables."""
+    exact: dict[str, str] = {}
+    prefixes: dict[str, str] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.arguments:
+            prefixes[rule.rule.split("<", 1)[0]] = rule.rule
+        else:
+            exact[rule.rule] = rule.rule
+    return exact, prefixes
 
 
 def current_loglens() -> LogLens:

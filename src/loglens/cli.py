@@ -18,6 +18,7 @@ from . import __version__, logsafe, ship
 from . import config as config_mod
 from .auth import keys_cli
 from .auth.hosts import WILDCARDS, is_loopback
+from .store.base import StoreError
 
 DEFAULT_URL = "http://127.0.0.1:5000"
 API_KEY_ENV = "LOGLENS_API_KEY"
@@ -91,6 +92,11 @@ def _serve(args: argparse.Namespace) -> int:
     if refusal is not None:
         print(f"loglens: {refusal}", file=sys.stderr)
         return 2
+    try:
+        check_store(cfg)
+    except StoreError as exc:
+        print(f"loglens: store error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
     print(startup_line(cfg), flush=True)
     if not cfg["auth"]["enabled"] and not is_loopback(cfg["server"]["host"]):
         log.warning(
@@ -136,6 +142,20 @@ def startup_line(cfg: dict[str, dict[str, Any]]) -> str:
         f"LogLens listening on {where}, {access}; dashboard: http://{local}:{port}/"
         f"  (store: {config_mod.store_path(cfg)})"
     )
+
+
+def check_store(cfg: dict[str, dict[str, Any]]) -> None:
+    """Open the store once before serving: a damaged or unusable store stops startup here, with one line and
+    exit code 2, instead of failing inside every worker. Migrations and the startup integrity check
+    (storage.integrity_check) run here, once; the workers then skip it (a background check of a big store runs
+    in the workers, which serve meanwhile)."""
+    from .store import open_store
+
+    store = open_store(cfg)
+    in_background = getattr(store, "integrity_in_background", False)  # a big store: each worker checks it
+    store.close()
+    if not in_background:
+        cfg["storage"]["integrity_check"] = "off"
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -64,6 +64,13 @@ SETTINGS: dict[str, dict[str, Setting]] = {
             "SQLite fsync policy: FULL survives power loss; NORMAL survives kill -9, not power loss",
             choices=("FULL", "NORMAL"),
         ),
+        "integrity_check": Setting(
+            "auto",
+            str,
+            "Check an existing store and refuse a damaged one: auto (quick_check at startup up to 64 MiB, in the"
+            " background above), quick, full (slower) or off",
+            choices=("auto", "quick", "full", "off"),
+        ),
         "max_logs": Setting(5_000_000, int, "Most log entries kept; the oldest beyond it are evicted", 1),
         "retention_days": Setting(7, float, "Entries and rollups older than this (event time) are deleted", 0.001),
         "max_pending_entries": Setting(

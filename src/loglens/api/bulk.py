@@ -63,5 +63,5 @@ def post_bulk() -> ResponseReturnValue:
     data = read_body(tuple(FORMATS))
     state = current_loglens()
     batch = decode(FORMATS[request.mimetype], data, state)
-    result = state.pipeline.ingest(batch.items, nbytes=len(data), sized=batch.sized)
+    result = state.pipeline.ingest(batch.items, nbytes=len(data), sized=batch.sized, endpoint=request.path)
     return bulk_report(result, batch), 200

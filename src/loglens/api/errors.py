@@ -31,6 +31,18 @@ def error_response(status: int, message: str, **extra: Any) -> Response:
     return response
 
 
+def store_error_response(exc: StoreError) -> Response:
+    """503 for every store error (busy, disk full, damaged, I/O), with Retry-After when a retry can help."""
+    if isinstance(exc, StoreBusy):
+        response = error_response(503, str(exc))
+    else:
+        log.error("store error: %s", escape(exc))
+        response = error_response(503, f"the store is unavailable: {exc}")
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def init_app(app: Flask) -> None:
     # Routing never redirects: werkzeug answers `//` in a path with a 308 HTML page whose Location is built from
     # the request's Host header, and Flask sends routing redirects past every error handler. Without merging,
@@ -60,16 +72,9 @@ def init_app(app: Flask) -> None:
             response.headers["Allow"] = allow
         return response
 
-    @app.errorhandler(StoreBusy)
-    def _busy(exc: StoreBusy) -> ResponseReturnValue:
-        response = error_response(503, str(exc))
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-
     @app.errorhandler(StoreError)
     def _store(exc: StoreError) -> ResponseReturnValue:
-        log.error("store error: %s", escape(exc))
-        return error_response(503, f"the store is unavailable: {exc}")
+        return store_error_response(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:

@@ -57,7 +57,7 @@ class FastIngest:
             return self._to_flask(environ, start_response, data)
         try:
             entry = orjson.loads(data)
-            result = self.state.pipeline.ingest([entry], nbytes=len(data), sized=True)
+            result = self.state.pipeline.ingest([entry], nbytes=len(data), sized=True, endpoint="/api/logs")
         except orjson.JSONDecodeError:  # Flask's view answers with its 400
             return self._to_flask(environ, start_response, data)
         except StoreError as exc:  # nothing was stored; Flask's view raises it again, for its 503 handlers

@@ -45,7 +45,7 @@ def post_log() -> ResponseReturnValue:
     if len(data) > limits.max_entry_bytes:  # before parsing: a single POST's body is its entry
         raise ApiError(413, limits.entry_too_large(len(data)))
     entry = parse_json(data)
-    return answer(state.pipeline.ingest([entry], nbytes=len(data), sized=True))
+    return answer(state.pipeline.ingest([entry], nbytes=len(data), sized=True, endpoint="/api/logs"))
 
 
 @bp.errorhandler(ApiError)

@@ -46,7 +46,7 @@ def export_logs() -> ResponseReturnValue:
     data = read_body(tuple(FORMATS), allow_empty=True)
     state = current_loglens()
     batch = decode(FORMATS[request.mimetype], data, state)
-    result = state.pipeline.ingest(batch.items, nbytes=len(data), sized=batch.sized)
+    result = state.pipeline.ingest(batch.items, nbytes=len(data), sized=batch.sized, endpoint=request.path)
     rejected = len(result.rejected)
     message = _partial_message(result, batch) if rejected else ""
     if request.mimetype == PROTOBUF_TYPE:
@@ -108,8 +108,8 @@ def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
 @bp.errorhandler(StoreError)
 def _store(exc: StoreError) -> ResponseReturnValue:
     response = _status(503, str(exc) if isinstance(exc, StoreBusy) else f"the store is unavailable: {exc}")
-    if isinstance(exc, StoreBusy):
-        response.headers["Retry-After"] = str(exc.retry_after)
-    else:
+    if not isinstance(exc, StoreBusy):
         log.error("store error: %s", escape(exc))
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response

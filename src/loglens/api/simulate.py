@@ -46,7 +46,7 @@ def _check_keys(body: dict[str, Any], allowed: set[str]) -> None:
 def _run(count: int, spread: float, *, error_rate: float | None = None, service: str | None = None) -> dict[str, Any]:
     state = current_loglens()
     entries = state.simulator.batch(count, state.clock(), spread, error_rate=error_rate, service=service)
-    result = state.pipeline.ingest(entries)
+    result = state.pipeline.ingest(entries, endpoint=request.path)
     return {"status": "simulated", "requested": count, "accepted": result.accepted}
 
 

@@ -2,16 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..config import store_path
-from .base import Alert, NewAlert, ServiceInfo, Store, StoreBusy, StoreError, Totals
+from .base import (
+    Alert,
+    NewAlert,
+    ServiceInfo,
+    Store,
+    StoreBusy,
+    StoreCorrupt,
+    StoreError,
+    StoreFailing,
+    StoreFull,
+    StoreHealth,
+    Totals,
+)
 
-__all__ = ["Alert", "NewAlert", "ServiceInfo", "Store", "StoreBusy", "StoreError", "Totals", "open_store"]
+__all__ = [
+    "Alert",
+    "NewAlert",
+    "ServiceInfo",
+    "Store",
+    "StoreBusy",
+    "StoreCorrupt",
+    "StoreError",
+    "StoreFailing",
+    "StoreFull",
+    "StoreHealth",
+    "Totals",
+    "open_store",
+]
 
 
-def open_store(config: Mapping[str, Mapping[str, Any]]) -> Store:
+def open_store(
+    config: Mapping[str, Mapping[str, Any]], *, on_commit: Callable[[int, int, float], None] | None = None
+) -> Store:
+    """Open the configured store. `on_commit(jobs, entries, seconds)` is told about every group commit."""
     storage = config["storage"]
     backend = storage["backend"]
     if backend == "sqlite":
@@ -23,5 +51,7 @@ def open_store(config: Mapping[str, Mapping[str, Any]]) -> Store:
             max_pending_entries=storage["max_pending_entries"],
             max_pending_bytes=storage["max_pending_bytes"],
             synchronous=storage["synchronous"],
+            integrity_check=storage["integrity_check"],
+            on_commit=on_commit,
         )
     raise StoreError(f"unknown storage.backend {backend!r}")

@@ -18,15 +18,53 @@ AlertState = Literal["firing", "resolved"]
 
 
 class StoreError(RuntimeError):
-    """The store cannot be opened or used (bad path, newer schema, ...)."""
+    """The store cannot be opened or used (bad path, newer schema, ...). The API answers 503."""
+
+    retry_after: int | None = None  # seconds a client should wait before retrying (Retry-After); None: no advice
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        if retry_after is not None:
+            self.retry_after = retry_after
 
 
 class StoreBusy(StoreError):
     """The writer's queue is full; the caller should answer 503 and ask the client to retry."""
 
-    def __init__(self, message: str, retry_after: int = 1) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+    retry_after = 1
+
+
+class StoreFailing(StoreError):
+    """The store itself is failing, not one request: every write fails until the cause goes away (or forever).
+
+    /health reports the store as failing while the last write failed this way.
+    """
+
+    retry_after: int | None = 5
+
+
+class StoreFull(StoreFailing):
+    """The disk holding the store is full: nothing of the failed write was stored; retry once space is freed."""
+
+    retry_after = 10
+
+
+class StoreCorrupt(StoreFailing):
+    """The store's file is damaged (SQLITE_CORRUPT / NOTADB): restore it from a backup or move it aside."""
+
+    retry_after = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoreHealth:
+    error: str | None  # why the store is failing; None when its last write (or probe) succeeded
+    failing_since_ms: int | None
+    pending_entries: int  # entries waiting for the writer
+    size_bytes: int  # on disk (files of the store), 0 in memory
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +155,16 @@ class Store(Protocol):
     @property
     def keys(self) -> KeyStore:
         """API keys and auth secrets."""
+        ...
+
+    def alert_counts(self) -> dict[tuple[str, str], int]:
+        """Alerts stored, by (rule, state)."""
+        ...
+
+    # maintenance
+    def health(self, *, probe: bool = True) -> StoreHealth:
+        """Whether the store can take writes. While it is failing, `probe` tries a small write (rate-limited)
+        so that it recovers by itself once the cause (a full disk) goes away."""
         ...
 
     def close(self) -> None: ...

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,14 +16,18 @@ import orjson
 
 from ..model import Entry
 from ..validation import StatsDelta
-from .base import Alert, MinuteCount, NewAlert, ServiceInfo, StoreError, Totals
+from . import integrity
+from .base import Alert, MinuteCount, NewAlert, ServiceInfo, StoreCorrupt, StoreError, StoreFull, StoreHealth, Totals
 from .batch import HOUR_MINUTES, PreparedBatch, ingest_params, prepare
 from .migrations import migrate
+from .sqlite_errors import store_error
 from .sqlite_keys import SQLiteKeys
 from .writer import Writer
 
 MEMORY = ":memory:"
 RETENTION_CHUNK = 50_000
+PROBE_INTERVAL = 1.0  # seconds between two health probes of a failing store
+PROBE_MIN_FREE_BYTES = 1 << 20  # free space a full disk needs again before a probe tries to write
 INGEST = "INSERT INTO ingest (rows, minutes, users, hours, services, counters, max_logs) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -33,9 +40,22 @@ class SQLiteStore:
         max_pending_entries: int = 100_000,
         max_pending_bytes: int = 256 * 1024 * 1024,
         synchronous: str = "FULL",
+        integrity_check: str = "auto",
+        sync_check_max_bytes: int = integrity.SYNC_CHECK_MAX_BYTES,
+        on_commit: Callable[[int, int, float], None] | None = None,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise StoreError(f"synchronous must be FULL or NORMAL, got {synchronous!r}")
+        if integrity_check not in integrity.MODES:
+            raise StoreError(f"integrity_check must be one of {', '.join(integrity.MODES)}, got {integrity_check!r}")
+        size = 0 if path == MEMORY or not os.path.exists(path) else os.path.getsize(path)
+        # the check to run (None: none), and whether it runs in the background (big stores, `auto`)
+        self.integrity_pragma, self.integrity_in_background = integrity.resolve(
+            integrity_check, size, sync_check_max_bytes
+        )
+        self._background_check: integrity.BackgroundCheck | None = None
+        self._probe_lock = threading.Lock()
+        self._last_probe = 0.0
         self.path = path
         self.synchronous = synchronous
         self.max_logs = max_logs
@@ -54,8 +74,13 @@ class SQLiteStore:
             max_pending_entries=max_pending_entries,
             max_pending_bytes=max_pending_bytes,
             lock=self._shared_lock,
+            on_commit=on_commit,
         )
         self.keys = SQLiteKeys(self._read, self._writer.submit)  # API keys (auth.keys.KeyStore)
+        if self.integrity_pragma is not None and self.integrity_in_background:
+            self._background_check = integrity.BackgroundCheck(
+                self._connect, self.integrity_pragma, path, self._writer.condemn
+            )
 
     # -- connections -------------------------------------------------------------------------------------
 
@@ -75,10 +100,14 @@ class SQLiteStore:
                 if mode != "wal":
                     raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
                 conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+                if self.integrity_pragma is not None and not self.integrity_in_background:
+                    integrity.check(conn, self.integrity_pragma, self.path)  # before anything is written
             migrate(conn, self.path)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StoreError(f"{self.path} is not a usable LogLens store: {exc}") from None
+            error = store_error(exc, "open")
+            cls = StoreCorrupt if isinstance(error, StoreCorrupt) else StoreError
+            raise cls(f"{self.path} is not a usable LogLens store: {exc}") from None
         except StoreError:
             conn.close()
             raise
@@ -86,21 +115,71 @@ class SQLiteStore:
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
+        try:
+            if self._memory:
+                assert self._shared_lock is not None and self._writer.connection is not None
+                with self._shared_lock:
+                    yield self._writer.connection
+                return
+            conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._connect()
+                conn.execute("PRAGMA query_only = 1")
+                self._local.conn = conn
+                with self._readers_lock:
+                    self._readers.append(conn)
+            yield conn
+        except sqlite3.Error as exc:  # never a raw sqlite3 error to the caller (the API maps StoreError to 503)
+            raise store_error(exc, "read") from None
+
+    # -- health ------------------------------------------------------------------------------------------
+
+    def health(self, *, probe: bool = True) -> StoreHealth:
+        writer = self._writer
+        if writer.failure is not None and probe:
+            self._probe()
+        failure, since = writer.failure, writer.failing_since
+        return StoreHealth(
+            error=str(failure) if failure is not None else None,
+            failing_since_ms=int(since * 1000) if failure is not None and since is not None else None,
+            pending_entries=writer.pending_entries,
+            size_bytes=self.size_bytes(),
+        )
+
+    def _probe(self) -> None:
+        """While the store is failing, try a small write (at most once per PROBE_INTERVAL), so that the store
+        is seen healthy again as soon as it can take writes, even when no client writes."""
+        with self._probe_lock:
+            now = time.monotonic()
+            if now - self._last_probe < PROBE_INTERVAL:
+                return
+            self._last_probe = now
+        if isinstance(self._writer.failure, StoreFull) and not self._memory:
+            try:  # a full disk may still take one small write into the WAL's slack: wait for real space
+                if shutil.disk_usage(Path(self.path).parent).free < PROBE_MIN_FREE_BYTES:
+                    return
+            except OSError:
+                return
+        try:
+            self._writer.submit(lambda conn: _add_counter(conn, "store.probes", 1))
+        except StoreError:
+            pass  # still failing: the writer remembered why
+
+    def size_bytes(self) -> int:
+        """Bytes of the store's files on disk (the database, its WAL and shared-memory index)."""
         if self._memory:
-            assert self._shared_lock is not None and self._writer.connection is not None
-            with self._shared_lock:
-                yield self._writer.connection
-            return
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            conn.execute("PRAGMA query_only = 1")
-            self._local.conn = conn
-            with self._readers_lock:
-                self._readers.append(conn)
-        yield conn
+            return 0
+        total = 0
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                total += os.stat(self.path + suffix).st_size
+            except OSError:
+                pass
+        return total
 
     def close(self) -> None:
+        if self._background_check is not None:
+            self._background_check.stop()
         self._writer.close()
         with self._readers_lock:
             for conn in self._readers:
@@ -302,6 +381,11 @@ class SQLiteStore:
         with self._read() as conn:
             rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
         return [_alert(r) for r in rows]
+
+    def alert_counts(self) -> dict[tuple[str, str], int]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT rule, state, COUNT(*) FROM alerts GROUP BY rule, state").fetchall()
+        return {(rule, state): n for rule, state, n in rows}
 
 
 def _last_id_received_before(conn: sqlite3.Connection, cutoff_ms: int) -> int | None:
