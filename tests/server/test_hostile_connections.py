@@ -162,3 +162,18 @@ def test_gunicorn_answers_a_malformed_request_in_json(tmp_path: Path) -> None:
         sock.sendall(b"NOT AN HTTP REQUEST\r\n\r\n")
         status, answer = hostile.read_response(sock)
         assert status == 400 and answer["status"] == "error" and "malformed HTTP request" in answer["error"]
+
+
+@pytest.mark.parametrize("name", ["granian", "gunicorn"])
+def test_client_that_waits_for_100_continue_gets_it_before_sending_its_body(tmp_path: Path, name: str) -> None:
+    with serve(tmp_path, name) as server, hostile.connect(server.port, timeout=TIMEOUT + CLOSE_SLACK) as sock:
+        head = {"Content-Type": "application/json", "Content-Length": str(len(LINE)), "Expect": "100-continue"}
+        head["Connection"] = "close"
+        sock.sendall(hostile.request_head("POST", "/api/logs", head))
+        interim = sock.recv(4096)  # a server that never says 100 would answer 408 after the timeout instead
+        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), interim
+        sock.sendall(LINE)
+        rest = interim[len(b"HTTP/1.1 100 Continue\r\n\r\n") :] + b"".join(iter(lambda: sock.recv(65536), b""))
+        while rest.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"):  # Gunicorn says it once more: clients accept it
+            rest = rest[len(b"HTTP/1.1 100 Continue\r\n\r\n") :]
+        assert hostile.parse_response(rest) == (201, {"status": "accepted"})

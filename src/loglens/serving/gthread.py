@@ -48,6 +48,7 @@ class RequestBuffer:
         self.chunked = False
         self.scan = 0  # chunked: where the next chunk-size line starts
         self.decoded = 0  # chunked: body bytes seen so far
+        self.expects_continue = False  # the client waits for "100 Continue" before it sends the body
 
     def feed(self, data: bytes) -> bool:
         """Add received bytes; True once the request is complete (or malformed: the parser will say why)."""
@@ -82,6 +83,8 @@ class RequestBuffer:
                     raise Refused(413, responses.too_large(self.max_body_bytes))
             elif name == b"transfer-encoding":
                 self.chunked = b"chunked" in value.lower()
+            elif name == b"expect":
+                self.expects_continue = value.strip().lower() == b"100-continue"
         return True
 
     def _chunks_done(self) -> bool:
@@ -182,7 +185,14 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]
             return
         if complete:
             self._hand_over(conn)
-        elif conn.pending.in_body:  # the body may pause up to the timeout between pieces
+            return
+        if conn.pending.expects_continue:  # (Gunicorn sends another when it parses the head: clients accept two)
+            conn.pending.expects_continue = False
+            try:
+                conn.sock.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+            except OSError:
+                pass
+        if conn.pending.in_body:  # the body may pause up to the timeout between pieces
             conn.deadline = time.monotonic() + self.client_timeout
 
     def _hand_over(self, conn: BufferedConn) -> None:
