@@ -177,3 +177,14 @@ def test_client_that_waits_for_100_continue_gets_it_before_sending_its_body(tmp_
         while rest.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"):  # Gunicorn says it once more: clients accept it
             rest = rest[len(b"HTTP/1.1 100 Continue\r\n\r\n") :]
         assert hostile.parse_response(rest) == (201, {"status": "accepted"})
+
+
+@pytest.mark.parametrize("name", ["granian", "gunicorn"])
+def test_malformed_chunked_body_is_a_json_400_and_stores_nothing(tmp_path: Path, name: str) -> None:
+    with serve(tmp_path, name) as server:
+        with hostile.connect(server.port) as sock:
+            head = {"Content-Type": "application/x-ndjson", "Transfer-Encoding": "chunked", "Connection": "close"}
+            sock.sendall(hostile.request_head("POST", "/api/logs/bulk", head) + b"zz\r\n" + LINE + b"\r\n0\r\n\r\n")
+            status, answer = hostile.read_response(sock)
+        assert status == 400 and answer["status"] == "error", answer
+        assert total_logs(server.port) == 0

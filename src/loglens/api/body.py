@@ -41,12 +41,15 @@ def _raw_body() -> bytes:
     """
     limit: int = current_app.config["MAX_CONTENT_LENGTH"]
     declared = request.content_length
-    if declared is None:
-        data: bytes = request.input_stream.read(limit + 1)
-        if len(data) > limit:
-            raise ApiError(413, responses.too_large(limit))
-        return data
-    data = request.get_data(cache=False)  # werkzeug refuses a Content-Length over MAX_CONTENT_LENGTH (413)
+    try:
+        if declared is None:
+            data: bytes = request.input_stream.read(limit + 1)
+            if len(data) > limit:
+                raise ApiError(413, responses.too_large(limit))
+            return data
+        data = request.get_data(cache=False)  # werkzeug refuses a Content-Length over MAX_CONTENT_LENGTH (413)
+    except OSError as exc:  # the server's reader failed: a malformed chunked body, a broken connection
+        raise ApiError(400, f"the request body could not be read: {str(exc)[:200]}") from None
     if len(data) != declared:
         raise ApiError(400, responses.short_body(len(data), declared))
     return data

@@ -97,7 +97,7 @@ class RequestBuffer:
             try:
                 size = int(size_text, 16)
             except ValueError:
-                return True
+                raise Refused(400, f"malformed chunked body: bad chunk size {size_text[:20]!r}") from None
             if size == 0:  # the last chunk, then optional trailer fields and an empty line
                 rest = line_end + 2
                 return data[rest : rest + 2] == b"\r\n" or data.find(b"\r\n\r\n", line_end) >= 0
@@ -107,6 +107,8 @@ class RequestBuffer:
             following = line_end + 2 + size + 2
             if following > len(data):
                 return False
+            if data[following - 2 : following] != b"\r\n":
+                raise Refused(400, "malformed chunked body: a chunk does not end with CRLF")
             self.scan = following
 
 

@@ -42,3 +42,7 @@ def stalled(timeout: float) -> str:
 
 def bad_length(value: str) -> str:
     return f"Content-Length must be a non-negative integer, got {value[:40]!r}"
+
+
+def unreadable_body() -> str:
+    return "the request body could not be read: malformed chunked encoding, or the connection broke"

@@ -122,7 +122,9 @@ class BufferedWSGI:
             raise
         except Exception as exc:  # the connection broke mid-body (Granian raises its protocol errors)
             log.debug("request body read failed: %r", exc)
-            raise BodyRefused(400, responses.short_body(size, declared or size)) from None
+            if declared is not None:
+                raise BodyRefused(400, responses.short_body(size, declared)) from None
+            raise BodyRefused(400, responses.unreadable_body()) from None
         if declared is not None and size != declared:
             raise BodyRefused(400, responses.short_body(size, declared))
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
