@@ -16,6 +16,9 @@ class Headers:
     def __init__(self, headers: dict[str, str]) -> None:
         self._headers = {k.lower(): v for k, v in headers.items()}
 
+    def __contains__(self, key: str) -> bool:
+        return key in self._headers
+
     def get(self, key: str, default: Any = None) -> Any:
         return self._headers.get(key, default)
 

@@ -45,12 +45,10 @@ class BufferedWSGI:
         threads: int,
         max_body_bytes: int,
         client_timeout: float,
-        on_close: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.client_timeout = client_timeout
-        self.on_close = on_close
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="loglens-request")
         self.base_environ: dict[str, Any] = {
             "SCRIPT_NAME": "",
@@ -67,16 +65,18 @@ class BufferedWSGI:
         pass
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.executor.shutdown(wait=True)
-        if self.on_close is not None:
-            self.on_close()
+        self.executor.shutdown(wait=True)  # the app itself is closed by server._granian_worker
 
     async def __rsgi__(self, scope: Any, proto: Any) -> None:
         if scope.proto != "http":  # websockets are off; nothing else is routed here
             return
         headers = scope.headers
+        length = headers.get("content-length")
         try:
-            body = await self._read_body(headers.get("content-length"), proto)
+            if length is None and scope.http_version != "2" and "transfer-encoding" not in headers:
+                body = b""  # HTTP/1.x: a request with neither header has no body
+            else:
+                body = await self._read_body(length, proto)
         except BodyRefused as refused:
             payload = responses.error_body(refused.message)
             proto.response_bytes(refused.status, responses.error_headers(payload), payload)
@@ -100,6 +100,7 @@ class BufferedWSGI:
                 raise BodyRefused(413, responses.too_large(limit))
             if declared == 0:
                 return b""
+        # Piece by piece: cancelling Granian's whole-body `await proto()` at a deadline does not end it (measured).
         loop = asyncio.get_running_loop()
         chunks: list[bytes] = []
         size = 0
@@ -115,6 +116,8 @@ class BufferedWSGI:
                     if size > limit:
                         raise BodyRefused(413, responses.too_large(limit))
                     chunks.append(chunk)
+                    if size == declared:  # all of it: no need to wait for the end-of-body signal
+                        break
                     deadline.reschedule(loop.time() + self.client_timeout)
         except TimeoutError:
             raise BodyRefused(408, responses.stalled(self.client_timeout)) from None
