@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -83,8 +84,9 @@ def echo_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
 
 def serve(app: Any, scope: Scope, proto: Proto, **kwargs: Any) -> Proto:
     bridge = BufferedWSGI(app, threads=2, max_body_bytes=kwargs.pop("limit", 100), client_timeout=0.2, **kwargs)
-    try:
-        asyncio.run(bridge.__rsgi__(scope, proto))
+    try:  # on a thread of its own: the browser tests leave an event loop running on the main thread
+        with ThreadPoolExecutor(1) as runner:
+            runner.submit(asyncio.run, bridge.__rsgi__(scope, proto)).result(timeout=10)
     finally:
         bridge.executor.shutdown()
     return proto
