@@ -88,6 +88,22 @@ def h2_frames(data: bytes) -> list[tuple[int, int, int]]:
     return frames
 
 
+def h2_read_until(sock: socket.socket, marker: bytes, seconds: float) -> bytes:
+    """What the server sends on an HTTP/2 connection until `marker` appears, it closes, or `seconds` pass."""
+    sock.settimeout(0.2)
+    data = b""
+    deadline = time.monotonic() + seconds
+    while marker not in data and time.monotonic() < deadline:
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            continue
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def closed_by_server(sock: socket.socket) -> bool:
     """True when the server has closed the connection (EOF or reset), keeping whatever it answered first."""
     sock.setblocking(False)
