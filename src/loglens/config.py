@@ -51,6 +51,15 @@ SETTINGS: dict[str, dict[str, Setting]] = {
             list,
             "Host names answered besides loopback names and the bound address (400 otherwise); '*': any",
         ),
+        "client_timeout_seconds": Setting(
+            30.0,
+            float,
+            "Longest wait for a client's request headers (in all) or for the next piece of its body; then the"
+            " connection is closed (408)",
+            0.05,
+            3600,
+        ),
+        "http2": Setting(False, bool, "Also accept cleartext HTTP/2 (h2c) on Granian; HTTP/1.1 only when false"),
     },
     "storage": {
         "backend": Setting("sqlite", str, "Store backend", choices=("sqlite",)),
