@@ -45,13 +45,21 @@ def test_nul_in_a_message_survives_the_real_server_and_the_dashboard_api(server:
     assert row["message"] == "before\u0000after" and row["metadata"] == {"k": "a\u0000b"}
 
 
-def test_double_slash_is_a_json_404_not_a_redirect_to_the_host_header(server: LiveServer) -> None:
+def _get(server: LiveServer, path: str, host: str) -> tuple[http.client.HTTPResponse, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
     try:
-        conn.request("GET", "/static//x", headers={"Host": "attacker.example"})
+        conn.request("GET", path, headers={"Host": host})
         response = conn.getresponse()
-        body = response.read()
+        return response, response.read()
     finally:
         conn.close()
+
+
+def test_double_slash_is_a_json_404_not_a_redirect_to_the_host_header(server: LiveServer) -> None:
+    response, body = _get(server, "/static//x", f"127.0.0.1:{server.port}")
     assert response.status == 404 and response.getheader("Location") is None
     assert response.getheader("Content-Type") == "application/json" and b"no such endpoint" in body
+    # a Host the server does not answer is refused before routing (server.allowed_hosts), never redirected to
+    response, body = _get(server, "/static//x", "attacker.example")
+    assert response.status == 400 and response.getheader("Location") is None
+    assert response.getheader("Content-Type") == "application/json"
