@@ -22,6 +22,7 @@ from .auth.gate import Gate, build_gate
 from .limits import Limits, ServiceGate
 from .metrics import Metrics, RequestTimer
 from .pipeline import Pipeline
+from .search.tail import TailHub
 from .simulator import Simulator
 from .store import Store, open_store
 from .validation import Validator
@@ -45,6 +46,7 @@ class LogLens:
     simulator: Simulator
     gate: Gate
     metrics: Metrics
+    tail: TailHub
     scheduler: Any = None
     _closed: bool = field(default=False, repr=False)
     _close_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -57,6 +59,7 @@ class LogLens:
             self._closed = True
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
+        self.tail.close()
         self.checks.close()
         self.dispatcher.close()
         self.store.close()
@@ -151,6 +154,9 @@ def _build(
         simulator=Simulator(),
         gate=build_gate(cfg, store.keys, clock),
         metrics=metrics,
+        tail=TailHub(
+            store.last_id, max_streams=cfg["search"]["max_streams"], poll_seconds=cfg["search"]["poll_seconds"]
+        ),
     )
     if start_jobs:
         from .jobs import start_scheduler

@@ -1,4 +1,4 @@
-"""The `loglens` command: serve, simulate, ship, keys."""
+"""The `loglens` command: serve, simulate, ship, query, tail, keys."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from . import __version__, logsafe, ship
+from . import __version__, logsafe, query_cli, ship
 from . import config as config_mod
 from .auth import keys_cli
 from .auth.hosts import WILDCARDS, is_loopback
@@ -65,9 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ship.add_parser(sub)
     keys_cli.add_parser(sub)
+    query_cli.add_parsers(sub)
 
     args = parser.parse_args(argv)
-    if args.command in ("ship", "keys"):
+    if args.command in ("ship", "keys", "query", "tail"):
         return int(args.func(args))
     if args.command == "serve":
         return _serve(args)

@@ -57,14 +57,20 @@ def routes(app: Flask) -> list[tuple[str, str, str, str]]:
     """(method, pattern, url, endpoint) of every registered route and method.
 
     Flask adds HEAD to GET routes and OPTIONS to every route; both need what the route's own method needs, so
-    they are reported under it (a rule is one endpoint, and access is declared per endpoint).
+    they are reported under it (a rule is one endpoint, and access is declared per endpoint). A request's OPTIONS
+    is answered by the first rule of its path (POST /api/logs before GET /api/logs), so it is reported once.
     """
     found = []
+    options_seen: set[str] = set()
     for rule in app.url_map.iter_rules():
         pattern = re.sub(r"<[^>]*>", "<>", rule.rule)
         url = "/static/dashboard.css" if rule.endpoint == "web.static" else re.sub(r"<[^>]*>", "1", rule.rule)
         own = sorted(set(rule.methods or ()) - {"HEAD", "OPTIONS"})
         for method in sorted(rule.methods or ()):
+            if method == "OPTIONS":
+                if rule.rule in options_seen:
+                    continue
+                options_seen.add(rule.rule)
             found.append(
                 (method, pattern, url, rule.endpoint)
                 if method in own

@@ -24,10 +24,13 @@ def build_document() -> dict[str, Any]:
     files = sorted((f for f in package.joinpath("paths").iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
     for file in files:
         part = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        for path, item in part.items():
-            if path in paths:
-                raise ValueError(f"OpenAPI path {path} is documented twice: in {origin[path]} and {file.name}")
-            paths[path], origin[path] = item, file.name
+        for path, item in part.items():  # one path may take its methods from several files (POST and GET /api/logs)
+            merged = paths.setdefault(path, {})
+            for method, operation in item.items():
+                where = f"{path} {method.upper()}"
+                if where in origin:
+                    raise ValueError(f"OpenAPI {where} is documented twice: in {origin[where]} and {file.name}")
+                merged[method], origin[where] = operation, file.name
     document["paths"] = dict(sorted(paths.items()))
     entry = {k: v for k, v in load_schema().items() if k not in ("$schema", "$id")}
     document["components"]["schemas"]["LogEntry"] = entry

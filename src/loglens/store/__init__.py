@@ -9,6 +9,7 @@ from ..config import store_path
 from .base import (
     Alert,
     NewAlert,
+    SearchPage,
     ServiceInfo,
     Store,
     StoreBusy,
@@ -23,6 +24,7 @@ from .base import (
 __all__ = [
     "Alert",
     "NewAlert",
+    "SearchPage",
     "ServiceInfo",
     "Store",
     "StoreBusy",
@@ -53,5 +55,6 @@ def open_store(
             synchronous=storage["synchronous"],
             integrity_check=storage["integrity_check"],
             on_commit=on_commit,
+            search_index=storage["search_index"],
         )
     raise StoreError(f"unknown storage.backend {backend!r}")
