@@ -1,4 +1,4 @@
-"""The dashboard: a static page, our own JS and CSS, and Chart.js from the npm package (vendor/)."""
+"""The dashboard and the Explore page: static pages, our own JS and CSS, Chart.js from npm (vendor/)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ def dashboard() -> ResponseReturnValue:
         refresh_seconds=state.config["dashboard"]["refresh_seconds"],
         error_rate_threshold=state.config["alerting"]["error_rate_threshold"],
     )
+
+
+@bp.get("/explore")
+def explore() -> ResponseReturnValue:
+    """Search, page, follow (live) and export stored entries; the view lives in the query string."""
+    return render_template("explore.html")
 
 
 SECURITY_HEADERS = (
