@@ -34,7 +34,8 @@ function readServices(answer) {
     })
     .filter(function (name) {
       return typeof name === "string" && name !== "";
-    });
+    })
+    .sort();
 }
 
 /* /api/fields: {key: [values]}, or a list of {name|key|field, values|sample}, possibly under "fields". */
@@ -205,7 +206,9 @@ function onKeyDown(event) {
   var open = !$("suggestions").hidden;
   if (event.key === "ArrowDown" || event.key === "ArrowUp") {
     if (!open) {
+      event.preventDefault();
       update();
+      if (box.items.length) highlight(event.key === "ArrowDown" ? 0 : box.items.length - 1);
       return;
     }
     event.preventDefault();

@@ -4,12 +4,13 @@
  * Plain strings only, no DOM: the caller puts the URL in an href attribute.
  */
 
-var BARE = /^[A-Za-z0-9_.-]+$/;
+var BARE = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/;
+var KEYWORDS = ["AND", "OR", "NOT"];
 
 /* A value as the query grammar reads it: bare when it is one plain token, else a quoted string. */
 export function quote(value) {
   var text = String(value);
-  if (BARE.test(text)) return text;
+  if (BARE.test(text) && KEYWORDS.indexOf(text) < 0) return text;
   return '"' + text.replace(/["\\]/g, "\\$&") + '"';
 }
 
