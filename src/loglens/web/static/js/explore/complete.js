@@ -10,7 +10,8 @@ var LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
 var FIELDS = ["service:", "level:", "level>=", "user_id:", "message:"];
 var MAX = 12;
 
-var data = { services: [], fields: {} }; // fields: "metadata.key" -> sample values
+var TOP = ["service", "level", "user_id", "message"]; // every other field name is a metadata key
+var data = { services: [], fields: {} }; // fields: "user_id" or "metadata.key" -> sample values
 var box = { items: [], active: -1, start: 0, end: 0 };
 
 function getJson(url) {
@@ -38,13 +39,14 @@ function readServices(answer) {
     .sort();
 }
 
-/* /api/fields: {key: [values]}, or a list of {name|key|field, values|sample}, possibly under "fields". */
+/* /api/fields: {name: [values]}, or a list of {field|name|key, values|sample}, possibly under "fields". Names are
+ * top-level fields (user_id, ...) or metadata keys, with or without the "metadata." prefix. */
 function readFields(answer) {
   var out = {};
   var source = answer && answer.fields !== undefined ? answer.fields : answer;
   function add(name, values) {
-    if (typeof name !== "string" || !name) return;
-    var key = name.indexOf("metadata.") === 0 ? name : "metadata." + name;
+    if (typeof name !== "string" || !name || name === "level" || name === "service") return; // built in
+    var key = name.indexOf("metadata.") === 0 || TOP.indexOf(name) >= 0 ? name : "metadata." + name;
     out[key] = (Array.isArray(values) ? values : []).filter(function (v) {
       return typeof v === "string" || typeof v === "number";
     });
@@ -52,7 +54,7 @@ function readFields(answer) {
   if (Array.isArray(source)) {
     source.forEach(function (item) {
       if (typeof item === "string") add(item, []);
-      else if (item) add(item.name || item.key || item.field, item.values || item.sample || item.samples);
+      else if (item) add(item.field || item.name || item.key, item.values || item.sample || item.samples);
     });
   } else if (source && typeof source === "object") {
     Object.keys(source).forEach(function (name) {
@@ -116,9 +118,13 @@ export function suggest(text) {
   }
   if (!body) return [];
   var names = FIELDS.concat(
-    Object.keys(data.fields).map(function (k) {
-      return k + ":";
-    })
+    Object.keys(data.fields)
+      .filter(function (k) {
+        return TOP.indexOf(k) < 0; // already in FIELDS
+      })
+      .map(function (k) {
+        return k + ":";
+      })
   );
   return names
     .filter(function (n) {
