@@ -19,6 +19,7 @@ from .alerts.handlers import AlertHandler, build_handlers
 from .alerts.rules import ErrorRateRule, HighVolumeRule, Rule, ServiceDownRule
 from .analytics import Analytics
 from .pipeline import Pipeline
+from .search.tail import TailHub
 from .simulator import Simulator
 from .store import Store, open_store
 from .validation import Validator
@@ -40,6 +41,7 @@ class LogLens:
     checks: IngestChecks
     dispatcher: Dispatcher
     simulator: Simulator
+    tail: TailHub
     scheduler: Any = None
     _closed: bool = field(default=False, repr=False)
     _close_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -52,6 +54,7 @@ class LogLens:
             self._closed = True
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
+        self.tail.close()
         self.checks.close()
         self.dispatcher.close()
         self.store.close()
@@ -131,6 +134,9 @@ def _build(
         checks=checks,
         dispatcher=dispatcher,
         simulator=Simulator(),
+        tail=TailHub(
+            store.last_id, max_streams=cfg["search"]["max_streams"], poll_seconds=cfg["search"]["poll_seconds"]
+        ),
     )
     if start_jobs:
         from .jobs import start_scheduler

@@ -1,4 +1,4 @@
-"""The `loglens` command: serve, simulate, ship."""
+"""The `loglens` command: serve, simulate, ship, query, tail."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from . import __version__, ship
+from . import __version__, query_cli, ship
 from . import config as config_mod
 
 DEFAULT_URL = "http://127.0.0.1:5000"
@@ -43,9 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sim.add_argument("--interval", type=float, default=5.0, help="seconds between repeated requests")
 
     ship.add_parser(sub)
+    query_cli.add_parsers(sub)
 
     args = parser.parse_args(argv)
-    if args.command == "ship":
+    if args.command in ("ship", "query", "tail"):
         return int(args.func(args))
     if args.command == "serve":
         return _serve(args)

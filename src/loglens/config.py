@@ -57,6 +57,11 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         ),
         "max_logs": Setting(5_000_000, int, "Most log entries kept; the oldest beyond it are evicted", 1),
         "retention_days": Setting(7, float, "Entries and rollups older than this (event time) are deleted", 0.001),
+        "search_index": Setting(
+            True,
+            bool,
+            "Keep the word/field index and time path for search (off only to measure ingest without them)",
+        ),
         "max_pending_entries": Setting(
             100_000, int, "Entries waiting for the writer before ingest answers 503 with Retry-After", 1
         ),
@@ -92,6 +97,14 @@ SETTINGS: dict[str, dict[str, Setting]] = {
             "Notifiers, e.g. [{type: log}, {type: webhook, url: ..., timeout_seconds: 5}]",
         ),
         "queue_size": Setting(1000, int, "Notifications waiting for handlers before new ones are dropped", 1),
+    },
+    "search": {
+        "max_streams": Setting(
+            64, int, "Most concurrent live-tail streams (GET /api/logs/stream) per worker", 0, 10_000
+        ),
+        "heartbeat_seconds": Setting(15.0, float, "Seconds between heartbeat comments on an idle live tail", 0.05),
+        "poll_seconds": Setting(0.2, float, "How often live tails look for newly committed entries", 0.01, 5),
+        "max_export_entries": Setting(10_000_000, int, "Most entries one export streams", 1),
     },
     "dashboard": {
         "refresh_seconds": Setting(5.0, float, "Dashboard auto-refresh interval", 1, 3600),

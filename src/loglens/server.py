@@ -28,6 +28,13 @@ GRACEFUL_TIMEOUT = 20  # seconds a stopping worker has to finish its requests be
 WORKER_SWITCH_INTERVAL = 0.0002
 
 
+def serving_threads(config: dict[str, dict[str, Any]]) -> int:
+    """Threads per worker: server.threads for requests, plus one per allowed live-tail stream. An open stream
+    keeps its thread, but sleeps on a condition while idle (search/tail.py), so the extra threads cost memory,
+    not CPU, and 50 tails cannot starve ingest or the dashboard of the server.threads request threads."""
+    return int(config["server"]["threads"]) + int(config["search"]["max_streams"])
+
+
 def _tune_worker() -> None:
     """Process-wide settings for a serving worker (not for tests that build apps in-process)."""
     sys.setswitchinterval(WORKER_SWITCH_INTERVAL)
@@ -43,7 +50,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         settings = {
             "bind": f"{server['host']}:{server['port']}",
             "workers": server["workers"],
-            "threads": server["threads"],
+            "threads": serving_threads(self.loglens_config),
             "worker_class": "gthread",
             "graceful_timeout": GRACEFUL_TIMEOUT,
             "timeout": 60,
@@ -107,7 +114,7 @@ def serve_granian(config: dict[str, dict[str, Any]]) -> None:
         port=server["port"],
         interface=Interfaces.WSGI,
         workers=server["workers"],
-        blocking_threads=server["threads"],
+        blocking_threads=serving_threads(config),
         factory=True,
         websockets=False,
         log_access=False,

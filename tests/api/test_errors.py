@@ -76,9 +76,9 @@ def test_unknown_route_is_json_404(client: FlaskClient) -> None:
 
 
 def test_wrong_method_is_json_405_with_allow(client: FlaskClient) -> None:
-    response = client.get("/api/logs")
+    response = client.put("/api/logs")  # GET searches, POST ingests
     assert_json_error(response, 405, "method not allowed")
-    assert "POST" in response.headers["Allow"]
+    assert "POST" in response.headers["Allow"] and "GET" in response.headers["Allow"]
     assert_json_error(client.delete("/health"), 405, "GET")
 
 

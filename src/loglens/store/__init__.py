@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..config import store_path
-from .base import Alert, NewAlert, ServiceInfo, Store, StoreBusy, StoreError, Totals
+from .base import Alert, NewAlert, SearchPage, ServiceInfo, Store, StoreBusy, StoreError, Totals
 
-__all__ = ["Alert", "NewAlert", "ServiceInfo", "Store", "StoreBusy", "StoreError", "Totals", "open_store"]
+__all__ = ["Alert", "NewAlert", "SearchPage", "ServiceInfo", "Store", "StoreBusy", "StoreError", "Totals", "open_store"]
 
 
 def open_store(config: Mapping[str, Mapping[str, Any]]) -> Store:
@@ -23,5 +23,6 @@ def open_store(config: Mapping[str, Mapping[str, Any]]) -> Store:
             max_pending_entries=storage["max_pending_entries"],
             max_pending_bytes=storage["max_pending_bytes"],
             synchronous=storage["synchronous"],
+            search_index=storage["search_index"],
         )
     raise StoreError(f"unknown storage.backend {backend!r}")

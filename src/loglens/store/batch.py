@@ -25,6 +25,8 @@ COLUMNS = 6  # rows, minutes, users, hours, services, counters
 class PreparedBatch:
     columns: tuple[str, ...]  # COLUMNS JSON arrays
     entries: int
+    # per event-time minute, the first and last offset of its rows in this batch: the time access path
+    spans: tuple[tuple[int, int, int], ...] = ()
 
 
 def ingest_params(batches: Sequence[PreparedBatch], max_logs: int) -> tuple[str | int, ...]:
@@ -32,11 +34,26 @@ def ingest_params(batches: Sequence[PreparedBatch], max_logs: int) -> tuple[str 
     read a BLOB argument to json_each as JSONB)."""
     if len(batches) == 1:
         return (*batches[0].columns, max_logs)
+    return (*_joined(batches), max_logs)
+
+
+def search_params(batches: Sequence[PreparedBatch], max_logs: int) -> tuple[str | int, ...]:
+    """The parameters of the `ingest_search` insert (migration 3): `ingest`'s, plus the minute spans."""
+    columns = batches[0].columns if len(batches) == 1 else _joined(batches)
+    spans: list[tuple[int, int, int]] = []
+    offset = 0
+    for batch in batches:
+        spans += [(minute, first + offset, last + offset) for minute, first, last in batch.spans]
+        offset += batch.entries
+    return (*columns, _json(spans), max_logs)
+
+
+def _joined(batches: Sequence[PreparedBatch]) -> list[str]:
     joined = []
     for i in range(COLUMNS):
         parts = [b.columns[i][1:-1] for b in batches if len(b.columns[i]) > 2]
         joined.append("[" + ",".join(parts) + "]")
-    return (*joined, max_logs)
+    return joined
 
 
 def _json(value: object) -> str:
@@ -68,6 +85,13 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
         ]
     )
     keys = [(e.ts_ms // MINUTE_MS, e.service) for e in entries]
+    spans: dict[int, list[int]] = {}
+    for offset, (minute, _) in enumerate(keys):
+        span = spans.get(minute)
+        if span is None:
+            spans[minute] = [offset, offset]
+        else:
+            span[1] = offset
     minutes = Counter(keys)
     minute_errors = Counter(k for k, e in zip(keys, entries, strict=True) if e.level in ERROR_LEVELS)
     users = Counter((m, s, e.user_id) for (m, s), e in zip(keys, entries, strict=True) if e.user_id)
@@ -103,4 +127,5 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
             _json(list(counters.items())),
         ),
         len(entries),
+        tuple((minute, first, last) for minute, (first, last) in spans.items()),
     )

@@ -9,18 +9,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from ..model import Entry
+from ..search.query import Everything, FieldIs, Node
 from ..validation import StatsDelta
-from .base import Alert, MinuteCount, NewAlert, ServiceInfo, StoreError, Totals
-from .batch import HOUR_MINUTES, PreparedBatch, ingest_params, prepare
-from .migrations import migrate
+from .base import Alert, MinuteCount, NewAlert, SearchPage, ServiceInfo, StoreError, Totals
+from .batch import HOUR_MINUTES, PreparedBatch, ingest_params, prepare, search_params
+from .migrations import SEARCH_TEXT, migrate
+from .sqlite_search import COLUMNS, Cursor, Walk, compile_query, register_functions, row_dict, tail_rows
 from .writer import Writer
 
 MEMORY = ":memory:"
 RETENTION_CHUNK = 50_000
 INGEST = "INSERT INTO ingest (rows, minutes, users, hours, services, counters, max_logs) VALUES (?, ?, ?, ?, ?, ?, ?)"
+INGEST_SEARCH = (
+    "INSERT INTO ingest_search (rows, minutes, users, hours, services, counters, spans, max_logs)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+UNINDEXED = "search.unindexed"  # a counter set once a store was written without the search indexes
+FIELD_SAMPLE_ROWS = 2000
 
 
 class SQLiteStore:
@@ -32,12 +38,14 @@ class SQLiteStore:
         max_pending_entries: int = 100_000,
         max_pending_bytes: int = 256 * 1024 * 1024,
         synchronous: str = "FULL",
+        search_index: bool = True,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise StoreError(f"synchronous must be FULL or NORMAL, got {synchronous!r}")
         self.path = path
         self.synchronous = synchronous
         self.max_logs = max_logs
+        self.search_index = search_index
         self._memory = path == MEMORY
         self._shared_lock = threading.Lock() if self._memory else None
         self._local = threading.local()
@@ -63,6 +71,7 @@ class SQLiteStore:
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {self.path}: {exc}") from None
         conn.execute("PRAGMA busy_timeout = 10000")
+        register_functions(conn)
         return conn
 
     def _open_writer(self) -> sqlite3.Connection:
@@ -74,6 +83,7 @@ class SQLiteStore:
                     raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
                 conn.execute(f"PRAGMA synchronous = {self.synchronous}")
             migrate(conn, self.path)
+            self._check_index_mode(conn)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{self.path} is not a usable LogLens store: {exc}") from None
@@ -81,6 +91,16 @@ class SQLiteStore:
             conn.close()
             raise
         return conn
+
+    def _check_index_mode(self, conn: sqlite3.Connection) -> None:
+        unindexed = conn.execute("SELECT value FROM counters WHERE name = ?", (UNINDEXED,)).fetchone()
+        if self.search_index and unindexed:
+            raise StoreError(
+                f"{self.path} was written with storage.search_index off, so its search index is incomplete; "
+                "keep it off for this store or start a new one"
+            )
+        if not self.search_index and not unindexed:
+            conn.execute("INSERT INTO counters (name, value) VALUES (?, 1)", (UNINDEXED,))
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -120,7 +140,10 @@ class SQLiteStore:
         Entries, rollups, counters and max_logs eviction then commit in a single sqlite3_step, which runs without
         the GIL from start to fsync.
         """
-        conn.execute(INGEST, ingest_params(batches, self.max_logs))
+        if self.search_index:
+            conn.execute(INGEST_SEARCH, search_params(batches, self.max_logs))
+        else:  # the schema-2 statement: no time path, no word index (benchmarks compare against it)
+            conn.execute(INGEST, ingest_params(batches, self.max_logs))
 
     def apply_retention(self, cutoff_ms: int) -> int:
         """Delete rollups older than `cutoff_ms` (event time) and entries that arrived before it.
@@ -134,6 +157,8 @@ class SQLiteStore:
             conn.execute("DELETE FROM rollup_minute WHERE minute < ?", (cutoff_minute,))
             conn.execute("DELETE FROM rollup_user WHERE minute < ?", (cutoff_minute,))
             conn.execute("DELETE FROM rollup_user_hour WHERE hour < ?", (cutoff_minute // HOUR_MINUTES,))
+            first = conn.execute("SELECT id FROM logs ORDER BY id LIMIT 1").fetchone()
+            conn.execute("DELETE FROM log_minutes WHERE last_id < ?", (first[0] if first else 1 << 62,))
             return _last_id_received_before(conn, cutoff_ms)
 
         boundary: int | None = self._writer.submit(rollups)
@@ -144,9 +169,14 @@ class SQLiteStore:
                 first = conn.execute("SELECT id FROM logs ORDER BY id LIMIT 1").fetchone()
                 if first is None or first[0] > boundary:
                     return -1
-                n = conn.execute(
-                    "DELETE FROM logs WHERE id <= ?", (min(boundary, first[0] + RETENTION_CHUNK - 1),)
-                ).rowcount
+                upto = min(boundary, first[0] + RETENTION_CHUNK - 1)
+                conn.execute(
+                    f"INSERT INTO search (search, rowid, text) SELECT 'delete', id, {SEARCH_TEXT} FROM logs"
+                    " WHERE id <= ?",
+                    (upto,),
+                )
+                n = conn.execute("DELETE FROM logs WHERE id <= ?", (upto,)).rowcount
+                conn.execute("DELETE FROM log_minutes WHERE last_id <= ?", (upto,))
                 _add_counter(conn, "logs.stored", -n)
                 return int(n)
 
@@ -261,29 +291,59 @@ class SQLiteStore:
         return [(s, n) for s, n in rows]
 
     def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT id, timestamp, level, service, message, user_id, metadata, received_ms FROM logs"
-        params: list[Any] = []
-        if service is not None:
-            sql += " WHERE service = ?"
-            params.append(service)
+        """The newest entries by event time (the search's time access path), optionally of one service."""
+        query: Node = FieldIs("service", service) if service is not None else Everything()
+        return self.search(query, limit=limit).logs
+
+    # -- search ------------------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: Node,
+        *,
+        from_ms: int | None = None,
+        to_ms: int | None = None,
+        limit: int = 100,
+        after: Cursor | None = None,
+    ) -> SearchPage:
+        compiled = compile_query(query)
         with self._read() as conn:
-            rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
-        out = []
-        for id_, ts, level, svc, message, user_id, metadata, received_ms in rows:
-            item: dict[str, Any] = {
-                "id": id_,
-                "timestamp": ts,
-                "level": level,
-                "service": svc,
-                "message": message,
-            }
-            if user_id is not None:
-                item["user_id"] = user_id
-            if metadata is not None:
-                item["metadata"] = orjson.loads(metadata)
-            item["received_ms"] = received_ms
-            out.append(item)
-        return out
+            walk = Walk(conn, compiled, from_ms=from_ms, to_ms=to_ms, after=after, use_index=self.search_index)
+            rows, more = walk.page(limit)
+        next_cursor = (rows[-1][1], rows[-1][0]) if more and rows else None
+        return SearchPage([row_dict(r) for r in rows], next_cursor)
+
+    def get_log(self, log_id: int) -> dict[str, Any] | None:
+        with self._read() as conn:
+            row = conn.execute(f"SELECT {COLUMNS} FROM logs WHERE logs.id = ?", (log_id,)).fetchone()
+        return row_dict(row) if row is not None else None
+
+    def last_id(self) -> int:
+        with self._read() as conn:
+            row = conn.execute("SELECT id FROM logs ORDER BY id DESC LIMIT 1").fetchone()
+        return int(row[0]) if row else 0
+
+    def tail(self, query: Node, after_id: int, upto_id: int, limit: int) -> list[dict[str, Any]]:
+        compiled = compile_query(query)
+        with self._read() as conn:
+            rows = tail_rows(conn, compiled, after_id, upto_id, limit)
+        return [row_dict(r) for r in rows]
+
+    def fields(self, sample_values: int) -> dict[str, list[str]]:
+        """Metadata keys in the latest entries, each with up to `sample_values` distinct values (as text)."""
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT j.key, j.value, j.type FROM (SELECT metadata FROM logs ORDER BY id DESC LIMIT ?) AS recent,"
+                " json_each(recent.metadata) AS j WHERE j.type IN ('text', 'integer', 'real', 'true', 'false')",
+                (FIELD_SAMPLE_ROWS,),
+            ).fetchall()
+        out: dict[str, list[str]] = {}
+        for key, value, kind in rows:
+            values = out.setdefault(str(key), [])
+            text = kind if kind in ("true", "false") else str(value)
+            if len(values) < sample_values and text not in values:
+                values.append(text)
+        return dict(sorted(out.items()))
 
     def minute_range(self) -> tuple[int, int] | None:
         with self._read() as conn:

@@ -1,0 +1,237 @@
+"""Search endpoints: GET /api/logs (pages), /api/logs/<id>, /api/logs/export, /api/logs/stream (SSE),
+/api/services and /api/fields. Every bad parameter is a 400 naming it; the grammar is in search/query.py."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from ..app import current_loglens
+from ..model import LEVELS, iso_from_ms
+from ..search.params import decode_cursor, encode_cursor, parse_time
+from ..search.query import Node, QueryError, parse
+from ..search.tail import TailHub
+from ..store import Store
+from .body import choice_arg, int_arg
+from .errors import ApiError
+
+bp = Blueprint("search", __name__)
+
+EXPORT_PAGE = 1000
+TAIL_BATCH = 500
+CSV_COLUMNS = ("id", "timestamp", "level", "service", "message", "user_id", "metadata", "received_ms")
+
+
+@dataclass(frozen=True)
+class Criteria:
+    query: Node
+    from_ms: int | None
+    to_ms: int | None
+
+
+def _query(name: str = "q") -> Node:
+    text = request.args.get(name, "")
+    try:
+        return parse(text)
+    except QueryError as exc:
+        raise ApiError(400, str(exc), parameter=name, column=exc.column) from None
+
+
+def _time(name: str, now_ms: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        return parse_time(raw, now_ms)
+    except ValueError as exc:
+        raise ApiError(400, f"{name}: {exc}", parameter=name) from None
+
+
+def _criteria() -> Criteria:
+    now_ms = int(current_loglens().clock() * 1000)
+    query = _query()
+    from_ms, to_ms = _time("from", now_ms), _time("to", now_ms)
+    if from_ms is not None and to_ms is not None and from_ms >= to_ms:
+        raise ApiError(400, "from must be earlier than to", parameter="from")
+    return Criteria(query, from_ms, to_ms)
+
+
+@bp.get("/api/logs")
+def search_logs() -> ResponseReturnValue:
+    started = time.perf_counter()
+    criteria = _criteria()
+    limit = int_arg("limit", 100, 1, 1000)
+    after = None
+    raw_cursor = request.args.get("cursor")
+    if raw_cursor:
+        try:
+            after = decode_cursor(raw_cursor)
+        except ValueError as exc:
+            raise ApiError(400, f"cursor: {exc}", parameter="cursor") from None
+    page = current_loglens().store.search(
+        criteria.query, from_ms=criteria.from_ms, to_ms=criteria.to_ms, limit=limit, after=after
+    )
+    return {
+        "logs": page.logs,
+        "next_cursor": encode_cursor(*page.next) if page.next is not None else None,
+        "took_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+
+
+@bp.get("/api/logs/<int:log_id>")
+def get_log(log_id: int) -> ResponseReturnValue:
+    entry = current_loglens().store.get_log(log_id)
+    if entry is None:
+        raise ApiError(404, f"no log entry with id {log_id}")
+    return entry
+
+
+def _matches(store: Store, criteria: Criteria, most: int) -> Iterator[dict[str, Any]]:
+    """Every match, newest first, one page in memory at a time."""
+    after = None
+    sent = 0
+    while sent < most:
+        page = store.search(
+            criteria.query,
+            from_ms=criteria.from_ms,
+            to_ms=criteria.to_ms,
+            limit=min(EXPORT_PAGE, most - sent),
+            after=after,
+        )
+        yield from page.logs
+        sent += len(page.logs)
+        if page.next is None:
+            return
+        after = page.next
+
+
+def _csv_rows(entries: Iterator[dict[str, Any]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for i, entry in enumerate(entries, 1):
+        metadata = entry.get("metadata")
+        row = [entry.get(c, "") for c in CSV_COLUMNS]
+        row[CSV_COLUMNS.index("metadata")] = orjson.dumps(metadata).decode() if metadata is not None else ""
+        writer.writerow(row)
+        if i % 200 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+@bp.get("/api/logs/export")
+def export_logs() -> ResponseReturnValue:
+    state = current_loglens()
+    criteria = _criteria()
+    fmt = choice_arg("format", "ndjson", ("ndjson", "csv"))
+    entries = _matches(state.store, criteria, state.config["search"]["max_export_entries"])
+    stamp = datetime.fromtimestamp(state.clock(), tz=UTC).strftime("%Y%m%dT%H%M%SZ")
+    if fmt == "csv":
+        body: Iterator[bytes] = (chunk.encode() for chunk in _csv_rows(entries))
+        mimetype = "text/csv"
+    else:
+        body = (orjson.dumps(e) + b"\n" for e in entries)
+        mimetype = "application/x-ndjson"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="loglens-{stamp}.{fmt}"'
+    return response
+
+
+def _last_event_id(latest: int) -> int:
+    raw = request.headers.get("Last-Event-ID", request.args.get("last_event_id", ""))
+    if raw == "":
+        return latest
+    if not raw.isascii() or not raw.isdigit():
+        raise ApiError(400, f"Last-Event-ID must be an entry id, got {raw[:40]!r}", parameter="Last-Event-ID")
+    return int(raw)
+
+
+def _events(store: Store, hub: TailHub, query: Node, last: int, heartbeat: float) -> Iterator[bytes]:
+    try:
+        yield b"retry: 2000\n: connected\n\n"
+        seen = last
+        next_beat = time.monotonic() + heartbeat
+        while not hub.closed:
+            newest = hub.wait_newer(seen, max(0.0, next_beat - time.monotonic()))
+            if newest is not None:
+                seen = newest
+                while last < newest:
+                    rows = store.tail(query, last, newest, TAIL_BATCH)
+                    chunk = b"".join(
+                        b"id: %d\nevent: log\ndata: %s\n\n" % (row["id"], orjson.dumps(row)) for row in rows
+                    )
+                    if chunk:
+                        yield chunk
+                        next_beat = time.monotonic() + heartbeat
+                    last = rows[-1]["id"] if len(rows) == TAIL_BATCH else newest
+            if time.monotonic() >= next_beat:
+                yield b": heartbeat\n\n"
+                next_beat = time.monotonic() + heartbeat
+    finally:
+        hub.detach()
+
+
+@bp.get("/api/logs/stream")
+def stream_logs() -> ResponseReturnValue:
+    state = current_loglens()
+    query = _query()
+    last = _last_event_id(state.store.last_id())
+    if not state.tail.attach():
+        response = jsonify(
+            {"status": "error", "error": f"too many live streams (search.max_streams = {state.tail.max_streams})"}
+        )
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+        return response
+    heartbeat = state.config["search"]["heartbeat_seconds"]
+    response = Response(_events(state.store, state.tail, query, last, heartbeat), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+@bp.get("/api/services")
+def services() -> ResponseReturnValue:
+    return {
+        "services": [
+            {
+                "service": s.service,
+                "count": s.log_count,
+                "errors": s.error_count,
+                "first_seen": iso_from_ms(s.first_seen_ms),
+                "last_seen": iso_from_ms(s.last_seen_ms),
+            }
+            for s in current_loglens().store.services()
+        ]
+    }
+
+
+@bp.get("/api/fields")
+def fields() -> ResponseReturnValue:
+    store = current_loglens().store
+    sample = int_arg("values", 10, 1, 100)
+    out: list[dict[str, Any]] = [
+        {"field": "service", "values": [s.service for s in store.services()][:sample]},
+        {"field": "level", "values": list(LEVELS)},
+        {"field": "user_id", "values": []},
+        {"field": "message", "values": []},
+    ]
+    users: list[str] = []
+    for entry in store.search(parse(""), limit=200).logs:
+        user = entry.get("user_id")
+        if user is not None and user not in users and len(users) < sample:
+            users.append(user)
+    out[2]["values"] = users
+    out += [{"field": f"metadata.{key}", "values": values} for key, values in store.fields(sample).items()]
+    return {"fields": out}

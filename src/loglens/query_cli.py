@@ -1,0 +1,166 @@
+"""`loglens query QUERY [--since 1h] [--limit N] [--json]` and `loglens tail [QUERY]`, against a running server.
+
+Both take the server URL the way `loglens ship` does (`--url`, else $LOGLENS_URL, else http://127.0.0.1:5000).
+`query` prints a table (NDJSON with --json), newest first, following the cursor up to --limit entries; `tail`
+prints entries as they are committed (GET /api/logs/stream) and reconnects with Last-Event-ID, so a dropped
+connection loses nothing. Exit codes: 0 ok, 1 the server failed or is unreachable, 2 bad arguments or query.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+import orjson
+
+DEFAULT_URL = "http://127.0.0.1:5000"
+PAGE = 1000
+
+
+def add_parsers(subparsers: Any) -> None:
+    url_help = f"server URL (default $LOGLENS_URL or {DEFAULT_URL})"
+    query = subparsers.add_parser("query", help="search stored entries (GET /api/logs), newest first")
+    query.add_argument("query", nargs="?", default="", help="e.g. 'level>=ERROR service:auth-service timeout'")
+    query.add_argument("--since", help="how far back: 15m, 2h, 7d or an RFC 3339 time (default: everything)")
+    query.add_argument("--until", help="end of the range (relative or RFC 3339; default: now and later)")
+    query.add_argument("--limit", type=int, default=100, help="most entries to print (default 100)")
+    query.add_argument("--json", action="store_true", help="print NDJSON, one entry per line")
+    query.add_argument("--url", default=os.environ.get("LOGLENS_URL", DEFAULT_URL), help=url_help)
+    query.set_defaults(func=run_query)
+
+    tail = subparsers.add_parser("tail", help="print matching entries as they arrive (GET /api/logs/stream)")
+    tail.add_argument("query", nargs="?", default="", help="only entries matching this query")
+    tail.add_argument("--json", action="store_true", help="print NDJSON, one entry per line")
+    tail.add_argument("--url", default=os.environ.get("LOGLENS_URL", DEFAULT_URL), help=url_help)
+    tail.set_defaults(func=run_tail)
+
+
+class ClientError(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _get(url: str, timeout: float = 30.0) -> Any:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return orjson.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        detail = exc.read(2000).decode(errors="replace")
+        try:
+            detail = orjson.loads(detail)["error"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            pass
+        raise ClientError(f"{detail}", 2 if exc.code == 400 else 1) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise ClientError(f"cannot reach {url}: {exc}", 1) from None
+
+
+def search_pages(base: str, query: str, since: str | None, until: str | None, limit: int) -> Iterator[dict[str, Any]]:
+    params = {"q": query, "limit": str(min(PAGE, limit))}
+    if since:
+        params["from"] = since
+    if until:
+        params["to"] = until
+    sent = 0
+    while sent < limit:
+        page = _get(f"{base}/api/logs?{urllib.parse.urlencode(params)}")
+        for log in page["logs"][: limit - sent]:
+            yield log
+            sent += 1
+        if page["next_cursor"] is None:
+            return
+        params["cursor"] = page["next_cursor"]
+        params["limit"] = str(min(PAGE, limit - sent))
+
+
+def format_row(log: dict[str, Any]) -> str:
+    user = log.get("user_id") or "-"
+    extra = f" {orjson.dumps(log['metadata']).decode()}" if log.get("metadata") else ""
+    message = " ".join(str(log["message"]).split())  # one line per entry on a terminal
+    return f"{log['timestamp']:<29} {log['level']:<8} {log['service']:<20} {user:<12} {message}{extra}"
+
+
+def _print(log: dict[str, Any], as_json: bool, out: TextIO) -> None:
+    out.write(orjson.dumps(log).decode() + "\n" if as_json else format_row(log) + "\n")
+
+
+def run_query(args: argparse.Namespace) -> int:
+    if not 1 <= args.limit <= 1_000_000:
+        print("loglens query: --limit must be between 1 and 1000000", file=sys.stderr)
+        return 2
+    base = args.url.rstrip("/")
+    out = sys.stdout
+    try:
+        if not args.json:
+            out.write(f"{'TIMESTAMP':<29} {'LEVEL':<8} {'SERVICE':<20} {'USER':<12} MESSAGE\n")
+        for log in search_pages(base, args.query, args.since, args.until, args.limit):
+            _print(log, args.json, out)
+    except ClientError as exc:
+        print(f"loglens query: {exc}", file=sys.stderr)
+        return exc.code
+    except BrokenPipeError:  # `| head`
+        return 0
+    return 0
+
+
+def sse_events(response: Any) -> Iterator[tuple[str | None, str, str]]:
+    """(id, event, data) for each event of an SSE response; comments (heartbeats) are skipped."""
+    event_id: str | None = None
+    event, data = "message", ""
+    for raw in response:
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        if line == "":
+            if data:
+                yield event_id, event, data
+            event, data = "message", ""
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "id":
+            event_id = value
+        elif name == "event":
+            event = value
+        elif name == "data":
+            data += value
+
+
+def run_tail(args: argparse.Namespace, *, max_reconnects: int | None = None) -> int:
+    base = args.url.rstrip("/")
+    url = f"{base}/api/logs/stream?{urllib.parse.urlencode({'q': args.query})}"
+    last_id: str | None = None
+    failures = 0
+    while True:
+        headers = {"Accept": "text/event-stream"}
+        if last_id is not None:
+            headers["Last-Event-ID"] = last_id
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60) as response:
+                failures = 0
+                for event_id, event, data in sse_events(response):
+                    if event == "log":
+                        _print(orjson.loads(data), args.json, sys.stdout)
+                        sys.stdout.flush()
+                        last_id = event_id
+        except urllib.error.HTTPError as exc:
+            if exc.code == 400:
+                print(f"loglens tail: {exc.read(2000).decode(errors='replace')}", file=sys.stderr)
+                return 2
+            failures += 1
+        except (urllib.error.URLError, OSError):
+            failures += 1
+        except KeyboardInterrupt:
+            return 0
+        if max_reconnects is not None and failures > max_reconnects:
+            print(f"loglens tail: cannot reach {base}", file=sys.stderr)
+            return 1
+        time.sleep(min(5.0, 0.5 * 2 ** min(failures, 4)))

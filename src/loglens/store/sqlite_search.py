@@ -1,0 +1,322 @@
+"""The query AST compiled to SQLite SQL, and the time-ordered walk that answers a search.
+
+Compiling gives two things. `where` is an SQL condition over the `logs` row that decides every leaf exactly
+(user text only ever travels as a parameter). `fts` is an FTS5 expression implied by the query (every matching row
+contains it) over the `search` index (migration 3), or None; it only narrows the rows to look at.
+
+Newest first by event time without an event-time index: `log_minutes` maps each event-time minute to the id
+ranges that hold its entries. A search walks minutes from the newest down in windows whose id budget grows
+fourfold each time (a common match fills the page from the first small window; a rare one reaches back over the
+whole store in a dozen windows). Each window's rows come from its id ranges, either through the FTS index
+(rowid-bounded) or the `logs` primary key / service index, and are ordered by (ts_ms, id) within the window. A
+keyset cursor (ts_ms, id) starts the next page's walk at its minute, so the 50th page costs what the first does.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+from ..model import LEVEL_RANK, MINUTE_MS
+from ..search.query import (
+    WORD_RE,
+    And,
+    Everything,
+    FieldIs,
+    LevelCompare,
+    MetaCompare,
+    MetaIs,
+    Node,
+    Not,
+    Or,
+    Words,
+)
+
+COLUMNS = (
+    "logs.id, logs.ts_ms, logs.timestamp, logs.level, logs.service, logs.message, logs.user_id, logs.metadata,"
+    " logs.received_ms"
+)
+FIRST_BUDGET = 2048  # ids in the first window
+GROWTH = 4
+MAX_BUDGET = 1 << 22
+MERGE_GAP = 4096  # id ranges closer than this are read as one
+NUMBER_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+Cursor = tuple[int, int]  # (ts_ms, id) of the last entry returned
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    where: str
+    params: tuple[Any, ...]
+    fts: str | None
+
+
+# -- words: the SQL function behind message matching ------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _split(words: str) -> tuple[str, ...]:
+    return tuple(words.split(" "))
+
+
+def words_match(message: str | None, words: str, prefix: int) -> int:
+    """1 when `message` has the space-separated `words` consecutively (the last as a prefix when `prefix`)."""
+    if message is None:
+        return 0
+    tokens = WORD_RE.findall(message.lower())
+    wanted = _split(words)
+    n = len(wanted)
+    if n == 1 and not prefix:
+        return 1 if wanted[0] in tokens else 0
+    head, last = wanted[:-1], wanted[-1]
+    for i in range(len(tokens) - n + 1):
+        if tuple(tokens[i : i + n - 1]) == head:
+            token = tokens[i + n - 1]
+            if token == last or (prefix and token.startswith(last)):
+                return 1
+    return 0
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    conn.create_function("loglens_words", 3, words_match, deterministic=True)
+
+
+# -- compiling ---------------------------------------------------------------------------------------------------
+
+
+def compile_query(node: Node) -> Compiled:
+    params: list[Any] = []
+    where = _where(node, params)
+    return Compiled(where, tuple(params), _fts(node))
+
+
+def _meta_path(key: str) -> str:
+    return '$."' + key + '"'  # keys are [A-Za-z0-9_.-]: the grammar allows nothing that needs escaping
+
+
+def _where(node: Node, params: list[Any]) -> str:
+    if isinstance(node, Everything):
+        return "1"
+    if isinstance(node, Words):
+        params += [" ".join(node.words), int(node.prefix)]
+        return "loglens_words(logs.message, ?, ?)"
+    if isinstance(node, FieldIs):
+        column = f"logs.{node.field}"
+        if node.prefix:
+            params += [len(node.value), node.value]
+            return f"coalesce(substr({column}, 1, ?) = ?, 0)"
+        params.append(node.value)
+        return f"{column} IS ?" if node.field == "user_id" else f"{column} = ?"
+    if isinstance(node, LevelCompare):
+        levels = [name for name, rank in LEVEL_RANK.items() if _compare(rank, node.op, node.rank)]
+        if not levels:
+            return "0"
+        params += levels
+        return f"logs.level IN ({', '.join('?' * len(levels))})"
+    if isinstance(node, MetaIs):
+        path = _meta_path(node.key)
+        if node.prefix:
+            params += [path, path, len(node.value), node.value]
+            return (
+                "coalesce(json_type(logs.metadata, ?) IN ('text', 'integer')"
+                " AND substr(CAST(json_extract(logs.metadata, ?) AS TEXT), 1, ?) = ?, 0)"
+            )
+        parts = ["json_type(logs.metadata, ?) = 'text' AND json_extract(logs.metadata, ?) = ?"]
+        params += [path, path, node.value]
+        number = _number(node.value)
+        if number is not None:
+            parts.append("json_type(logs.metadata, ?) IN ('integer', 'real') AND json_extract(logs.metadata, ?) = ?")
+            params += [path, path, number]
+        if node.value in ("true", "false"):
+            parts.append("json_type(logs.metadata, ?) = ?")
+            params += [path, node.value]
+        return "coalesce(" + " OR ".join(f"({p})" for p in parts) + ", 0)"
+    if isinstance(node, MetaCompare):
+        path = _meta_path(node.key)
+        params += [path, path, node.number]
+        return (
+            "coalesce(json_type(logs.metadata, ?) IN ('integer', 'real')"
+            f" AND json_extract(logs.metadata, ?) {node.op} ?, 0)"
+        )
+    if isinstance(node, Not):
+        return f"NOT ({_where(node.child, params)})"
+    if isinstance(node, And):
+        return " AND ".join(f"({_where(c, params)})" for c in node.children)
+    if isinstance(node, Or):
+        return " OR ".join(f"({_where(c, params)})" for c in node.children)
+    raise TypeError(f"unknown query node {node!r}")
+
+
+def _number(text: str) -> float | None:
+    if not NUMBER_RE.fullmatch(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
+def _compare(left: float, op: str, right: float) -> bool:
+    return {">": left > right, ">=": left >= right, "<": left < right, "<=": left <= right}[op]
+
+
+def _fts(node: Node) -> str | None:
+    """An FTS5 expression every row matching `node` satisfies, or None when the index cannot narrow it."""
+    if isinstance(node, Words):
+        terms = []
+        for i, word in enumerate(node.words):
+            if not word.isascii():  # SQLite and Python fold a few non-ASCII letters differently
+                continue
+            last_prefix = node.prefix and i == len(node.words) - 1
+            terms.append(f'"{word}"' + ("*" if last_prefix else ""))
+        return " AND ".join(terms) or None
+    if isinstance(node, And):
+        parts = [p for p in (_fts(c) for c in node.children) if p is not None]
+        return " AND ".join(f"({p})" for p in parts) or None
+    if isinstance(node, Or):
+        ors = [_fts(c) for c in node.children]
+        if any(p is None for p in ors):
+            return None
+        return " OR ".join(f"({p})" for p in ors)
+    return None
+
+
+# -- the time-ordered walk ---------------------------------------------------------------------------------------
+
+
+def row_dict(row: tuple[Any, ...]) -> dict[str, Any]:
+    id_, _ts_ms, timestamp, level, service, message, user_id, metadata, received_ms = row
+    item: dict[str, Any] = {"id": id_, "timestamp": timestamp, "level": level, "service": service, "message": message}
+    if user_id is not None:
+        item["user_id"] = user_id
+    if metadata is not None:
+        item["metadata"] = orjson.loads(metadata)
+    item["received_ms"] = received_ms
+    return item
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    spans.sort()
+    merged: list[list[int]] = []
+    for first, last in spans:
+        if merged and first <= merged[-1][1] + MERGE_GAP:
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    return [(a, b) for a, b in merged]
+
+
+class Walk:
+    """One page of a search: rows newest first by (ts_ms, id), at most `limit`, and whether more exist."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        compiled: Compiled,
+        *,
+        from_ms: int | None,
+        to_ms: int | None,
+        after: Cursor | None,
+        use_index: bool = True,
+    ) -> None:
+        self.conn = conn
+        self.compiled = compiled
+        self.from_ms = from_ms  # inclusive
+        self.to_ms = to_ms  # exclusive
+        self.after = after
+        self.fts = compiled.fts if use_index else None
+        self.use_index = use_index
+
+    def page(self, limit: int) -> tuple[list[tuple[Any, ...]], bool]:
+        need = limit + 1
+        found: list[tuple[Any, ...]] = []
+        for first_minute, last_minute, spans in self._windows():
+            found += self._window(first_minute, last_minute, spans, need - len(found))
+            if len(found) >= need:
+                break
+        return found[:limit], len(found) > limit
+
+    def _bounds(self) -> tuple[int | None, int | None]:
+        """The minutes to walk: from the newest minute allowed down to the oldest."""
+        hi_ms = self.to_ms - 1 if self.to_ms is not None else None
+        if self.after is not None:
+            hi_ms = self.after[0] if hi_ms is None else min(hi_ms, self.after[0])
+        hi = hi_ms // MINUTE_MS if hi_ms is not None else None
+        lo = self.from_ms // MINUTE_MS if self.from_ms is not None else None
+        return lo, hi
+
+    def _windows(self) -> Iterator[tuple[int, int, list[tuple[int, int]]]]:
+        lo, hi = self._bounds()
+        if not self.use_index:  # no time path: one window over every id
+            row = self.conn.execute("SELECT min(id), max(id) FROM logs").fetchone()
+            if row[0] is not None:
+                yield (lo if lo is not None else -(1 << 62)), (hi if hi is not None else 1 << 62), [row]
+            return
+        sql = "SELECT minute, first_id, last_id FROM log_minutes WHERE minute BETWEEN ? AND ? ORDER BY minute DESC"
+        rows = self.conn.execute(sql, (lo if lo is not None else -(1 << 62), hi if hi is not None else 1 << 62))
+        budget = FIRST_BUDGET
+        spans: list[tuple[int, int]] = []
+        size = 0
+        first_minute = last_minute = None
+        for minute, first_id, last_id in rows:
+            if spans and minute != first_minute and size >= budget:
+                assert first_minute is not None and last_minute is not None
+                yield first_minute, last_minute, spans
+                spans, size, last_minute = [], 0, None
+                budget = min(budget * GROWTH, MAX_BUDGET)
+            if last_minute is None:
+                last_minute = minute
+            first_minute = minute
+            spans.append((first_id, last_id))
+            size += last_id - first_id + 1
+        if spans:
+            assert first_minute is not None and last_minute is not None
+            yield first_minute, last_minute, spans
+
+    def _window(
+        self, first_minute: int, last_minute: int, spans: list[tuple[int, int]], need: int
+    ) -> list[tuple[Any, ...]]:
+        lo_ms = first_minute * MINUTE_MS
+        hi_ms = (last_minute + 1) * MINUTE_MS - 1
+        if self.from_ms is not None:
+            lo_ms = max(lo_ms, self.from_ms)
+        if self.to_ms is not None:
+            hi_ms = min(hi_ms, self.to_ms - 1)
+        conditions = ["logs.ts_ms BETWEEN ? AND ?"]
+        params: list[Any] = [lo_ms, hi_ms]
+        if self.after is not None:
+            conditions.append("(logs.ts_ms < ? OR (logs.ts_ms = ? AND logs.id < ?))")
+            params += [self.after[0], self.after[0], self.after[1]]
+        conditions.append(f"({self.compiled.where})")
+        params += self.compiled.params
+        rest = " AND ".join(conditions) + " ORDER BY logs.ts_ms DESC, logs.id DESC LIMIT ?"
+        rows: list[tuple[Any, ...]] = []
+        for first_id, last_id in _merge(spans):
+            if self.fts is not None:
+                sql = (
+                    f"SELECT {COLUMNS} FROM search CROSS JOIN logs ON logs.id = search.rowid"
+                    f" WHERE search MATCH ? AND search.rowid BETWEEN ? AND ? AND {rest}"
+                )
+                args: list[Any] = [self.fts, first_id, last_id, *params, need]
+            else:
+                sql = f"SELECT {COLUMNS} FROM logs WHERE logs.id BETWEEN ? AND ? AND {rest}"
+                args = [first_id, last_id, *params, need]
+            rows += self.conn.execute(sql, args).fetchall()
+        rows.sort(key=lambda r: (r[1], r[0]), reverse=True)
+        return rows[:need]
+
+
+def tail_rows(
+    conn: sqlite3.Connection, compiled: Compiled, after_id: int, upto_id: int, limit: int
+) -> list[tuple[Any, ...]]:
+    """Matching rows with after_id < id <= upto_id, in id (commit) order: what a live tail sends next."""
+    sql = (
+        f"SELECT {COLUMNS} FROM logs WHERE logs.id > ? AND logs.id <= ? AND ({compiled.where}) ORDER BY logs.id LIMIT ?"
+    )
+    return conn.execute(sql, (after_id, upto_id, *compiled.params, limit)).fetchall()

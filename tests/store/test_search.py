@@ -1,0 +1,119 @@
+"""The store's search: time order over late entries, keyset pages, eviction and retention, and migrating in place."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from loglens.model import Entry
+from loglens.search.query import parse
+from loglens.store import Store
+from loglens.store.batch import ingest_params, prepare
+from loglens.store.migrations import MIGRATIONS, _statements
+from loglens.store.sqlite import INGEST, SQLiteStore
+from loglens.validation import StatsDelta
+
+BASE_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+
+
+def make_entry(i: int, ts_ms: int, message: str | None = None, **kw: object) -> Entry:
+    return Entry(
+        ts_ms,
+        BASE_MS + i,
+        f"t{i}",
+        str(kw.get("level", "INFO")),
+        str(kw.get("service", "svc")),
+        message or f"entry number {i}",
+        kw.get("user_id"),  # type: ignore[arg-type]
+        kw.get("metadata"),  # type: ignore[arg-type]
+    )
+
+
+def all_pages(store: Store, query: str, limit: int) -> list[int]:
+    ids: list[int] = []
+    after = None
+    while True:
+        page = store.search(parse(query), limit=limit, after=after)
+        ids += [log["id"] for log in page.logs]
+        if page.next is None:
+            return ids
+        after = page.next
+
+
+def test_late_entries_take_their_place_in_event_time(store: Store) -> None:
+    # in order over ~2 hours, every 40th arriving 90 minutes late
+    entries = []
+    for i in range(2000):
+        ts = BASE_MS + i * 3_500 - (5_400_000 if i % 40 == 0 else 0)
+        entries.append(make_entry(i, ts, level="ERROR" if i % 3 == 0 else "INFO"))
+    for k in range(0, 2000, 250):
+        store.write(entries[k : k + 250], StatsDelta(250))
+    by_time = sorted(range(2000), key=lambda i: (entries[i].ts_ms, i), reverse=True)
+    assert all_pages(store, "", 33) == [i + 1 for i in by_time]
+    assert all_pages(store, "level:ERROR", 50) == [i + 1 for i in by_time if i % 3 == 0]
+    assert [log["id"] for log in store.recent_logs(5)] == [i + 1 for i in by_time[:5]]
+
+
+def test_from_to_bounds_are_half_open(store: Store) -> None:
+    store.write([make_entry(i, BASE_MS + i * 60_000) for i in range(10)], StatsDelta(10))
+    page = store.search(parse(""), from_ms=BASE_MS + 2 * 60_000, to_ms=BASE_MS + 5 * 60_000)
+    assert [log["message"] for log in page.logs] == ["entry number 4", "entry number 3", "entry number 2"]
+
+
+def test_evicted_entries_leave_the_word_index(make_store: Callable[..., Store]) -> None:
+    store = make_store(max_logs=100)
+    for k in range(3):
+        store.write(
+            [make_entry(k * 100 + i, BASE_MS + k * 100 + i, f"batch{k} word") for i in range(100)], StatsDelta(100)
+        )
+    assert all_pages(store, "word", 1000) == list(range(300, 200, -1))
+    assert store.search(parse("batch0")).logs == []
+    assert len(store.search(parse("batch2"), limit=1000).logs) == 100
+
+
+def test_retention_removes_entries_from_search(store: Store) -> None:
+    old = [make_entry(i, BASE_MS + i, "stale thing") for i in range(50)]
+    store.write(old, StatsDelta(50))
+    fresh = [
+        make_entry(100 + i, BASE_MS + 10_000_000 + i, "fresh thing")._replace(received_ms=BASE_MS + 10_000_000)
+        for i in range(50)
+    ]
+    store.write(fresh, StatsDelta(50))
+    assert store.apply_retention(BASE_MS + 5_000_000) == 50
+    assert [log["message"] for log in store.search(parse("thing"), limit=1000).logs] == ["fresh thing"] * 50
+
+
+def test_a_schema_2_store_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for version, script in enumerate(MIGRATIONS[:2], 1):
+        for statement in _statements(script):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {version}")
+    old = [make_entry(i, BASE_MS + (40 - i) * 1000, f"legacy entry {i}", user_id=f"user-{i % 4}") for i in range(40)]
+    conn.execute(INGEST, ingest_params([prepare(old, StatsDelta(40))], 1000))
+    conn.close()
+
+    store = SQLiteStore(str(path))
+    try:
+        assert [log["message"] for log in store.recent_logs(3)] == [
+            "legacy entry 0",
+            "legacy entry 1",
+            "legacy entry 2",
+        ]
+        assert len(store.search(parse("legacy user_id:user-1"), limit=100).logs) == 10
+        store.write([make_entry(99, BASE_MS + 99_000, "new legacy entry")], StatsDelta(1))
+        assert [log["message"] for log in store.search(parse("legacy"), limit=2).logs] == [
+            "new legacy entry",
+            "legacy entry 0",
+        ]
+    finally:
+        store.close()
+
+
+def test_tail_reads_new_matches_in_commit_order(store: Store) -> None:
+    store.write([make_entry(i, BASE_MS - i * 1000, "x" if i % 2 else "y") for i in range(10)], StatsDelta(10))
+    assert store.last_id() == 10
+    assert [log["id"] for log in store.tail(parse("x"), 3, 10, 100)] == [4, 6, 8, 10]
+    assert [log["id"] for log in store.tail(parse("x"), 3, 10, 2)] == [4, 6]
