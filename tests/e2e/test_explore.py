@@ -509,3 +509,15 @@ def test_links_quote_any_value_so_the_query_finds_it_again(page: Page, live_serv
         for query in queries[2 * i : 2 * i + 2]:
             found = search_all(api, q=query)
             assert [(e["service"], e["message"]) for e in found] == [(name, f"entry {i}")], query
+
+
+def test_live_says_so_when_the_server_refuses_the_stream(
+    page: Page, make_server: Callable[..., LiveServer], browser_problems: BrowserProblems
+) -> None:
+    server = make_server({"search": {"max_streams": 0}})  # every live tail is refused with a 503
+    browser_problems.expect_status(STREAM, 503)
+    browser_problems.allow_aborted(STREAM)  # EventSource drops a non-200 answer by aborting its request
+    with page.expect_response(lambda r: STREAM in r.url and r.status == 503):
+        open_explore(page, server, "?live=1")
+    expect(page.locator("#live-status")).to_have_text(re.compile(r"^Live stopped: the server refused"))
+    expect(page.locator("#live-btn")).to_have_attribute("aria-pressed", "false")
