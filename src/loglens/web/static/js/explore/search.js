@@ -43,6 +43,11 @@ export function showQueryError(message) {
   }
 }
 
+/* The session has expired or was revoked (when the server asks for a login): log in, then come back here. */
+export function toLogin() {
+  window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname + window.location.search));
+}
+
 /* GET with a deadline; resolves to {ok, status, data} (data is the JSON body, or null). */
 function getJson(params) {
   var controller = new AbortController();
@@ -96,6 +101,10 @@ function fetchPage(cursor) {
     .then(function (answer) {
       if (generation !== search.generation) return false;
       banner("");
+      if (answer.status === 401) {
+        toLogin();
+        return false;
+      }
       if (!answer.ok) {
         var message = answer.data && answer.data.error ? answer.data.error : "the server answered HTTP " + answer.status;
         if (answer.status >= 400 && answer.status < 500) {
