@@ -23,9 +23,9 @@ function alertItem(alert, resolved) {
         el("span", { className: "alert-rule", text: ruleName(alert.rule) }),
         serviceButton(alert.service),
         el("span", { className: "alert-time" }, [when]),
+        el("a", { className: "explore-link", href: alertUrl(alert), text: "Explore" }),
       ]),
       el("p", { className: "alert-message", text: alert.message }),
-      el("a", { className: "explore-link", href: alertUrl(alert), text: "Explore these logs" }),
     ]
   );
 }

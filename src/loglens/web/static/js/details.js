@@ -1,7 +1,6 @@
 /* The log entry details dialog: the full entry as JSON text; focus goes back where it was when it closes. */
 
 import { $ } from "./dom.js";
-import { entryUrl } from "./explore/links.js";
 
 var lastFocus = null;
 
@@ -9,7 +8,6 @@ export function showDetails(entry) {
   var dialog = $("log-details");
   $("details-title").textContent = "Log entry #" + entry.id;
   $("details-json").textContent = JSON.stringify(entry, null, 2);
-  $("details-explore").href = entryUrl(entry);
   lastFocus = document.activeElement;
   if (!dialog.open) dialog.showModal();
   $("details-close").focus();
