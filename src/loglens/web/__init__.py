@@ -23,12 +23,6 @@ def dashboard() -> ResponseReturnValue:
     )
 
 
-@bp.get("/explore")
-def explore() -> ResponseReturnValue:
-    """Search, page, follow (live) and export stored entries; the view lives in the query string."""
-    return render_template("explore.html")
-
-
 SECURITY_HEADERS = (
     ("Content-Security-Policy", CSP),
     ("X-Content-Type-Options", "nosniff"),
@@ -40,6 +34,12 @@ def _security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS:
         response.headers.setdefault(name, value)
     return response
+
+
+@bp.get("/explore")
+def explore() -> ResponseReturnValue:
+    """Search, page, follow (live) and export stored entries; the view lives in the query string."""
+    return render_template("explore.html")
 
 
 def register_web(app: Flask) -> None:
