@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 VENDOR := src/loglens/web/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# stored entries for bench/search.py (each store is filled once, then reused from $LOGLENS_BENCH_DIR)
+SEARCH_BENCH_ENTRIES ?= 1000000 10000000
 
 .PHONY: install run test bench lint format system-deps screenshots clean
 
@@ -33,6 +35,7 @@ test: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/dashboard_cost.py --entries 1000000 --rounds 20
+	$(BIN)/python bench/search.py $(foreach n,$(SEARCH_BENCH_ENTRIES),--entries $(n))
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -117,3 +118,36 @@ def test_tail_reads_new_matches_in_commit_order(store: Store) -> None:
     assert store.last_id() == 10
     assert [log["id"] for log in store.tail(parse("x"), 3, 10, 100)] == [4, 6, 8, 10]
     assert [log["id"] for log in store.tail(parse("x"), 3, 10, 2)] == [4, 6]
+
+
+def test_pages_return_every_match_once_while_entries_arrive(store: Store) -> None:
+    existing = [make_entry(i, BASE_MS + (i * 7919) % 600_000, "steady") for i in range(1500)]
+    for k in range(0, 1500, 300):
+        store.write(existing[k : k + 300], StatsDelta(300))
+    stop = threading.Event()
+
+    def keep_writing() -> None:
+        n = 0
+        while not stop.is_set() and n < 20_000:  # new entries all over the same time range, and newer ones
+            store.write(
+                [make_entry(10_000 + n + j, BASE_MS + ((n + j) * 104_729) % 700_000, "steady") for j in range(50)],
+                StatsDelta(50),
+            )
+            n += 50
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        seen: list[int] = []
+        after = None
+        while True:
+            page = store.search(parse("steady"), limit=40, after=after)
+            seen += [log["id"] for log in page.logs]
+            if page.next is None:
+                break
+            after = page.next
+    finally:
+        stop.set()
+        writer.join()
+    assert len(seen) == len(set(seen)), "an entry came back twice"
+    assert set(range(1, 1501)) <= set(seen), "an entry stored before the first page was missed"

@@ -57,6 +57,8 @@ class Compiled:
     where: str
     params: tuple[Any, ...]
     fts: str | None
+    user: str | None = None  # every match has this user_id: walk only the minutes the user rollups name
+    service: str | None = None  # ... and this service (narrows the rollup lookups)
 
 
 # -- words: the SQL function behind message matching ------------------------------------------------------------
@@ -95,7 +97,10 @@ def register_functions(conn: sqlite3.Connection) -> None:
 def compile_query(node: Node) -> Compiled:
     params: list[Any] = []
     where = _where(node, params)
-    return Compiled(where, tuple(params), _fts(node))
+    required = node.children if isinstance(node, And) else (node,)
+    users = [c.value for c in required if isinstance(c, FieldIs) and c.field == "user_id" and not c.prefix]
+    services = [c.value for c in required if isinstance(c, FieldIs) and c.field == "service" and not c.prefix]
+    return Compiled(where, tuple(params), _fts(node), users[0] if users else None, services[0] if services else None)
 
 
 def _meta_path(key: str) -> str:
@@ -259,7 +264,10 @@ class Walk:
                 yield (lo if lo is not None else -(1 << 62)), (hi if hi is not None else 1 << 62), [row]
             return
         sql = "SELECT minute, first_id, last_id FROM log_minutes WHERE minute BETWEEN ? AND ? ORDER BY minute DESC"
-        rows = self.conn.execute(sql, (lo if lo is not None else -(1 << 62), hi if hi is not None else 1 << 62))
+        first, last = (lo if lo is not None else -(1 << 62), hi if hi is not None else 1 << 62)
+        rows: Iterator[tuple[int, int, int]] = self.conn.execute(sql, (first, last))
+        if self.compiled.user is not None:
+            rows = self._user_minutes(first, last)
         budget = FIRST_BUDGET
         spans: list[tuple[int, int]] = []
         size = 0
@@ -278,6 +286,40 @@ class Walk:
         if spans:
             assert first_minute is not None and last_minute is not None
             yield first_minute, last_minute, spans
+
+    def _user_minutes(self, first: int, last: int) -> Iterator[tuple[int, int, int]]:
+        """log_minutes rows of only the minutes where the user has entries, found by point lookups in the user
+        rollups (hour, then minute; keyed by service, so each (hour, service) is one B-tree probe). Minutes older
+        than the oldest rollup (removed by retention while late entries stayed) are walked in full."""
+        span = self.conn.execute("SELECT min(minute), max(minute) FROM rollup_minute").fetchone()
+        if span[0] is None:
+            return
+        oldest = span[0]
+        first_hour, last_hour = max(first, oldest) // 60, min(last, span[1]) // 60
+        if self.compiled.service is not None:
+            services, service_args = "(SELECT ? AS service) AS s", [self.compiled.service]
+        else:
+            services, service_args = "services AS s", []
+        minutes = self.conn.execute(
+            f"""WITH RECURSIVE hours(h) AS (SELECT ? UNION ALL SELECT h + 1 FROM hours WHERE h < ?),
+                offsets(o) AS (SELECT 0 UNION ALL SELECT o + 1 FROM offsets WHERE o < 59),
+                found(hour, service) AS (
+                    SELECT r.hour, r.service FROM hours CROSS JOIN {services} CROSS JOIN rollup_user_hour AS r
+                    ON r.hour = hours.h AND r.service = s.service AND r.user_id = ?)
+            SELECT DISTINCT u.minute FROM found CROSS JOIN offsets CROSS JOIN rollup_user AS u
+                ON u.minute = found.hour * 60 + offsets.o AND u.service = found.service AND u.user_id = ?
+            WHERE u.minute BETWEEN ? AND ? ORDER BY u.minute DESC""",
+            (first_hour, last_hour, *service_args, self.compiled.user, self.compiled.user, first, last),
+        ).fetchall()
+        for (minute,) in minutes:
+            yield from self.conn.execute(
+                "SELECT minute, first_id, last_id FROM log_minutes WHERE minute = ?", (minute,)
+            ).fetchall()
+        if first < oldest:
+            yield from self.conn.execute(
+                "SELECT minute, first_id, last_id FROM log_minutes WHERE minute BETWEEN ? AND ? ORDER BY minute DESC",
+                (first, min(last, oldest - 1)),
+            ).fetchall()
 
     def _window(
         self, first_minute: int, last_minute: int, spans: list[tuple[int, int]], need: int
