@@ -130,8 +130,15 @@ def browser_problems() -> Iterator[BrowserProblems]:
 
 
 @pytest.fixture
-def new_page(browser: Browser, browser_problems: BrowserProblems) -> Iterator[Callable[..., Page]]:
-    """Make pages in fresh contexts (default: 1366x900, light, en-US); all are checked and closed after the test."""
+def new_page(
+    browser: Browser, browser_problems: BrowserProblems, make_server: Callable[..., LiveServer]
+) -> Iterator[Callable[..., Page]]:
+    """Make pages in fresh contexts (default: 1366x900, light, en-US); all are checked and closed after the test.
+
+    Depending on `make_server` makes the servers outlive the pages: they stop only after the pages are closed, so
+    a request the browser makes late (the favicon after a slow load, a live stream) never meets a stopped server.
+    """
+    del make_server
     contexts: list[BrowserContext] = []
     pages: list[Page] = []
 
