@@ -521,3 +521,22 @@ def test_live_says_so_when_the_server_refuses_the_stream(
         open_explore(page, server, "?live=1")
     expect(page.locator("#live-status")).to_have_text(re.compile(r"^Live stopped: the server refused"))
     expect(page.locator("#live-btn")).to_have_attribute("aria-pressed", "false")
+
+
+def test_live_stops_for_a_query_that_does_not_parse(
+    page: Page, live_server: LiveServer, browser_problems: BrowserProblems
+) -> None:
+    browser_problems.expect_status("/api/logs?", 400)  # the search; a stream for the bad query would fail the test
+    browser_problems.allow_aborted(STREAM)  # the stream of the previous query is closed
+    open_explore(page, live_server, "?q=level%3AERROR&live=1")
+    expect(page.locator("body")).to_have_attribute("data-live", "following")
+    search(page, "level:ERROR )")
+    expect(page.locator("#query-error")).to_be_visible()
+    expect(page.locator("#live-btn")).to_have_attribute("aria-pressed", "false")
+    assert query_of(page) == {"q": ["level:ERROR )"]}
+    page.go_back()  # one history entry for the bad query, none for switching Live off
+    settled(page)
+    expect(page.locator("#query-input")).to_have_value("level:ERROR")
+    expect(page.locator("body")).to_have_attribute("data-live", "following")
+    page.locator("#live-btn").click()
+    expect(page.locator("#live-btn")).to_have_attribute("aria-pressed", "false")

@@ -28,7 +28,6 @@ function syncControls() {
   $("query-input").value = view.q;
   syncRange();
   syncExports();
-  document.title = view.q ? "LogLens · " + view.q : "LogLens · Explore";
 }
 
 /* Search for the current view; Live restarts with the new query when it is on. */
@@ -42,7 +41,7 @@ function go() {
       startLive(latest);
     } else {
       view.live = false; // the query was refused: no stream for it
-      writeUrl();
+      writeUrl(true);
     }
   });
 }

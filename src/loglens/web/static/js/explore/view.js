@@ -34,8 +34,9 @@ export function apiParams() {
   return params;
 }
 
-/* Record the view in the address bar: a new history entry when it changed (Back returns to the previous search). */
-export function writeUrl() {
+/* Record the view in the address bar: a new history entry when it changed (Back returns to the previous search),
+ * or a correction of the current one (`replace`). */
+export function writeUrl(replace) {
   var params = new URLSearchParams();
   if (view.q) params.set("q", view.q);
   if (view.from) params.set("from", view.from);
@@ -43,7 +44,7 @@ export function writeUrl() {
   if (view.live) params.set("live", "1");
   var query = params.toString();
   var url = window.location.pathname + (query ? "?" + query : "");
-  if (url !== window.location.pathname + window.location.search) {
-    window.history.pushState(null, "", url);
-  }
+  if (url === window.location.pathname + window.location.search) return;
+  if (replace) window.history.replaceState(null, "", url);
+  else window.history.pushState(null, "", url);
 }
