@@ -33,6 +33,7 @@ import orjson  # noqa: E402
 
 from loglens.model import LEVELS, Entry, iso_from_ms  # noqa: E402
 from loglens.search.query import parse  # noqa: E402
+from loglens.store.migrations import SCHEMA_VERSION  # noqa: E402
 from loglens.store.sqlite import SQLiteStore  # noqa: E402
 from loglens.validation import StatsDelta  # noqa: E402
 
@@ -103,12 +104,12 @@ def filled_store(count: int) -> tuple[SQLiteStore, int]:
     """A store with `count` entries (cached on disk between runs) and the end of its 7-day range (epoch ms)."""
     directory = bench_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"search-{count}.db"
-    meta_path = directory / f"search-{count}.json"
+    path = directory / f"search-{count}-v{SCHEMA_VERSION}.db"  # a new schema fills a new store
+    meta_path = path.with_suffix(".json")
     if meta_path.exists() and path.exists():
         end_ms = int(orjson.loads(meta_path.read_bytes())["end_ms"])
         return SQLiteStore(str(path), max_logs=count * 2, synchronous="NORMAL"), end_ms
-    for stale in directory.glob(f"search-{count}.db*"):
+    for stale in directory.glob(f"{path.name}*"):
         stale.unlink()
     end_ms = int(time.time() * 1000)
     store = SQLiteStore(str(path), max_logs=count * 2, synchronous="NORMAL")
@@ -118,7 +119,9 @@ def filled_store(count: int) -> tuple[SQLiteStore, int]:
         store.write(batch, StatsDelta(len(batch)))
         done += len(batch)
         if done % 1_000_000 == 0:
+            store.refresh()
             print(f"  filled {done:,} entries ({done / (time.monotonic() - started):,.0f}/s)", flush=True)
+    store.refresh()
     meta_path.write_bytes(orjson.dumps({"end_ms": end_ms, "count": count}))
     return store, end_ms
 
@@ -250,9 +253,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=30, help="runs of each query")
     parser.add_argument("--ingest-seconds", type=float, default=4.0, help="seconds per ingest measurement")
     parser.add_argument("--no-ingest", action="store_true", help="skip the ingest comparison")
+    parser.add_argument("--ingest-only", action="store_true", help="only the ingest comparison")
     args = parser.parse_args()
     print(f"LogLens search benchmark: {os.cpu_count()} CPUs; store cache {bench_dir()}", flush=True)
-    for count in args.entries or [1_000_000]:
+    for count in [] if args.ingest_only else args.entries or [1_000_000]:
         started = time.monotonic()
         store, end_ms = filled_store(count)
         try:

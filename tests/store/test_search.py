@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from loglens.model import Entry
 from loglens.search.query import parse
-from loglens.store import Store
+from loglens.store import Store, StoreError
 from loglens.store.batch import ingest_params, prepare
+from loglens.store.indexer import indexed_through
 from loglens.store.migrations import MIGRATIONS, _statements
 from loglens.store.sqlite import INGEST, SQLiteStore
 from loglens.validation import StatsDelta
@@ -50,8 +54,11 @@ def test_late_entries_take_their_place_in_event_time(store: Store) -> None:
         entries.append(make_entry(i, ts, level="ERROR" if i % 3 == 0 else "INFO"))
     for k in range(0, 2000, 250):
         store.write(entries[k : k + 250], StatsDelta(250))
+        if k == 1000:
+            store.refresh()  # half through the word index, half newer than it
     by_time = sorted(range(2000), key=lambda i: (entries[i].ts_ms, i), reverse=True)
     assert all_pages(store, "", 33) == [i + 1 for i in by_time]
+    assert all_pages(store, "entry", 40) == [i + 1 for i in by_time]
     assert all_pages(store, "level:ERROR", 50) == [i + 1 for i in by_time if i % 3 == 0]
     assert [log["id"] for log in store.recent_logs(5)] == [i + 1 for i in by_time[:5]]
 
@@ -76,6 +83,7 @@ def test_evicted_entries_leave_the_word_index(make_store: Callable[..., Store]) 
 def test_retention_removes_entries_from_search(store: Store) -> None:
     old = [make_entry(i, BASE_MS + i, "stale thing") for i in range(50)]
     store.write(old, StatsDelta(50))
+    store.refresh()
     fresh = [
         make_entry(100 + i, BASE_MS + 10_000_000 + i, "fresh thing")._replace(received_ms=BASE_MS + 10_000_000)
         for i in range(50)
@@ -151,3 +159,29 @@ def test_pages_return_every_match_once_while_entries_arrive(store: Store) -> Non
         writer.join()
     assert len(seen) == len(set(seen)), "an entry came back twice"
     assert set(range(1, 1501)) <= set(seen), "an entry stored before the first page was missed"
+
+
+def test_a_store_written_without_the_search_index_refuses_it_later(tmp_path: Path) -> None:
+    path = str(tmp_path / "plain.db")
+    plain = SQLiteStore(path, search_index=False)
+    try:
+        plain.write([make_entry(i, BASE_MS + i, "no index here") for i in range(5)], StatsDelta(5))
+        assert [log["id"] for log in plain.search(parse("index"), limit=3).logs] == [5, 4, 3]  # by scanning
+    finally:
+        plain.close()
+    with pytest.raises(StoreError, match="search_index"):
+        SQLiteStore(path)
+
+
+def test_the_indexer_catches_up_on_its_own(make_store: Callable[..., Store]) -> None:
+    store = make_store()
+    store.write([make_entry(i, BASE_MS + i, "catch me") for i in range(30)], StatsDelta(30))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with store._read() as conn:  # type: ignore[attr-defined]
+            if indexed_through(conn) == 30:
+                break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the indexer did not index 30 entries within 10 s")
+    assert len(store.search(parse('"catch me"'), limit=100).logs) == 30

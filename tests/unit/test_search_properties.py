@@ -169,15 +169,17 @@ def entries(draw: st.DrawFn) -> list[Entry]:
 
 
 @settings(max_examples=60, deadline=None)
-@given(entries(), queries, st.integers(1, 15))
+@given(entries(), queries, st.integers(1, 15), st.integers(0, 6))
 def test_search_returns_exactly_the_brute_force_matches_in_order(
-    batch: list[Entry], query: tuple[str, Predicate], limit: int
+    batch: list[Entry], query: tuple[str, Predicate], limit: int, indexed_commits: int
 ) -> None:
     text, predicate = query
-    store = SQLiteStore(":memory:")
+    store = SQLiteStore(":memory:", index_interval=3600)  # the test decides what the word index holds
     try:
-        for k in range(0, len(batch), 7):  # several commits: several id ranges per minute
+        for n, k in enumerate(range(0, len(batch), 7)):  # several commits: several id ranges per minute
             store.write(batch[k : k + 7], StatsDelta(len(batch[k : k + 7])))
+            if n + 1 == indexed_commits:
+                store.refresh()  # the first commits through the word index, the later ones newer than it
         expected = [
             i + 1
             for i in sorted(range(len(batch)), key=lambda i: (batch[i].ts_ms, i), reverse=True)

@@ -133,6 +133,10 @@ class Store(Protocol):
         """Entries matching `query` with from_ms <= event time < to_ms, newest first, after the keyset cursor."""
         ...
 
+    def refresh(self) -> None:
+        """Make every committed entry searchable through the index now (an indexer does it soon on its own)."""
+        ...
+
     def get_log(self, log_id: int) -> dict[str, Any] | None: ...
     def last_id(self) -> int:
         """The id of the newest committed entry (ids grow in commit order); 0 when empty."""

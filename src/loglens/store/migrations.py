@@ -110,10 +110,13 @@ MIGRATIONS: list[str] = [
     END;;
     """,
     # 3: search. `log_minutes` is the time access path: for each event-time minute, the id ranges holding its
-    # entries (one row per minute and 4096-id block, so a late entry widens nothing beyond its block). `search`
-    # is an FTS5 index of each message's words (SEARCH_TEXT above); contentless and without positions (phrases
-    # are checked on the candidate rows). Both are filled by the `ingest_search` trigger, in the same statement
-    # as the entries; eviction deletes from both.
+    # entries (one row per minute and 4096-id block, so a late entry widens nothing beyond its block), upserted
+    # by the `ingest_search` trigger in the same statement as the entries. `search` is an FTS5 index of each
+    # message's words (SEARCH_TEXT above); contentless and without positions (phrases are checked on the
+    # candidate rows). It is filled by the indexer (store/indexer.py), which trails the writer by a fraction of a
+    # second: counter `search.indexed` is the highest id it has indexed; searches scan the ids above it.
+    # The user rollups are re-keyed (time, user_id, service), so finding a user's minutes is one probe per
+    # hour and minute instead of one per service as well (their upserts name all three columns either way).
     """
     CREATE TABLE log_minutes (
         minute INTEGER NOT NULL,
@@ -126,10 +129,31 @@ MIGRATIONS: list[str] = [
         SELECT minute, id >> 12, min(id), max(id)
         FROM (SELECT CASE WHEN ts_ms >= 0 THEN ts_ms / 60000 ELSE (ts_ms - 59999) / 60000 END AS minute, id FROM logs)
         GROUP BY 1, 2;;
+    CREATE TABLE rollup_user_by_user (
+        minute INTEGER NOT NULL,
+        service TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (minute, user_id, service)
+    ) WITHOUT ROWID;;
+    INSERT INTO rollup_user_by_user SELECT minute, service, user_id, count FROM rollup_user;;
+    DROP TABLE rollup_user;;
+    ALTER TABLE rollup_user_by_user RENAME TO rollup_user;;
+    CREATE TABLE rollup_user_hour_by_user (
+        hour INTEGER NOT NULL,
+        service TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (hour, user_id, service)
+    ) WITHOUT ROWID;;
+    INSERT INTO rollup_user_hour_by_user SELECT hour, service, user_id, count FROM rollup_user_hour;;
+    DROP TABLE rollup_user_hour;;
+    ALTER TABLE rollup_user_hour_by_user RENAME TO rollup_user_hour;;
     CREATE VIRTUAL TABLE search USING fts5(
         text, content='', detail='none', columnsize=0, tokenize="unicode61 remove_diacritics 0 categories 'L* N*'"
     );;
     INSERT INTO search (rowid, text) SELECT id, SEARCH_TEXT FROM logs;;
+    INSERT INTO counters (name, value) SELECT 'search.indexed', coalesce(max(id), 0) FROM logs;;
     CREATE VIEW ingest_search AS SELECT NULL AS rows, NULL AS minutes, NULL AS users, NULL AS hours,
         NULL AS services, NULL AS counters, NULL AS spans, NULL AS max_logs WHERE false;;
     CREATE TRIGGER ingest_search_apply INSTEAD OF INSERT ON ingest_search BEGIN
@@ -143,9 +167,6 @@ MIGRATIONS: list[str] = [
             WHERE true
             ON CONFLICT (minute, block) DO UPDATE
             SET first_id = min(first_id, excluded.first_id), last_id = max(last_id, excluded.last_id);
-        INSERT INTO search (rowid, text)
-            SELECT id, SEARCH_TEXT FROM logs
-            WHERE id >= (SELECT max(id) - json_array_length(NEW.rows) + 1 FROM logs);
         INSERT INTO rollup_minute (minute, service, total, errors)
             SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(NEW.minutes) WHERE true
             ON CONFLICT (minute, service) DO UPDATE
@@ -164,10 +185,12 @@ MIGRATIONS: list[str] = [
         INSERT INTO counters (name, value)
             SELECT value->>0, value->>1 FROM json_each(NEW.counters) WHERE true
             ON CONFLICT (name) DO UPDATE SET value = value + excluded.value;
-        -- beyond max_logs, the oldest entries go (ids grow with arrival), from the word index first
+        -- beyond max_logs, the oldest entries go (ids grow with arrival), from the word index first (the
+        -- indexed ones: the indexer trails the writer, see store/indexer.py)
         INSERT INTO search (search, rowid, text)
             SELECT 'delete', id, SEARCH_TEXT FROM logs
-            WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
+            WHERE id <= (SELECT value FROM counters WHERE name = 'search.indexed')
+            AND (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
             AND id <= (SELECT id FROM logs ORDER BY id
                        LIMIT 1 OFFSET (SELECT value FROM counters WHERE name = 'logs.stored') - NEW.max_logs - 1);
         DELETE FROM logs WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
@@ -189,6 +212,8 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
             f"{path} has schema version {found}, newer than this LogLens supports ({SCHEMA_VERSION}); "
             "upgrade LogLens or point storage.path at another file"
         )
+    # table renames leave trigger bodies alone: migration 3 swaps tables that the ingest triggers name
+    conn.execute("PRAGMA legacy_alter_table = ON")
     for version in range(found + 1, SCHEMA_VERSION + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -199,6 +224,7 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+    conn.execute("PRAGMA legacy_alter_table = OFF")
     return int(found)
 
 

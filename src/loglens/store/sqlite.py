@@ -14,6 +14,7 @@ from ..search.query import Everything, FieldIs, Node
 from ..validation import StatsDelta
 from .base import Alert, MinuteCount, NewAlert, SearchPage, ServiceInfo, StoreError, Totals
 from .batch import HOUR_MINUTES, PreparedBatch, ingest_params, prepare, search_params
+from .indexer import Indexer, index_pending, indexed_through
 from .migrations import SEARCH_TEXT, migrate
 from .sqlite_search import COLUMNS, Cursor, Walk, compile_query, register_functions, row_dict, tail_rows
 from .writer import Writer
@@ -39,6 +40,7 @@ class SQLiteStore:
         max_pending_bytes: int = 256 * 1024 * 1024,
         synchronous: str = "FULL",
         search_index: bool = True,
+        index_interval: float = 0.25,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise StoreError(f"synchronous must be FULL or NORMAL, got {synchronous!r}")
@@ -62,6 +64,7 @@ class SQLiteStore:
             max_pending_bytes=max_pending_bytes,
             lock=self._shared_lock,
         )
+        self._indexer = Indexer(self._writer.submit, self.last_id, index_interval) if search_index else None
 
     # -- connections -------------------------------------------------------------------------------------
 
@@ -119,6 +122,8 @@ class SQLiteStore:
         yield conn
 
     def close(self) -> None:
+        if self._indexer is not None:
+            self._indexer.close()
         self._writer.close()
         with self._readers_lock:
             for conn in self._readers:
@@ -173,7 +178,7 @@ class SQLiteStore:
                 conn.execute(
                     f"INSERT INTO search (search, rowid, text) SELECT 'delete', id, {SEARCH_TEXT} FROM logs"
                     " WHERE id <= ?",
-                    (upto,),
+                    (min(upto, indexed_through(conn)),),
                 )
                 n = conn.execute("DELETE FROM logs WHERE id <= ?", (upto,)).rowcount
                 conn.execute("DELETE FROM log_minutes WHERE last_id <= ?", (upto,))
@@ -308,10 +313,19 @@ class SQLiteStore:
     ) -> SearchPage:
         compiled = compile_query(query)
         with self._read() as conn:
-            walk = Walk(conn, compiled, from_ms=from_ms, to_ms=to_ms, after=after, use_index=self.search_index)
+            indexed = indexed_through(conn) if self.search_index else 0
+            walk = Walk(
+                conn, compiled, from_ms=from_ms, to_ms=to_ms, after=after, use_index=self.search_index, indexed=indexed
+            )
             rows, more = walk.page(limit)
         next_cursor = (rows[-1][1], rows[-1][0]) if more and rows else None
         return SearchPage([row_dict(r) for r in rows], next_cursor)
+
+    def refresh(self) -> None:
+        """Index every committed entry now (the indexer does it within index_interval on its own)."""
+        if self.search_index:
+            while self._writer.submit(index_pending) > 0:
+                pass
 
     def get_log(self, log_id: int) -> dict[str, Any] | None:
         with self._read() as conn:

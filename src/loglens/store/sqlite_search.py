@@ -47,6 +47,7 @@ FIRST_BUDGET = 2048  # ids in the first window
 GROWTH = 4
 MAX_BUDGET = 1 << 22
 MERGE_GAP = 4096  # id ranges closer than this are read as one
+LIMIT_MS = 1 << 62  # beyond any timestamp, within SQLite's 64-bit integers
 NUMBER_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 Cursor = tuple[int, int]  # (ts_ms, id) of the last entry returned
@@ -134,8 +135,13 @@ def _where(node: Node, params: list[Any]) -> str:
                 "coalesce(json_type(logs.metadata, ?) IN ('text', 'integer')"
                 " AND substr(CAST(json_extract(logs.metadata, ?) AS TEXT), 1, ?) = ?, 0)"
             )
-        parts = ["json_type(logs.metadata, ?) = 'text' AND json_extract(logs.metadata, ?) = ?"]
-        params += [path, path, node.value]
+        # metadata is stored as orjson writes it, so a string value equal to v appears in the text as
+        # orjson.dumps(v): a substring test (cheap) before any JSON parsing (dear) on each scanned row
+        parts = [
+            "instr(logs.metadata, ?) > 0 AND json_type(logs.metadata, ?) = 'text'"
+            " AND json_extract(logs.metadata, ?) = ?"
+        ]
+        params += [orjson.dumps(node.value).decode(), path, path, node.value]
         number = _number(node.value)
         if number is not None:
             parts.append("json_type(logs.metadata, ?) IN ('integer', 'real') AND json_extract(logs.metadata, ?) = ?")
@@ -229,6 +235,7 @@ class Walk:
         to_ms: int | None,
         after: Cursor | None,
         use_index: bool = True,
+        indexed: int = 0,
     ) -> None:
         self.conn = conn
         self.compiled = compiled
@@ -237,6 +244,7 @@ class Walk:
         self.after = after
         self.fts = compiled.fts if use_index else None
         self.use_index = use_index
+        self.indexed = indexed  # the word index covers ids up to this; newer ones are checked row by row
 
     def page(self, limit: int) -> tuple[list[tuple[Any, ...]], bool]:
         need = limit + 1
@@ -261,10 +269,10 @@ class Walk:
         if not self.use_index:  # no time path: one window over every id
             row = self.conn.execute("SELECT min(id), max(id) FROM logs").fetchone()
             if row[0] is not None:
-                yield (lo if lo is not None else -(1 << 62)), (hi if hi is not None else 1 << 62), [row]
+                yield (lo if lo is not None else -LIMIT_MS), (hi if hi is not None else LIMIT_MS), [row]
             return
         sql = "SELECT minute, first_id, last_id FROM log_minutes WHERE minute BETWEEN ? AND ? ORDER BY minute DESC"
-        first, last = (lo if lo is not None else -(1 << 62), hi if hi is not None else 1 << 62)
+        first, last = (lo if lo is not None else -LIMIT_MS, hi if hi is not None else LIMIT_MS)
         rows: Iterator[tuple[int, int, int]] = self.conn.execute(sql, (first, last))
         if self.compiled.user is not None:
             rows = self._user_minutes(first, last)
@@ -289,27 +297,27 @@ class Walk:
 
     def _user_minutes(self, first: int, last: int) -> Iterator[tuple[int, int, int]]:
         """log_minutes rows of only the minutes where the user has entries, found by point lookups in the user
-        rollups (hour, then minute; keyed by service, so each (hour, service) is one B-tree probe). Minutes older
-        than the oldest rollup (removed by retention while late entries stayed) are walked in full."""
+        rollups (keyed by time then user: one probe per hour of the range, then per minute of the hours found).
+        Minutes older than the oldest rollup (removed by retention while late entries stayed) are walked in
+        full."""
         span = self.conn.execute("SELECT min(minute), max(minute) FROM rollup_minute").fetchone()
         if span[0] is None:
             return
         oldest = span[0]
         first_hour, last_hour = max(first, oldest) // 60, min(last, span[1]) // 60
-        if self.compiled.service is not None:
-            services, service_args = "(SELECT ? AS service) AS s", [self.compiled.service]
-        else:
-            services, service_args = "services AS s", []
+        service = " AND r.service = ?" if self.compiled.service is not None else ""
+        service_u = " AND u.service = ?" if self.compiled.service is not None else ""
+        service_args = [self.compiled.service] if self.compiled.service is not None else []
         minutes = self.conn.execute(
             f"""WITH RECURSIVE hours(h) AS (SELECT ? UNION ALL SELECT h + 1 FROM hours WHERE h < ?),
                 offsets(o) AS (SELECT 0 UNION ALL SELECT o + 1 FROM offsets WHERE o < 59),
-                found(hour, service) AS (
-                    SELECT r.hour, r.service FROM hours CROSS JOIN {services} CROSS JOIN rollup_user_hour AS r
-                    ON r.hour = hours.h AND r.service = s.service AND r.user_id = ?)
+                found(hour) AS (
+                    SELECT DISTINCT r.hour FROM hours CROSS JOIN rollup_user_hour AS r
+                    ON r.hour = hours.h AND r.user_id = ?{service})
             SELECT DISTINCT u.minute FROM found CROSS JOIN offsets CROSS JOIN rollup_user AS u
-                ON u.minute = found.hour * 60 + offsets.o AND u.service = found.service AND u.user_id = ?
+                ON u.minute = found.hour * 60 + offsets.o AND u.user_id = ?{service_u}
             WHERE u.minute BETWEEN ? AND ? ORDER BY u.minute DESC""",
-            (first_hour, last_hour, *service_args, self.compiled.user, self.compiled.user, first, last),
+            (first_hour, last_hour, self.compiled.user, *service_args, self.compiled.user, *service_args, first, last),
         ).fetchall()
         for (minute,) in minutes:
             yield from self.conn.execute(
@@ -324,8 +332,8 @@ class Walk:
     def _window(
         self, first_minute: int, last_minute: int, spans: list[tuple[int, int]], need: int
     ) -> list[tuple[Any, ...]]:
-        lo_ms = first_minute * MINUTE_MS
-        hi_ms = (last_minute + 1) * MINUTE_MS - 1
+        lo_ms = max(first_minute * MINUTE_MS, -LIMIT_MS)
+        hi_ms = min((last_minute + 1) * MINUTE_MS - 1, LIMIT_MS)
         if self.from_ms is not None:
             lo_ms = max(lo_ms, self.from_ms)
         if self.to_ms is not None:
@@ -339,8 +347,16 @@ class Walk:
         params += self.compiled.params
         rest = " AND ".join(conditions) + " ORDER BY logs.ts_ms DESC, logs.id DESC LIMIT ?"
         rows: list[tuple[Any, ...]] = []
+        ranges: list[tuple[int, int, bool]] = []  # (first id, last id, through the word index)
         for first_id, last_id in _merge(spans):
-            if self.fts is not None:
+            if self.fts is None or first_id > self.indexed:
+                ranges.append((first_id, last_id, False))
+            elif last_id <= self.indexed:
+                ranges.append((first_id, last_id, True))
+            else:
+                ranges += [(first_id, self.indexed, True), (self.indexed + 1, last_id, False)]
+        for first_id, last_id, indexed in ranges:
+            if indexed:
                 sql = (
                     f"SELECT {COLUMNS} FROM search CROSS JOIN logs ON logs.id = search.rowid"
                     f" WHERE search MATCH ? AND search.rowid BETWEEN ? AND ? AND {rest}"
