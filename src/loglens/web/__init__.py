@@ -1,4 +1,4 @@
-"""The dashboard: a static page, our own JS and CSS, and Chart.js from the npm package (vendor/)."""
+"""The dashboard and the Explore page: static pages, our own JS and CSS, Chart.js from npm (vendor/)."""
 
 from __future__ import annotations
 
@@ -53,6 +53,12 @@ def _security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS:
         response.headers.setdefault(name, value)
     return response
+
+
+@bp.get("/explore")
+def explore() -> ResponseReturnValue:
+    """Search, page, follow (live) and export stored entries; the view lives in the query string."""
+    return render_template("explore.html")
 
 
 def register_web(app: Flask) -> None:

@@ -1,6 +1,7 @@
 /* The alerts panel: firing alerts (critical first, newest first) and recently resolved ones. */
 
 import { $, el, fillList, relativeTime, serviceButton } from "./dom.js";
+import { alertUrl } from "./explore/links.js";
 
 function ruleName(rule) {
   return String(rule).replace(/_/g, " ");
@@ -22,6 +23,7 @@ function alertItem(alert, resolved) {
         el("span", { className: "alert-rule", text: ruleName(alert.rule) }),
         serviceButton(alert.service),
         el("span", { className: "alert-time" }, [when]),
+        el("a", { className: "explore-link", href: alertUrl(alert), text: "Explore" }),
       ]),
       el("p", { className: "alert-message", text: alert.message }),
     ]

@@ -2,6 +2,7 @@
 
 import { cancelSchedule, requestRefresh } from "./api.js";
 import { $ } from "./dom.js";
+import { serviceUrl } from "./explore/links.js";
 import { renderServices } from "./services.js";
 import { isRange, state } from "./state.js";
 import { offline, tick } from "./status.js";
@@ -13,6 +14,7 @@ export function syncControls() {
   var chip = $("filter-chip");
   chip.hidden = !state.service;
   $("filter-service").textContent = state.service || "";
+  $("filter-explore").href = state.service ? serviceUrl(state.service, state.range) : "/explore";
   $("logs-subtitle").textContent = state.service ? "— " + state.service : "— all services";
   document.title = state.service ? "LogLens · " + state.service : "LogLens dashboard";
 }
