@@ -92,7 +92,8 @@ def search_logs() -> ResponseReturnValue:
 @bp.get("/api/logs/<int:log_id>")
 @requires("read")
 def get_log(log_id: int) -> ResponseReturnValue:
-    entry = current_loglens().store.get_log(log_id)
+    # ids are 64-bit integers: a larger number names no entry (and must not reach the store's driver)
+    entry = current_loglens().store.get_log(log_id) if log_id < 1 << 63 else None
     if entry is None:
         raise ApiError(404, f"no log entry with id {log_id}")
     return entry

@@ -56,9 +56,10 @@ def _security_headers(response: Response) -> Response:
 
 
 @bp.get("/explore")
+@requires("read", page=True)
 def explore() -> ResponseReturnValue:
     """Search, page, follow (live) and export stored entries; the view lives in the query string."""
-    return render_template("explore.html")
+    return render_template("explore.html", **page_context())
 
 
 def register_web(app: Flask) -> None:
