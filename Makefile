@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := src/loglens/web/static/vendor
 HOST ?= 127.0.0.1
-PORT ?= 5000
+# PORT is empty unless given (`make run PORT=8080`): then server.port from config.yaml / LOGLENS_SERVER_PORT applies.
+PORT ?=
 
 .PHONY: install run test bench lint format system-deps screenshots clean
 
@@ -25,7 +26,7 @@ $(VENDOR)/chart.umd.min.js: package.json package-lock.json
 	cp node_modules/chart.js/LICENSE.md $(VENDOR)/chart.js.LICENSE.md
 
 run: install
-	$(BIN)/loglens serve --host $(HOST) --port $(PORT)
+	$(BIN)/loglens serve --host $(HOST) $(if $(PORT),--port $(PORT))
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

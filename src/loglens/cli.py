@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 import urllib.error
@@ -17,6 +18,16 @@ from . import __version__, ship
 from . import config as config_mod
 
 DEFAULT_URL = "http://127.0.0.1:5000"
+URL_ENV = "LOGLENS_URL"
+
+
+def add_url_argument(parser: argparse.ArgumentParser) -> None:
+    """The one way every client command takes the server's URL: --url, else $LOGLENS_URL, else DEFAULT_URL."""
+    parser.add_argument(
+        "--url",
+        default=os.environ.get(URL_ENV) or DEFAULT_URL,
+        help=f"server URL (default ${URL_ENV}, else {DEFAULT_URL})",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--dev", action="store_true", help="Flask's development server instead of the production server")
 
     sim = sub.add_parser("simulate", help="send simulated traffic to a running server")
-    sim.add_argument("--url", default=DEFAULT_URL, help=f"server URL (default {DEFAULT_URL})")
+    add_url_argument(sim)
     sim.add_argument("--count", type=int, default=200, help="entries per request (capped by the server)")
     sim.add_argument("--errors", action="store_true", help="use /api/simulate-errors")
     sim.add_argument("--error-rate", type=float, default=0.8, help="with --errors: share of ERROR/CRITICAL")
@@ -42,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sim.add_argument("--repeat", type=int, default=1, help="how many requests to send")
     sim.add_argument("--interval", type=float, default=5.0, help="seconds between repeated requests")
 
-    ship.add_parser(sub)
+    add_url_argument(ship.add_parser(sub))
 
     args = parser.parse_args(argv)
     if args.command == "ship":

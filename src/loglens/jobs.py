@@ -14,6 +14,25 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 RETENTION_INTERVAL_SECONDS = 600
+# APScheduler's executor logs "Running job" and "executed successfully" at INFO for every run: two lines every
+# check_interval_seconds. Those records are demoted to DEBUG (its failures keep their level).
+EXECUTOR_LOGGER = "apscheduler.executors.default"
+
+
+class JobRunsAtDebug(logging.Filter):
+    """Demote the executor's INFO records to DEBUG, shown only when DEBUG is enabled for that logger."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def quiet_job_runs() -> None:
+    executor_log = logging.getLogger(EXECUTOR_LOGGER)
+    if not any(isinstance(f, JobRunsAtDebug) for f in executor_log.filters):
+        executor_log.addFilter(JobRunsAtDebug())
 
 
 def check_alerts(engine: AlertEngine) -> int:
@@ -29,6 +48,7 @@ def apply_retention(store: Store, retention_days: float, clock: Callable[[], flo
 def start_scheduler(
     engine: AlertEngine, store: Store, config: dict[str, dict[str, Any]], clock: Callable[[], float]
 ) -> BackgroundScheduler:
+    quiet_job_runs()
     scheduler = BackgroundScheduler(daemon=True, job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(
         _logged(check_alerts),

@@ -96,3 +96,21 @@ def test_every_setting_is_documented_in_readme() -> None:
         if not re.search(rf"\|\s*`{section}`\s*\|\s*`{key}`\s*\|", readme)
     ]
     assert missing == []
+
+
+def test_make_run_passes_a_port_only_when_given() -> None:
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+
+    def serve_line(*args: str) -> str:
+        out = subprocess.run(["make", "-n", "-C", str(root), "run", *args], capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        return next(line for line in out.stdout.splitlines() if "loglens serve" in line)
+
+    assert "--port" not in serve_line()  # server.port from config.yaml / LOGLENS_SERVER_PORT applies
+    assert "--port 8123" in serve_line("PORT=8123")
