@@ -18,6 +18,7 @@ from .alerts.engine import AlertEngine, IngestChecks
 from .alerts.handlers import AlertHandler, build_handlers
 from .alerts.rules import ErrorRateRule, HighVolumeRule, Rule, ServiceDownRule
 from .analytics import Analytics
+from .health import HealthPolicy
 from .pipeline import Pipeline
 from .simulator import Simulator
 from .store import Store, open_store
@@ -106,10 +107,11 @@ def _build(
     except ValueError as exc:
         raise config_mod.ConfigError(str(exc)) from None
     dispatcher = Dispatcher([*configured, *(extra_handlers or [])], maxsize=alerting["queue_size"])
+    policy = HealthPolicy.from_config(cfg)
     rules: list[Rule] = [
-        ErrorRateRule(alerting["error_rate_threshold"], alerting["window_minutes"], alerting["min_events"]),
+        ErrorRateRule(policy),
         HighVolumeRule(alerting["high_volume_threshold"]),
-        ServiceDownRule(alerting["service_down_minutes"]),
+        ServiceDownRule(policy.down_minutes),
     ]
     engine = AlertEngine(
         store,
@@ -117,6 +119,7 @@ def _build(
         cooldown_seconds=alerting["cooldown_seconds"],
         clock=clock,
         dispatcher=dispatcher,
+        policy=policy,
     )
     checks = IngestChecks(engine, min_interval=alerting["ingest_check_seconds"])
     validator = Validator()
@@ -126,7 +129,7 @@ def _build(
         store=store,
         validator=validator,
         pipeline=Pipeline(validator, store, clock, checks),
-        analytics=Analytics(store, cfg, clock),
+        analytics=Analytics(store, cfg, clock, policy),
         engine=engine,
         checks=checks,
         dispatcher=dispatcher,

@@ -19,12 +19,15 @@ from ..validation import StatsDelta
 
 HOUR_MINUTES = 60
 COLUMNS = 6  # rows, minutes, users, hours, services, counters
+ALL_SERVICES = ""  # the user rollups' scope for "every service" (a real service name is never empty)
 
 
 @dataclass(frozen=True, slots=True)
 class PreparedBatch:
     columns: tuple[str, ...]  # COLUMNS JSON arrays
     entries: int
+    user_rows: int = 0  # rows upserted into the user rollups (minute and hour, per service and for all services)
+    user_minutes: frozenset[int] = frozenset()  # the minute buckets of the user rollups it touched
 
 
 def ingest_params(batches: Sequence[PreparedBatch], max_logs: int) -> tuple[str | int, ...]:
@@ -71,6 +74,9 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
     minutes = Counter(keys)
     minute_errors = Counter(k for k, e in zip(keys, entries, strict=True) if e.level in ERROR_LEVELS)
     users = Counter((m, s, e.user_id) for (m, s), e in zip(keys, entries, strict=True) if e.user_id)
+    # Each user is also counted under ALL_SERVICES, so that top users of every service read one bounded scope.
+    for (minute, _, user), n in list(users.items()):
+        users[(minute, ALL_SERVICES, user)] += n
     hours: Counter[tuple[int, str, str | None]] = Counter()
     for (minute, service, user), n in users.items():
         hours[(minute // HOUR_MINUTES, service, user)] += n
@@ -103,4 +109,6 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
             _json(list(counters.items())),
         ),
         len(entries),
+        len(users) + len(hours),
+        frozenset(m for m, _, _ in users),
     )

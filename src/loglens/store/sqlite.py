@@ -14,8 +14,9 @@ import orjson
 from ..model import Entry
 from ..validation import StatsDelta
 from .base import Alert, MinuteCount, NewAlert, ServiceInfo, StoreError, Totals
-from .batch import HOUR_MINUTES, PreparedBatch, ingest_params, prepare
+from .batch import ALL_SERVICES, HOUR_MINUTES, PreparedBatch, ingest_params, prepare
 from .migrations import migrate
+from .topk import Pruner, top_users_sql
 from .writer import Writer
 
 MEMORY = ":memory:"
@@ -43,6 +44,7 @@ class SQLiteStore:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._pruner = Pruner()  # used by the writer thread only
         if not self._memory:
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -121,6 +123,8 @@ class SQLiteStore:
         the GIL from start to fsync.
         """
         conn.execute(INGEST, ingest_params(batches, self.max_logs))
+        for batch in batches:
+            self._pruner.wrote(conn, batch.user_rows, batch.user_minutes)
 
     def apply_retention(self, cutoff_ms: int) -> int:
         """Delete rollups older than `cutoff_ms` (event time) and entries that arrived before it.
@@ -182,10 +186,22 @@ class SQLiteStore:
         result: Alert | None = self._writer.submit(run)
         return result
 
-    def resolve_alert(self, alert_id: int, now_ms: int) -> Alert | None:
+    def resolve_alert(self, alert_id: int, now_ms: int, reason: str | None = None) -> Alert | None:
         def run(conn: sqlite3.Connection) -> Alert | None:
             row = conn.execute(
-                "UPDATE alerts SET state = 'resolved', resolved_at_ms = ? WHERE id = ? AND state = 'firing'"
+                "UPDATE alerts SET state = 'resolved', resolved_at_ms = ?, resolved_reason = ?"
+                " WHERE id = ? AND state = 'firing' RETURNING *",
+                (now_ms, reason, alert_id),
+            ).fetchone()
+            return _alert(row) if row else None
+
+        result: Alert | None = self._writer.submit(run)
+        return result
+
+    def ack_alert(self, alert_id: int, now_ms: int) -> Alert | None:
+        def run(conn: sqlite3.Connection) -> Alert | None:
+            row = conn.execute(
+                "UPDATE alerts SET acked_at_ms = coalesce(acked_at_ms, ?) WHERE id = ? AND state = 'firing'"
                 " RETURNING *",
                 (now_ms, alert_id),
             ).fetchone()
@@ -193,6 +209,21 @@ class SQLiteStore:
 
         result: Alert | None = self._writer.submit(run)
         return result
+
+    def forget_service(self, service: str, silent_since_ms: int) -> bool:
+        def run(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "DELETE FROM services WHERE service = ? AND last_seen_ms < ?", (service, silent_since_ms)
+            )
+            return cursor.rowcount > 0
+
+        result: bool = self._writer.submit(run)
+        return result
+
+    def alert(self, alert_id: int) -> Alert | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        return _alert(row) if row else None
 
     # -- reads -------------------------------------------------------------------------------------------
 
@@ -238,17 +269,13 @@ class SQLiteStore:
         return [ServiceInfo(*r) for r in rows]
 
     def top_users(self, first: int, last: int, limit: int, service: str | None = None) -> list[tuple[str, int]]:
-        if last - first + 1 > HOUR_MINUTES:  # long ranges read hourly buckets (the range's edges round out)
-            sql = "SELECT user_id, SUM(count) AS n FROM rollup_user_hour WHERE hour BETWEEN ? AND ?"
-            params: list[Any] = [first // HOUR_MINUTES, last // HOUR_MINUTES]
-        else:
-            sql = "SELECT user_id, SUM(count) AS n FROM rollup_user WHERE minute BETWEEN ? AND ?"
-            params = [first, last]
-        if service is not None:
-            sql += " AND service = ?"
-            params.append(service)
+        """Approximate: from the users each bucket kept (store/topk.py). Long ranges read hourly buckets (the
+        range's edges round out to whole hours)."""
+        long_range = last - first + 1 > HOUR_MINUTES
+        buckets = range(first // HOUR_MINUTES, last // HOUR_MINUTES + 1) if long_range else range(first, last + 1)
+        scope = ALL_SERVICES if service is None else service
         with self._read() as conn:
-            rows = conn.execute(sql + " GROUP BY user_id ORDER BY n DESC, user_id LIMIT ?", [*params, limit])
+            rows = conn.execute(top_users_sql(long_range), (orjson.dumps(list(buckets)).decode(), scope, limit))
             return [(u, n) for u, n in rows.fetchall()]
 
     def top_services(self, first: int, last: int, limit: int) -> list[tuple[str, int]]:
@@ -329,5 +356,4 @@ def _add_counter(conn: sqlite3.Connection, name: str, n: int) -> None:
 
 
 def _alert(row: tuple[Any, ...]) -> Alert:
-    id_, rule, service, severity, message, value, threshold, state, fired_at_ms, resolved_at_ms = row
-    return Alert(id_, rule, service, severity, message, value, threshold, state, fired_at_ms, resolved_at_ms)
+    return Alert(*row)  # the columns in table order: migration 1's, then acked_at_ms and resolved_reason (3)
