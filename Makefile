@@ -33,7 +33,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/run.py
-	$(BIN)/python bench/dashboard_cost.py --entries 1000000 --rounds 20
+	$(BIN)/python bench/dashboard_cost.py
 
 lint: install
 	$(BIN)/ruff check src tests bench

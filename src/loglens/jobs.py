@@ -40,6 +40,12 @@ def check_alerts(engine: AlertEngine) -> int:
     return len(engine.check_all())
 
 
+def maintain_store(store: Store) -> int:
+    """Upkeep of the store's derived data (compacting the user rollups), so readers never wait on it."""
+    store.maintain()
+    return 0
+
+
 def apply_retention(store: Store, retention_days: float, clock: Callable[[], float]) -> int:
     cutoff_ms = int((clock() - retention_days * 86400) * 1000)
     return store.apply_retention(cutoff_ms)
@@ -56,6 +62,13 @@ def start_scheduler(
         seconds=config["alerting"]["check_interval_seconds"],
         args=[engine],
         id="check_alerts",
+    )
+    scheduler.add_job(
+        _logged(maintain_store),
+        "interval",
+        seconds=config["alerting"]["check_interval_seconds"],
+        args=[store],
+        id="maintain_store",
     )
     scheduler.add_job(
         _logged(apply_retention),

@@ -112,6 +112,10 @@ class Store(Protocol):
 
     def alert(self, alert_id: int) -> Alert | None: ...
 
+    def maintain(self) -> None:
+        """Periodic upkeep of derived data (the SQLite store compacts its user rollups)."""
+        ...
+
     def apply_retention(self, cutoff_ms: int) -> int:
         """Delete entries and rollups with event time before `cutoff_ms`; returns entries deleted."""
         ...

@@ -19,7 +19,8 @@ from ..validation import StatsDelta
 
 HOUR_MINUTES = 60
 COLUMNS = 6  # rows, minutes, users, hours, services, counters
-ALL_SERVICES = ""  # the user rollups' scope for "every service" (a real service name is never empty)
+ALL_SERVICES = ""  # the rollups' scope for "every service" (a real service name is never empty)
+ANY_USER = ""  # rollup_user_hour rows that count every entry of their hour and scope (a real user id is never empty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +74,20 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
     keys = [(e.ts_ms // MINUTE_MS, e.service) for e in entries]
     minutes = Counter(keys)
     minute_errors = Counter(k for k, e in zip(keys, entries, strict=True) if e.level in ERROR_LEVELS)
+    # ALL_SERVICES rows: one row per minute for every service together, so an unfiltered series reads one row
+    # per minute however many services there are.
+    for (minute, _), n in list(minutes.items()):
+        minutes[(minute, ALL_SERVICES)] += n
+    for (minute, _), n in list(minute_errors.items()):
+        minute_errors[(minute, ALL_SERVICES)] += n
     users = Counter((m, s, e.user_id) for (m, s), e in zip(keys, entries, strict=True) if e.user_id)
-    # Each user is also counted under ALL_SERVICES, so that top users of every service read one bounded scope.
-    for (minute, _, user), n in list(users.items()):
-        users[(minute, ALL_SERVICES, user)] += n
     hours: Counter[tuple[int, str, str | None]] = Counter()
     for (minute, service, user), n in users.items():
         hours[(minute // HOUR_MINUTES, service, user)] += n
+    # ANY_USER rows: each service's (and ALL_SERVICES') entries per hour, so long ranges rank services from one
+    # row per hour and service. Being the biggest count of their bucket, pruning never drops them.
+    for (minute, service), n in minutes.items():
+        hours[(minute // HOUR_MINUTES, service, ANY_USER)] += n
     per_service = Counter(e.service for e in entries)
     errors_per_service = Counter(e.service for e in entries if e.level in ERROR_LEVELS)
     seen: dict[str, list[int]] = {}

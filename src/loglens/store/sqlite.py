@@ -16,11 +16,12 @@ from ..validation import StatsDelta
 from .base import Alert, MinuteCount, NewAlert, ServiceInfo, StoreError, Totals
 from .batch import ALL_SERVICES, HOUR_MINUTES, PreparedBatch, ingest_params, prepare
 from .migrations import migrate
-from .topk import Pruner, top_users_sql
+from .topk import PRUNE_AFTER_ROWS, TOP_USERS_KEPT, Pruner, top_users_sql
 from .writer import Writer
 
 MEMORY = ":memory:"
 RETENTION_CHUNK = 50_000
+LONG_RANGE_MINUTES = 360  # longer ranges rank services from hourly counts
 INGEST = "INSERT INTO ingest (rows, minutes, users, hours, services, counters, max_logs) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -33,6 +34,8 @@ class SQLiteStore:
         max_pending_entries: int = 100_000,
         max_pending_bytes: int = 256 * 1024 * 1024,
         synchronous: str = "FULL",
+        top_users_kept: int = TOP_USERS_KEPT,
+        prune_after_rows: int = PRUNE_AFTER_ROWS,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise StoreError(f"synchronous must be FULL or NORMAL, got {synchronous!r}")
@@ -44,7 +47,7 @@ class SQLiteStore:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
-        self._pruner = Pruner()  # used by the writer thread only
+        self._pruner = Pruner(top_users_kept, prune_after_rows)  # used in the writer thread only
         if not self._memory:
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +103,15 @@ class SQLiteStore:
                 self._readers.append(conn)
         yield conn
 
+    def maintain(self) -> None:
+        """Compact the user rollups the writes since the last compaction touched (store/topk.py)."""
+        self._writer.submit(self._pruner.prune)
+
     def close(self) -> None:
+        try:
+            self.maintain()
+        except StoreError:  # closed already
+            pass
         self._writer.close()
         with self._readers_lock:
             for conn in self._readers:
@@ -243,20 +254,21 @@ class SQLiteStore:
         return {"total": valid + invalid, "valid": valid, "invalid": invalid, "error_types": error_types}
 
     def minute_counts(self, first: int, last: int, service: str | None = None) -> list[MinuteCount]:
-        sql = "SELECT minute, SUM(total), SUM(errors) FROM rollup_minute WHERE minute BETWEEN ? AND ?"
-        params: list[Any] = [first, last]
-        if service is not None:
-            sql += " AND service = ?"
-            params.append(service)
+        """One row per minute of the scope (a service, or ALL_SERVICES): point lookups, however many services."""
+        scope = ALL_SERVICES if service is None else service
         with self._read() as conn:
-            rows = conn.execute(sql + " GROUP BY minute ORDER BY minute", params).fetchall()
+            rows = conn.execute(
+                "SELECT minute, total, errors FROM rollup_minute WHERE minute IN (SELECT value FROM json_each(?))"
+                " AND service = ? ORDER BY minute",
+                (_json_range(first, last), scope),
+            ).fetchall()
         return [MinuteCount(m, t, e) for m, t, e in rows]
 
     def service_window(self, first: int, last: int) -> dict[str, tuple[int, int]]:
         with self._read() as conn:
             rows = conn.execute(
                 "SELECT service, SUM(total), SUM(errors) FROM rollup_minute WHERE minute BETWEEN ? AND ?"
-                " GROUP BY service",
+                " AND service != '' GROUP BY service",
                 (first, last),
             ).fetchall()
         return {s: (t, e) for s, t, e in rows}
@@ -272,19 +284,40 @@ class SQLiteStore:
         """Approximate: from the users each bucket kept (store/topk.py). Long ranges read hourly buckets (the
         range's edges round out to whole hours)."""
         long_range = last - first + 1 > HOUR_MINUTES
-        buckets = range(first // HOUR_MINUTES, last // HOUR_MINUTES + 1) if long_range else range(first, last + 1)
-        scope = ALL_SERVICES if service is None else service
+        if long_range:
+            buckets = range(first // HOUR_MINUTES, last // HOUR_MINUTES + 1)
+            dirty = {m // HOUR_MINUTES for m in self._pruner.dirty_minutes()}
+        else:
+            buckets = range(first, last + 1)
+            dirty = set(self._pruner.dirty_minutes())
+        params: tuple[Any, ...]
+        if service is None:
+            clean = orjson.dumps([b for b in buckets if b not in dirty]).decode()
+            params = (clean, orjson.dumps([b for b in buckets if b in dirty]).decode(), limit)
+        else:
+            params = (_json_range(buckets.start, buckets.stop - 1), service, limit)
         with self._read() as conn:
-            rows = conn.execute(top_users_sql(long_range), (orjson.dumps(list(buckets)).decode(), scope, limit))
+            rows = conn.execute(top_users_sql(long_range, service is None), params)
             return [(u, n) for u, n in rows.fetchall()]
 
     def top_services(self, first: int, last: int, limit: int) -> list[tuple[str, int]]:
+        """Up to LONG_RANGE_MINUTES from the minute rollup; longer ranges from each known service's hourly count
+        (rollup_user_hour's ANY_USER rows; the range's edges round out to whole hours)."""
+        if last - first + 1 <= LONG_RANGE_MINUTES:
+            sql = (
+                "SELECT service, SUM(total) AS n FROM rollup_minute WHERE minute BETWEEN ? AND ? AND service != ''"
+                " GROUP BY service ORDER BY n DESC, service LIMIT ?"
+            )
+            params: tuple[Any, ...] = (first, last, limit)
+        else:
+            sql = (
+                "SELECT service, SUM(count) AS n FROM rollup_user_hour WHERE hour IN (SELECT value FROM json_each(?))"
+                " AND service IN (SELECT service FROM services) AND user_id = ''"
+                " GROUP BY service ORDER BY n DESC, service LIMIT ?"
+            )
+            params = (_json_range(first // HOUR_MINUTES, last // HOUR_MINUTES), limit)
         with self._read() as conn:
-            rows = conn.execute(
-                "SELECT service, SUM(total) AS n FROM rollup_minute WHERE minute BETWEEN ? AND ?"
-                " GROUP BY service ORDER BY n DESC, service LIMIT ?",
-                (first, last, limit),
-            ).fetchall()
+            rows = conn.execute(sql, params).fetchall()
         return [(s, n) for s, n in rows]
 
     def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]:
@@ -327,6 +360,11 @@ class SQLiteStore:
         with self._read() as conn:
             rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
         return [_alert(r) for r in rows]
+
+
+def _json_range(first: int, last: int) -> str:
+    """first..last inclusive as a JSON array, for `x IN (SELECT value FROM json_each(?))` point lookups."""
+    return orjson.dumps(list(range(first, last + 1))).decode()
 
 
 def _last_id_received_before(conn: sqlite3.Connection, cutoff_ms: int) -> int | None:
