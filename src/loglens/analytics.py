@@ -63,21 +63,22 @@ class Analytics:
         return self.series(self.last_minutes(minutes), service)
 
     def series(self, span: Span, service: str | None = None) -> list[dict[str, Any]]:
-        """Buckets ending at span.last, zero-filled, oldest first; the bucket holding the current minute is
-        `partial` (still filling), every other one complete."""
+        """Buckets ending at span.last, zero-filled, oldest first, each keyed by its first minute; when the span is
+        not a whole number of buckets, the first one starts at span.first and is narrower. The bucket holding the
+        current minute is `partial` (still filling)."""
         width = self.bucket_minutes(span.minutes)
         count = math.ceil(span.minutes / width)
         first = span.last - count * width + 1
         totals = [0] * count
         errors = [0] * count
-        for row in self.store.minute_counts(first, span.last, service):
+        for row in self.store.minute_counts(span.first, span.last, service):  # the first bucket may be narrower
             i = (row.minute - first) // width
             totals[i] += row.total
             errors[i] += row.errors
         now = self.now_minute()
         return [
             {
-                "time": minute_key(first + i * width),
+                "time": minute_key(max(first + i * width, span.first)),
                 "total": totals[i],
                 "errors": errors[i],
                 "partial": first + i * width <= now <= first + (i + 1) * width - 1,
