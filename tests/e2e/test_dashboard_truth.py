@@ -118,7 +118,8 @@ def test_seven_day_preset_and_custom_range_live_in_the_url(page: Page, live_serv
     local = page.evaluate(
         """([a, b]) => [a, b].map((key) => {
              const d = new Date(key + ':00Z'), p = (n) => String(n).padStart(2, '0');
-             return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+             const day = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+             return `${day}T${p(d.getHours())}:${p(d.getMinutes())}`;
            })""",
         [utc_key(start), utc_key(end)],
     )
