@@ -222,3 +222,23 @@ def test_details_show_both_times_readably_and_the_raw_json_one_click_away(
     page.locator("[data-testid=details-raw-toggle]").click()
     expect(raw).to_be_visible()
     expect(raw).to_contain_text('"received_ms"')
+
+
+def test_top_users_panel_follows_the_service_and_says_it_is_approximate(
+    page: Page, live_server: LiveServer, api: Api
+) -> None:
+    for i in range(3):
+        api.log("INFO", "alpha", f"a {i}", user_id="ann")
+    api.log("INFO", "beta", "b", user_id="bob")
+    open_dashboard(page, live_server)
+    users = page.locator("#user-list li[data-user]")
+    expect(users).to_have_count(2)
+    assert users.evaluate_all("(ls) => ls.map((l) => [l.dataset.user, l.dataset.count])") == [
+        ["ann", "3"],
+        ["bob", "1"],
+    ]
+    expect(page.locator("#users-note")).to_be_visible()
+    expect(page.locator("#users-note")).to_contain_text("Approximate")
+    page.locator("#service-grid li[data-service='beta'] .service-link").click()
+    expect(users).to_have_count(1)
+    expect(page.locator("#users-subtitle")).to_contain_text("beta")
