@@ -19,6 +19,7 @@ from .alerts.handlers import AlertHandler, build_handlers
 from .alerts.rules import ErrorRateRule, HighVolumeRule, Rule, ServiceDownRule
 from .analytics import Analytics
 from .auth.gate import Gate, build_gate
+from .health import HealthPolicy
 from .limits import Limits, ServiceGate
 from .metrics import Metrics, RequestTimer
 from .pipeline import Pipeline
@@ -126,10 +127,11 @@ def _build(
     except ValueError as exc:
         raise config_mod.ConfigError(str(exc)) from None
     dispatcher = Dispatcher([*configured, *(extra_handlers or [])], maxsize=alerting["queue_size"])
+    policy = HealthPolicy.from_config(cfg)
     rules: list[Rule] = [
-        ErrorRateRule(alerting["error_rate_threshold"], alerting["window_minutes"], alerting["min_events"]),
+        ErrorRateRule(policy),
         HighVolumeRule(alerting["high_volume_threshold"]),
-        ServiceDownRule(alerting["service_down_minutes"]),
+        ServiceDownRule(policy.down_minutes),
     ]
     engine = AlertEngine(
         store,
@@ -137,6 +139,7 @@ def _build(
         cooldown_seconds=alerting["cooldown_seconds"],
         clock=clock,
         dispatcher=dispatcher,
+        policy=policy,
     )
     checks = IngestChecks(engine, min_interval=alerting["ingest_check_seconds"])
     service_gate = ServiceGate(lambda: (info.service for info in store.services()), cfg["ingest"]["max_services"])
@@ -147,7 +150,7 @@ def _build(
         store=store,
         validator=validator,
         pipeline=Pipeline(validator, store, clock, checks, metrics),
-        analytics=Analytics(store, cfg, clock),
+        analytics=Analytics(store, cfg, clock, policy),
         engine=engine,
         checks=checks,
         dispatcher=dispatcher,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 import urllib.error
@@ -18,25 +17,10 @@ from . import __version__, logsafe, query_cli, ship
 from . import config as config_mod
 from .auth import keys_cli
 from .auth.hosts import WILDCARDS, is_loopback
+from .clientargs import add_api_key_option, add_url_argument, api_key_headers
 from .store.base import StoreError
 
-DEFAULT_URL = "http://127.0.0.1:5000"
-API_KEY_ENV = "LOGLENS_API_KEY"
 log = logging.getLogger("loglens")
-
-
-def add_api_key_option(parser: argparse.ArgumentParser) -> None:
-    """`--api-key`, defaulting to $LOGLENS_API_KEY: every client command takes a key the same way."""
-    parser.add_argument(
-        "--api-key",
-        default=os.environ.get(API_KEY_ENV) or None,
-        help=f"API key to send (default ${API_KEY_ENV}); needed when the server has auth.enabled",
-    )
-
-
-def api_key_headers(key: str | None) -> dict[str, str]:
-    """The request headers that carry `key` (none without one)."""
-    return {"Authorization": f"Bearer {key}"} if key else {}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--dev", action="store_true", help="Flask's development server instead of the production server")
 
     sim = sub.add_parser("simulate", help="send simulated traffic to a running server")
-    sim.add_argument("--url", default=DEFAULT_URL, help=f"server URL (default {DEFAULT_URL})")
+    add_url_argument(sim)
     sim.add_argument("--count", type=int, default=200, help="entries per request (capped by the server)")
     sim.add_argument("--errors", action="store_true", help="use /api/simulate-errors")
     sim.add_argument("--error-rate", type=float, default=0.8, help="with --errors: share of ERROR/CRITICAL")
@@ -63,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sim.add_argument("--interval", type=float, default=5.0, help="seconds between repeated requests")
     add_api_key_option(sim)
 
-    ship.add_parser(sub)
+    add_url_argument(ship.add_parser(sub))
     keys_cli.add_parser(sub)
     query_cli.add_parsers(sub)
 

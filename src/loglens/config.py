@@ -120,11 +120,20 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "max_health_services": Setting(
             100, int, "Most services in the dashboard's service_health (down, then degraded, then busiest)", 1, 10_000
         ),
+        "error_rate_min_entries": Setting(
+            10, int, "Entries a chart bucket needs before its error rate is drawn (fewer: left out as uncertain)", 1
+        ),
     },
     "alerting": {
         "error_rate_threshold": Setting(0.10, float, "Error rate to trigger alert (10%)", 0.0, 1.0),
         "high_volume_threshold": Setting(100, int, "Log count per service per minute to trigger alert", 1),
         "service_down_minutes": Setting(2.0, float, "Minutes of silence before service-down alert", 0.01),
+        "service_forget_hours": Setting(
+            24.0,
+            float,
+            "Hours of silence after which a service is retired: its alerts resolve, it leaves the grid and counts",
+            0.001,
+        ),
         "cooldown_seconds": Setting(300.0, float, "Seconds between repeated alerts of the same rule and service", 0),
         "window_minutes": Setting(5, int, "Event-time window of the error-rate rule", 1, 1440),
         "min_events": Setting(20, int, "Entries a service needs in the window before its error rate counts", 1),

@@ -207,7 +207,8 @@ def test_services_past_max_services_are_rejected_per_entry(make_app: Any, clock:
 
 
 def test_dashboard_lists_at_most_max_health_services(make_app: Any, clock: FakeClock) -> None:
-    app: Flask = make_app({"analytics": {"max_health_services": 3}}, clock=clock)
+    # min_events 1: one ERROR entry makes its service degraded (health.py's one definition)
+    app: Flask = make_app({"analytics": {"max_health_services": 3}, "alerting": {"min_events": 1}}, clock=clock)
     client = app.test_client()
     items = [entry(i, service=f"svc-{i:02d}", level="ERROR" if i == 7 else "INFO") for i in range(12)]
     items += [entry(100 + i, service="svc-05") for i in range(3)]

@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 
 from loglens.auth.access import declared
+from loglens.store import NewAlert
 from tests.support.auth import WRONG_KEY, bearer, make_keys
 
 # (method, path with <> for each variable part) -> access level. HEAD and OPTIONS follow their route's level.
@@ -38,6 +39,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/simulate-errors"): "admin",
     ("GET", "/metrics"): "read",
     ("GET", "/openapi.json"): "read",
+    ("POST", "/api/alerts/<>/ack"): "admin",
     ("GET", "/api/logs"): "read",
     ("GET", "/api/logs/<>"): "read",
     ("GET", "/api/logs/export"): "read",
@@ -95,6 +97,8 @@ def sample(method: str, url: str) -> dict[str, Any]:
         return {"json": {"resourceLogs": []}}
     if url.startswith("/api/simulate"):
         return {"json": {"count": 1}}
+    if url.endswith("/ack"):
+        return {"json": {}}
     return {}
 
 
@@ -103,6 +107,9 @@ def auth_app(make_app: Any, clock: Any) -> Flask:
     # many wrong keys from one address here: the failure limit is tested on its own (test_auth_limits.py)
     config = {"auth": {"enabled": True, "max_failures": 10_000}, "simulator": {"enabled": True}}
     app: Flask = make_app(config, clock=clock)
+    # alert 1, firing, so that acknowledging it (POST /api/alerts/1/ack) shows a success when let through
+    alert = NewAlert("error_rate", "svc", "WARNING", "error rate 50% > 10%", 0.5, 0.1)
+    assert app.extensions["loglens"].store.fire_alert(alert, int(clock() * 1000), 0) is not None
     return app
 
 

@@ -119,3 +119,21 @@ def test_auth_and_simulator_settings_from_yaml_and_environment(tmp_path: Path) -
         load(env={"LOGLENS_SIMULATOR_ENABLED": "sometimes"})
     with pytest.raises(ConfigError, match=r"server.allowed_hosts\[0\]"):
         load(env={"LOGLENS_SERVER_ALLOWED_HOSTS": "[1]"})
+
+
+def test_make_run_passes_a_port_only_when_given() -> None:
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+
+    def serve_line(*args: str) -> str:
+        out = subprocess.run(["make", "-n", "-C", str(root), "run", *args], capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        return next(line for line in out.stdout.splitlines() if "loglens serve" in line)
+
+    assert "--port" not in serve_line()  # server.port from config.yaml / LOGLENS_SERVER_PORT applies
+    assert "--port 8123" in serve_line("PORT=8123")

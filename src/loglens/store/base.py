@@ -113,13 +113,20 @@ class Alert:
     state: AlertState
     fired_at_ms: int
     resolved_at_ms: int | None
+    acked_at_ms: int | None = None  # acknowledged: listed, dimmed, notifies no one again until it resolves
+    resolved_reason: str | None = None  # why it resolved, when not because its condition cleared
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acked_at_ms is not None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        del out["fired_at_ms"], out["resolved_at_ms"]
+        del out["fired_at_ms"], out["resolved_at_ms"], out["acked_at_ms"]
         out["fired_at"] = iso_from_ms(self.fired_at_ms)
         out["timestamp"] = out["fired_at"]  # the original spec's name for when the alert fired
         out["resolved_at"] = iso_from_ms(self.resolved_at_ms) if self.resolved_at_ms is not None else None
+        out["acknowledged_at"] = iso_from_ms(self.acked_at_ms) if self.acked_at_ms is not None else None
         return out
 
 
@@ -137,8 +144,22 @@ class Store(Protocol):
         """Store a firing alert unless one is firing, or one fired within the cooldown, for its rule+service."""
         ...
 
-    def resolve_alert(self, alert_id: int, now_ms: int) -> Alert | None:
+    def resolve_alert(self, alert_id: int, now_ms: int, reason: str | None = None) -> Alert | None:
         """Mark a firing alert resolved; None if it was not firing (someone else resolved it)."""
+        ...
+
+    def ack_alert(self, alert_id: int, now_ms: int) -> Alert | None:
+        """Acknowledge a firing alert (again: no change); None if no alert has that id or it is not firing."""
+        ...
+
+    def forget_service(self, service: str, silent_since_ms: int) -> bool:
+        """Retire a service last seen before `silent_since_ms` (it leaves services()); False if it has sent since."""
+        ...
+
+    def alert(self, alert_id: int) -> Alert | None: ...
+
+    def maintain(self) -> None:
+        """Periodic upkeep of derived data (the SQLite store compacts its user rollups)."""
         ...
 
     def apply_retention(self, cutoff_ms: int) -> int:

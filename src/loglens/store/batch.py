@@ -19,6 +19,8 @@ from ..validation import StatsDelta
 
 HOUR_MINUTES = 60
 COLUMNS = 6  # rows, minutes, users, hours, services, counters
+ALL_SERVICES = ""  # the rollups' scope for "every service" (a real service name is never empty)
+ANY_USER = ""  # rollup_user_hour rows that count every entry of their hour and scope (a real user id is never empty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,8 @@ class PreparedBatch:
     entries: int
     # per event-time minute, the first and last offset of its rows in this batch: the time access path
     spans: tuple[tuple[int, int, int], ...] = ()
+    user_rows: int = 0  # rows upserted into the user rollups (minute and hour, per service and for all services)
+    user_minutes: frozenset[int] = frozenset()  # the minute buckets of the user rollups it touched
 
 
 def ingest_params(batches: Sequence[PreparedBatch], max_logs: int) -> tuple[str | int, ...]:
@@ -102,10 +106,20 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
             span[1] = offset
     minutes = Counter(keys)
     minute_errors = Counter(k for k, e in zip(keys, entries, strict=True) if e.level in ERROR_LEVELS)
+    # ALL_SERVICES rows: one row per minute for every service together, so an unfiltered series reads one row
+    # per minute however many services there are.
+    for (minute, _), n in list(minutes.items()):
+        minutes[(minute, ALL_SERVICES)] += n
+    for (minute, _), n in list(minute_errors.items()):
+        minute_errors[(minute, ALL_SERVICES)] += n
     users = Counter((m, s, e.user_id) for (m, s), e in zip(keys, entries, strict=True) if e.user_id)
     hours: Counter[tuple[int, str, str | None]] = Counter()
     for (minute, service, user), n in users.items():
         hours[(minute // HOUR_MINUTES, service, user)] += n
+    # ANY_USER rows: each service's (and ALL_SERVICES') entries per hour, so long ranges rank services from one
+    # row per hour and service. Being the biggest count of their bucket, pruning never drops them.
+    for (minute, service), n in minutes.items():
+        hours[(minute // HOUR_MINUTES, service, ANY_USER)] += n
     per_service = Counter(e.service for e in entries)
     errors_per_service = Counter(e.service for e in entries if e.level in ERROR_LEVELS)
     seen: dict[str, list[int]] = {}
@@ -136,4 +150,6 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
         ),
         len(entries),
         tuple((minute, first, last) for minute, (first, last) in spans.items()),
+        len(users) + len(hours),
+        frozenset(m for m, _, _ in users),
     )

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..model import Entry
 from ..search.query import Everything, FieldIs, Node
 from ..validation import StatsDelta
@@ -28,18 +30,20 @@ from .base import (
     StoreHealth,
     Totals,
 )
-from .batch import HOUR_MINUTES, PreparedBatch, ingest_params, prepare, search_params
+from .batch import ALL_SERVICES, HOUR_MINUTES, PreparedBatch, ingest_params, prepare, search_params
 from .indexer import Indexer, index_pending, indexed_through
 from .migrations import SEARCH_TEXT, migrate
 from .sqlite_errors import store_error
 from .sqlite_keys import SQLiteKeys
 from .sqlite_search import COLUMNS, Cursor, Walk, compile_query, register_functions, row_dict, tail_rows
+from .topk import PRUNE_AFTER_ROWS, TOP_USERS_KEPT, Pruner, top_users_sql
 from .writer import Writer
 
 MEMORY = ":memory:"
 RETENTION_CHUNK = 50_000
 PROBE_INTERVAL = 1.0  # seconds between two health probes of a failing store
 PROBE_MIN_FREE_BYTES = 1 << 20  # free space a full disk needs again before a probe tries to write
+LONG_RANGE_MINUTES = 360  # longer ranges rank services from hourly counts
 INGEST = "INSERT INTO ingest (rows, minutes, users, hours, services, counters, max_logs) VALUES (?, ?, ?, ?, ?, ?, ?)"
 INGEST_SEARCH = (
     "INSERT INTO ingest_search (rows, minutes, users, hours, services, counters, spans, entries, max_logs)"
@@ -63,6 +67,8 @@ class SQLiteStore:
         on_commit: Callable[[int, int, float], None] | None = None,
         search_index: bool = True,
         index_interval: float = 0.25,
+        top_users_kept: int = TOP_USERS_KEPT,
+        prune_after_rows: int = PRUNE_AFTER_ROWS,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise StoreError(f"synchronous must be FULL or NORMAL, got {synchronous!r}")
@@ -85,6 +91,7 @@ class SQLiteStore:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._pruner = Pruner(top_users_kept, prune_after_rows)  # used in the writer thread only
         if not self._memory:
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -211,7 +218,15 @@ class SQLiteStore:
                 pass
         return total
 
+    def maintain(self) -> None:
+        """Compact the user rollups the writes since the last compaction touched (store/topk.py)."""
+        self._writer.submit(self._pruner.prune)
+
     def close(self) -> None:
+        try:
+            self.maintain()
+        except StoreError:  # closed already
+            pass
         if self._background_check is not None:
             self._background_check.stop()
         if self._indexer is not None:
@@ -241,6 +256,8 @@ class SQLiteStore:
             conn.execute(INGEST_SEARCH, search_params(batches, self.max_logs))
         else:  # the schema-2 statement: no time path, no word index (benchmarks compare against it)
             conn.execute(INGEST, ingest_params(batches, self.max_logs))
+        for batch in batches:
+            self._pruner.wrote(conn, batch.user_rows, batch.user_minutes)
 
     def apply_retention(self, cutoff_ms: int) -> int:
         """Delete rollups older than `cutoff_ms` (event time) and entries that arrived before it.
@@ -309,10 +326,22 @@ class SQLiteStore:
         result: Alert | None = self._writer.submit(run)
         return result
 
-    def resolve_alert(self, alert_id: int, now_ms: int) -> Alert | None:
+    def resolve_alert(self, alert_id: int, now_ms: int, reason: str | None = None) -> Alert | None:
         def run(conn: sqlite3.Connection) -> Alert | None:
             row = conn.execute(
-                "UPDATE alerts SET state = 'resolved', resolved_at_ms = ? WHERE id = ? AND state = 'firing'"
+                "UPDATE alerts SET state = 'resolved', resolved_at_ms = ?, resolved_reason = ?"
+                " WHERE id = ? AND state = 'firing' RETURNING *",
+                (now_ms, reason, alert_id),
+            ).fetchone()
+            return _alert(row) if row else None
+
+        result: Alert | None = self._writer.submit(run)
+        return result
+
+    def ack_alert(self, alert_id: int, now_ms: int) -> Alert | None:
+        def run(conn: sqlite3.Connection) -> Alert | None:
+            row = conn.execute(
+                "UPDATE alerts SET acked_at_ms = coalesce(acked_at_ms, ?) WHERE id = ? AND state = 'firing'"
                 " RETURNING *",
                 (now_ms, alert_id),
             ).fetchone()
@@ -320,6 +349,21 @@ class SQLiteStore:
 
         result: Alert | None = self._writer.submit(run)
         return result
+
+    def forget_service(self, service: str, silent_since_ms: int) -> bool:
+        def run(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "DELETE FROM services WHERE service = ? AND last_seen_ms < ?", (service, silent_since_ms)
+            )
+            return cursor.rowcount > 0
+
+        result: bool = self._writer.submit(run)
+        return result
+
+    def alert(self, alert_id: int) -> Alert | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        return _alert(row) if row else None
 
     # -- reads -------------------------------------------------------------------------------------------
 
@@ -339,20 +383,21 @@ class SQLiteStore:
         return {"total": valid + invalid, "valid": valid, "invalid": invalid, "error_types": error_types}
 
     def minute_counts(self, first: int, last: int, service: str | None = None) -> list[MinuteCount]:
-        sql = "SELECT minute, SUM(total), SUM(errors) FROM rollup_minute WHERE minute BETWEEN ? AND ?"
-        params: list[Any] = [first, last]
-        if service is not None:
-            sql += " AND service = ?"
-            params.append(service)
+        """One row per minute of the scope (a service, or ALL_SERVICES): point lookups, however many services."""
+        scope = ALL_SERVICES if service is None else service
         with self._read() as conn:
-            rows = conn.execute(sql + " GROUP BY minute ORDER BY minute", params).fetchall()
+            rows = conn.execute(
+                "SELECT minute, total, errors FROM rollup_minute WHERE minute IN (SELECT value FROM json_each(?))"
+                " AND service = ? ORDER BY minute",
+                (_json_range(first, last), scope),
+            ).fetchall()
         return [MinuteCount(m, t, e) for m, t, e in rows]
 
     def service_window(self, first: int, last: int) -> dict[str, tuple[int, int]]:
         with self._read() as conn:
             rows = conn.execute(
                 "SELECT service, SUM(total), SUM(errors) FROM rollup_minute WHERE minute BETWEEN ? AND ?"
-                " GROUP BY service",
+                " AND service != '' GROUP BY service",
                 (first, last),
             ).fetchall()
         return {s: (t, e) for s, t, e in rows}
@@ -365,26 +410,43 @@ class SQLiteStore:
         return [ServiceInfo(*r) for r in rows]
 
     def top_users(self, first: int, last: int, limit: int, service: str | None = None) -> list[tuple[str, int]]:
-        if last - first + 1 > HOUR_MINUTES:  # long ranges read hourly buckets (the range's edges round out)
-            sql = "SELECT user_id, SUM(count) AS n FROM rollup_user_hour WHERE hour BETWEEN ? AND ?"
-            params: list[Any] = [first // HOUR_MINUTES, last // HOUR_MINUTES]
+        """Approximate: from the users each bucket kept (store/topk.py). Long ranges read hourly buckets (the
+        range's edges round out to whole hours)."""
+        long_range = last - first + 1 > HOUR_MINUTES
+        if long_range:
+            buckets = range(first // HOUR_MINUTES, last // HOUR_MINUTES + 1)
+            dirty = {m // HOUR_MINUTES for m in self._pruner.dirty_minutes()}
         else:
-            sql = "SELECT user_id, SUM(count) AS n FROM rollup_user WHERE minute BETWEEN ? AND ?"
-            params = [first, last]
-        if service is not None:
-            sql += " AND service = ?"
-            params.append(service)
+            buckets = range(first, last + 1)
+            dirty = set(self._pruner.dirty_minutes())
+        params: tuple[Any, ...]
+        if service is None:
+            clean = orjson.dumps([b for b in buckets if b not in dirty]).decode()
+            params = (clean, orjson.dumps([b for b in buckets if b in dirty]).decode(), limit)
+        else:
+            params = (_json_range(buckets.start, buckets.stop - 1), service, limit)
         with self._read() as conn:
-            rows = conn.execute(sql + " GROUP BY user_id ORDER BY n DESC, user_id LIMIT ?", [*params, limit])
+            rows = conn.execute(top_users_sql(long_range, service is None), params)
             return [(u, n) for u, n in rows.fetchall()]
 
     def top_services(self, first: int, last: int, limit: int) -> list[tuple[str, int]]:
+        """Up to LONG_RANGE_MINUTES from the minute rollup; longer ranges from each known service's hourly count
+        (rollup_user_hour's ANY_USER rows; the range's edges round out to whole hours)."""
+        if last - first + 1 <= LONG_RANGE_MINUTES:
+            sql = (
+                "SELECT service, SUM(total) AS n FROM rollup_minute WHERE minute BETWEEN ? AND ? AND service != ''"
+                " GROUP BY service ORDER BY n DESC, service LIMIT ?"
+            )
+            params: tuple[Any, ...] = (first, last, limit)
+        else:
+            sql = (
+                "SELECT service, SUM(count) AS n FROM rollup_user_hour WHERE hour IN (SELECT value FROM json_each(?))"
+                " AND service IN (SELECT service FROM services) AND user_id = ''"
+                " GROUP BY service ORDER BY n DESC, service LIMIT ?"
+            )
+            params = (_json_range(first // HOUR_MINUTES, last // HOUR_MINUTES), limit)
         with self._read() as conn:
-            rows = conn.execute(
-                "SELECT service, SUM(total) AS n FROM rollup_minute WHERE minute BETWEEN ? AND ?"
-                " GROUP BY service ORDER BY n DESC, service LIMIT ?",
-                (first, last, limit),
-            ).fetchall()
+            rows = conn.execute(sql, params).fetchall()
         return [(s, n) for s, n in rows]
 
     def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]:
@@ -473,6 +535,11 @@ class SQLiteStore:
         return {(rule, state): n for rule, state, n in rows}
 
 
+def _json_range(first: int, last: int) -> str:
+    """first..last inclusive as a JSON array, for `x IN (SELECT value FROM json_each(?))` point lookups."""
+    return orjson.dumps(list(range(first, last + 1))).decode()
+
+
 def _last_id_received_before(conn: sqlite3.Connection, cutoff_ms: int) -> int | None:
     """The highest id whose entry arrived before `cutoff_ms` (ids grow with arrival): a binary search on rowid."""
     first = conn.execute("SELECT id FROM logs ORDER BY id LIMIT 1").fetchone()
@@ -500,5 +567,4 @@ def _add_counter(conn: sqlite3.Connection, name: str, n: int) -> None:
 
 
 def _alert(row: tuple[Any, ...]) -> Alert:
-    id_, rule, service, severity, message, value, threshold, state, fired_at_ms, resolved_at_ms = row
-    return Alert(id_, rule, service, severity, message, value, threshold, state, fired_at_ms, resolved_at_ms)
+    return Alert(*row)  # the columns in table order: migration 1's, then acked_at_ms and resolved_reason (3)

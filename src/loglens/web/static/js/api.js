@@ -5,7 +5,7 @@
  */
 
 import { render } from "./render.js";
-import { RANGES, state } from "./state.js";
+import { CUSTOM, RANGES, state } from "./state.js";
 import { offline, online } from "./status.js";
 
 var API = "/api/advanced-dashboard-data";
@@ -28,7 +28,17 @@ function timeoutMs() {
 }
 
 function requestKey() {
-  return state.range + "|" + (state.service || "");
+  return [state.range, state.from || "", state.to || "", state.service || ""].join("|");
+}
+
+/* The query of the selected view: minutes up to now, or an absolute from/to. */
+export function viewParams() {
+  var params =
+    state.range === CUSTOM
+      ? new URLSearchParams({ from: state.from, to: state.to })
+      : new URLSearchParams({ minutes: String(RANGES[state.range]) });
+  if (state.service) params.set("service", state.service);
+  return params;
 }
 
 /* Fetch now, unless a request is in flight: then fetch again as soon as it ends (never two at once). */
@@ -57,8 +67,7 @@ export function refresh() {
   cancelSchedule();
   state.refetch = false;
   var key = requestKey();
-  var params = new URLSearchParams({ minutes: String(RANGES[state.range]) });
-  if (state.service) params.set("service", state.service);
+  var params = viewParams();
   var controller = new AbortController();
   var timedOut = false;
   var timeout = window.setTimeout(function () {
