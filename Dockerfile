@@ -13,7 +13,10 @@ COPY src ./src
 COPY config.yaml ./config.yaml
 COPY --from=assets /src/node_modules/chart.js/dist/chart.umd.min.js src/loglens/web/static/vendor/chart.umd.min.js
 RUN pip install --no-cache-dir --no-deps .
-ENV CONFIG_PATH=/app/config.yaml LOGLENS_STORAGE_DATA_DIR=/data
+# A container must bind 0.0.0.0, which LogLens refuses with access control off: keys are on. Create one with
+# `docker exec <container> loglens keys create --role admin` (README "Docker"), or for a throwaway container set
+# LOGLENS_AUTH_ENABLED=false and LOGLENS_AUTH_ALLOW_OPEN=true.
+ENV CONFIG_PATH=/app/config.yaml LOGLENS_STORAGE_DATA_DIR=/data LOGLENS_SERVER_HOST=0.0.0.0 LOGLENS_AUTH_ENABLED=true
 VOLUME ["/data"]
 EXPOSE 5000
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \

@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := src/loglens/web/static/vendor
 HOST ?= 127.0.0.1
-PORT ?= 5000
+# PORT is empty unless given (`make run PORT=8080`): then server.port from config.yaml / LOGLENS_SERVER_PORT applies.
+PORT ?=
 # stored entries for bench/search.py (each store is filled once, then reused from $LOGLENS_BENCH_DIR)
 SEARCH_BENCH_ENTRIES ?= 1000000 10000000
 
@@ -27,7 +28,7 @@ $(VENDOR)/chart.umd.min.js: package.json package-lock.json
 	cp node_modules/chart.js/LICENSE.md $(VENDOR)/chart.js.LICENSE.md
 
 run: install
-	$(BIN)/loglens serve --host $(HOST) --port $(PORT)
+	$(BIN)/loglens serve --host $(HOST) $(if $(PORT),--port $(PORT))
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -38,7 +39,8 @@ test-clickhouse: install
 
 bench: install
 	$(BIN)/python bench/run.py
-	$(BIN)/python bench/dashboard_cost.py --entries 1000000 --rounds 20
+	$(BIN)/python bench/dashboard_cost.py
+	$(BIN)/python bench/auth_cost.py
 	$(BIN)/python bench/search.py $(foreach n,$(SEARCH_BENCH_ENTRIES),--entries $(n))
 	if command -v clickhouse-server >/dev/null; then $(BIN)/python bench/clickhouse.py; \
 	else echo "bench: clickhouse-server not installed (make system-deps): ClickHouse mode skipped"; fi

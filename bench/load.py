@@ -19,11 +19,13 @@ import orjson
 from bench.payloads import bodies
 
 
-def build(path: str, content_type: str, body: bytes, gzipped: bool, port: int) -> bytes:
+def build(path: str, content_type: str, body: bytes, gzipped: bool, port: int, api_key: str | None = None) -> bytes:
     head = (
         f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {content_type}\r\n"
         f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n"
     )
+    if api_key:
+        head += f"Authorization: Bearer {api_key}\r\n"
     if gzipped:
         head += "Content-Encoding: gzip\r\n"
     return head.encode() + b"\r\n" + body
@@ -71,10 +73,11 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--warmup", type=float, default=0.5)
+    parser.add_argument("--api-key", help="send this key (for a server with auth.enabled)")
     args = parser.parse_args()
 
     path, content_type, payloads, per_request, gzipped = bodies(args.scenario, seed=7)
-    requests = [build(path, content_type, body, gzipped, args.port) for body in payloads]
+    requests = [build(path, content_type, body, gzipped, args.port, args.api_key) for body in payloads]
     start = time.perf_counter() + args.warmup
     end = start + args.seconds
     latencies: list[float] = []

@@ -80,7 +80,7 @@ def floor(seconds: float) -> float:
             while time.perf_counter() - started < seconds:
                 body = bodies[done // BATCH % len(bodies)]
                 batch = decode_ndjson(body, BATCH)
-                done += pipeline.ingest(batch.items, nbytes=len(body)).accepted
+                done += pipeline.ingest(batch.items, nbytes=len(body), sized=batch.sized).accepted
         finally:
             store.close()
         return done / (time.perf_counter() - started)

@@ -1,4 +1,4 @@
-"""Dashboard screenshots for the docs: docs/dashboard-desktop.png (1366x900) and docs/dashboard-phone.png (390x844).
+"""Screenshots for the docs: docs/dashboard-{desktop,phone}.png and docs/explore-{desktop,phone}.png.
 
 Starts a real `loglens serve` on a free port with a temporary data dir, fills it through the HTTP API (half an hour of
 traffic, the simulate endpoints, a firing CRITICAL and WARNING alert and a resolved one), then drives Debian's Chromium
@@ -98,6 +98,16 @@ def wait_for_dashboard(page: Page) -> None:
     page.wait_for_timeout(300)
 
 
+EXPLORE_QUERY = "/explore?q=service%3Apayment-service+level%3E%3DERROR&from=1h"
+
+
+def wait_for_explore(page: Page) -> None:
+    page.wait_for_selector("#results-body tr.result-row")
+    page.wait_for_function("() => !document.body.hasAttribute('aria-busy')")
+    page.locator("#results-body tr.result-row .toggle").first.click()  # one entry opened to its JSON
+    page.wait_for_timeout(300)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", default=str(ROOT / "docs"), help="where to write the PNGs (default docs/)")
@@ -126,6 +136,13 @@ def main() -> int:
                     page.goto(server.url + "/?range=30m")
                     wait_for_dashboard(page)
                     path = out_dir / f"dashboard-{name}{suffix}.png"
+                    page.screenshot(path=str(path))
+                    print(f"wrote {path} ({width}x{height}, {scheme})")
+                    page.locator("#pause-btn").click()  # no dashboard request is cut off by leaving
+                    page.wait_for_function("() => !document.body.hasAttribute('aria-busy')")
+                    page.goto(server.url + EXPLORE_QUERY)
+                    wait_for_explore(page)
+                    path = out_dir / f"explore-{name}{suffix}.png"
                     page.screenshot(path=str(path))
                     print(f"wrote {path} ({width}x{height}, {scheme})")
                     context.close()

@@ -18,6 +18,10 @@ from .alerts.engine import AlertEngine, IngestChecks
 from .alerts.handlers import AlertHandler, build_handlers
 from .alerts.rules import ErrorRateRule, HighVolumeRule, Rule, ServiceDownRule
 from .analytics import Analytics
+from .auth.gate import Gate, build_gate
+from .health import HealthPolicy
+from .limits import Limits, ServiceGate
+from .metrics import Metrics, RequestTimer
 from .pipeline import Pipeline
 from .search.tail import TailHub
 from .simulator import Simulator
@@ -41,6 +45,8 @@ class LogLens:
     checks: IngestChecks
     dispatcher: Dispatcher
     simulator: Simulator
+    gate: Gate
+    metrics: Metrics
     tail: TailHub
     scheduler: Any = None
     _closed: bool = field(default=False, repr=False)
@@ -73,9 +79,10 @@ def create_app(
     built-in defaults only (tests pass just what they change). `handlers` adds notifiers to the configured ones.
     """
     cfg = config_mod.load() if config is None else config_mod.load(env={}, overrides=config, path=None)
-    store = open_store(cfg)
+    metrics = Metrics()
+    store = open_store(cfg, on_commit=metrics.observe_commit)
     try:
-        state = _build(cfg, store, clock, handlers, start_jobs)
+        state = _build(cfg, store, clock, handlers, start_jobs, metrics)
     except BaseException:
         store.close()
         raise
@@ -85,13 +92,23 @@ def create_app(
     app.extensions["loglens"] = state
 
     from .api import register_api
+    from .auth import gate, views
     from .web import register_web
 
+    gate.init_app(app, state.gate)
     register_api(app)
     register_web(app)
+    views.init_app(app)
     from .api.fast import FastIngest
 
     app.wsgi_app = FastIngest(app.wsgi_app, state, cfg["server"]["max_body_bytes"])  # type: ignore[method-assign]
+    proxies = cfg["server"]["trusted_proxies"]
+    if proxies:  # outermost, so that the gate (fast path included) sees the client's address and scheme
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    app.wsgi_app = RequestTimer(app.wsgi_app, metrics, *_route_labels(app))  # type: ignore[method-assign]
+    metrics.watch(state)
     atexit.register(state.close)
     return app
 
@@ -102,6 +119,7 @@ def _build(
     clock: Callable[[], float],
     extra_handlers: list[AlertHandler] | None,
     start_jobs: bool,
+    metrics: Metrics,
 ) -> LogLens:
     alerting = cfg["alerting"]
     try:
@@ -109,10 +127,11 @@ def _build(
     except ValueError as exc:
         raise config_mod.ConfigError(str(exc)) from None
     dispatcher = Dispatcher([*configured, *(extra_handlers or [])], maxsize=alerting["queue_size"])
+    policy = HealthPolicy.from_config(cfg)
     rules: list[Rule] = [
-        ErrorRateRule(alerting["error_rate_threshold"], alerting["window_minutes"], alerting["min_events"]),
+        ErrorRateRule(policy),
         HighVolumeRule(alerting["high_volume_threshold"]),
-        ServiceDownRule(alerting["service_down_minutes"]),
+        ServiceDownRule(policy.down_minutes),
     ]
     engine = AlertEngine(
         store,
@@ -121,20 +140,24 @@ def _build(
         clock=clock,
         dispatcher=dispatcher,
         is_leader=store.is_leader,
+        policy=policy,
     )
     checks = IngestChecks(engine, min_interval=alerting["ingest_check_seconds"])
-    validator = Validator()
+    service_gate = ServiceGate(lambda: (info.service for info in store.services()), cfg["ingest"]["max_services"])
+    validator = Validator(limits=Limits.from_config(cfg), services=service_gate)
     state = LogLens(
         config=cfg,
         clock=clock,
         store=store,
         validator=validator,
-        pipeline=Pipeline(validator, store, clock, checks),
-        analytics=Analytics(store, cfg, clock),
+        pipeline=Pipeline(validator, store, clock, checks, metrics),
+        analytics=Analytics(store, cfg, clock, policy),
         engine=engine,
         checks=checks,
         dispatcher=dispatcher,
         simulator=Simulator(),
+        gate=build_gate(cfg, store.keys, clock),
+        metrics=metrics,
         tail=TailHub(
             store.last_id, max_streams=cfg["search"]["max_streams"], poll_seconds=cfg["search"]["poll_seconds"]
         ),
@@ -144,6 +167,18 @@ def _build(
 
         state.scheduler = start_scheduler(engine, store, cfg, clock)
     return state
+
+
+def _route_labels(app: Flask) -> tuple[dict[str, str], dict[str, str]]:
+    """The registered routes as metrics labels: exact paths, and path prefixes of routes with variables."""
+    exact: dict[str, str] = {}
+    prefixes: dict[str, str] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.arguments:
+            prefixes[rule.rule.split("<", 1)[0]] = rule.rule
+        else:
+            exact[rule.rule] = rule.rule
+    return exact, prefixes
 
 
 def current_loglens() -> LogLens:

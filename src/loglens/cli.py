@@ -1,4 +1,4 @@
-"""The `loglens` command: serve, simulate, ship, query, tail."""
+"""The `loglens` command: serve, simulate, ship, query, tail, keys."""
 
 from __future__ import annotations
 
@@ -13,10 +13,14 @@ from typing import Any
 
 import orjson
 
-from . import __version__, query_cli, ship
+from . import __version__, logsafe, query_cli, ship
 from . import config as config_mod
+from .auth import keys_cli
+from .auth.hosts import WILDCARDS, is_loopback
+from .clientargs import add_api_key_option, add_url_argument, api_key_headers
+from .store.base import StoreError
 
-DEFAULT_URL = "http://127.0.0.1:5000"
+log = logging.getLogger("loglens")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,19 +38,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--dev", action="store_true", help="Flask's development server instead of the production server")
 
     sim = sub.add_parser("simulate", help="send simulated traffic to a running server")
-    sim.add_argument("--url", default=DEFAULT_URL, help=f"server URL (default {DEFAULT_URL})")
+    add_url_argument(sim)
     sim.add_argument("--count", type=int, default=200, help="entries per request (capped by the server)")
     sim.add_argument("--errors", action="store_true", help="use /api/simulate-errors")
     sim.add_argument("--error-rate", type=float, default=0.8, help="with --errors: share of ERROR/CRITICAL")
     sim.add_argument("--service", help="with --errors: the one service to simulate")
     sim.add_argument("--repeat", type=int, default=1, help="how many requests to send")
     sim.add_argument("--interval", type=float, default=5.0, help="seconds between repeated requests")
+    add_api_key_option(sim)
 
-    ship.add_parser(sub)
+    add_url_argument(ship.add_parser(sub))
+    keys_cli.add_parser(sub)
     query_cli.add_parsers(sub)
 
     args = parser.parse_args(argv)
-    if args.command in ("ship", "query", "tail"):
+    if args.command in ("ship", "keys", "query", "tail"):
         return int(args.func(args))
     if args.command == "serve":
         return _serve(args)
@@ -55,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logsafe.install()  # client text (service names, messages) never starts a line of its own
     overrides: dict[str, dict[str, Any]] = {"server": {}, "storage": {}}
     for name in ("host", "port", "workers", "threads"):
         if getattr(args, name) is not None:
@@ -66,19 +73,22 @@ def _serve(args: argparse.Namespace) -> int:
     except config_mod.ConfigError as exc:
         print(f"loglens: configuration error: {exc}", file=sys.stderr)
         return 2
+    refusal = open_bind_refusal(cfg)
+    if refusal is not None:
+        print(f"loglens: {refusal}", file=sys.stderr)
+        return 2
+    try:
+        where = check_store(cfg)
+    except StoreError as exc:
+        print(f"loglens: store error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    print(startup_line(cfg, where), flush=True)
+    if not cfg["auth"]["enabled"] and not is_loopback(cfg["server"]["host"]):
+        log.warning(
+            "auth.allow_open: serving %s without access control; anyone who can reach it can read and write its logs",
+            cfg["server"]["host"],
+        )
     host, port = cfg["server"]["host"], cfg["server"]["port"]
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    where = config_mod.store_path(cfg)
-    if cfg["storage"]["backend"] == "clickhouse":  # check before forking workers: one clear line, exit 2
-        from .store import StoreError
-        from .store.clickhouse import preflight
-
-        try:
-            where = preflight(cfg["storage"])
-        except StoreError as exc:
-            print(f"loglens: store error: {exc}", file=sys.stderr)
-            return 2
-    print(f"LogLens dashboard: http://{shown}:{port}/  (store: {where})", flush=True)
     if args.dev:
         from .app import create_app
 
@@ -90,6 +100,54 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def open_bind_refusal(cfg: dict[str, dict[str, Any]]) -> str | None:
+    """Why the server must not start: a non-loopback address with auth off and no auth.allow_open."""
+    host = cfg["server"]["host"]
+    if cfg["auth"]["enabled"] or cfg["auth"]["allow_open"] or is_loopback(host):
+        return None
+    return (
+        f"refusing to serve {host or '0.0.0.0'!r} with access control off: anyone who can reach it could read and "
+        "write every log. Set auth.enabled: true (LOGLENS_AUTH_ENABLED=true) and create keys with "
+        "`loglens keys create`, or bind 127.0.0.1 (server.host), or accept an open server with "
+        "auth.allow_open: true (LOGLENS_AUTH_ALLOW_OPEN=true)."
+    )
+
+
+def startup_line(cfg: dict[str, dict[str, Any]], where_stored: str | None = None) -> str:
+    """What `serve` prints first: the address it binds, and a URL that reaches the dashboard from here."""
+    host, port = cfg["server"]["host"], cfg["server"]["port"]
+    bound = f"[{host}]" if ":" in host else host
+    if host in WILDCARDS:
+        local = "[::1]" if ":" in host else "127.0.0.1"
+        where = f"{bound or '0.0.0.0'}:{port} (every interface)"
+    else:
+        local, where = bound, f"{bound}:{port}"
+    access = "API keys required" if cfg["auth"]["enabled"] else "access control OFF"
+    return (
+        f"LogLens listening on {where}, {access}; dashboard: http://{local}:{port}/"
+        f"  (store: {where_stored or config_mod.store_path(cfg)})"
+    )
+
+
+def check_store(cfg: dict[str, dict[str, Any]]) -> str:
+    """Open the store once before serving: a damaged or unusable store stops startup here, with one line and
+    exit code 2, instead of failing inside every worker. Migrations and the startup integrity check
+    (storage.integrity_check) run here, once; the workers then skip it (a background check of a big store runs
+    in the workers, which serve meanwhile). Returns where the store is, for the startup line."""
+    if cfg["storage"]["backend"] == "clickhouse":  # reach every server of a cluster and migrate its tables
+        from .store.clickhouse import preflight
+
+        return preflight(cfg["storage"])
+    from .store import open_store
+
+    store = open_store(cfg)
+    in_background = getattr(store, "integrity_in_background", False)  # a big store: each worker checks it
+    store.close()
+    if not in_background:
+        cfg["storage"]["integrity_check"] = "off"
+    return config_mod.store_path(cfg)
+
+
 def _simulate(args: argparse.Namespace) -> int:
     path = "/api/simulate-errors" if args.errors else "/api/simulate-logs"
     body: dict[str, Any] = {"count": args.count}
@@ -99,7 +157,7 @@ def _simulate(args: argparse.Namespace) -> int:
             body["service"] = args.service
     for i in range(args.repeat):
         try:
-            answer = post_json(args.url.rstrip("/") + path, body)
+            answer = post_json(args.url.rstrip("/") + path, body, headers=api_key_headers(args.api_key))
         except RuntimeError as exc:
             print(f"loglens simulate: {exc}", file=sys.stderr)
             return 1
@@ -109,9 +167,9 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def post_json(url: str, body: Any, timeout: float = 30.0) -> Any:
+def post_json(url: str, body: Any, timeout: float = 30.0, headers: dict[str, str] | None = None) -> Any:
     request = urllib.request.Request(
-        url, data=orjson.dumps(body), method="POST", headers={"Content-Type": "application/json"}
+        url, data=orjson.dumps(body), method="POST", headers={"Content-Type": "application/json", **(headers or {})}
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

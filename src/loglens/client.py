@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 import orjson
 
 BULK_PATH = "/api/logs/bulk"
+API_KEY_ENV = "LOGLENS_API_KEY"  # the key used when none is passed (the same variable as the CLI's --api-key)
 RETRYABLE = frozenset({429, 502, 503, 504})
 Deadline = float | Callable[[], float | None] | None
 Reporter = Callable[[str], None] | None
@@ -62,6 +63,7 @@ class BulkSender:
         compress: bool = True,
         max_backoff: float = 30.0,
         user_agent: str = "loglens-client",
+        api_key: str | None = None,
     ) -> None:
         parts = urlsplit(url if "://" in url else f"http://{url}")
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -75,6 +77,7 @@ class BulkSender:
         self.compress = compress
         self.max_backoff = max_backoff
         self.user_agent = user_agent
+        self.api_key = api_key  # sent as Authorization: Bearer (servers with auth.enabled need one)
         self._conn: http.client.HTTPConnection | None = None
 
     def close(self) -> None:
@@ -148,6 +151,8 @@ class BulkSender:
             cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
             self._conn = cls(self.host, self.port, timeout=self.timeout)
         headers = {"Content-Type": "application/x-ndjson", "User-Agent": self.user_agent}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
         if self.compress:
             headers["Content-Encoding"] = "gzip"
         self._conn.request("POST", self.path, body=body, headers=headers)
@@ -231,6 +236,7 @@ class LogLensHandler(logging.Handler):
         close_timeout: float = 10.0,
         max_backoff: float = 30.0,
         level: int = logging.NOTSET,
+        api_key: str | None = None,
     ) -> None:
         super().__init__(level)
         self.service = service
@@ -238,7 +244,13 @@ class LogLensHandler(logging.Handler):
         self.flush_interval = flush_interval
         self.queue_size = max(1, queue_size)
         self.close_timeout = close_timeout
-        self.sender = BulkSender(url, timeout=timeout, max_backoff=max_backoff, user_agent="loglens-handler")
+        self.sender = BulkSender(
+            url,
+            timeout=timeout,
+            max_backoff=max_backoff,
+            user_agent="loglens-handler",
+            api_key=api_key or os.environ.get(API_KEY_ENV) or None,
+        )
         self.sent = 0  # entries the server accepted
         self.rejected = 0  # entries the server refused as invalid
         self.dropped = 0  # entries lost: queue full, unsendable, or still unsent when close() gave up

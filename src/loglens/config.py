@@ -29,6 +29,7 @@ class Setting:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] | None = None
+    nullable: bool = False  # null is allowed (and means "decide automatically", as the help says)
 
 
 # storage.clickhouse.* (one mapping setting; each key documented in the README table as `clickhouse.KEY`)
@@ -47,7 +48,7 @@ IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 SETTINGS: dict[str, dict[str, Setting]] = {
     "server": {
-        "host": Setting("0.0.0.0", str, "Bind address"),
+        "host": Setting("127.0.0.1", str, "Bind address; a non-loopback one needs auth.enabled (or auth.allow_open)"),
         "port": Setting(5000, int, "Server port", 0, 65535),
         "workers": Setting(1, int, "HTTP worker processes", 1, 64),
         "threads": Setting(4, int, "Threads per worker process", 1, 256),
@@ -57,6 +58,23 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "max_body_bytes": Setting(
             10 * 1024 * 1024, int, "Largest request body accepted, before and after gzip (413 above)", 1
         ),
+        "trusted_proxies": Setting(
+            0, int, "Reverse proxies in front whose X-Forwarded-For/-Proto to trust (client address, HTTPS)", 0, 10
+        ),
+        "allowed_hosts": Setting(
+            [],
+            list,
+            "Host names answered besides loopback names and the bound address (400 otherwise); '*': any",
+        ),
+        "client_timeout_seconds": Setting(
+            30.0,
+            float,
+            "Longest wait for a client's request headers (in all) or for the next piece of its body; then the"
+            " connection is closed (408)",
+            0.05,
+            3600,
+        ),
+        "http2": Setting(False, bool, "Also accept cleartext HTTP/2 (h2c) on Granian; HTTP/1.1 only when false"),
     },
     "storage": {
         "backend": Setting(
@@ -77,6 +95,13 @@ SETTINGS: dict[str, dict[str, Setting]] = {
             "SQLite fsync policy: FULL survives power loss; NORMAL survives kill -9, not power loss",
             choices=("FULL", "NORMAL"),
         ),
+        "integrity_check": Setting(
+            "auto",
+            str,
+            "Check an existing store and refuse a damaged one: auto (quick_check at startup up to 64 MiB, in the"
+            " background above), quick, full (slower) or off",
+            choices=("auto", "quick", "full", "off"),
+        ),
         "max_logs": Setting(5_000_000, int, "Most log entries kept; the oldest beyond it are evicted", 1),
         "retention_days": Setting(7, float, "Entries and rollups older than this (event time) are deleted", 0.001),
         "search_index": Setting(
@@ -96,16 +121,41 @@ SETTINGS: dict[str, dict[str, Setting]] = {
     },
     "ingest": {
         "max_batch_entries": Setting(10_000, int, "Most entries in one bulk request (413 above)", 1),
+        "max_entry_bytes": Setting(
+            64 * 1024, int, "Largest entry as JSON: 413 for POST /api/logs, a rejected entry in bulk and OTLP", 64
+        ),
+        "max_metadata_depth": Setting(
+            16, int, "Deepest nesting of objects and arrays in metadata, metadata itself being level 1", 1, 200
+        ),
+        "max_metadata_keys": Setting(256, int, "Most keys in one metadata object, at any depth", 1),
+        "max_string_chars": Setting(
+            32 * 1024, int, "Longest string in an entry: message, service, user_id, metadata keys and values", 1
+        ),
+        "max_services": Setting(
+            1000, int, "Most distinct services tracked; an entry naming a new service past it is rejected", 1
+        ),
     },
     "analytics": {
         "max_buckets": Setting(60, int, "Most time buckets in one series; longer ranges use wider buckets", 1, 10_000),
         "recent_logs": Setting(20, int, "Entries in the dashboard's recent logs table", 1, 1000),
         "top_n": Setting(10, int, "Rows in most active services and user activity", 1, 1000),
+        "max_health_services": Setting(
+            100, int, "Most services in the dashboard's service_health (down, then degraded, then busiest)", 1, 10_000
+        ),
+        "error_rate_min_entries": Setting(
+            10, int, "Entries a chart bucket needs before its error rate is drawn (fewer: left out as uncertain)", 1
+        ),
     },
     "alerting": {
         "error_rate_threshold": Setting(0.10, float, "Error rate to trigger alert (10%)", 0.0, 1.0),
         "high_volume_threshold": Setting(100, int, "Log count per service per minute to trigger alert", 1),
         "service_down_minutes": Setting(2.0, float, "Minutes of silence before service-down alert", 0.01),
+        "service_forget_hours": Setting(
+            24.0,
+            float,
+            "Hours of silence after which a service is retired: its alerts resolve, it leaves the grid and counts",
+            0.001,
+        ),
         "cooldown_seconds": Setting(300.0, float, "Seconds between repeated alerts of the same rule and service", 0),
         "window_minutes": Setting(5, int, "Event-time window of the error-rate rule", 1, 1440),
         "min_events": Setting(20, int, "Entries a service needs in the window before its error rate counts", 1),
@@ -131,10 +181,26 @@ SETTINGS: dict[str, dict[str, Setting]] = {
     "dashboard": {
         "refresh_seconds": Setting(5.0, float, "Dashboard auto-refresh interval", 1, 3600),
     },
+    "auth": {
+        "enabled": Setting(False, bool, "Require an API key (or a dashboard login) for every endpoint but /health"),
+        "allow_open": Setting(
+            False, bool, "Serve a non-loopback address with auth off (warns, and the dashboard says so)"
+        ),
+        "session_hours": Setting(12.0, float, "Lifetime of a dashboard login session", 0.01, 24 * 365),
+        "max_failures": Setting(10, int, "Wrong keys one address may send per failure window before it gets 429", 1),
+        "failure_window_seconds": Setting(60.0, float, "Window of auth.max_failures", 1),
+        "ingest_rate": Setting(2000.0, float, "Ingest requests per second per key, per worker (0: no limit)", 0),
+        "ingest_burst": Setting(4000, int, "Ingest requests one key may send at once before ingest_rate applies", 1),
+    },
+    "simulator": {
+        "enabled": Setting(None, bool, "Serve the simulate endpoints; null: only while auth is off", nullable=True),
+    },
 }
 
 CONFIG_ENV = "CONFIG_PATH"
 ENV_PREFIX = "LOGLENS_"
+# LOGLENS_* variables read by the client commands, not settings of the server
+CLIENT_ENV = frozenset({"LOGLENS_URL", "LOGLENS_API_KEY"})
 
 
 def defaults() -> dict[str, dict[str, Any]]:
@@ -149,6 +215,8 @@ def _coerce(section: str, key: str, value: Any, *, from_env: bool) -> Any:
             value = yaml.safe_load(value)
         except yaml.YAMLError as exc:
             raise ConfigError(f"{name}: cannot parse {value!r}: {exc}") from None
+    if value is None and setting.nullable:
+        return None
     if setting.type is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if setting.type is str and from_env:
@@ -213,7 +281,7 @@ def load(
             raise ConfigError(f"{path}: not valid YAML: {exc}") from None
         merge(config, data, origin=str(path))
     for name, raw in env.items():
-        if not name.startswith(ENV_PREFIX) or name == "LOGLENS_URL":
+        if not name.startswith(ENV_PREFIX) or name in CLIENT_ENV:
             continue
         section, _, key = name[len(ENV_PREFIX) :].lower().partition("_")
         if section not in SETTINGS or key not in SETTINGS[section]:
@@ -223,6 +291,7 @@ def load(
         merge(config, overrides, origin="overrides")
     _check_handlers(config["alerting"]["handlers"])
     config["storage"]["clickhouse"] = _check_clickhouse(config["storage"]["clickhouse"])
+    _check_hosts(config["server"]["allowed_hosts"])
     return config
 
 
@@ -253,12 +322,24 @@ def _check_clickhouse(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _check_hosts(hosts: list[Any]) -> None:
+    for i, host in enumerate(hosts):
+        if not isinstance(host, str) or not host.strip():
+            raise ConfigError(f"server.allowed_hosts[{i}]: expected a host name, got {host!r}")
+
+
 def _check_handlers(handlers: list[Any]) -> None:
     for i, spec in enumerate(handlers):
         if not isinstance(spec, Mapping) or not isinstance(spec.get("type"), str):
             raise ConfigError(f"alerting.handlers[{i}]: each handler needs a 'type' (log or webhook)")
         if spec["type"] == "webhook" and not isinstance(spec.get("url"), str):
             raise ConfigError(f"alerting.handlers[{i}]: a webhook handler needs a 'url'")
+
+
+def simulator_enabled(config: Mapping[str, Mapping[str, Any]]) -> bool:
+    """simulator.enabled, with null meaning: on while auth is off."""
+    enabled = config["simulator"]["enabled"]
+    return not config["auth"]["enabled"] if enabled is None else bool(enabled)
 
 
 def store_path(config: Mapping[str, Mapping[str, Any]]) -> str:

@@ -14,11 +14,36 @@ from .store import Maintenance
 log = logging.getLogger(__name__)
 
 RETENTION_INTERVAL_SECONDS = 600
+# APScheduler's executor logs "Running job" and "executed successfully" at INFO for every run: two lines every
+# check_interval_seconds. Those records are demoted to DEBUG (its failures keep their level).
+EXECUTOR_LOGGER = "apscheduler.executors.default"
+
+
+class JobRunsAtDebug(logging.Filter):
+    """Demote the executor's INFO records to DEBUG, shown only when DEBUG is enabled for that logger."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def quiet_job_runs() -> None:
+    executor_log = logging.getLogger(EXECUTOR_LOGGER)
+    if not any(isinstance(f, JobRunsAtDebug) for f in executor_log.filters):
+        executor_log.addFilter(JobRunsAtDebug())
 
 
 def check_alerts(engine: AlertEngine) -> int:
     """Evaluate every rule for every service: fires service_down, resolves what has cleared."""
     return len(engine.check_all())
+
+
+def maintain_store(store: Maintenance) -> int:
+    """Upkeep of the store's derived data (compacting the user rollups), so readers never wait on it."""
+    store.maintain()
+    return 0
 
 
 def apply_retention(store: Maintenance, retention_days: float, clock: Callable[[], float]) -> int:
@@ -32,6 +57,7 @@ def apply_retention(store: Maintenance, retention_days: float, clock: Callable[[
 def start_scheduler(
     engine: AlertEngine, store: Maintenance, config: dict[str, dict[str, Any]], clock: Callable[[], float]
 ) -> BackgroundScheduler:
+    quiet_job_runs()
     scheduler = BackgroundScheduler(daemon=True, job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(
         _logged(check_alerts),
@@ -39,6 +65,13 @@ def start_scheduler(
         seconds=config["alerting"]["check_interval_seconds"],
         args=[engine],
         id="check_alerts",
+    )
+    scheduler.add_job(
+        _logged(maintain_store),
+        "interval",
+        seconds=config["alerting"]["check_interval_seconds"],
+        args=[store],
+        id="maintain_store",
     )
     scheduler.add_job(
         _logged(apply_retention),

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .model import StatsDelta
-from .store import EntryWriter
+from .store import EntryWriter, StoreError
 from .validation import Problem, Validator
 
 if TYPE_CHECKING:
     from .alerts.engine import IngestChecks
+    from .metrics import Metrics
 
 
 @dataclass
@@ -28,25 +29,39 @@ class Pipeline:
         store: EntryWriter,
         clock: Callable[[], float],
         checks: IngestChecks | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.validator = validator
         self.store = store
         self.clock = clock
         self.checks = checks
+        self.metrics = metrics
 
-    def ingest(self, items: Sequence[Any], *, nbytes: int = 0) -> IngestResult:
+    def ingest(
+        self, items: Sequence[Any], *, nbytes: int = 0, sized: bool = False, endpoint: str = "other"
+    ) -> IngestResult:
         """Validate `items` (decoded JSON values), store the valid ones durably, then trigger the alert checks.
 
+        `sized`: each item's JSON size was already checked against ingest.max_entry_bytes (see Validator).
+
         Returns only after the write has committed, so the caller may acknowledge what it reports accepted.
-        Raises StoreBusy when the writer is saturated (nothing was stored then, stats included).
+        Raises StoreBusy when the writer is saturated, another StoreError when the store fails (nothing was
+        stored then, stats included). `endpoint` labels the entries in the metrics.
         """
         received_ms = int(self.clock() * 1000)
         delta = StatsDelta()
         result = IngestResult()
-        entries, result.rejected = self.validator.check_many(items, received_ms, delta)
+        entries, result.rejected = self.validator.check_many(items, received_ms, delta, sized=sized)
         if delta.total:
-            self.store.write(entries, delta, nbytes=nbytes)
+            try:
+                self.store.write(entries, delta, nbytes=nbytes)
+            except StoreError as exc:
+                if self.metrics is not None:
+                    self.metrics.observe_store_error(endpoint, len(entries), exc)
+                raise
         result.accepted = len(entries)
+        if self.metrics is not None:
+            self.metrics.observe_ingest(endpoint, result)
         result.services = {e.service for e in entries}
         if result.services and self.checks is not None:
             self.checks.notify(result.services)  # evaluated on the checks' own thread, never in the request

@@ -9,7 +9,6 @@ connection loses nothing. Exit codes: 0 ok, 1 the server failed or is unreachabl
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import urllib.error
@@ -20,25 +19,27 @@ from typing import Any, TextIO
 
 import orjson
 
-DEFAULT_URL = "http://127.0.0.1:5000"
+from .clientargs import add_api_key_option, add_url_argument, api_key_headers
+
 PAGE = 1000
 
 
 def add_parsers(subparsers: Any) -> None:
-    url_help = f"server URL (default $LOGLENS_URL or {DEFAULT_URL})"
     query = subparsers.add_parser("query", help="search stored entries (GET /api/logs), newest first")
     query.add_argument("query", nargs="?", default="", help="e.g. 'level>=ERROR service:auth-service timeout'")
     query.add_argument("--since", help="how far back: 15m, 2h, 7d or an RFC 3339 time (default: everything)")
     query.add_argument("--until", help="end of the range (relative or RFC 3339; default: now and later)")
     query.add_argument("--limit", type=int, default=100, help="most entries to print (default 100)")
     query.add_argument("--json", action="store_true", help="print NDJSON, one entry per line")
-    query.add_argument("--url", default=os.environ.get("LOGLENS_URL", DEFAULT_URL), help=url_help)
+    add_url_argument(query)
+    add_api_key_option(query)
     query.set_defaults(func=run_query)
 
     tail = subparsers.add_parser("tail", help="print matching entries as they arrive (GET /api/logs/stream)")
     tail.add_argument("query", nargs="?", default="", help="only entries matching this query")
     tail.add_argument("--json", action="store_true", help="print NDJSON, one entry per line")
-    tail.add_argument("--url", default=os.environ.get("LOGLENS_URL", DEFAULT_URL), help=url_help)
+    add_url_argument(tail)
+    add_api_key_option(tail)
     tail.set_defaults(func=run_tail)
 
 
@@ -48,9 +49,9 @@ class ClientError(Exception):
         self.code = code
 
 
-def _get(url: str, timeout: float = 30.0) -> Any:
+def _get(url: str, headers: dict[str, str], timeout: float = 30.0) -> Any:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
             return orjson.loads(response.read())
     except urllib.error.HTTPError as exc:
         detail = exc.read(2000).decode(errors="replace")
@@ -63,7 +64,9 @@ def _get(url: str, timeout: float = 30.0) -> Any:
         raise ClientError(f"cannot reach {url}: {exc}", 1) from None
 
 
-def search_pages(base: str, query: str, since: str | None, until: str | None, limit: int) -> Iterator[dict[str, Any]]:
+def search_pages(
+    base: str, query: str, since: str | None, until: str | None, limit: int, api_key: str | None = None
+) -> Iterator[dict[str, Any]]:
     params = {"q": query, "limit": str(min(PAGE, limit))}
     if since:
         params["from"] = since
@@ -71,7 +74,7 @@ def search_pages(base: str, query: str, since: str | None, until: str | None, li
         params["to"] = until
     sent = 0
     while sent < limit:
-        page = _get(f"{base}/api/logs?{urllib.parse.urlencode(params)}")
+        page = _get(f"{base}/api/logs?{urllib.parse.urlencode(params)}", api_key_headers(api_key))
         for log in page["logs"][: limit - sent]:
             yield log
             sent += 1
@@ -101,7 +104,7 @@ def run_query(args: argparse.Namespace) -> int:
     try:
         if not args.json:
             out.write(f"{'TIMESTAMP':<29} {'LEVEL':<8} {'SERVICE':<20} {'USER':<12} MESSAGE\n")
-        for log in search_pages(base, args.query, args.since, args.until, args.limit):
+        for log in search_pages(base, args.query, args.since, args.until, args.limit, args.api_key):
             _print(log, args.json, out)
     except ClientError as exc:
         print(f"loglens query: {exc}", file=sys.stderr)
@@ -140,7 +143,7 @@ def run_tail(args: argparse.Namespace, *, max_reconnects: int | None = None) -> 
     last_id: str | None = None
     failures = 0
     while True:
-        headers = {"Accept": "text/event-stream"}
+        headers = {"Accept": "text/event-stream", **api_key_headers(args.api_key)}
         if last_id is not None:
             headers["Last-Event-ID"] = last_id
         try:

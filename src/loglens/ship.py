@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import sys
 import time
 from collections.abc import Iterable
@@ -18,20 +17,15 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from .client import BulkOutcome, BulkSender
+from .clientargs import add_api_key_option
 
-DEFAULT_URL = "http://127.0.0.1:5000"
 MAX_SHOWN = 20
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register `ship` on the `loglens` command's subparsers."""
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register `ship` on the `loglens` command's subparsers (cli.py adds the shared --url option)."""
     parser = subparsers.add_parser("ship", help="send NDJSON log files to a running server (/api/logs/bulk)")
     parser.add_argument("files", nargs="+", metavar="FILE", help="NDJSON file(s); - reads stdin; *.gz is gunzipped")
-    parser.add_argument(
-        "--url",
-        default=os.environ.get("LOGLENS_URL", DEFAULT_URL),
-        help=f"server URL (default $LOGLENS_URL or {DEFAULT_URL})",
-    )
     parser.add_argument("--batch", type=int, default=1000, help="entries per request (default 1000)")
     parser.add_argument(
         "--retry-seconds",
@@ -40,7 +34,10 @@ def add_parser(subparsers: Any) -> None:
         help="how long to keep retrying one batch while the server is busy or unreachable (default 60)",
     )
     parser.add_argument("--no-gzip", action="store_true", help="send requests uncompressed")
+
+    add_api_key_option(parser)
     parser.set_defaults(func=run)
+    return parser  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -147,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         print("loglens ship: --batch must be at least 1", file=sys.stderr)
         return 2
     try:
-        sender = BulkSender(args.url, compress=not args.no_gzip, user_agent="loglens-ship")
+        sender = BulkSender(args.url, compress=not args.no_gzip, user_agent="loglens-ship", api_key=args.api_key)
     except ValueError as exc:
         print(f"loglens ship: {exc}", file=sys.stderr)
         return 2

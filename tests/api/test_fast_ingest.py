@@ -56,7 +56,8 @@ def test_fast_path_answers_like_the_flask_view(client: FlaskClient, flask_calls:
 
 def test_malformed_json_is_answered_by_flask_with_its_400(client: FlaskClient, flask_calls: list[str]) -> None:
     response = client.post("/api/logs", data=b'{"level": "INFO",', content_type="application/json")
-    assert response.status_code == 400 and "malformed JSON" in response.json["error"]
+    assert response.status_code == 400 and response.json["status"] == "invalid"
+    assert "malformed JSON" in response.json["errors"][0]
     assert flask_calls == ["/api/logs"]
     assert client.get("/api/validation-stats").json["total"] == 0
 
@@ -65,7 +66,7 @@ def test_busy_store_gets_one_503_and_no_retry(app: Flask, client: FlaskClient, m
     pipeline = app.extensions["loglens"].pipeline
     attempts: list[int] = []
 
-    def busy(items: Any, *, nbytes: int = 0) -> Any:
+    def busy(items: Any, **kwargs: Any) -> Any:
         attempts.append(len(items))
         raise StoreBusy("the writer has 99 entries waiting; retry shortly", retry_after=2)
 

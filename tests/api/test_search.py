@@ -183,3 +183,8 @@ def test_dashboard_recent_logs_are_newest_by_event_time(client: FlaskClient) -> 
     assert [r["message"] for r in recent] == ["c", "b", "a"]
     only = client.get("/api/advanced-dashboard-data?service=auth-service").json["recent_logs"]
     assert [r["message"] for r in only] == ["c", "b", "a"]
+
+
+def test_an_id_past_64_bits_is_a_404_not_a_500(client: FlaskClient) -> None:
+    response = client.get(f"/api/logs/{2**70}")
+    assert response.status_code == 404 and response.json["status"] == "error"

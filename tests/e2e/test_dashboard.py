@@ -203,11 +203,12 @@ def test_page_shows_what_the_api_returns(
         data = api.dashboard(30)
         snap = snapshot(page)
         summary = data["summary"]
+        in_range = summary["range"]  # the cards follow the selected range (and service)
         cards = snap["cards"]
-        assert cards["total"]["value"] == str(summary["total_logs"])
-        assert cards["total"]["text"] == f"{summary['total_logs']:,}"
-        assert float(cards["rate"]["value"]) == summary["error_rate"]
-        assert cards["rate"]["text"] == percent(summary["error_rate"])
+        assert cards["total"]["value"] == str(in_range["total"])
+        assert cards["total"]["text"] == f"{in_range['total']:,}"
+        assert float(cards["rate"]["value"]) == in_range["error_rate"]
+        assert cards["rate"]["text"] == percent(in_range["error_rate"])
         assert cards["services"]["value"] == str(summary["active_services"]) == str(len(data["service_health"]))
         assert cards["alerts"]["value"] == str(len(data["active_alerts"]))
 
@@ -216,7 +217,10 @@ def test_page_shows_what_the_api_returns(
         assert len(snap["volume"]["labels"]) == len(snap["error"]["labels"]) == 30
         assert snap["volume"]["data"][0] == [p["total"] for p in series]
         assert snap["volume"]["data"][1] == [p["errors"] for p in series]
-        rates = [round(p["error_rate"] * 100, 2) for p in data["error_trends"]]
+        rates = [
+            None if p["error_rate"] is None or p["uncertain"] else round(p["error_rate"] * 100, 2)
+            for p in data["error_trends"]
+        ]
         assert snap["error"]["data"][0] == pytest.approx(rates)
         assert snap["volume"]["firstBucket"] == series[0]["time"]
         assert snap["volume"]["lastBucket"] == series[-1]["time"]
@@ -448,8 +452,11 @@ def test_log_text_is_never_interpreted_as_html(page: Page, live_server: LiveServ
     expect(page.locator(f"#service-grid li[data-service='{service}']")).to_have_count(1)
 
     row.click()
+    page.locator("[data-testid=details-raw-toggle]").click()  # the raw JSON, one click away
     details = page.locator("#details-json")
     expect(details).to_be_visible()
+    expect(page.locator("[data-testid=details-message]")).to_have_text(XSS)
+    expect(page.locator("[data-testid=details-service]")).to_have_text(service)
     shown = json.loads(details.text_content() or "")
     assert shown["message"] == XSS and shown["service"] == service and shown["user_id"] == user
     assert shown["metadata"] == metadata

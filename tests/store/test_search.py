@@ -102,6 +102,11 @@ def test_a_schema_2_store_is_migrated_in_place(tmp_path: Path) -> None:
         conn.execute(f"PRAGMA user_version = {version}")
     old = [make_entry(i, BASE_MS + (40 - i) * 1000, f"legacy entry {i}", user_id=f"user-{i % 4}") for i in range(40)]
     conn.execute(INGEST, ingest_params([prepare(old, StatsDelta(40))], 1000))
+    # today's batches also carry the all-services ('') and all-users ('') rollup rows that migration 6 derives;
+    # a schema-2 writer never wrote them
+    conn.execute("DELETE FROM rollup_minute WHERE service = ''")
+    conn.execute("DELETE FROM rollup_user WHERE service = '' OR user_id = ''")
+    conn.execute("DELETE FROM rollup_user_hour WHERE service = '' OR user_id = ''")
     conn.close()
 
     store = SQLiteStore(str(path))

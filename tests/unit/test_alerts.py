@@ -323,3 +323,27 @@ def test_ingest_never_waits_for_rules_and_checks_coalesce(make_app: Any, clock: 
     release.set()
     assert state(app).checks.wait_idle()
     assert seen == [{"a"}, {"b", "c"}]  # what arrived during one evaluation is checked together in the next
+
+
+def test_scheduler_job_runs_log_at_debug_not_info(make_app: Any, clock: FakeClock, caplog: Any) -> None:
+    import logging
+
+    from loglens.jobs import EXECUTOR_LOGGER, start_scheduler
+
+    state = make_app(clock=clock).extensions["loglens"]
+    caplog.set_level(logging.DEBUG, logger="apscheduler")
+    scheduler = start_scheduler(
+        state.engine,
+        state.store,
+        {**state.config, "alerting": {**state.config["alerting"], "check_interval_seconds": 1}},
+        clock,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not any("executed successfully" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "the check job never ran"
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=True)
+    runs = [r for r in caplog.records if r.name == EXECUTOR_LOGGER]
+    assert runs and all(r.levelno == logging.DEBUG for r in runs), [(r.levelname, r.getMessage()) for r in runs]

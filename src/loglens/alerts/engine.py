@@ -5,24 +5,31 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
-from ..store import Alert, AlertingReader
+from ..health import HealthPolicy
+from ..store import Alert, AlertingReader, Maintenance
 from .dispatch import Dispatcher
 from .rules import Rule
 
 log = logging.getLogger(__name__)
 
 
+class EngineStore(AlertingReader, Maintenance, Protocol):
+    """The engine reads aggregates, keeps alert rows, and retires silent services (forget_service)."""
+
+
 class AlertEngine:
     def __init__(
         self,
-        store: AlertingReader,
+        store: EngineStore,
         rules: Sequence[Rule],
         *,
         cooldown_seconds: float,
         clock: Callable[[], float],
         dispatcher: Dispatcher | None = None,
         is_leader: Callable[[], bool] = lambda: True,
+        policy: HealthPolicy | None = None,
     ) -> None:
         self.store = store
         self.rules = list(rules)
@@ -30,6 +37,7 @@ class AlertEngine:
         self.clock = clock
         self.dispatcher = dispatcher
         self.is_leader = is_leader  # on a shared store, only the elected node evaluates (one notification each)
+        self.policy = policy  # when given, check_all retires services silent for policy.forget_hours
         self._lock = threading.Lock()  # one evaluation at a time per process; the store arbitrates between processes
 
     def on_ingest(self, services: Iterable[str]) -> list[Alert]:
@@ -37,8 +45,27 @@ class AlertEngine:
         return self._evaluate(set(services))
 
     def check_all(self) -> list[Alert]:
-        """Evaluate every rule for every known service (the periodic job), resolving what has cleared."""
+        """Retire long-silent services, then evaluate every rule for every known service (the periodic job)."""
         return self._evaluate(None)
+
+    def _retire(self, now_ms: int) -> list[Alert]:
+        """Services silent for forget_hours leave the store's service list; their firing alerts resolve, saying why."""
+        if self.policy is None:
+            return []
+        resolved: list[Alert] = []
+        policy = self.policy
+        for info in self.store.services():
+            silent_ms = now_ms - info.last_seen_ms
+            if not policy.forgotten(silent_ms) or not self.store.forget_service(info.service, info.last_seen_ms + 1):
+                continue
+            reason = f"service retired: silent for {silent_ms / 3_600_000:.1f} h (limit {policy.forget_hours:g} h)"
+            for alert in self.store.alerts("firing", limit=100_000):
+                if alert.service == info.service:
+                    done = self.store.resolve_alert(alert.id, now_ms, reason)
+                    if done is not None:
+                        resolved.append(done)
+            log.info("%s", f"{info.service}: {reason}")
+        return resolved
 
     def _evaluate(self, services: set[str] | None) -> list[Alert]:
         changed: list[Alert] = []
@@ -46,6 +73,8 @@ class AlertEngine:
             return changed
         with self._lock:
             now_ms = int(self.clock() * 1000)
+            if services is None:
+                changed.extend(self._retire(now_ms))
             firing = {(a.rule, a.service): a for a in self.store.alerts("firing", limit=100_000)}
             for rule in self.rules:
                 for service, finding in rule.evaluate(self.store, services, now_ms).items():
@@ -59,6 +88,8 @@ class AlertEngine:
                         changed.append(alert)
         if self.dispatcher is not None:
             for alert in changed:
+                if alert.state == "firing" and alert.acknowledged:
+                    continue  # acknowledged: nobody is told again until it resolves
                 self.dispatcher.submit(alert.to_dict())
         return changed
 

@@ -11,6 +11,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
+from ..logsafe import escape
+
 log = logging.getLogger("loglens.alerts")
 
 
@@ -20,7 +22,8 @@ class AlertHandler(Protocol):
 
 
 class LogHandler:
-    """Writes each transition to the `loglens.alerts` logger (the server's stderr by default)."""
+    """Writes each transition to the `loglens.alerts` logger (the server's stderr by default), one line each:
+    the service name and message come from clients, so their control characters are escaped."""
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self.logger = logger or log
@@ -30,11 +33,11 @@ class LogHandler:
         self.logger.log(
             level,
             "ALERT %s [%s] %s %s: %s",
-            str(alert.get("state", "")).upper(),
-            alert.get("severity"),
-            alert.get("rule"),
-            alert.get("service"),
-            alert.get("message"),
+            escape(str(alert.get("state", "")).upper()),
+            escape(alert.get("severity")),
+            escape(alert.get("rule")),
+            escape(alert.get("service")),
+            escape(alert.get("message")),
         )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..health import HealthPolicy
 from ..model import MINUTE_MS
 from ..store import AggregateReader, NewAlert
 
@@ -25,32 +26,32 @@ class Rule(Protocol):
 
 @dataclass(frozen=True)
 class ErrorRateRule:
-    threshold: float
-    window_minutes: int
-    min_events: int
+    """Fires while a service is "degraded" in the one definition the dashboard uses too (health.py)."""
+
+    policy: HealthPolicy
     name: str = "error_rate"
 
     def evaluate(
         self, store: AggregateReader, services: Iterable[str] | None, now_ms: int
     ) -> dict[str, NewAlert | None]:
-        now_minute = now_ms // MINUTE_MS
-        counts = store.service_window(now_minute - self.window_minutes + 1, now_minute)
+        policy = self.policy
+        counts = store.service_window(*policy.window(now_ms))
         scope = set(counts) if services is None else set(services)
         if services is None:
             scope |= {s.service for s in store.services()}
         out: dict[str, NewAlert | None] = {}
         for service in scope:
             total, errors = counts.get(service, (0, 0))
-            rate = errors / total if total else 0.0
-            if total >= self.min_events and rate > self.threshold:
+            if policy.degraded(total, errors):
+                rate = errors / total
                 out[service] = NewAlert(
                     self.name,
                     service,
                     CRITICAL,
                     f"Error rate for {service} is {rate:.1%} ({errors}/{total} in the last "
-                    f"{self.window_minutes} min), above {self.threshold:.1%}",
+                    f"{policy.window_minutes} min), above {policy.error_rate_threshold:.1%}",
                     round(rate, 4),
-                    self.threshold,
+                    policy.error_rate_threshold,
                 )
             else:
                 out[service] = None

@@ -1,4 +1,4 @@
-"""GET /api/alerts: alert history, newest first."""
+"""GET /api/alerts: alert history, newest first; POST /api/alerts/<id>/ack: acknowledge a firing alert."""
 
 from __future__ import annotations
 
@@ -6,14 +6,39 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from ..app import current_loglens
-from .body import choice_arg, int_arg
+from ..auth.access import requires
+from .body import choice_arg, int_arg, json_object
+from .errors import ApiError
 
 bp = Blueprint("alerts", __name__)
 
 
 @bp.get("/api/alerts")
+@requires("read")
 def list_alerts() -> ResponseReturnValue:
     state = choice_arg("state", "all", ("firing", "resolved", "all"))
     limit = int_arg("limit", 100, 1, 1000)
     alerts = current_loglens().store.alerts(state, limit)
     return jsonify([a.to_dict() for a in alerts])
+
+
+@bp.post("/api/alerts/<int:alert_id>/ack")
+@requires("admin")  # a write: the read role writes nothing
+def ack_alert(alert_id: int) -> ResponseReturnValue:
+    """Acknowledge: the alert stays listed (dimmed on the dashboard) and notifies no one again until it resolves.
+
+    The body is an empty JSON object: a JSON Content-Type keeps plain HTML forms of other sites from posting here.
+    """
+    body = json_object()
+    if body:
+        raise ApiError(400, f"unknown field(s): {', '.join(sorted(body))}; the body is {{}}")
+    loglens = current_loglens()
+    alert = loglens.store.alert(alert_id)
+    if alert is None:
+        raise ApiError(404, f"no alert with id {alert_id}")
+    if alert.state != "firing":
+        raise ApiError(409, f"alert {alert_id} is {alert.state}; only a firing alert can be acknowledged")
+    acked = loglens.store.ack_alert(alert_id, int(loglens.clock() * 1000))
+    if acked is None:  # it resolved in between
+        raise ApiError(409, f"alert {alert_id} resolved meanwhile; only a firing alert can be acknowledged")
+    return jsonify(acked.to_dict())

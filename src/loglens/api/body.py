@@ -8,13 +8,14 @@ from typing import Any
 import orjson
 from flask import current_app, request
 
+from ..serving import responses
 from .errors import ApiError
 
 
 def read_body(allowed_types: tuple[str, ...], *, allow_empty: bool = False) -> bytes:
     """The request body, decompressed, within server.max_body_bytes; ApiError (4xx) otherwise."""
     mimetype = request.mimetype
-    data = request.get_data(cache=False)  # werkzeug enforces MAX_CONTENT_LENGTH here (413)
+    data = _raw_body()
     if not data and allow_empty:
         return b""
     if mimetype not in allowed_types:
@@ -29,6 +30,28 @@ def read_body(allowed_types: tuple[str, ...], *, allow_empty: bool = False) -> b
         if allow_empty:
             return b""
         raise ApiError(400, "the request body is empty")
+    return data
+
+
+def _raw_body() -> bytes:
+    """The body as sent: all of it within server.max_body_bytes, or a 413; a body cut short is a 400.
+
+    werkzeug stops a body without Content-Length (chunked) at MAX_CONTENT_LENGTH and returns the first part as
+    if it were all, and trusts a stream that ends before its Content-Length: both are refused here.
+    """
+    limit: int = current_app.config["MAX_CONTENT_LENGTH"]
+    declared = request.content_length
+    try:
+        if declared is None:
+            data: bytes = request.input_stream.read(limit + 1)
+            if len(data) > limit:
+                raise ApiError(413, responses.too_large(limit))
+            return data
+        data = request.get_data(cache=False)  # werkzeug refuses a Content-Length over MAX_CONTENT_LENGTH (413)
+    except OSError as exc:  # the server's reader failed: a malformed chunked body, a broken connection
+        raise ApiError(400, f"the request body could not be read: {str(exc)[:200]}") from None
+    if len(data) != declared:
+        raise ApiError(400, responses.short_body(len(data), declared))
     return data
 
 

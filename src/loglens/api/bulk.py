@@ -16,6 +16,7 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from ..app import LogLens, current_loglens
+from ..auth.access import requires
 from ..ingest import Batch, DecodeError, IngestFormat, TooManyEntries, by_content_type
 from ..ingest.bulk import JSON, NDJSON
 from ..pipeline import IngestResult
@@ -35,6 +36,7 @@ def decode(fmt: IngestFormat, data: bytes, state: LogLens) -> Batch:
             data,
             max_entries=state.config["ingest"]["max_batch_entries"],
             received_ns=int(state.clock() * 1_000_000_000),
+            max_entry_bytes=state.config["ingest"]["max_entry_bytes"],
         )
     except TooManyEntries as exc:
         raise ApiError(413, str(exc)) from None
@@ -56,9 +58,10 @@ def bulk_report(result: IngestResult, batch: Batch) -> dict[str, Any]:
 
 
 @bp.post("/api/logs/bulk")
+@requires("ingest")
 def post_bulk() -> ResponseReturnValue:
     data = read_body(tuple(FORMATS))
     state = current_loglens()
     batch = decode(FORMATS[request.mimetype], data, state)
-    result = state.pipeline.ingest(batch.items, nbytes=len(data))
+    result = state.pipeline.ingest(batch.items, nbytes=len(data), sized=batch.sized, endpoint=request.path)
     return bulk_report(result, batch), 200

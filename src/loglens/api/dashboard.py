@@ -1,33 +1,74 @@
-"""Read endpoints: the dashboard payload, time series and validation stats."""
+"""Read endpoints: the dashboard payload, time series and validation stats.
+
+A range is either `minutes` (the last N minutes up to now) or an absolute `from` and `to` (UTC minute keys
+`YYYY-MM-DDTHH:MM`, or RFC 3339 timestamps; both ends included, to the minute).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from datetime import UTC, datetime
+
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from ..analytics import Span
 from ..app import current_loglens
+from ..auth.access import requires
+from ..model import MINUTE_MS
 from .body import int_arg, str_arg
+from .errors import ApiError
 
 bp = Blueprint("dashboard_data", __name__)
 
 
-def _minutes() -> int:
+def _minute_arg(name: str) -> int:
+    raw = request.args.get(name, "")
+    text = raw.strip()
+    if len(text) == 16:  # a minute key, UTC
+        text += ":00+00:00"
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, f"{name} must be a UTC minute YYYY-MM-DDTHH:MM or an RFC 3339 time, got {raw!r}") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return int(when.timestamp() * 1000) // MINUTE_MS
+
+
+def _span() -> Span:
     analytics = current_loglens().analytics
-    return int_arg("minutes", 30, 1, analytics.max_minutes)
+    given = [name for name in ("from", "to") if name in request.args]
+    if not given:
+        return analytics.last_minutes(int_arg("minutes", 30, 1, analytics.max_minutes))
+    if len(given) == 1:
+        raise ApiError(400, "from and to go together: give both, or minutes")
+    if "minutes" in request.args:
+        raise ApiError(400, "give either minutes or from and to, not both")
+    first, last = _minute_arg("from"), _minute_arg("to")
+    if first > last:
+        raise ApiError(400, "from must not be after to")
+    if last - first + 1 > analytics.max_minutes:
+        raise ApiError(400, f"the range is longer than the retention ({analytics.max_minutes} minutes)")
+    if first > analytics.now_minute():
+        raise ApiError(400, "from is in the future")
+    return analytics.between(first, last)
 
 
 @bp.get("/api/advanced-dashboard-data")
+@requires("read")
 def dashboard_data() -> ResponseReturnValue:
     analytics = current_loglens().analytics
-    return analytics.dashboard(_minutes(), str_arg("service"))
+    return analytics.dashboard(service=str_arg("service"), span=_span())
 
 
 @bp.get("/api/time-series")
+@requires("read")
 def time_series() -> ResponseReturnValue:
     analytics = current_loglens().analytics
-    return jsonify(analytics.time_series(_minutes(), str_arg("service")))
+    return jsonify(analytics.series(_span(), str_arg("service")))
 
 
 @bp.get("/api/validation-stats")
+@requires("read")
 def validation_stats() -> ResponseReturnValue:
     return current_loglens().store.validation_stats()

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from ..logsafe import escape
 from ..store import StoreBusy, StoreError
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,25 @@ def error_response(status: int, message: str, **extra: Any) -> Response:
     return response
 
 
+def store_error_response(exc: StoreError) -> Response:
+    """503 for every store error (busy, disk full, damaged, I/O), with Retry-After when a retry can help."""
+    if isinstance(exc, StoreBusy):
+        response = error_response(503, str(exc))
+    else:
+        log.error("store error: %s", escape(exc))
+        response = error_response(503, f"the store is unavailable: {exc}")
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def init_app(app: Flask) -> None:
+    # Routing never redirects: werkzeug answers `//` in a path with a 308 HTML page whose Location is built from
+    # the request's Host header, and Flask sends routing redirects past every error handler. Without merging,
+    # such a path is simply not found (a JSON 404). Set before any route is added. (The other routing redirect,
+    # to a rule's trailing slash, cannot happen: no rule but "/" ends with one; a test checks that.)
+    app.url_map.merge_slashes = False
+
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> ResponseReturnValue:
         return error_response(exc.status, exc.message, **exc.extra)
@@ -53,18 +72,11 @@ def init_app(app: Flask) -> None:
             response.headers["Allow"] = allow
         return response
 
-    @app.errorhandler(StoreBusy)
-    def _busy(exc: StoreBusy) -> ResponseReturnValue:
-        response = error_response(503, str(exc))
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-
     @app.errorhandler(StoreError)
     def _store(exc: StoreError) -> ResponseReturnValue:
-        log.error("store error: %s", exc)
-        return error_response(503, f"the store is unavailable: {exc}")
+        return store_error_response(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:
-        log.exception("unhandled error")
+        log.exception("unhandled error on %s %s", request.method, escape(request.path))
         return error_response(500, "internal error; the server log has the details")

@@ -4,10 +4,10 @@ A single-entry POST is the busiest request a log server gets, and Flask's reques
 object and JSON provider cost more GIL time than decoding, validating and storing the entry (measured with
 py-spy --gil under 8 connections: 56% of GIL samples were Flask's). This WSGI middleware handles the common
 case itself: a POST of an identity-encoded `application/json` body with a Content-Length within
-server.max_body_bytes that parses as JSON. Anything else (another route, gzip, chunked, an oversized or
-malformed body, a busy or failing store) goes to the Flask view `api/ingest.py` with the body put back, so every
-error keeps its one definition there (a store error is handed over, not retried). Both paths build their answers
-with `ingest.answer`.
+server.max_body_bytes and ingest.max_entry_bytes that parses as JSON. Anything else (another route, gzip,
+chunked, an oversized or malformed body, a busy or failing store) goes to the Flask view `api/ingest.py` with
+the body put back, so every error keeps its one definition there (a store error is handed over, not retried).
+Both paths build their answers with `ingest.answer`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..auth.gate import PRINCIPAL_KEY, Denial
 from ..store import StoreError
 from ..web import SECURITY_HEADERS
 from .ingest import STORE_ERROR_KEY, answer
@@ -33,7 +34,7 @@ class FastIngest:
     def __init__(self, app: WSGIApp, state: LogLens, max_body_bytes: int) -> None:
         self.app = app
         self.state = state
-        self.max_body_bytes = max_body_bytes
+        self.max_body_bytes = min(max_body_bytes, state.config["ingest"]["max_entry_bytes"])  # Flask says 413
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if (
@@ -43,6 +44,10 @@ class FastIngest:
             or environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() != "application/json"
         ):
             return self.app(environ, start_response)
+        decision = self.state.gate.check(environ, "ingest")  # the same gate as the Flask view's
+        if isinstance(decision, Denial):
+            return decision.wsgi(start_response)
+        environ[PRINCIPAL_KEY] = decision  # if the request goes on to Flask, its hook takes this decision
         length = environ.get("CONTENT_LENGTH", "")
         if not (length.isascii() and length.isdigit()) or not 0 < int(length) <= self.max_body_bytes:
             return self.app(environ, start_response)  # ("²".isdigit() is true: hence isascii)
@@ -52,7 +57,7 @@ class FastIngest:
             return self._to_flask(environ, start_response, data)
         try:
             entry = orjson.loads(data)
-            result = self.state.pipeline.ingest([entry], nbytes=len(data))
+            result = self.state.pipeline.ingest([entry], nbytes=len(data), sized=True, endpoint="/api/logs")
         except orjson.JSONDecodeError:  # Flask's view answers with its 400
             return self._to_flask(environ, start_response, data)
         except StoreError as exc:  # nothing was stored; Flask's view raises it again, for its 503 handlers

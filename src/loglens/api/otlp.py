@@ -18,9 +18,11 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..app import current_loglens
+from ..auth.access import requires
 from ..ingest import Batch, by_content_type
 from ..ingest.otlp_json import OTLP_JSON
 from ..ingest.otlp_protobuf import OTLP_PROTOBUF, PROTOBUF_TYPE
+from ..logsafe import escape
 from ..pipeline import IngestResult
 from ..store import StoreBusy, StoreError
 from .body import read_body
@@ -37,13 +39,14 @@ GRPC_CODES = {400: 3, 413: 8, 415: 3, 503: 14}
 
 
 @bp.post("/v1/logs")
+@requires("ingest")
 def export_logs() -> ResponseReturnValue:
     if request.mimetype not in FORMATS:
         raise ApiError(415, f"Content-Type must be {' or '.join(FORMATS)}, got {request.content_type or 'none'}")
     data = read_body(tuple(FORMATS), allow_empty=True)
     state = current_loglens()
     batch = decode(FORMATS[request.mimetype], data, state)
-    result = state.pipeline.ingest(batch.items, nbytes=len(data))
+    result = state.pipeline.ingest(batch.items, nbytes=len(data), sized=batch.sized, endpoint=request.path)
     rejected = len(result.rejected)
     message = _partial_message(result, batch) if rejected else ""
     if request.mimetype == PROTOBUF_TYPE:
@@ -105,8 +108,8 @@ def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
 @bp.errorhandler(StoreError)
 def _store(exc: StoreError) -> ResponseReturnValue:
     response = _status(503, str(exc) if isinstance(exc, StoreBusy) else f"the store is unavailable: {exc}")
-    if isinstance(exc, StoreBusy):
+    if not isinstance(exc, StoreBusy):
+        log.error("store error: %s", escape(exc))
+    if exc.retry_after is not None:
         response.headers["Retry-After"] = str(exc.retry_after)
-    else:
-        log.error("store error: %s", exc)
     return response

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from ..app import current_loglens
+from ..auth.access import requires
 from ..model import LEVELS, iso_from_ms
 from ..search.params import decode_cursor, encode_cursor, parse_time
 from ..search.query import Node, QueryError, parse
@@ -66,6 +67,7 @@ def _criteria() -> Criteria:
 
 
 @bp.get("/api/logs")
+@requires("read")
 def search_logs() -> ResponseReturnValue:
     started = time.perf_counter()
     criteria = _criteria()
@@ -88,8 +90,10 @@ def search_logs() -> ResponseReturnValue:
 
 
 @bp.get("/api/logs/<int:log_id>")
+@requires("read")
 def get_log(log_id: int) -> ResponseReturnValue:
-    entry = current_loglens().store.get_log(log_id)
+    # ids are 64-bit integers: a larger number names no entry (and must not reach the store's driver)
+    entry = current_loglens().store.get_log(log_id) if log_id < 1 << 63 else None
     if entry is None:
         raise ApiError(404, f"no log entry with id {log_id}")
     return entry
@@ -131,6 +135,7 @@ def _csv_rows(entries: Iterator[dict[str, Any]]) -> Iterator[str]:
 
 
 @bp.get("/api/logs/export")
+@requires("read")
 def export_logs() -> ResponseReturnValue:
     state = current_loglens()
     criteria = _criteria()
@@ -183,6 +188,7 @@ def _events(store: Store, hub: TailHub, query: Node, last: int, heartbeat: float
 
 
 @bp.get("/api/logs/stream")
+@requires("read")
 def stream_logs() -> ResponseReturnValue:
     state = current_loglens()
     query = _query()
@@ -202,6 +208,7 @@ def stream_logs() -> ResponseReturnValue:
 
 
 @bp.get("/api/services")
+@requires("read")
 def services() -> ResponseReturnValue:
     return {
         "services": [
@@ -218,6 +225,7 @@ def services() -> ResponseReturnValue:
 
 
 @bp.get("/api/fields")
+@requires("read")
 def fields() -> ResponseReturnValue:
     store = current_loglens().store
     sample = int_arg("values", 10, 1, 100)

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..limits import DEFAULT_ENTRY_BYTES
+
 
 class DecodeError(ValueError):
     """The body as a whole cannot be read (not JSON, not protobuf, wrong envelope): the request fails (400)."""
@@ -39,6 +41,7 @@ class Batch:
     items: list[Any]
     label: str = "index"
     positions: Sequence[int] | None = None
+    sized: bool = False  # every item was checked against ingest.max_entry_bytes while decoding
 
     def position(self, index: int) -> int:
         return index if self.positions is None else self.positions[index]
@@ -49,10 +52,14 @@ class IngestFormat(Protocol):
 
     content_types: tuple[str, ...]
 
-    def decode(self, data: bytes, *, max_entries: int, received_ns: int) -> Batch:
+    def decode(
+        self, data: bytes, *, max_entries: int, received_ns: int, max_entry_bytes: int = DEFAULT_ENTRY_BYTES
+    ) -> Batch:
         """Decode `data`; raise DecodeError if unreadable, TooManyEntries past `max_entries`.
 
         `received_ns` is the arrival time (UTC epoch nanoseconds) for formats whose entries may lack a timestamp.
+        A format that sees each entry's bytes (NDJSON) rejects one over `max_entry_bytes` without parsing it and
+        says so with `Batch.sized`; the validator measures the others.
         """
         ...
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from ..limits import DEFAULT_ENTRY_BYTES, Limits
 from ..validation import Undecodable
 from . import Batch, DecodeError, TooManyEntries
 
@@ -24,48 +25,61 @@ def _undecodable(exc: orjson.JSONDecodeError) -> Undecodable:
     return Undecodable(f"not valid JSON: {exc.msg} at column {exc.colno}")
 
 
-def decode_ndjson(data: bytes, max_entries: int) -> Batch:
+def decode_ndjson(data: bytes, max_entries: int, max_entry_bytes: int = DEFAULT_ENTRY_BYTES) -> Batch:
+    """A line over `max_entry_bytes` is rejected unparsed (Undecodable, kind "max_entry_bytes")."""
     items: list[Any] = []
     positions: list[int] = []
     loads = orjson.loads
+    limits = Limits(max_entry_bytes=max_entry_bytes)
     for number, line in enumerate(data.split(b"\n"), 1):
         if not line or line.isspace():
             continue
         if len(items) == max_entries:
             raise TooManyEntries(max_entries)
         positions.append(number)
+        if len(line) > max_entry_bytes:
+            items.append(Undecodable(limits.entry_too_large(len(line)), "max_entry_bytes"))
+            continue
         try:
             items.append(loads(line))
         except orjson.JSONDecodeError as exc:
             items.append(_undecodable(exc))
-    return Batch(items, "line", positions)
+    return Batch(items, "line", positions, sized=True)
 
 
-def decode_json(data: bytes, max_entries: int) -> Batch:
+def decode_json(data: bytes, max_entries: int, max_entry_bytes: int = DEFAULT_ENTRY_BYTES) -> Batch:
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         if data.lstrip()[:1] == b"[":
             raise DecodeError(f"malformed JSON array: {exc}") from None
-        return decode_ndjson(data, max_entries)
-    items = value if isinstance(value, list) else [value]
-    if len(items) > max_entries:
+        return decode_ndjson(data, max_entries, max_entry_bytes)
+    if not isinstance(value, list):  # one entry: the body is its size
+        if len(data) > max_entry_bytes:
+            items: list[Any] = [Undecodable(Limits(max_entry_bytes).entry_too_large(len(data)), "max_entry_bytes")]
+            return Batch(items, "index", sized=True)
+        return Batch([value], "index", sized=True)
+    if len(value) > max_entries:
         raise TooManyEntries(max_entries)
-    return Batch(items, "index")
+    return Batch(value, "index")
 
 
 class NdjsonFormat:
     content_types: tuple[str, ...] = NDJSON_TYPES
 
-    def decode(self, data: bytes, *, max_entries: int, received_ns: int) -> Batch:
-        return decode_ndjson(data, max_entries)
+    def decode(
+        self, data: bytes, *, max_entries: int, received_ns: int, max_entry_bytes: int = DEFAULT_ENTRY_BYTES
+    ) -> Batch:
+        return decode_ndjson(data, max_entries, max_entry_bytes)
 
 
 class JsonFormat:
     content_types: tuple[str, ...] = JSON_TYPES
 
-    def decode(self, data: bytes, *, max_entries: int, received_ns: int) -> Batch:
-        return decode_json(data, max_entries)
+    def decode(
+        self, data: bytes, *, max_entries: int, received_ns: int, max_entry_bytes: int = DEFAULT_ENTRY_BYTES
+    ) -> Batch:
+        return decode_json(data, max_entries, max_entry_bytes)
 
 
 NDJSON = NdjsonFormat()

@@ -14,14 +14,19 @@ from typing import Any
 import orjson
 from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
 
+from ..limits import DEFAULT_ENTRY_BYTES, excerpt
 from ..validation import Undecodable
 from . import Batch, DecodeError, TooManyEntries
 from .otlp import BadField, Scope, finite, map_record, scope_context
 
 JSON_TYPE = "application/json"
+# AnyValues nested deeper than this are refused while decoding (the validator applies ingest.max_metadata_depth,
+# at most 200, to what is left); it keeps the recursion below well inside Python's limit.
+MAX_VALUE_DEPTH = 200
 
 
-def _json_int(value: Any, name: str, *, signed: bool = False) -> int:
+def _json_int(value: Any, name: str, *, signed: bool = False, bits: int = 64) -> int:
+    """An integer field of `bits` bits (int64 / uint64 / fixed32 ...), sent as a JSON number or a string."""
     if value is None:
         return 0
     number: int | None = None
@@ -35,7 +40,10 @@ def _json_int(value: Any, name: str, *, signed: bool = False) -> int:
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
     if number is None or (number < 0 and not signed):
-        raise BadField(f"{name}: expected {'an' if signed else 'a non-negative'} integer, got {value!r}")
+        raise BadField(f"{name}: expected {'an' if signed else 'a non-negative'} integer, got {excerpt(value)}")
+    low, high = (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) if signed else (0, 2**bits - 1)
+    if not low <= number <= high:
+        raise BadField(f"{name}: {excerpt(value)} is out of range ({low} to {high})")
     return number
 
 
@@ -43,14 +51,14 @@ def _json_str(value: Any, name: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise BadField(f"{name}: expected a string, got {value!r}")
+        raise BadField(f"{name}: expected a string, got {excerpt(value)}")
     return value
 
 
 def _json_severity(value: Any) -> int:
     if isinstance(value, str) and value in SeverityNumber.keys():
         return int(SeverityNumber.Value(value))
-    return _json_int(value, "severityNumber")
+    return _json_int(value, "severityNumber", bits=31)  # an enum: int32, and negative ones mean nothing
 
 
 def _json_id(value: Any, size: int, name: str) -> str:
@@ -66,7 +74,7 @@ def _json_id(value: Any, size: int, name: str) -> str:
         except (binascii.Error, ValueError):
             raw = b""
     if len(raw) != size:
-        raise BadField(f"{name}: expected {size} bytes in hex, got {text!r}")
+        raise BadField(f"{name}: expected {size} bytes in hex, got {excerpt(text)}")
     return raw.hex()
 
 
@@ -78,12 +86,14 @@ def _json_double(value: Any) -> float | str:
             return finite(float(value))
         except ValueError:
             pass
-    raise BadField(f"doubleValue: expected a number, got {value!r}")
+    raise BadField(f"doubleValue: expected a number, got {excerpt(value)}")
 
 
-def _json_value(value: Any) -> Any:
+def _json_value(value: Any, depth: int = 1) -> Any:
+    if depth > MAX_VALUE_DEPTH:
+        raise BadField(f"AnyValues nested deeper than {MAX_VALUE_DEPTH} levels")
     if not isinstance(value, dict):
-        raise BadField(f"an AnyValue must be a JSON object, got {value!r}")
+        raise BadField(f"an AnyValue must be a JSON object, got {excerpt(value)}")
     for kind, raw in value.items():
         if kind == "stringValue":
             return _json_str(raw, kind)
@@ -91,17 +101,17 @@ def _json_value(value: Any) -> Any:
             return _json_int(raw, kind, signed=True)
         if kind == "boolValue":
             if not isinstance(raw, bool):
-                raise BadField(f"boolValue: expected true or false, got {raw!r}")
+                raise BadField(f"boolValue: expected true or false, got {excerpt(raw)}")
             return raw
         if kind == "doubleValue":
             return _json_double(raw)
         if kind == "kvlistValue":
-            return _json_attributes(_json_field(raw, "values"), "kvlistValue")
+            return _json_attributes(_json_field(raw, "values"), "kvlistValue", depth + 1)
         if kind == "arrayValue":
             values = _json_field(raw, "values")
             if not isinstance(values, list):
-                raise BadField(f"arrayValue.values: expected a list, got {values!r}")
-            return [_json_value(item) for item in values]
+                raise BadField(f"arrayValue.values: expected a list, got {excerpt(values)}")
+            return [_json_value(item, depth + 1) for item in values]
         if kind == "bytesValue":
             return _json_str(raw, kind)  # base64 already, as metadata keeps bytes
     return None  # an empty AnyValue
@@ -111,27 +121,27 @@ def _json_field(obj: Any, key: str) -> Any:
     if obj is None:
         return None
     if not isinstance(obj, dict):
-        raise BadField(f"expected a JSON object holding {key!r}, got {obj!r}")
+        raise BadField(f"expected a JSON object holding {excerpt(key)}, got {excerpt(obj)}")
     return obj.get(key)
 
 
-def _json_attributes(pairs: Any, name: str) -> dict[str, Any]:
+def _json_attributes(pairs: Any, name: str, depth: int = 1) -> dict[str, Any]:
     if pairs is None:
         return {}
     if not isinstance(pairs, list):
-        raise BadField(f"{name}: expected a list of key/value objects, got {pairs!r}")
+        raise BadField(f"{name}: expected a list of key/value objects, got {excerpt(pairs)}")
     out: dict[str, Any] = {}
     for kv in pairs:
         if not isinstance(kv, dict) or not isinstance(kv.get("key"), str):
-            raise BadField(f"{name}: each attribute needs a string 'key', got {kv!r}")
+            raise BadField(f"{name}: each attribute needs a string 'key', got {excerpt(kv)}")
         raw = kv.get("value")
-        out[kv["key"]] = None if raw is None else _json_value(raw)
+        out[kv["key"]] = None if raw is None else _json_value(raw, depth)
     return out
 
 
 def _json_record(ctx: Scope, rec: Any, received_ns: int) -> dict[str, Any]:
     if not isinstance(rec, dict):
-        raise BadField(f"a log record must be a JSON object, got {rec!r}")
+        raise BadField(f"a log record must be a JSON object, got {excerpt(rec)}")
     body = rec.get("body")
     return map_record(
         ctx,
@@ -144,9 +154,9 @@ def _json_record(ctx: Scope, rec: Any, received_ns: int) -> dict[str, Any]:
         attrs=_json_attributes(rec.get("attributes"), "attributes"),
         trace_id=_json_id(rec.get("traceId"), 16, "traceId"),
         span_id=_json_id(rec.get("spanId"), 8, "spanId"),
-        flags=_json_int(rec.get("flags"), "flags"),
+        flags=_json_int(rec.get("flags"), "flags", bits=32),
         event_name=_json_str(rec.get("eventName"), "eventName"),
-        dropped=_json_int(rec.get("droppedAttributesCount"), "droppedAttributesCount"),
+        dropped=_json_int(rec.get("droppedAttributesCount"), "droppedAttributesCount", bits=32),
     )
 
 
@@ -214,7 +224,9 @@ def decode_json(data: bytes, *, max_entries: int, received_ns: int) -> Batch:
 class OtlpJsonFormat:
     content_types: tuple[str, ...] = (JSON_TYPE,)
 
-    def decode(self, data: bytes, *, max_entries: int, received_ns: int) -> Batch:
+    def decode(
+        self, data: bytes, *, max_entries: int, received_ns: int, max_entry_bytes: int = DEFAULT_ENTRY_BYTES
+    ) -> Batch:
         return decode_json(data, max_entries=max_entries, received_ns=received_ns)
 
 

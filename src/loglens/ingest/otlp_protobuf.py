@@ -10,6 +10,7 @@ from google.protobuf.message import DecodeError as ProtobufDecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
+from ..limits import DEFAULT_ENTRY_BYTES
 from . import Batch, DecodeError, TooManyEntries
 from .otlp import finite, map_record, scope_context
 
@@ -83,7 +84,9 @@ def decode_protobuf(data: bytes, *, max_entries: int, received_ns: int) -> Batch
 class OtlpProtobufFormat:
     content_types: tuple[str, ...] = (PROTOBUF_TYPE,)
 
-    def decode(self, data: bytes, *, max_entries: int, received_ns: int) -> Batch:
+    def decode(
+        self, data: bytes, *, max_entries: int, received_ns: int, max_entry_bytes: int = DEFAULT_ENTRY_BYTES
+    ) -> Batch:
         return decode_protobuf(data, max_entries=max_entries, received_ns=received_ns)
 
 

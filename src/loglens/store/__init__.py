@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..config import store_path
 from .base import (
     AggregateReader,
     Alert,
-    AlertingReader,
     AlertStore,
+    AlertingReader,
     EntryWriter,
+    KeyHolder,
     LogSearch,
     Maintenance,
     NewAlert,
@@ -19,7 +20,11 @@ from .base import (
     ServiceInfo,
     Store,
     StoreBusy,
+    StoreCorrupt,
     StoreError,
+    StoreFailing,
+    StoreFull,
+    StoreHealth,
     Totals,
 )
 
@@ -29,20 +34,28 @@ __all__ = [
     "AlertStore",
     "AlertingReader",
     "EntryWriter",
-    "Maintenance",
+    "KeyHolder",
     "LogSearch",
+    "Maintenance",
     "NewAlert",
     "SearchPage",
     "ServiceInfo",
     "Store",
     "StoreBusy",
+    "StoreCorrupt",
     "StoreError",
+    "StoreFailing",
+    "StoreFull",
+    "StoreHealth",
     "Totals",
     "open_store",
 ]
 
 
-def open_store(config: Mapping[str, Mapping[str, Any]]) -> Store:
+def open_store(
+    config: Mapping[str, Mapping[str, Any]], *, on_commit: Callable[[int, int, float], None] | None = None
+) -> Store:
+    """Open the configured store. `on_commit(jobs, entries, seconds)` is told about every group commit."""
     storage = config["storage"]
     backend = storage["backend"]
     if backend == "sqlite":
@@ -54,6 +67,8 @@ def open_store(config: Mapping[str, Mapping[str, Any]]) -> Store:
             max_pending_entries=storage["max_pending_entries"],
             max_pending_bytes=storage["max_pending_bytes"],
             synchronous=storage["synchronous"],
+            integrity_check=storage["integrity_check"],
+            on_commit=on_commit,
             search_index=storage["search_index"],
         )
     if backend == "clickhouse":

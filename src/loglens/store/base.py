@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from ..auth.keys import KeyStore
 from ..model import Entry, StatsDelta, iso_from_ms
 from ..search.query import Node
 
@@ -17,15 +18,53 @@ AlertState = Literal["firing", "resolved"]
 
 
 class StoreError(RuntimeError):
-    """The store cannot be opened or used (bad path, newer schema, ...)."""
+    """The store cannot be opened or used (bad path, newer schema, ...). The API answers 503."""
+
+    retry_after: int | None = None  # seconds a client should wait before retrying (Retry-After); None: no advice
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        if retry_after is not None:
+            self.retry_after = retry_after
 
 
 class StoreBusy(StoreError):
     """The writer's queue is full; the caller should answer 503 and ask the client to retry."""
 
-    def __init__(self, message: str, retry_after: int = 1) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+    retry_after = 1
+
+
+class StoreFailing(StoreError):
+    """The store itself is failing, not one request: every write fails until the cause goes away (or forever).
+
+    /health reports the store as failing while the last write failed this way.
+    """
+
+    retry_after: int | None = 5
+
+
+class StoreFull(StoreFailing):
+    """The disk holding the store is full: nothing of the failed write was stored; retry once space is freed."""
+
+    retry_after = 10
+
+
+class StoreCorrupt(StoreFailing):
+    """The store's file is damaged (SQLITE_CORRUPT / NOTADB): restore it from a backup or move it aside."""
+
+    retry_after = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoreHealth:
+    error: str | None  # why the store is failing; None when its last write (or probe) succeeded
+    failing_since_ms: int | None
+    pending_entries: int  # entries waiting for the writer
+    size_bytes: int  # on disk (files of the store), 0 in memory
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +112,20 @@ class Alert:
     state: AlertState
     fired_at_ms: int
     resolved_at_ms: int | None
+    acked_at_ms: int | None = None  # acknowledged: listed, dimmed, notifies no one again until it resolves
+    resolved_reason: str | None = None  # why it resolved, when not because its condition cleared
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acked_at_ms is not None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        del out["fired_at_ms"], out["resolved_at_ms"]
+        del out["fired_at_ms"], out["resolved_at_ms"], out["acked_at_ms"]
         out["fired_at"] = iso_from_ms(self.fired_at_ms)
         out["timestamp"] = out["fired_at"]  # the original spec's name for when the alert fired
         out["resolved_at"] = iso_from_ms(self.resolved_at_ms) if self.resolved_at_ms is not None else None
+        out["acknowledged_at"] = iso_from_ms(self.acked_at_ms) if self.acked_at_ms is not None else None
         return out
 
 
@@ -96,6 +142,7 @@ class EntryWriter(Protocol):
         """Store entries, rollups and the stats delta; returns once durably acknowledged (then the caller may 2xx).
         Raises StoreBusy when too much is waiting, StoreError when the store fails."""
         ...
+
 
 
 class AggregateReader(Protocol):
@@ -153,24 +200,54 @@ class AlertStore(Protocol):
         """Store a firing alert unless one is firing, or one fired within the cooldown, for its rule+service."""
         ...
 
-    def resolve_alert(self, alert_id: int, now_ms: int) -> Alert | None:
+    def resolve_alert(self, alert_id: int, now_ms: int, reason: str | None = None) -> Alert | None:
         """Mark a firing alert resolved; None if it was not firing (someone else resolved it)."""
         ...
 
+    def ack_alert(self, alert_id: int, now_ms: int) -> Alert | None:
+        """Acknowledge a firing alert (again: no change); None if no alert has that id or it is not firing."""
+        ...
+
+    def alert(self, alert_id: int) -> Alert | None: ...
     def alerts(self, state: str = "all", limit: int = 100) -> list[Alert]: ...
+    def alert_counts(self) -> dict[tuple[str, str], int]:
+        """Alerts stored, by (rule, state)."""
+        ...
+
+
+class KeyHolder(Protocol):
+    """The access gate's view of the store: API keys and auth secrets."""
+
+    @property
+    def keys(self) -> KeyStore:
+        """API keys and auth secrets."""
+        ...
 
 
 class Maintenance(Protocol):
-    """Jobs that run on one node at a time, and the store's lifecycle."""
+    """Jobs that run on one node at a time, the store's health, and its lifecycle."""
 
     def apply_retention(self, cutoff_ms: int) -> int:
         """Delete entries and rollups older than `cutoff_ms` and enforce max_logs; returns entries deleted.
         Backends may work in coarser units (ClickHouse drops whole days: everything before the cutoff's day)."""
         ...
 
+    def maintain(self) -> None:
+        """Periodic upkeep of derived data (the SQLite store compacts its user rollups)."""
+        ...
+
+    def forget_service(self, service: str, silent_since_ms: int) -> bool:
+        """Retire a service last seen before `silent_since_ms` (it leaves services()); False if it has sent since."""
+        ...
+
     def is_leader(self) -> bool:
         """Whether this process should run the single-node jobs (alert evaluation, retention) now. An embedded
         store is always its own leader; a shared one elects one node through a lease."""
+        ...
+
+    def health(self, *, probe: bool = True) -> StoreHealth:
+        """Whether the store can take writes. While it is failing, `probe` tries a small write (rate-limited)
+        so that it recovers by itself once the cause (a full disk) goes away."""
         ...
 
     def close(self) -> None: ...
@@ -181,5 +258,5 @@ class AlertingReader(AggregateReader, AlertStore, Protocol):
 
 
 @runtime_checkable
-class Store(EntryWriter, AggregateReader, LogSearch, AlertStore, Maintenance, Protocol):
+class Store(EntryWriter, AggregateReader, LogSearch, AlertStore, KeyHolder, Maintenance, Protocol):
     """Everything a backend provides; callers take the smallest Protocol above that covers what they use."""

@@ -18,6 +18,8 @@ from ..model import ERROR_LEVELS, MINUTE_MS, Entry, StatsDelta
 
 HOUR_MINUTES = 60
 COLUMNS = 6  # rows, minutes, users, hours, services, counters
+ALL_SERVICES = ""  # the rollups' scope for "every service" (a real service name is never empty)
+ANY_USER = ""  # rollup_user_hour rows that count every entry of their hour and scope (a real user id is never empty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,8 @@ class PreparedBatch:
     entries: int
     # per event-time minute, the first and last offset of its rows in this batch: the time access path
     spans: tuple[tuple[int, int, int], ...] = ()
+    user_rows: int = 0  # rows upserted into the user rollups (minute and hour, per service and for all services)
+    user_minutes: frozenset[int] = frozenset()  # the minute buckets of the user rollups it touched
 
 
 def ingest_params(batches: Sequence[PreparedBatch], max_logs: int) -> tuple[str | int, ...]:
@@ -37,7 +41,7 @@ def ingest_params(batches: Sequence[PreparedBatch], max_logs: int) -> tuple[str 
 
 
 def search_params(batches: Sequence[PreparedBatch], max_logs: int) -> tuple[str | int, ...]:
-    """The parameters of the `ingest_search` insert (migration 3): `ingest`'s, plus the minute spans and the
+    """The parameters of the `ingest_search` insert (migration 5): `ingest`'s, plus the minute spans and the
     number of entries (so the trigger need not parse the rows again to count them)."""
     columns = batches[0].columns if len(batches) == 1 else _joined(batches)
     spans: list[tuple[int, int, int]] = []
@@ -58,6 +62,11 @@ def _joined(batches: Sequence[PreparedBatch]) -> list[str]:
 
 def _json(value: object) -> str:
     return orjson.dumps(value).decode()
+
+
+def _nul_safe(message: str) -> str | list[str]:
+    """A message with NUL as the list of its NUL-separated parts, which the ingest trigger joins back."""
+    return message.split("\x00") if "\x00" in message else message
 
 
 def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
@@ -84,6 +93,8 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
             for e in entries
         ]
     )
+    if "\\u0000" in rows:  # rare: a NUL somewhere; SQLite's JSON would cut the message there (migration 4)
+        rows = _json([(*row[:5], _nul_safe(row[5]), *row[6:]) for row in orjson.loads(rows)])
     keys = [(e.ts_ms // MINUTE_MS, e.service) for e in entries]
     spans: dict[int, list[int]] = {}
     for offset, (minute, _) in enumerate(keys):
@@ -94,10 +105,20 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
             span[1] = offset
     minutes = Counter(keys)
     minute_errors = Counter(k for k, e in zip(keys, entries, strict=True) if e.level in ERROR_LEVELS)
+    # ALL_SERVICES rows: one row per minute for every service together, so an unfiltered series reads one row
+    # per minute however many services there are.
+    for (minute, _), n in list(minutes.items()):
+        minutes[(minute, ALL_SERVICES)] += n
+    for (minute, _), n in list(minute_errors.items()):
+        minute_errors[(minute, ALL_SERVICES)] += n
     users = Counter((m, s, e.user_id) for (m, s), e in zip(keys, entries, strict=True) if e.user_id)
     hours: Counter[tuple[int, str, str | None]] = Counter()
     for (minute, service, user), n in users.items():
         hours[(minute // HOUR_MINUTES, service, user)] += n
+    # ANY_USER rows: each service's (and ALL_SERVICES') entries per hour, so long ranges rank services from one
+    # row per hour and service. Being the biggest count of their bucket, pruning never drops them.
+    for (minute, service), n in minutes.items():
+        hours[(minute // HOUR_MINUTES, service, ANY_USER)] += n
     per_service = Counter(e.service for e in entries)
     errors_per_service = Counter(e.service for e in entries if e.level in ERROR_LEVELS)
     seen: dict[str, list[int]] = {}
@@ -128,4 +149,6 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
         ),
         len(entries),
         tuple((minute, first, last) for minute, (first, last) in spans.items()),
+        len(users) + len(hours),
+        frozenset(m for m, _, _ in users),
     )

@@ -109,7 +109,58 @@ MIGRATIONS: list[str] = [
         UPDATE counters SET value = value - changes() WHERE name = 'logs.stored' AND changes() > 0;
     END;;
     """,
-    # 3: search. `log_minutes` is the time access path: for each event-time minute, the id ranges holding its
+    # 3: API keys (only a SHA-256 of each secret is kept) and the secret that signs dashboard sessions
+    """
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('ingest', 'read', 'admin')),
+        secret_sha256 TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        revoked_ms INTEGER
+    ) WITHOUT ROWID;
+    CREATE TABLE auth_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    """,
+    # 4: a message holding NUL (U+0000) is stored whole. SQLite 3.40's JSON functions end a string at NUL, so
+    # `v->>5` kept "before" of "before\u0000after"; store/batch.py now sends such a message as the list of its
+    # NUL-separated parts, joined back here with char(0). Only the logs insert changes; `service` and `user_id`
+    # may not hold NUL at all (the validator rejects them).
+    """
+    DROP TRIGGER ingest_apply;;
+    CREATE TRIGGER ingest_apply INSTEAD OF INSERT ON ingest BEGIN
+        -- the ordered subquery renders each row once (a flattened one renders it for each of the 8 columns)
+        INSERT INTO logs (ts_ms, received_ms, timestamp, level, service, message, user_id, metadata)
+            SELECT v->>0, v->>1, v->>2, v->>3, v->>4,
+                CASE WHEN json_type(v, '$[5]') = 'array'
+                     THEN (SELECT group_concat(value, char(0)) FROM json_each(v, '$[5]')) ELSE v->>5 END,
+                v->>6, v->>7
+            FROM (SELECT value AS v FROM json_each(NEW.rows) ORDER BY key);
+        INSERT INTO rollup_minute (minute, service, total, errors)
+            SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(NEW.minutes) WHERE true
+            ON CONFLICT (minute, service) DO UPDATE
+            SET total = total + excluded.total, errors = errors + excluded.errors;
+        INSERT INTO rollup_user (minute, service, user_id, count)
+            SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(NEW.users) WHERE true
+            ON CONFLICT (minute, service, user_id) DO UPDATE SET count = count + excluded.count;
+        INSERT INTO rollup_user_hour (hour, service, user_id, count)
+            SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(NEW.hours) WHERE true
+            ON CONFLICT (hour, service, user_id) DO UPDATE SET count = count + excluded.count;
+        INSERT INTO services (service, first_seen_ms, last_seen_ms, log_count, error_count)
+            SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(NEW.services) WHERE true
+            ON CONFLICT (service) DO UPDATE SET first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),
+                last_seen_ms = max(last_seen_ms, excluded.last_seen_ms),
+                log_count = log_count + excluded.log_count, error_count = error_count + excluded.error_count;
+        INSERT INTO counters (name, value)
+            SELECT value->>0, value->>1 FROM json_each(NEW.counters) WHERE true
+            ON CONFLICT (name) DO UPDATE SET value = value + excluded.value;
+        -- beyond max_logs, the oldest entries go (ids grow with arrival)
+        DELETE FROM logs WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
+            AND id <= (SELECT id FROM logs ORDER BY id
+                       LIMIT 1 OFFSET (SELECT value FROM counters WHERE name = 'logs.stored') - NEW.max_logs - 1);
+        UPDATE counters SET value = value - changes() WHERE name = 'logs.stored' AND changes() > 0;
+    END;;
+    """,
+    # 5: search. `log_minutes` is the time access path: for each event-time minute, the id ranges holding its
     # entries (one row per minute and 4096-id block, so a late entry widens nothing beyond its block), upserted
     # by the `ingest_search` trigger in the same statement as the entries. `search` is an FTS5 index of each
     # message's words (SEARCH_TEXT above); contentless and without positions (phrases are checked on the
@@ -158,7 +209,10 @@ MIGRATIONS: list[str] = [
         NULL AS services, NULL AS counters, NULL AS spans, NULL AS entries, NULL AS max_logs WHERE false;;
     CREATE TRIGGER ingest_search_apply INSTEAD OF INSERT ON ingest_search BEGIN
         INSERT INTO logs (ts_ms, received_ms, timestamp, level, service, message, user_id, metadata)
-            SELECT v->>0, v->>1, v->>2, v->>3, v->>4, v->>5, v->>6, v->>7
+            SELECT v->>0, v->>1, v->>2, v->>3, v->>4,
+                CASE WHEN json_type(v, '$[5]') = 'array'
+                     THEN (SELECT group_concat(value, char(0)) FROM json_each(v, '$[5]')) ELSE v->>5 END,
+                v->>6, v->>7
             FROM (SELECT value AS v FROM json_each(NEW.rows) ORDER BY key);
         -- the new rows got consecutive ids ending at max(id): spans carry offsets into them
         INSERT INTO log_minutes (minute, block, first_id, last_id)
@@ -199,6 +253,29 @@ MIGRATIONS: list[str] = [
         UPDATE counters SET value = value - changes() WHERE name = 'logs.stored' AND changes() > 0;
     END;;
     """.replace("SEARCH_TEXT", SEARCH_TEXT),
+    # 6: reads that cost the same at any volume (store/topk.py): rollups count every service together under the
+    # scope '' too, rollup_user_hour counts each scope's entries per hour under the user '', each (bucket, scope)
+    # keeps its TOP_USERS_KEPT biggest users; alerts can be acknowledged and say why they resolved.
+    """
+    INSERT INTO rollup_user (minute, service, user_id, count)
+        SELECT minute, '', user_id, SUM(count) FROM rollup_user GROUP BY minute, user_id;
+    INSERT INTO rollup_user_hour (hour, service, user_id, count)
+        SELECT hour, '', user_id, SUM(count) FROM rollup_user_hour GROUP BY hour, user_id;
+    INSERT INTO rollup_minute (minute, service, total, errors)
+        SELECT minute, '', SUM(total), SUM(errors) FROM rollup_minute GROUP BY minute;
+    INSERT INTO rollup_user_hour (hour, service, user_id, count)
+        SELECT minute / 60, service, '', SUM(total) FROM rollup_minute GROUP BY minute / 60, service;
+    DELETE FROM rollup_user WHERE (minute, service, user_id) IN (SELECT minute, service, user_id FROM (
+        SELECT minute, service, user_id,
+            row_number() OVER (PARTITION BY minute, service ORDER BY count DESC, user_id) AS rank
+        FROM rollup_user) WHERE rank > 100);
+    DELETE FROM rollup_user_hour WHERE (hour, service, user_id) IN (SELECT hour, service, user_id FROM (
+        SELECT hour, service, user_id,
+            row_number() OVER (PARTITION BY hour, service ORDER BY count DESC, user_id) AS rank
+        FROM rollup_user_hour) WHERE rank > 100);
+    ALTER TABLE alerts ADD COLUMN acked_at_ms INTEGER;
+    ALTER TABLE alerts ADD COLUMN resolved_reason TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -212,7 +289,7 @@ def migrate(conn: sqlite3.Connection, path: str) -> int:
             f"{path} has schema version {found}, newer than this LogLens supports ({SCHEMA_VERSION}); "
             "upgrade LogLens or point storage.path at another file"
         )
-    # table renames leave trigger bodies alone: migration 3 swaps tables that the ingest triggers name
+    # table renames leave trigger bodies alone: migration 5 swaps tables that the ingest triggers name
     conn.execute("PRAGMA legacy_alter_table = ON")
     for version in range(found + 1, SCHEMA_VERSION + 1):
         conn.execute("BEGIN IMMEDIATE")

@@ -2,24 +2,47 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..model import Entry, StatsDelta
 from ..search.query import Everything, FieldIs, Node
-from .base import Alert, MinuteCount, NewAlert, SearchPage, ServiceInfo, StoreError, Totals
-from .batch import HOUR_MINUTES, PreparedBatch, ingest_params, prepare, search_params
+from . import integrity
+from .base import (
+    Alert,
+    MinuteCount,
+    NewAlert,
+    SearchPage,
+    ServiceInfo,
+    StoreCorrupt,
+    StoreError,
+    StoreFull,
+    StoreHealth,
+    Totals,
+)
+from .batch import ALL_SERVICES, HOUR_MINUTES, PreparedBatch, ingest_params, prepare, search_params
 from .indexer import Indexer, index_pending, indexed_through
 from .migrations import SEARCH_TEXT, migrate
+from .sqlite_errors import store_error
+from .sqlite_keys import SQLiteKeys
 from .sqlite_search import COLUMNS, Cursor, Walk, compile_query, register_functions, row_dict, tail_rows
+from .topk import PRUNE_AFTER_ROWS, TOP_USERS_KEPT, Pruner, top_users_sql
 from .writer import Writer
 
 MEMORY = ":memory:"
 RETENTION_CHUNK = 50_000
+PROBE_INTERVAL = 1.0  # seconds between two health probes of a failing store
+PROBE_MIN_FREE_BYTES = 1 << 20  # free space a full disk needs again before a probe tries to write
+LONG_RANGE_MINUTES = 360  # longer ranges rank services from hourly counts
 INGEST = "INSERT INTO ingest (rows, minutes, users, hours, services, counters, max_logs) VALUES (?, ?, ?, ?, ?, ?, ?)"
 INGEST_SEARCH = (
     "INSERT INTO ingest_search (rows, minutes, users, hours, services, counters, spans, entries, max_logs)"
@@ -38,11 +61,26 @@ class SQLiteStore:
         max_pending_entries: int = 100_000,
         max_pending_bytes: int = 256 * 1024 * 1024,
         synchronous: str = "FULL",
+        integrity_check: str = "auto",
+        sync_check_max_bytes: int = integrity.SYNC_CHECK_MAX_BYTES,
+        on_commit: Callable[[int, int, float], None] | None = None,
         search_index: bool = True,
         index_interval: float = 0.25,
+        top_users_kept: int = TOP_USERS_KEPT,
+        prune_after_rows: int = PRUNE_AFTER_ROWS,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise StoreError(f"synchronous must be FULL or NORMAL, got {synchronous!r}")
+        if integrity_check not in integrity.MODES:
+            raise StoreError(f"integrity_check must be one of {', '.join(integrity.MODES)}, got {integrity_check!r}")
+        size = 0 if path == MEMORY or not os.path.exists(path) else os.path.getsize(path)
+        # the check to run (None: none), and whether it runs in the background (big stores, `auto`)
+        self.integrity_pragma, self.integrity_in_background = integrity.resolve(
+            integrity_check, size, sync_check_max_bytes
+        )
+        self._background_check: integrity.BackgroundCheck | None = None
+        self._probe_lock = threading.Lock()
+        self._last_probe = 0.0
         self.path = path
         self.synchronous = synchronous
         self.max_logs = max_logs
@@ -52,6 +90,7 @@ class SQLiteStore:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        self._pruner = Pruner(top_users_kept, prune_after_rows)  # used in the writer thread only
         if not self._memory:
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -62,7 +101,13 @@ class SQLiteStore:
             max_pending_entries=max_pending_entries,
             max_pending_bytes=max_pending_bytes,
             lock=self._shared_lock,
+            on_commit=on_commit,
         )
+        self.keys = SQLiteKeys(self._read, self._writer.submit)  # API keys (auth.keys.KeyStore)
+        if self.integrity_pragma is not None and self.integrity_in_background:
+            self._background_check = integrity.BackgroundCheck(
+                self._connect, self.integrity_pragma, path, self._writer.condemn
+            )
         self._indexer = Indexer(self._writer.submit, self.last_id, index_interval) if search_index else None
 
     # -- connections -------------------------------------------------------------------------------------
@@ -84,11 +129,15 @@ class SQLiteStore:
                 if mode != "wal":
                     raise StoreError(f"{self.path}: could not switch to WAL mode (got {mode})")
                 conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+                if self.integrity_pragma is not None and not self.integrity_in_background:
+                    integrity.check(conn, self.integrity_pragma, self.path)  # before anything is written
             migrate(conn, self.path)
             self._check_index_mode(conn)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StoreError(f"{self.path} is not a usable LogLens store: {exc}") from None
+            error = store_error(exc, "open")
+            cls = StoreCorrupt if isinstance(error, StoreCorrupt) else StoreError
+            raise cls(f"{self.path} is not a usable LogLens store: {exc}") from None
         except StoreError:
             conn.close()
             raise
@@ -106,24 +155,82 @@ class SQLiteStore:
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
+        try:
+            if self._memory:
+                assert self._shared_lock is not None and self._writer.connection is not None
+                with self._shared_lock:
+                    yield self._writer.connection
+                return
+            conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._connect()
+                conn.execute("PRAGMA query_only = 1")
+                self._local.conn = conn
+                with self._readers_lock:
+                    self._readers.append(conn)
+            yield conn
+        except sqlite3.Error as exc:  # never a raw sqlite3 error to the caller (the API maps StoreError to 503)
+            raise store_error(exc, "read") from None
+
+    # -- health ------------------------------------------------------------------------------------------
+
+    def health(self, *, probe: bool = True) -> StoreHealth:
+        writer = self._writer
+        if writer.failure is not None and probe:
+            self._probe()
+        failure, since = writer.failure, writer.failing_since
+        return StoreHealth(
+            error=str(failure) if failure is not None else None,
+            failing_since_ms=int(since * 1000) if failure is not None and since is not None else None,
+            pending_entries=writer.pending_entries,
+            size_bytes=self.size_bytes(),
+        )
+
+    def _probe(self) -> None:
+        """While the store is failing, try a small write (at most once per PROBE_INTERVAL), so that the store
+        is seen healthy again as soon as it can take writes, even when no client writes."""
+        with self._probe_lock:
+            now = time.monotonic()
+            if now - self._last_probe < PROBE_INTERVAL:
+                return
+            self._last_probe = now
+        if isinstance(self._writer.failure, StoreFull) and not self._memory:
+            try:  # a full disk may still take one small write into the WAL's slack: wait for real space
+                if shutil.disk_usage(Path(self.path).parent).free < PROBE_MIN_FREE_BYTES:
+                    return
+            except OSError:
+                return
+        try:
+            self._writer.submit(lambda conn: _add_counter(conn, "store.probes", 1))
+        except StoreError:
+            pass  # still failing: the writer remembered why
+
+    def size_bytes(self) -> int:
+        """Bytes of the store's files on disk (the database, its WAL and shared-memory index)."""
         if self._memory:
-            assert self._shared_lock is not None and self._writer.connection is not None
-            with self._shared_lock:
-                yield self._writer.connection
-            return
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            conn.execute("PRAGMA query_only = 1")
-            self._local.conn = conn
-            with self._readers_lock:
-                self._readers.append(conn)
-        yield conn
+            return 0
+        total = 0
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                total += os.stat(self.path + suffix).st_size
+            except OSError:
+                pass
+        return total
+
+    def maintain(self) -> None:
+        """Compact the user rollups the writes since the last compaction touched (store/topk.py)."""
+        self._writer.submit(self._pruner.prune)
 
     def is_leader(self) -> bool:
         return True  # one file, arbitrated by SQLite's write lock: every process may run the jobs
 
     def close(self) -> None:
+        try:
+            self.maintain()
+        except StoreError:  # closed already
+            pass
+        if self._background_check is not None:
+            self._background_check.stop()
         if self._indexer is not None:
             self._indexer.close()
         self._writer.close()
@@ -151,6 +258,8 @@ class SQLiteStore:
             conn.execute(INGEST_SEARCH, search_params(batches, self.max_logs))
         else:  # the schema-2 statement: no time path, no word index (benchmarks compare against it)
             conn.execute(INGEST, ingest_params(batches, self.max_logs))
+        for batch in batches:
+            self._pruner.wrote(conn, batch.user_rows, batch.user_minutes)
 
     def apply_retention(self, cutoff_ms: int) -> int:
         """Delete rollups older than `cutoff_ms` (event time) and entries that arrived before it.
@@ -219,10 +328,22 @@ class SQLiteStore:
         result: Alert | None = self._writer.submit(run)
         return result
 
-    def resolve_alert(self, alert_id: int, now_ms: int) -> Alert | None:
+    def resolve_alert(self, alert_id: int, now_ms: int, reason: str | None = None) -> Alert | None:
         def run(conn: sqlite3.Connection) -> Alert | None:
             row = conn.execute(
-                "UPDATE alerts SET state = 'resolved', resolved_at_ms = ? WHERE id = ? AND state = 'firing'"
+                "UPDATE alerts SET state = 'resolved', resolved_at_ms = ?, resolved_reason = ?"
+                " WHERE id = ? AND state = 'firing' RETURNING *",
+                (now_ms, reason, alert_id),
+            ).fetchone()
+            return _alert(row) if row else None
+
+        result: Alert | None = self._writer.submit(run)
+        return result
+
+    def ack_alert(self, alert_id: int, now_ms: int) -> Alert | None:
+        def run(conn: sqlite3.Connection) -> Alert | None:
+            row = conn.execute(
+                "UPDATE alerts SET acked_at_ms = coalesce(acked_at_ms, ?) WHERE id = ? AND state = 'firing'"
                 " RETURNING *",
                 (now_ms, alert_id),
             ).fetchone()
@@ -230,6 +351,21 @@ class SQLiteStore:
 
         result: Alert | None = self._writer.submit(run)
         return result
+
+    def forget_service(self, service: str, silent_since_ms: int) -> bool:
+        def run(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "DELETE FROM services WHERE service = ? AND last_seen_ms < ?", (service, silent_since_ms)
+            )
+            return cursor.rowcount > 0
+
+        result: bool = self._writer.submit(run)
+        return result
+
+    def alert(self, alert_id: int) -> Alert | None:
+        with self._read() as conn:
+            row = conn.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        return _alert(row) if row else None
 
     # -- reads -------------------------------------------------------------------------------------------
 
@@ -249,20 +385,21 @@ class SQLiteStore:
         return {"total": valid + invalid, "valid": valid, "invalid": invalid, "error_types": error_types}
 
     def minute_counts(self, first: int, last: int, service: str | None = None) -> list[MinuteCount]:
-        sql = "SELECT minute, SUM(total), SUM(errors) FROM rollup_minute WHERE minute BETWEEN ? AND ?"
-        params: list[Any] = [first, last]
-        if service is not None:
-            sql += " AND service = ?"
-            params.append(service)
+        """One row per minute of the scope (a service, or ALL_SERVICES): point lookups, however many services."""
+        scope = ALL_SERVICES if service is None else service
         with self._read() as conn:
-            rows = conn.execute(sql + " GROUP BY minute ORDER BY minute", params).fetchall()
+            rows = conn.execute(
+                "SELECT minute, total, errors FROM rollup_minute WHERE minute IN (SELECT value FROM json_each(?))"
+                " AND service = ? ORDER BY minute",
+                (_json_range(first, last), scope),
+            ).fetchall()
         return [MinuteCount(m, t, e) for m, t, e in rows]
 
     def service_window(self, first: int, last: int) -> dict[str, tuple[int, int]]:
         with self._read() as conn:
             rows = conn.execute(
                 "SELECT service, SUM(total), SUM(errors) FROM rollup_minute WHERE minute BETWEEN ? AND ?"
-                " GROUP BY service",
+                " AND service != '' GROUP BY service",
                 (first, last),
             ).fetchall()
         return {s: (t, e) for s, t, e in rows}
@@ -275,26 +412,43 @@ class SQLiteStore:
         return [ServiceInfo(*r) for r in rows]
 
     def top_users(self, first: int, last: int, limit: int, service: str | None = None) -> list[tuple[str, int]]:
-        if last - first + 1 > HOUR_MINUTES:  # long ranges read hourly buckets (the range's edges round out)
-            sql = "SELECT user_id, SUM(count) AS n FROM rollup_user_hour WHERE hour BETWEEN ? AND ?"
-            params: list[Any] = [first // HOUR_MINUTES, last // HOUR_MINUTES]
+        """Approximate: from the users each bucket kept (store/topk.py). Long ranges read hourly buckets (the
+        range's edges round out to whole hours)."""
+        long_range = last - first + 1 > HOUR_MINUTES
+        if long_range:
+            buckets = range(first // HOUR_MINUTES, last // HOUR_MINUTES + 1)
+            dirty = {m // HOUR_MINUTES for m in self._pruner.dirty_minutes()}
         else:
-            sql = "SELECT user_id, SUM(count) AS n FROM rollup_user WHERE minute BETWEEN ? AND ?"
-            params = [first, last]
-        if service is not None:
-            sql += " AND service = ?"
-            params.append(service)
+            buckets = range(first, last + 1)
+            dirty = set(self._pruner.dirty_minutes())
+        params: tuple[Any, ...]
+        if service is None:
+            clean = orjson.dumps([b for b in buckets if b not in dirty]).decode()
+            params = (clean, orjson.dumps([b for b in buckets if b in dirty]).decode(), limit)
+        else:
+            params = (_json_range(buckets.start, buckets.stop - 1), service, limit)
         with self._read() as conn:
-            rows = conn.execute(sql + " GROUP BY user_id ORDER BY n DESC, user_id LIMIT ?", [*params, limit])
+            rows = conn.execute(top_users_sql(long_range, service is None), params)
             return [(u, n) for u, n in rows.fetchall()]
 
     def top_services(self, first: int, last: int, limit: int) -> list[tuple[str, int]]:
+        """Up to LONG_RANGE_MINUTES from the minute rollup; longer ranges from each known service's hourly count
+        (rollup_user_hour's ANY_USER rows; the range's edges round out to whole hours)."""
+        if last - first + 1 <= LONG_RANGE_MINUTES:
+            sql = (
+                "SELECT service, SUM(total) AS n FROM rollup_minute WHERE minute BETWEEN ? AND ? AND service != ''"
+                " GROUP BY service ORDER BY n DESC, service LIMIT ?"
+            )
+            params: tuple[Any, ...] = (first, last, limit)
+        else:
+            sql = (
+                "SELECT service, SUM(count) AS n FROM rollup_user_hour WHERE hour IN (SELECT value FROM json_each(?))"
+                " AND service IN (SELECT service FROM services) AND user_id = ''"
+                " GROUP BY service ORDER BY n DESC, service LIMIT ?"
+            )
+            params = (_json_range(first // HOUR_MINUTES, last // HOUR_MINUTES), limit)
         with self._read() as conn:
-            rows = conn.execute(
-                "SELECT service, SUM(total) AS n FROM rollup_minute WHERE minute BETWEEN ? AND ?"
-                " GROUP BY service ORDER BY n DESC, service LIMIT ?",
-                (first, last, limit),
-            ).fetchall()
+            rows = conn.execute(sql, params).fetchall()
         return [(s, n) for s, n in rows]
 
     def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]:
@@ -377,6 +531,16 @@ class SQLiteStore:
             rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
         return [_alert(r) for r in rows]
 
+    def alert_counts(self) -> dict[tuple[str, str], int]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT rule, state, COUNT(*) FROM alerts GROUP BY rule, state").fetchall()
+        return {(rule, state): n for rule, state, n in rows}
+
+
+def _json_range(first: int, last: int) -> str:
+    """first..last inclusive as a JSON array, for `x IN (SELECT value FROM json_each(?))` point lookups."""
+    return orjson.dumps(list(range(first, last + 1))).decode()
+
 
 def _last_id_received_before(conn: sqlite3.Connection, cutoff_ms: int) -> int | None:
     """The highest id whose entry arrived before `cutoff_ms` (ids grow with arrival): a binary search on rowid."""
@@ -405,5 +569,4 @@ def _add_counter(conn: sqlite3.Connection, name: str, n: int) -> None:
 
 
 def _alert(row: tuple[Any, ...]) -> Alert:
-    id_, rule, service, severity, message, value, threshold, state, fired_at_ms, resolved_at_ms = row
-    return Alert(id_, rule, service, severity, message, value, threshold, state, fired_at_ms, resolved_at_ms)
+    return Alert(*row)  # the columns in table order: migration 1's, then acked_at_ms and resolved_reason (3)

@@ -2,7 +2,7 @@
 
 Compiling gives two things. `where` is an SQL condition over the `logs` row that decides every leaf exactly
 (user text only ever travels as a parameter). `fts` is an FTS5 expression implied by the query (every matching row
-contains it) over the `search` index (migration 3), or None; it only narrows the rows to look at.
+contains it) over the `search` index (migration 5), or None; it only narrows the rows to look at.
 
 Newest first by event time without an event-time index: `log_minutes` maps each event-time minute to the id
 ranges that hold its entries. A search walks minutes from the newest down in windows whose id budget grows
@@ -58,8 +58,6 @@ class Compiled:
     where: str
     params: tuple[Any, ...]
     fts: str | None
-    user: str | None = None  # every match has this user_id: walk only the minutes the user rollups name
-    service: str | None = None  # ... and this service (narrows the rollup lookups)
 
 
 # -- words: the SQL function behind message matching ------------------------------------------------------------
@@ -98,10 +96,9 @@ def register_functions(conn: sqlite3.Connection) -> None:
 def compile_query(node: Node) -> Compiled:
     params: list[Any] = []
     where = _where(node, params)
-    required = node.children if isinstance(node, And) else (node,)
-    users = [c.value for c in required if isinstance(c, FieldIs) and c.field == "user_id" and not c.prefix]
-    services = [c.value for c in required if isinstance(c, FieldIs) and c.field == "service" and not c.prefix]
-    return Compiled(where, tuple(params), _fts(node), users[0] if users else None, services[0] if services else None)
+    # user_id filters walk the time path like metadata ones: the user rollups cannot name a user's minutes, since
+    # each bucket keeps only its biggest users (store/topk.py)
+    return Compiled(where, tuple(params), _fts(node))
 
 
 def _meta_path(key: str) -> str:
@@ -277,8 +274,6 @@ class Walk:
         sql = "SELECT minute, first_id, last_id FROM log_minutes WHERE minute BETWEEN ? AND ? ORDER BY minute DESC"
         first, last = (lo if lo is not None else -LIMIT_MS, hi if hi is not None else LIMIT_MS)
         rows: Iterator[tuple[int, int, int]] = self.conn.execute(sql, (first, last))
-        if self.compiled.user is not None:
-            rows = self._user_minutes(first, last)
         budget = FIRST_BUDGET
         spans: list[tuple[int, int]] = []
         size = 0
@@ -297,42 +292,6 @@ class Walk:
         if spans:
             assert first_minute is not None and last_minute is not None
             yield first_minute, last_minute, spans
-
-    def _user_minutes(self, first: int, last: int) -> Iterator[tuple[int, int, int]]:
-        """log_minutes rows of only the minutes where the user has entries, found by point lookups in the user
-        rollups (keyed by time then user: one probe per hour of the range, then per minute of the hours found).
-        Minutes older than the oldest rollup (removed by retention while late entries stayed) are walked in
-        full."""
-        # two statements: SQLite answers a lone min() or max() from the index, both together by a full scan
-        low = self.conn.execute("SELECT minute FROM rollup_minute ORDER BY minute LIMIT 1").fetchone()
-        high = self.conn.execute("SELECT minute FROM rollup_minute ORDER BY minute DESC LIMIT 1").fetchone()
-        if low is None or high is None:
-            return
-        oldest = low[0]
-        first_hour, last_hour = max(first, oldest) // 60, min(last, high[0]) // 60
-        service = " AND r.service = ?" if self.compiled.service is not None else ""
-        service_u = " AND u.service = ?" if self.compiled.service is not None else ""
-        service_args = [self.compiled.service] if self.compiled.service is not None else []
-        minutes = self.conn.execute(
-            f"""WITH RECURSIVE hours(h) AS (SELECT ? UNION ALL SELECT h + 1 FROM hours WHERE h < ?),
-                offsets(o) AS (SELECT 0 UNION ALL SELECT o + 1 FROM offsets WHERE o < 59),
-                found(hour) AS (
-                    SELECT DISTINCT r.hour FROM hours CROSS JOIN rollup_user_hour AS r
-                    ON r.hour = hours.h AND r.user_id = ?{service})
-            SELECT DISTINCT u.minute FROM found CROSS JOIN offsets CROSS JOIN rollup_user AS u
-                ON u.minute = found.hour * 60 + offsets.o AND u.user_id = ?{service_u}
-            WHERE u.minute BETWEEN ? AND ? ORDER BY u.minute DESC""",
-            (first_hour, last_hour, self.compiled.user, *service_args, self.compiled.user, *service_args, first, last),
-        ).fetchall()
-        for (minute,) in minutes:
-            yield from self.conn.execute(
-                "SELECT minute, first_id, last_id FROM log_minutes WHERE minute = ?", (minute,)
-            ).fetchall()
-        if first < oldest:
-            yield from self.conn.execute(
-                "SELECT minute, first_id, last_id FROM log_minutes WHERE minute BETWEEN ? AND ? ORDER BY minute DESC",
-                (first, min(last, oldest - 1)),
-            ).fetchall()
 
     def _window(
         self, first_minute: int, last_minute: int, spans: list[tuple[int, int]], need: int

@@ -16,11 +16,13 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import StoreBusy, StoreError
+from .base import StoreBusy, StoreCorrupt, StoreError, StoreFailing
+from .sqlite_errors import store_error
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ class Writer:
         max_pending_bytes: int,
         lock: threading.Lock | None = None,
         name: str = "loglens-writer",
+        on_commit: Callable[[int, int, float], None] | None = None,
     ) -> None:
         self._connect = connect
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -66,6 +69,13 @@ class Writer:
         self._pending_lock = threading.Lock()
         self._conn_lock = lock  # held around each transaction when readers share the connection
         self._closed = False
+        # Called by the writer thread after each group: (jobs committed, entries committed, seconds). Metrics.
+        self.on_commit = on_commit
+        # The error of the last failed transaction while the store is failing (full disk, I/O error, damaged
+        # file); cleared by the next transaction that commits.
+        self.failure: StoreFailing | None = None
+        self.failing_since: float | None = None
+        self._condemned: StoreFailing | None = None  # set by condemn(): every write is refused from then on
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
         self.connection: sqlite3.Connection | None = None
@@ -90,6 +100,8 @@ class Writer:
         with self._pending_lock:
             if self._closed:
                 raise StoreError("the store is closed")
+            if self._condemned is not None:
+                raise self._condemned
             busy = self._pending_entries > 0 and (
                 self._pending_entries + entries > self._max_entries or self._pending_bytes + nbytes > self._max_bytes
             )
@@ -102,6 +114,10 @@ class Writer:
         if job.error is not None:
             raise job.error
         return job.result
+
+    @property
+    def pending_entries(self) -> int:
+        return self._pending_entries
 
     def close(self) -> None:
         with self._pending_lock:
@@ -141,18 +157,24 @@ class Writer:
         conn.close()
 
     def _commit(self, conn: sqlite3.Connection, jobs: list[_Job]) -> None:
+        started = time.perf_counter()
         try:
-            self._transaction(conn, jobs)
-        except Exception:
-            if len(jobs) == 1:
-                jobs[0].error = jobs[0].error or StoreError("write failed")
-            else:  # one bad job must not fail its neighbours: retry each on its own
-                for job in jobs:
-                    job.error = None
-                    try:
-                        self._transaction(conn, [job])
-                    except Exception as exc:
-                        job.error = exc
+            try:
+                self._transaction(conn, jobs)
+                self._succeeded()
+            except Exception as exc:
+                error = self._failed(exc)
+                if len(jobs) == 1 or isinstance(error, StoreFailing):  # a full disk fails every job alike
+                    for job in jobs:
+                        job.error = _as_store_error(job.error) if job.error is not None else error
+                else:  # one bad job must not fail its neighbours: retry each on its own
+                    for job in jobs:
+                        job.error = None
+                        try:
+                            self._transaction(conn, [job])
+                            self._succeeded()
+                        except Exception as exc:
+                            job.error = self._failed(exc)
         finally:
             with self._pending_lock:
                 for job in jobs:
@@ -160,6 +182,37 @@ class Writer:
                     self._pending_bytes -= job.nbytes
             for job in jobs:
                 job.done.release()
+            if self.on_commit is not None:
+                committed = [job for job in jobs if job.error is None]
+                try:
+                    self.on_commit(len(committed), sum(j.entries for j in committed), time.perf_counter() - started)
+                except Exception:  # metrics must never stop the writer
+                    log.exception("on_commit failed")
+
+    def condemn(self, error: StoreFailing) -> None:
+        """Refuse every write from now on (a damaged file found while serving); /health reports `error`."""
+        with self._pending_lock:
+            self._condemned = error
+        self.failure = error
+        self.failing_since = time.time()
+
+    def _succeeded(self) -> None:
+        if self.failure is not None and self._condemned is None:
+            log.warning("the store takes writes again (it failed: %s)", self.failure)
+            self.failure = None
+            self.failing_since = None
+
+    def _failed(self, exc: BaseException) -> BaseException:
+        """The error to report for a failed transaction; a failing store is remembered for /health."""
+        error = _as_store_error(exc)
+        if isinstance(error, StoreCorrupt):  # writing on into a damaged file spreads the damage: stop writing
+            self.condemn(error)
+        elif isinstance(error, StoreFailing):
+            if self.failure is None:
+                log.error("the store is failing: %s", error)
+                self.failing_since = time.time()
+            self.failure = error
+        return error
 
     def _transaction(self, conn: sqlite3.Connection, jobs: list[_Job]) -> None:
         if self._conn_lock is not None:
@@ -198,8 +251,19 @@ class Writer:
                     i = j
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite rolls back by itself on some errors (SQLITE_FULL, IOERR)
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        log.exception("rollback failed")
                 raise
         finally:
             if self._conn_lock is not None:
                 self._conn_lock.release()
+
+
+def _as_store_error(exc: BaseException) -> BaseException:
+    """sqlite3 errors become store errors (503 at the API); anything else is a bug and stays as it is."""
+    if isinstance(exc, sqlite3.Error):
+        return store_error(exc)
+    return exc

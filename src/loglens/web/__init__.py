@@ -1,9 +1,13 @@
-"""The dashboard: a static page, our own JS and CSS, and Chart.js from the npm package (vendor/)."""
+"""The dashboard and the Explore page: static pages, our own JS and CSS, Chart.js from npm (vendor/)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, Response, current_app, render_template
 from flask.typing import ResponseReturnValue
+
+from ..auth.access import declare, requires
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -14,13 +18,28 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 
 
 @bp.get("/")
+@requires("read", page=True)
 def dashboard() -> ResponseReturnValue:
     state = current_app.extensions["loglens"]
     return render_template(
         "dashboard.html",
         refresh_seconds=state.config["dashboard"]["refresh_seconds"],
         error_rate_threshold=state.config["alerting"]["error_rate_threshold"],
+        **page_context(),
     )
+
+
+def page_context() -> dict[str, Any]:
+    """What every page shows about access: the open-server banner, and the session's CSRF token and sign-out."""
+    from ..auth.gate import current_principal
+
+    state = current_app.extensions["loglens"]
+    auth = state.config["auth"]
+    session = current_principal().session
+    return {
+        "open_warning": auth["allow_open"] and not auth["enabled"],
+        "csrf_token": state.gate.signer.csrf_token(session) if session is not None else None,
+    }
 
 
 SECURITY_HEADERS = (
@@ -36,6 +55,14 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+@bp.get("/explore")
+@requires("read", page=True)
+def explore() -> ResponseReturnValue:
+    """Search, page, follow (live) and export stored entries; the view lives in the query string."""
+    return render_template("explore.html", **page_context())
+
+
 def register_web(app: Flask) -> None:
     app.register_blueprint(bp)
+    declare(app, "web.static", "public")  # our JS and CSS are public code (the login page needs the CSS)
     app.after_request(_security_headers)

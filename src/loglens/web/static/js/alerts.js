@@ -1,45 +1,151 @@
-/* The alerts panel: firing alerts (critical first, newest first) and recently resolved ones. */
+/* The alerts panel: firing alerts (critical first, newest first) and recently resolved ones.
+ *
+ * Several firing alerts of one rule show as one group card that expands (a <details>), so a backfill that wakes
+ * twenty service_down alerts takes one card, not the whole page. A firing alert can be acknowledged: it stays
+ * listed, dimmed, and notifies nobody again until it resolves.
+ */
 
+import { requestRefresh, writeHeaders } from "./api.js";
 import { $, el, fillList, relativeTime, serviceButton } from "./dom.js";
+import { alertUrl } from "./explore/links.js";
+
+var GROUP_AT = 2; // this many firing alerts of one rule make a group
+var openGroups = {}; // rule -> true while its group is expanded (kept across refreshes)
 
 function ruleName(rule) {
   return String(rule).replace(/_/g, " ");
 }
 
+function ackButton(alert) {
+  var button = el("button", {
+    type: "button",
+    className: "btn btn-small ack-btn",
+    dataset: { alertId: alert.id },
+    "aria-label": "Acknowledge the " + ruleName(alert.rule) + " alert for " + alert.service,
+    text: "Acknowledge",
+  });
+  button.addEventListener("click", function () {
+    button.disabled = true;
+    acknowledge(alert.id, button);
+  });
+  return button;
+}
+
+function acknowledge(id, button) {
+  fetch("/api/alerts/" + encodeURIComponent(id) + "/ack", {
+    method: "POST",
+    headers: writeHeaders(), // JSON, and the session's CSRF token when access control is on
+    body: "{}",
+  })
+    .then(function (response) {
+      return response.json().then(function (body) {
+        if (!response.ok && response.status !== 409) throw new Error(body.error || "HTTP " + response.status);
+      });
+    })
+    .then(requestRefresh)
+    .catch(function (error) {
+      button.disabled = false;
+      button.title = "Could not acknowledge: " + error.message;
+    });
+}
+
 function alertItem(alert, resolved) {
   var severity = String(alert.severity || "").toLowerCase();
-  var classes = "alert sev-" + severity + (resolved ? " alert-resolved" : "");
+  var acked = !resolved && !!alert.acknowledged_at;
+  var classes = "alert sev-" + severity + (resolved ? " alert-resolved" : "") + (acked ? " alert-acked" : "");
   var when = resolved ? relativeTime(alert.resolved_at, "resolved ") : relativeTime(alert.fired_at, "");
+  var badge = resolved ? "RESOLVED" : acked ? "ACKED" : alert.severity;
+  var reason = resolved && alert.resolved_reason ? el("p", { className: "alert-reason", text: alert.resolved_reason }) : null;
   return el(
     "li",
     {
       className: classes,
-      dataset: { alertId: alert.id, severity: alert.severity, rule: alert.rule, service: alert.service },
+      dataset: {
+        alertId: alert.id,
+        severity: alert.severity,
+        rule: alert.rule,
+        service: alert.service,
+        acknowledged: acked ? "true" : "false",
+      },
     },
     [
       el("div", { className: "alert-head" }, [
-        el("span", { className: "sev-badge", text: resolved ? "RESOLVED" : alert.severity }),
+        el("span", { className: "sev-badge", text: badge }),
         el("span", { className: "alert-rule", text: ruleName(alert.rule) }),
         serviceButton(alert.service),
         el("span", { className: "alert-time" }, [when]),
+        el("a", { className: "explore-link", href: alertUrl(alert), text: "Explore" }),
       ]),
       el("p", { className: "alert-message", text: alert.message }),
+      reason,
+      resolved || acked ? null : ackButton(alert),
     ]
+  );
+}
+
+function groupItem(rule, alerts) {
+  var critical = alerts.some(function (a) {
+    return a.severity === "CRITICAL";
+  });
+  var acked = alerts.filter(function (a) {
+    return !!a.acknowledged_at;
+  }).length;
+  var details = el("details", { className: "alert-group-details" }, [
+    el("summary", { className: "alert-group-summary" }, [
+      el("span", { className: "sev-badge", text: critical ? "CRITICAL" : "WARNING" }),
+      el("span", { className: "alert-rule", text: ruleName(rule) }),
+      el("span", {
+        className: "alert-group-count",
+        text: alerts.length + " services" + (acked ? " · " + acked + " acknowledged" : ""),
+      }),
+    ]),
+    el(
+      "ul",
+      { className: "alert-list alert-group-list" },
+      alerts.map(function (a) {
+        return alertItem(a, false);
+      })
+    ),
+  ]);
+  details.open = !!openGroups[rule];
+  details.addEventListener("toggle", function () {
+    openGroups[rule] = details.open;
+  });
+  return el(
+    "li",
+    {
+      className: "alert-group sev-" + (critical ? "critical" : "warning") + (acked === alerts.length ? " alert-acked" : ""),
+      dataset: { rule: rule, count: alerts.length },
+    },
+    [details]
   );
 }
 
 export function renderAlerts(firing, resolved) {
   var rank = { CRITICAL: 0, WARNING: 1 };
   var sorted = firing.slice().sort(function (a, b) {
-    return (rank[a.severity] || 0) - (rank[b.severity] || 0) || b.id - a.id;
+    return (
+      (a.acknowledged_at ? 1 : 0) - (b.acknowledged_at ? 1 : 0) ||
+      (rank[a.severity] || 0) - (rank[b.severity] || 0) ||
+      b.id - a.id
+    );
   });
-  fillList(
-    $("alerts-firing"),
-    sorted.map(function (a) {
-      return alertItem(a, false);
-    }),
-    "No alerts firing."
-  );
+  var byRule = {};
+  sorted.forEach(function (a) {
+    (byRule[a.rule] = byRule[a.rule] || []).push(a);
+  });
+  var items = [];
+  var done = {};
+  sorted.forEach(function (a) {
+    if (done[a.rule]) return;
+    if (byRule[a.rule].length >= GROUP_AT) {
+      done[a.rule] = true;
+      items.push(groupItem(a.rule, byRule[a.rule]));
+    } else {
+      items.push(alertItem(a, false));
+    }
+  });
+  fillList($("alerts-firing"), items, "No alerts firing.");
   fillList(
     $("alerts-resolved"),
     resolved.map(function (a) {

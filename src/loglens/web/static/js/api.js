@@ -5,17 +5,40 @@
  */
 
 import { render } from "./render.js";
-import { RANGES, state } from "./state.js";
+import { CUSTOM, RANGES, state } from "./state.js";
 import { offline, online } from "./status.js";
 
 var API = "/api/advanced-dashboard-data";
+
+/* Headers for a write from this page: JSON, plus the session's CSRF token when the server asks for a login. */
+export function writeHeaders() {
+  var headers = { "Content-Type": "application/json", Accept: "application/json" };
+  var meta = document.querySelector('meta[name="loglens-csrf"]');
+  if (meta) headers["X-CSRF-Token"] = meta.getAttribute("content");
+  return headers;
+}
+
+/* The session has expired or was revoked: go to the login page, and come back here after it. */
+export function toLogin() {
+  window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname + window.location.search));
+}
 
 function timeoutMs() {
   return Math.min(Math.max(state.refreshSeconds * 2000, 4000), 15000);
 }
 
 function requestKey() {
-  return state.range + "|" + (state.service || "");
+  return [state.range, state.from || "", state.to || "", state.service || ""].join("|");
+}
+
+/* The query of the selected view: minutes up to now, or an absolute from/to. */
+export function viewParams() {
+  var params =
+    state.range === CUSTOM
+      ? new URLSearchParams({ from: state.from, to: state.to })
+      : new URLSearchParams({ minutes: String(RANGES[state.range]) });
+  if (state.service) params.set("service", state.service);
+  return params;
 }
 
 /* Fetch now, unless a request is in flight: then fetch again as soon as it ends (never two at once). */
@@ -44,8 +67,7 @@ export function refresh() {
   cancelSchedule();
   state.refetch = false;
   var key = requestKey();
-  var params = new URLSearchParams({ minutes: String(RANGES[state.range]) });
-  if (state.service) params.set("service", state.service);
+  var params = viewParams();
   var controller = new AbortController();
   var timedOut = false;
   var timeout = window.setTimeout(function () {
@@ -61,6 +83,10 @@ export function refresh() {
     headers: { Accept: "application/json" },
   })
     .then(function (response) {
+      if (response.status === 401) {
+        toLogin();
+        throw new Error("the session has expired");
+      }
       if (!response.ok) {
         throw new Error("the server answered HTTP " + response.status);
       }

@@ -171,10 +171,21 @@ export function recolorCharts() {
   });
 }
 
+/* Dashes the line into the bucket that is still filling (its value will grow), as the legend says. */
+function partialSegment(partialIndex) {
+  return {
+    borderDash: function (ctx) {
+      return partialIndex >= 0 && ctx.p1DataIndex === partialIndex ? [5, 4] : undefined;
+    },
+  };
+}
+
 export function renderCharts(data) {
   var series = data.time_series || [];
   var trends = data.error_trends || [];
   var win = data.window || {};
+  var settings = data.settings || {};
+  var least = settings.error_rate_min_entries || 1;
   var width = win.bucket_minutes || 1;
   var per = width === 1 ? "per minute" : "per " + width + " min";
   var scope = state.service ? " · " + state.service : "";
@@ -189,9 +200,15 @@ export function renderCharts(data) {
     return bucketLabel(p.time);
   });
   var radius = series.length > 30 ? 0 : 2;
+  var partialIndex = -1;
+  series.forEach(function (p, i) {
+    if (p.partial) partialIndex = i;
+  });
+  var partialNote = partialIndex >= 0 ? " (dashed: current " + (width === 1 ? "minute" : "bucket") + ", still filling)" : "";
 
   var v = charts.volume.data;
   v.labels = labels;
+  v.datasets[0].label = "All logs" + partialNote;
   v.datasets[0].data = series.map(function (p) {
     return p.total;
   });
@@ -200,14 +217,25 @@ export function renderCharts(data) {
   });
   v.datasets.forEach(function (d) {
     d.pointRadius = radius;
+    d.segment = partialSegment(partialIndex);
   });
 
+  // An empty bucket is a gap (null), and a rate from fewer than `least` entries is left out as uncertain,
+  // so that 2 errors in 2 entries never draw a 100% spike that flattens everything else.
+  var uncertain = 0;
   var e = charts.error.data;
   e.labels = labels.slice();
+  e.datasets[0].label = "Error rate (buckets with fewer than " + least + " entries left out)" + partialNote;
   e.datasets[0].data = trends.map(function (p) {
+    if (p.error_rate === null || p.error_rate === undefined) return null;
+    if (p.uncertain) {
+      uncertain += 1;
+      return null;
+    }
     return Math.round(p.error_rate * 10000) / 100;
   });
   e.datasets[0].pointRadius = radius;
+  e.datasets[0].segment = partialSegment(partialIndex);
   var line = Math.round(state.threshold * 10000) / 100;
   e.datasets[1].data = series.map(function () {
     return line;
@@ -223,5 +251,7 @@ export function renderCharts(data) {
     canvas.dataset.bucketMinutes = String(width);
     canvas.dataset.firstBucket = series.length ? series[0].time : "";
     canvas.dataset.lastBucket = series.length ? series[series.length - 1].time : "";
+    canvas.dataset.partialBucket = partialIndex >= 0 ? series[partialIndex].time : "";
   });
+  $("error-chart").dataset.uncertainBuckets = String(uncertain);
 }

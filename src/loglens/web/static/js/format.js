@@ -50,3 +50,15 @@ export function plural(n, one, many) {
 export function percent(rate) {
   return (rate * 100).toFixed(rate > 0 && rate < 0.001 ? 2 : 1) + "%";
 }
+
+/* What a dashboard answer's window covers: "last 30 min", "last 7 days", or "Dec 1, 10:00 – 12:00". */
+export function rangeText(win) {
+  if (win.live && win.minutes) {
+    var m = win.minutes;
+    if (m % 1440 === 0) return "last " + (m === 1440 ? "24 h" : m / 1440 + " days");
+    if (m % 60 === 0) return "last " + m / 60 + " h";
+    return "last " + m + " min";
+  }
+  if (!win.from || !win.to) return "";
+  return since(win.from) + " – " + since(win.to);
+}

@@ -2,10 +2,17 @@
 
 import { showDetails } from "./details.js";
 import { $, el, serviceButton } from "./dom.js";
+import { entryUrl } from "./explore/links.js";
 import { clock, exact, parseTime } from "./format.js";
 import { state } from "./state.js";
 
 var LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
+
+/* The details dialog, with its "Open in Explore" link pointing at this entry. */
+function openDetails(entry) {
+  $("details-explore").href = entryUrl(entry);
+  showDetails(entry);
+}
 
 function logRow(entry) {
   var level = LEVELS.indexOf(entry.level) >= 0 ? entry.level : "INFO";
@@ -34,13 +41,13 @@ function logRow(entry) {
   );
   row.addEventListener("click", function (event) {
     if (event.target.closest(".service-link")) return;
-    showDetails(entry);
+    openDetails(entry);
   });
   row.addEventListener("keydown", function (event) {
     if (event.target !== row) return;
     if (event.key === "Enter" || event.key === " ") {
       event.preventDefault();
-      showDetails(entry);
+      openDetails(entry);
     }
   });
   return row;

@@ -12,7 +12,7 @@
 
 import { refresh, requestRefresh } from "./api.js";
 import { recolorCharts } from "./charts.js";
-import { setPaused, setRange, setService, syncControls } from "./controls.js";
+import { applyCustomRange, setPaused, setRange, setService, syncControls } from "./controls.js";
 import { initDetails } from "./details.js";
 import { $ } from "./dom.js";
 import { state } from "./state.js";
@@ -25,6 +25,10 @@ function init() {
 
   $("range-select").addEventListener("change", function (event) {
     setRange(event.target.value);
+  });
+  $("custom-range").addEventListener("submit", function (event) {
+    event.preventDefault();
+    applyCustomRange();
   });
   $("pause-btn").addEventListener("click", function () {
     setPaused(!state.paused);

@@ -7,6 +7,7 @@ import { parseTime } from "./format.js";
 import { renderLogs } from "./logs.js";
 import { renderServices } from "./services.js";
 import { state } from "./state.js";
+import { renderUsers } from "./users.js";
 
 export function render(data) {
   state.data = data;
@@ -21,5 +22,6 @@ export function render(data) {
   renderCharts(data);
   renderAlerts(data.active_alerts || [], data.resolved_alerts || []);
   renderServices(data.service_health || {});
+  renderUsers(data);
   renderLogs(data.recent_logs || []);
 }

@@ -1,6 +1,7 @@
 /* The service health grid: down first, then degraded, then healthy; the filtered service is marked selected. */
 
 import { $, el, fillList, relativeTime, serviceButton } from "./dom.js";
+import { serviceUrl } from "./explore/links.js";
 import { numberFormat, percent, plural } from "./format.js";
 import { state } from "./state.js";
 
@@ -34,6 +35,7 @@ export function renderServices(health) {
         ]),
         el("span", { className: "service-stats", text: "recent error rate " + percent(h.error_rate || 0) }),
         el("span", { className: "service-stats" }, ["last seen ", relativeTime(h.last_seen, "")]),
+        el("a", { className: "explore-link", href: serviceUrl(name, state.range), text: "Explore its logs" }),
       ]
     );
   });

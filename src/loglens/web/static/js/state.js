@@ -3,8 +3,10 @@
  * One shared object; the other modules read and update it. The view also lives in the query string (see url.js).
  */
 
-export var RANGES = { "15m": 15, "30m": 30, "1h": 60, "6h": 360, "24h": 1440 };
+export var RANGES = { "15m": 15, "30m": 30, "1h": 60, "6h": 360, "24h": 1440, "7d": 10080 };
 export var DEFAULT_RANGE = "30m";
+export var CUSTOM = "custom"; // an absolute range: state.from .. state.to, UTC minute keys "YYYY-MM-DDTHH:MM"
+var MINUTE_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/;
 
 function positive(value, fallback) {
   return isFinite(value) && value > 0 ? value : fallback;
@@ -16,6 +18,8 @@ function nonNegative(value, fallback) {
 
 export var state = {
   range: DEFAULT_RANGE,
+  from: null,
+  to: null,
   service: null,
   refreshSeconds: positive(parseFloat(document.body.dataset.refreshSeconds), 5),
   threshold: nonNegative(parseFloat(document.body.dataset.errorRateThreshold), 0.1),
@@ -32,6 +36,10 @@ export var state = {
 
 export function isRange(range) {
   return Object.prototype.hasOwnProperty.call(RANGES, range);
+}
+
+export function isMinuteKey(value) {
+  return typeof value === "string" && MINUTE_KEY.test(value) && !isNaN(Date.parse(value + ":00Z"));
 }
 
 /* The server's clock, as far as the last answer tells. */

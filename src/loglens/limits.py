@@ -1,0 +1,210 @@
+"""Ingest limits: entry size, metadata depth and key count, string length, and the number of tracked services.
+
+The depth, key-count and string-length limits are compiled into the JSON Schema the validator checks first
+(jsonschema-rs, in Rust), so an ordinary entry pays for them inside the one `is_valid` call it makes anyway, and
+nothing past the limits is ever walked by Python, serialised or stored. Only a rejected entry is walked here, to
+say in plain words which limit it broke. Every message quotes at most a short excerpt of the rejected value.
+"""
+
+from __future__ import annotations
+
+import copy
+import reprlib
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_ENTRY_BYTES = 64 * 1024
+MAX_MESSAGE_CHARS = 240  # a problem message longer than this keeps its head and tail
+MAX_LISTED = 5  # limit problems reported for one entry
+TOP_LEVEL_STRINGS = ("timestamp", "level", "service", "message", "user_id")
+IDENTIFIERS = ("service", "user_id")  # keys of rollups and dashboards: no NUL, which SQLite's JSON cuts at
+NO_NUL = "^[^\\x00]*$"
+
+_repr = reprlib.Repr()
+_repr.maxstring = 60
+_repr.maxother = 60
+_repr.maxdict = 4
+_repr.maxlist = 4
+_repr.maxlevel = 3
+
+
+def excerpt(value: Any) -> str:
+    """A short, bounded rendering of a value for an error message (never the whole of a large value)."""
+    return _repr.repr(value)
+
+
+def shorten(message: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """`message` if short, else its head and tail around the number of characters left out."""
+    if len(message) <= limit:
+        return message
+    keep = (limit - 30) // 2
+    return f"{message[:keep]}…({len(message) - 2 * keep} characters)…{message[-keep:]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_entry_bytes: int = DEFAULT_ENTRY_BYTES
+    max_metadata_depth: int = 16
+    max_metadata_keys: int = 256
+    max_string_chars: int = 32 * 1024
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Mapping[str, Any]]) -> Limits:
+        ingest = config["ingest"]
+        return cls(
+            ingest["max_entry_bytes"],
+            ingest["max_metadata_depth"],
+            ingest["max_metadata_keys"],
+            ingest["max_string_chars"],
+        )
+
+    def entry_too_large(self, size: int) -> str:
+        return f"the entry is {size} bytes as JSON, over ingest.max_entry_bytes ({self.max_entry_bytes})"
+
+
+def limit_schema(base: dict[str, Any], limits: Limits) -> dict[str, Any]:
+    """`base` (the log schema) with the limits added: what an entry must satisfy to be stored."""
+    schema = copy.deepcopy(base)
+    chars = limits.max_string_chars
+    props = schema["properties"]
+    for name in TOP_LEVEL_STRINGS:
+        props[name]["maxLength"] = min(props[name].get("maxLength", chars), chars)
+    for name in IDENTIFIERS:
+        props[name]["pattern"] = NO_NUL
+    defs = schema.setdefault("$defs", {})
+    depth = limits.max_metadata_depth
+
+    def level(d: int) -> dict[str, Any]:  # what may sit at depth d of metadata (metadata itself is depth 1)
+        if d > depth:
+            return {"type": ["string", "number", "boolean", "null"], "maxLength": chars}
+        below = {"$ref": f"#/$defs/loglens_metadata_{d + 1}"} if d < depth else level(d + 1)
+        return {
+            "maxLength": chars,
+            "maxProperties": limits.max_metadata_keys,
+            "propertyNames": {"maxLength": chars},
+            "additionalProperties": below,
+            "items": below,
+        }
+
+    for d in range(2, depth + 1):
+        defs[f"loglens_metadata_{d}"] = level(d)
+    meta = props["metadata"]
+    for prop in meta.get("properties", {}).values():
+        if prop.get("type") == "string":
+            prop["maxLength"] = chars
+    top = level(1)
+    del top["items"], top["maxLength"]  # metadata is an object: the base schema says so
+    meta.update(top)
+    return schema
+
+
+def limit_problems(item: Any, limits: Limits) -> list[tuple[str, str]]:
+    """(kind, message) for each limit `item` breaks, at most MAX_LISTED; [] when it breaks none."""
+    found: list[tuple[str, str]] = []
+    if not isinstance(item, dict):
+        return found
+    chars = limits.max_string_chars
+    for name in TOP_LEVEL_STRINGS:
+        value = item.get(name)
+        if isinstance(value, str):
+            if len(value) > chars:
+                found.append(("max_string_chars", _long(name, value, chars)))
+            if name in IDENTIFIERS and "\x00" in value:
+                found.append(("nul_character", f"{name}: must not contain NUL (\\u0000), got {excerpt(value)}"))
+    meta = item.get("metadata")
+    if isinstance(meta, dict):
+        _walk(meta, "metadata", 1, limits, found)
+    return found[:MAX_LISTED]
+
+
+def _long(path: str, value: str, chars: int) -> str:
+    return f"{path}: {len(value)} characters, over ingest.max_string_chars ({chars}): {excerpt(value)}"
+
+
+def _walk(value: Any, path: str, depth: int, limits: Limits, found: list[tuple[str, str]]) -> None:
+    if len(found) >= MAX_LISTED:
+        return
+    if isinstance(value, str):
+        if len(value) > limits.max_string_chars:
+            found.append(("max_string_chars", _long(path, value, limits.max_string_chars)))
+        return
+    if not isinstance(value, dict | list):
+        return
+    if depth > limits.max_metadata_depth:
+        found.append(
+            (
+                "max_metadata_depth",
+                f"{path}: nested deeper than ingest.max_metadata_depth ({limits.max_metadata_depth} levels,"
+                " metadata itself being the first)",
+            )
+        )
+        return
+    if isinstance(value, dict):
+        if len(value) > limits.max_metadata_keys:
+            found.append(
+                (
+                    "max_metadata_keys",
+                    f"{path}: {len(value)} keys, over ingest.max_metadata_keys ({limits.max_metadata_keys})",
+                )
+            )
+        children: Iterable[tuple[Any, Any]] = value.items()
+        for key, _ in value.items():
+            if isinstance(key, str) and len(key) > limits.max_string_chars:
+                found.append(("max_string_chars", _long(f"{path} key", key, limits.max_string_chars)))
+                break
+    else:
+        children = enumerate(value)
+    for key, child in children:
+        _walk(child, f"{path}/{shorten(str(key), 40)}", depth + 1, limits, found)
+        if len(found) >= MAX_LISTED:
+            return
+
+
+class ServiceGate:
+    """Caps the number of distinct services (ingest.max_services): a new service past the cap is refused.
+
+    The known names come from the store (every service ever stored) and grow as entries are admitted. When a
+    name not seen by this process arrives, the set is reloaded from the store at most once per `refresh_seconds`,
+    so several worker processes sharing a store overshoot the cap by at most what they admit within that time.
+    """
+
+    def __init__(
+        self,
+        load: Callable[[], Iterable[str]],
+        max_services: int,
+        *,
+        refresh_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._load = load
+        self.max_services = max_services
+        self._refresh = refresh_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.known: set[str] = set(load())
+        self._loaded_at = clock()
+
+    def admit(self, service: str) -> bool:
+        """True if `service` is tracked or may be added (and adds it); False past the cap."""
+        with self._lock:
+            if service in self.known:
+                return True
+            now = self._clock()
+            if now - self._loaded_at >= self._refresh:
+                self.known |= set(self._load())
+                self._loaded_at = now
+                if service in self.known:
+                    return True
+            if len(self.known) >= self.max_services:
+                return False
+            self.known.add(service)
+            return True
+
+    def refusal(self, service: str) -> str:
+        return (
+            f"service {excerpt(service)} is new and ingest.max_services ({self.max_services}) services are"
+            " already tracked"
+        )

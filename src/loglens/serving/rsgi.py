@@ -1,0 +1,237 @@
+"""Granian's RSGI interface in front of our WSGI app: the body is read on the event loop, the app runs on threads.
+
+Granian's own WSGI interface hands a request to a Python thread as soon as its head has arrived, and that
+thread then reads the body with no deadline: a client that stops sending (or an HTTP/2 stream abandoned by a
+closed connection) held the thread forever, and four such clients stopped the server. Here the event loop reads
+the whole body first, within server.max_body_bytes, waiting at most server.client_timeout_seconds for each next
+piece, and answers 408 / 413 / 400 (JSON) itself; only a complete request takes one of server.threads request
+threads. A response with a Content-Length is built on the thread and sent in one piece; one without (a stream,
+e.g. Server-Sent Events) is pulled from the app's iterable chunk by chunk, with no time limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import sys
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from . import responses
+
+log = logging.getLogger(__name__)
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_END = object()
+
+
+class BodyRefused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class BufferedWSGI:
+    """An RSGI application (Granian `--interface rsgi`) serving a WSGI app from a thread pool."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        threads: int,
+        max_body_bytes: int,
+        client_timeout: float,
+    ) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.client_timeout = client_timeout
+        self.executor = ThreadPoolExecutor(threads, thread_name_prefix="loglens-request")
+        self.base_environ: dict[str, Any] = {
+            "SCRIPT_NAME": "",
+            "wsgi.version": (1, 0),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "wsgi.input_terminated": True,
+        }
+
+    # Granian's lifecycle hooks, on the worker's event loop.
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        pass
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.executor.shutdown(wait=True)  # the app itself is closed by server._granian_worker
+
+    async def __rsgi__(self, scope: Any, proto: Any) -> None:
+        if scope.proto != "http":  # websockets are off; nothing else is routed here
+            return
+        headers = scope.headers
+        length = headers.get("content-length")
+        try:
+            if length is None and scope.http_version != "2" and "transfer-encoding" not in headers:
+                body = b""  # HTTP/1.x: a request with neither header has no body
+            else:
+                body = await self._read_body(length, proto)
+        except BodyRefused as refused:
+            payload = responses.error_body(refused.message)
+            proto.response_bytes(refused.status, responses.error_headers(payload), payload)
+            return
+        environ = self._environ(scope, headers, body)
+        loop = asyncio.get_running_loop()
+        status, out_headers, payload, stream = await loop.run_in_executor(self.executor, self._call, environ)
+        if stream is None:
+            proto.response_bytes(status, out_headers, payload)
+            return
+        await self._stream(loop, proto, status, out_headers, payload, stream)
+
+    async def _read_body(self, length_header: str | None, proto: Any) -> bytes:
+        limit = self.max_body_bytes
+        declared: int | None = None
+        if length_header is not None:
+            if not (length_header.isascii() and length_header.isdigit()):
+                raise BodyRefused(400, responses.bad_length(length_header))
+            declared = int(length_header)
+            if declared > limit:
+                raise BodyRefused(413, responses.too_large(limit))
+            if declared == 0:
+                return b""
+        # Piece by piece: cancelling Granian's whole-body `await proto()` at a deadline does not end it (measured).
+        loop = asyncio.get_running_loop()
+        chunks: list[bytes] = []
+        size = 0
+        pieces = proto.__aiter__()
+        try:
+            async with asyncio.timeout(loop.time() + self.client_timeout) as deadline:
+                while True:
+                    try:
+                        chunk = await pieces.__anext__()
+                    except StopAsyncIteration:
+                        break
+                    size += len(chunk)
+                    if size > limit:
+                        raise BodyRefused(413, responses.too_large(limit))
+                    chunks.append(chunk)
+                    if size == declared:  # all of it: no need to wait for the end-of-body signal
+                        break
+                    deadline.reschedule(loop.time() + self.client_timeout)
+        except TimeoutError:
+            raise BodyRefused(408, responses.stalled(self.client_timeout)) from None
+        except BodyRefused:
+            raise
+        except Exception as exc:  # the connection broke mid-body (Granian raises its protocol errors)
+            log.debug("request body read failed: %r", exc)
+            if declared is not None:
+                raise BodyRefused(400, responses.short_body(size, declared)) from None
+            raise BodyRefused(400, responses.unreadable_body()) from None
+        if declared is not None and size != declared:
+            raise BodyRefused(400, responses.short_body(size, declared))
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def _environ(self, scope: Any, headers: Any, body: bytes) -> dict[str, Any]:
+        path = scope.path
+        if "%" in path:
+            path = urllib.parse.unquote_to_bytes(path).decode("latin-1")
+        server_host, _, server_port = scope.server.rpartition(":")
+        client_host, _, client_port = scope.client.rpartition(":")
+        environ = self.base_environ.copy()
+        environ.update(
+            {
+                "REQUEST_METHOD": scope.method,
+                "PATH_INFO": path,
+                "QUERY_STRING": scope.query_string,
+                "SERVER_NAME": server_host,
+                "SERVER_PORT": server_port,
+                "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+                "REMOTE_ADDR": client_host,
+                "REMOTE_PORT": client_port,
+                "wsgi.url_scheme": scope.scheme,
+                "wsgi.input": io.BytesIO(body),
+                "CONTENT_LENGTH": str(len(body)),
+            }
+        )
+        for name, value in headers.items():
+            if name == "content-type":
+                environ["CONTENT_TYPE"] = value
+            elif name in ("content-length", "transfer-encoding"):
+                continue  # the body is complete and de-chunked: CONTENT_LENGTH above says its size
+            else:
+                key = "HTTP_" + name.upper().replace("-", "_")
+                environ[key] = f"{environ[key]},{value}" if key in environ else value
+        if "HTTP_HOST" not in environ and scope.authority:
+            environ["HTTP_HOST"] = scope.authority
+        return environ
+
+    def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes, Iterator[bytes] | None]:
+        """Run the app on a request thread: (status, headers, body, None), or the first chunk and the rest."""
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            started[:] = [status, headers]
+            return _no_write
+
+        result = self.app(environ, start_response)
+        iterator = iter(result)
+        try:
+            first = next(iterator, _END)
+            status, headers = int(started[0].split(" ", 1)[0]), started[1]
+            if first is _END:
+                _close(result)
+                return status, headers, b"", None
+            if isinstance(result, list) or any(k.lower() == "content-length" for k, _ in headers):
+                payload = first + b"".join(iterator)  # type: ignore[operator]
+                _close(result)
+                return status, headers, payload, None
+        except BaseException:
+            _close(result)
+            raise
+        return status, headers, first, _Closing(iterator, result)  # type: ignore[return-value]
+
+    async def _stream(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        proto: Any,
+        status: int,
+        headers: list[tuple[str, str]],
+        first: bytes,
+        stream: Iterator[bytes],
+    ) -> None:
+        transport = proto.response_stream(status, headers)
+        try:
+            chunk: Any = first
+            while chunk is not _END:
+                if chunk:
+                    await transport.send_bytes(chunk)
+                chunk = await loop.run_in_executor(self.executor, next, stream, _END)
+        except Exception as exc:  # the client went away mid-stream
+            log.debug("response stream ended: %r", exc)
+        finally:
+            await loop.run_in_executor(self.executor, _close, stream)
+
+
+class _Closing(Iterator[bytes]):
+    """The rest of a streamed response; close() reaches the app's iterable (WSGI requires it)."""
+
+    def __init__(self, iterator: Iterator[bytes], result: Iterable[bytes]) -> None:
+        self.iterator = iterator
+        self.result = result
+
+    def __next__(self) -> bytes:
+        return next(self.iterator)
+
+    def close(self) -> None:
+        _close(self.result)
+
+
+def _close(result: Any) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
+
+
+def _no_write(data: bytes) -> None:
+    raise RuntimeError("the WSGI write() callable is not supported; return an iterable")

@@ -1,0 +1,100 @@
+/* LogLens Explore: search every stored entry with the query language, page through the matches with the cursor,
+ * follow new ones live (Server-Sent Events), and export them.
+ *
+ * Rules kept throughout (as on the dashboard):
+ * - every string that comes from logs is put in the page with textContent / attributes, never innerHTML;
+ * - the view (query, range, live) lives in the query string, so a reload or a link reproduces it (view.js);
+ * - a query the server cannot parse is shown with the server's own message, next to the query box (search.js).
+ */
+
+import { $ } from "../dom.js";
+import { closeSuggestions, initComplete, loadSuggestions } from "./complete.js";
+import { isLive, startLive, stopLive } from "./live.js";
+import { readRange, showCustom, syncRange } from "./range.js";
+import { latest, loadMore, runSearch } from "./search.js";
+import { apiParams, readUrl, view, writeUrl } from "./view.js";
+
+/* Export links always carry the view's query and range. */
+function syncExports() {
+  ["ndjson", "csv"].forEach(function (format) {
+    var params = apiParams();
+    params.set("format", format);
+    $("export-" + format).setAttribute("href", "/api/logs/export?" + params.toString());
+  });
+}
+
+/* Show the view in the controls. */
+function syncControls() {
+  $("query-input").value = view.q;
+  syncRange();
+  syncExports();
+}
+
+/* Search for the current view; Live restarts with the new query when it is on. */
+function go() {
+  syncExports();
+  document.title = view.q ? "LogLens · " + view.q : "LogLens · Explore";
+  if (isLive()) stopLive();
+  return runSearch().then(function (ok) {
+    if (!view.live) return;
+    if (ok) {
+      startLive(latest);
+    } else {
+      view.live = false; // the query was refused: no stream for it
+      writeUrl(true);
+    }
+  });
+}
+
+/* The user asked for a search (form, range, example): take the controls into the view, record it, search. */
+function submit() {
+  closeSuggestions();
+  if (!readRange()) return;
+  view.q = $("query-input").value.trim();
+  writeUrl();
+  go();
+}
+
+function init() {
+  readUrl();
+  syncControls();
+  initComplete();
+
+  $("query-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    submit();
+  });
+  $("range-select").addEventListener("change", function (event) {
+    if (event.target.value === "custom") {
+      showCustom();
+      return;
+    }
+    $("custom-range").hidden = true;
+    submit();
+  });
+  $("load-more").addEventListener("click", loadMore);
+  $("live-btn").addEventListener("click", function () {
+    view.live = !isLive();
+    writeUrl();
+    if (view.live) go(); // search again (the query may have been refused), then follow
+    else stopLive();
+  });
+  document.querySelectorAll(".example").forEach(function (button) {
+    button.addEventListener("click", function () {
+      $("query-input").value = button.dataset.q;
+      submit();
+    });
+  });
+  window.addEventListener("popstate", function () {
+    readUrl();
+    syncControls();
+    go();
+  });
+  loadSuggestions().catch(function () {
+    // Without the names, completion still offers field names and levels.
+  });
+  go();
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+else init();

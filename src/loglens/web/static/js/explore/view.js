@@ -1,0 +1,50 @@
+/* What Explore shows: the query, the time range and the Live switch; kept in the query string so that a reload or
+ * a link reproduces it. `from` / `to` are passed to the API as they are: a relative preset ("1h") or RFC 3339. */
+
+export var PRESETS = ["15m", "30m", "1h", "6h", "24h", "7d"];
+
+export var view = {
+  q: "",
+  from: "", // "" = the whole store
+  to: "",
+  live: false,
+  focus: null, // id of an entry to open when the results arrive (links from the dashboard)
+};
+
+export function isPreset(from, to) {
+  return !to && (from === "" || PRESETS.indexOf(from) >= 0);
+}
+
+export function readUrl() {
+  var params = new URLSearchParams(window.location.search);
+  view.q = params.get("q") || "";
+  view.from = params.get("from") || "";
+  view.to = params.get("to") || "";
+  view.live = params.get("live") === "1";
+  var focus = params.get("focus");
+  view.focus = focus && /^\d+$/.test(focus) ? focus : null;
+}
+
+/* The API parameters of the current view (without cursor / limit). */
+export function apiParams() {
+  var params = new URLSearchParams();
+  params.set("q", view.q);
+  if (view.from) params.set("from", view.from);
+  if (view.to) params.set("to", view.to);
+  return params;
+}
+
+/* Record the view in the address bar: a new history entry when it changed (Back returns to the previous search),
+ * or a correction of the current one (`replace`). */
+export function writeUrl(replace) {
+  var params = new URLSearchParams();
+  if (view.q) params.set("q", view.q);
+  if (view.from) params.set("from", view.from);
+  if (view.to) params.set("to", view.to);
+  if (view.live) params.set("live", "1");
+  var query = params.toString();
+  var url = window.location.pathname + (query ? "?" + query : "");
+  if (url === window.location.pathname + window.location.search) return;
+  if (replace) window.history.replaceState(null, "", url);
+  else window.history.pushState(null, "", url);
+}

@@ -1,0 +1,72 @@
+"""Store failures reach clients as JSON 503s (with Retry-After when a retry can help), never as raw sqlite3 500s."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import orjson
+from flask import Flask
+from flask.testing import FlaskClient
+
+from loglens.store.sqlite import SQLiteStore
+from tests.api.test_endpoints import log
+
+
+def cap_store_size(app: Flask) -> None:
+    """Let the store's writer connection grow no more (PRAGMA max_page_count): SQLite answers SQLITE_FULL."""
+    store = app.extensions["loglens"].store
+    assert isinstance(store, SQLiteStore)
+
+    def cap(conn: sqlite3.Connection) -> None:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+
+    store._writer.submit(cap)
+
+
+def post_until_not_accepted(client: FlaskClient, path: str, **kwargs: Any) -> tuple[int, Any]:
+    """POST until the store refuses; returns how many were accepted and the refusing response."""
+    for accepted in range(2000):
+        response = client.post(path, **kwargs)
+        if response.status_code not in (200, 201):
+            return accepted, response
+    raise AssertionError(f"{path}: the capped store still accepted 2000 requests")
+
+
+def test_single_post_answers_503_with_retry_after_when_the_store_is_full(client: FlaskClient, app: Flask) -> None:
+    cap_store_size(app)
+    big = log(message="x" * 2000)
+    accepted, response = post_until_not_accepted(client, "/api/logs", json=big)
+    assert response.status_code == 503, response.data
+    assert response.mimetype == "application/json"
+    assert response.headers["Retry-After"] == "10"
+    assert "disk holding the store is full" in response.json["error"]
+    assert "nothing was stored" in response.json["error"]
+    assert client.get("/health").json["total_logs"] == accepted  # every 201 stored, nothing of the 503
+
+
+def test_bulk_and_otlp_answer_503_when_the_store_is_full(client: FlaskClient, app: Flask) -> None:
+    cap_store_size(app)
+    body = b"\n".join(orjson.dumps(log(message="y" * 500)) for _ in range(50))
+    accepted, response = post_until_not_accepted(
+        client, "/api/logs/bulk", data=body, content_type="application/x-ndjson"
+    )
+    assert response.status_code == 503 and response.headers["Retry-After"] == "10"
+    assert "full" in response.json["error"]
+    assert client.get("/health").json["total_logs"] == accepted * 50
+    otlp = {"resourceLogs": [{"scopeLogs": [{"logRecords": [{"body": {"stringValue": "z" * 3000}}] * 20}]}]}
+    response = client.post("/v1/logs", json=otlp)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "10"
+    assert "full" in response.json["message"]
+
+
+def test_a_broken_store_read_is_a_json_503_not_a_500(client: FlaskClient, app: Flask) -> None:
+    store = app.extensions["loglens"].store
+    outside = sqlite3.connect(store.path)
+    outside.execute("DROP TABLE alerts")  # something outside LogLens broke the schema
+    outside.close()
+    response = client.get("/api/alerts")
+    assert response.status_code == 503
+    assert response.mimetype == "application/json"
+    assert "no such table: alerts" in response.json["error"]

@@ -1,0 +1,132 @@
+"""Faults of the machine against a real `loglens serve`: a full disk (a small tmpfs) and a damaged store file."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import yaml
+
+from loglens.store.sqlite import SQLiteStore
+from loglens.validation import StatsDelta
+from tests.conftest import require
+from tests.store.test_contract import entry
+from tests.support.live import LiveServer, free_port
+from tests.support.smallfs import can_mount, fill, small_filesystem
+
+pytestmark = pytest.mark.server
+
+
+def request(url: str, body: bytes | None = None, content_type: str = "application/json") -> tuple[int, Any, Any]:
+    """(status, JSON body, headers) of a GET, or of a POST when `body` is given."""
+    req = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET")
+    if body is not None:
+        req.add_header("Content-Type", content_type)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, json.loads(response.read()), response.headers
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read()), exc.headers
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[Path]:
+    require(can_mount(), "mounting a small tmpfs needs root")
+    with small_filesystem(tmp_path / "fs", 8 << 20) as path:
+        yield path
+
+
+def test_full_disk_answers_503_health_fails_and_the_server_recovers_by_itself(small_fs: Path, tmp_path: Path) -> None:
+    config = {"storage": {"path": str(small_fs / "loglens.db")}}
+    with LiveServer(tmp_path / "server", config) as server:
+        filler = fill(small_fs, 1 << 20)
+        line = {"timestamp": "2026-01-01T00:00:00Z", "level": "INFO", "service": "disk", "message": "x" * 500}
+        bulk = b"\n".join(orjson.dumps(line) for _ in range(50))
+        acknowledged = 0
+        for _ in range(2000):  # bulk requests until the disk is full
+            status, body, headers = request(server.url + "/api/logs/bulk", bulk, "application/x-ndjson")
+            if status != 200:
+                break
+            acknowledged += body["accepted"]
+        assert status == 503, body
+        assert headers["Retry-After"] == "10"
+        assert body["status"] == "error" and "disk holding the store is full" in body["error"]
+
+        status, body, _ = request(server.url + "/health")
+        assert status == 503
+        assert body["status"] == "unhealthy" and body["store"]["status"] == "failing"
+        assert "full" in body["store"]["error"]
+        assert body["total_logs"] == acknowledged  # every acknowledged entry is there, nothing of the 503s
+
+        filler.unlink()  # space returns; nobody writes: /health must see it by itself
+        deadline = time.monotonic() + 15
+        while request(server.url + "/health")[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        status, body, _ = request(server.url + "/health")
+        assert status == 200 and body["status"] == "healthy"
+        status, body, _ = request(server.url + "/api/logs", orjson.dumps(line))
+        assert status == 201, body
+        acknowledged += 1
+        server.stop()
+        server.start()
+        status, body, _ = request(server.url + "/health")
+        assert status == 200 and body["total_logs"] == acknowledged and body["current_stored"] == acknowledged
+
+
+def serve(tmp_path: Path, store: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"storage": {"path": str(store)}}), encoding="utf-8")
+    cmd = [sys.executable, "-m", "loglens.cli", "serve", "--host", "127.0.0.1", "--port", str(free_port())]
+    return subprocess.run(
+        [*cmd, "--config", str(config)], capture_output=True, text=True, timeout=timeout, start_new_session=True
+    )
+
+
+def make_store(path: Path, entries: int = 3000) -> None:
+    store = SQLiteStore(str(path))
+    for i in range(0, entries, 500):
+        store.write([entry(i, message=f"entry {i + k} " + "m" * 200) for k in range(500)], StatsDelta(valid=500))
+    store.close()
+
+
+def overwrite(path: Path, offset: int, data: bytes) -> None:
+    with path.open("r+b") as f:
+        f.seek(offset)
+        f.write(data)
+
+
+def test_store_with_random_bytes_over_its_middle_refuses_to_start_with_one_line_and_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "loglens.db"
+    make_store(path)
+    size = path.stat().st_size
+    assert size > 200_000
+    overwrite(path, size // 2, random.Random(8).randbytes(4096))
+    result = serve(tmp_path, path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("loglens: store error:") and "is damaged (PRAGMA quick_check" in lines[0]
+    assert "restore it from a backup" in lines[0]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_store_with_a_corrupted_header_refuses_to_start_with_one_line_and_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "loglens.db"
+    make_store(path, 500)
+    overwrite(path, 0, random.Random(9).randbytes(100))
+    result = serve(tmp_path, path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "is not a usable LogLens store: file is not a database" in lines[0]
+    assert "Traceback" not in result.stdout + result.stderr

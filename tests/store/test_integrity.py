@@ -1,0 +1,77 @@
+"""storage.integrity_check: an existing store is checked (at startup, or in the background when big), and a
+damaged one is refused."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from loglens.store import StoreCorrupt
+from loglens.store.sqlite import SQLiteStore
+from loglens.validation import StatsDelta
+from tests.server.test_store_faults import make_store, overwrite
+from tests.store.test_contract import entry
+
+
+@pytest.fixture
+def damaged(tmp_path: Path) -> Path:
+    path = tmp_path / "s.db"
+    make_store(path, 2000)
+    overwrite(path, path.stat().st_size // 2, random.Random(8).randbytes(4096))
+    return path
+
+
+@pytest.mark.parametrize("check", ["quick", "full"])
+def test_damaged_store_is_refused_when_it_opens(damaged: Path, check: str) -> None:
+    with pytest.raises(StoreCorrupt, match=r"is damaged \(PRAGMA (quick|integrity)_check: .*restore it"):
+        SQLiteStore(str(damaged), integrity_check=check)
+
+
+def test_check_off_opens_a_damaged_store(damaged: Path) -> None:
+    SQLiteStore(str(damaged), integrity_check="off").close()
+
+
+def test_intact_store_passes_the_check_and_keeps_its_entries(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    make_store(path, 1000)
+    store = SQLiteStore(str(path), integrity_check="full")
+    try:
+        assert store.totals().total_logs == 1000 and store.health().ok
+    finally:
+        store.close()
+
+
+def test_auto_checks_a_big_store_in_the_background_and_stops_writes_when_it_is_damaged(damaged: Path) -> None:
+    store = SQLiteStore(str(damaged), integrity_check="auto", sync_check_max_bytes=0)  # "big": opens at once
+    try:
+        assert store.integrity_in_background
+        deadline = time.monotonic() + 20
+        while store.health().ok and time.monotonic() < deadline:
+            time.sleep(0.05)
+        health = store.health()
+        assert not health.ok and "is damaged (PRAGMA quick_check" in str(health.error)
+        with pytest.raises(StoreCorrupt):
+            store.write([entry(message="refused")], StatsDelta(valid=1))
+    finally:
+        store.close()
+
+
+def test_auto_checks_a_small_store_before_it_opens(damaged: Path) -> None:
+    with pytest.raises(StoreCorrupt, match="is damaged"):
+        SQLiteStore(str(damaged))  # the default, auto: this store is far below SYNC_CHECK_MAX_BYTES
+
+
+def test_background_check_of_an_intact_store_leaves_it_healthy(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    make_store(path, 1000)
+    store = SQLiteStore(str(path), sync_check_max_bytes=0)
+    try:
+        assert store._background_check is not None and store._background_check.done.wait(20)
+        assert store.health().ok
+        store.write([entry(message="accepted")], StatsDelta(valid=1))
+        assert store.totals().total_logs == 1001
+    finally:
+        store.close()

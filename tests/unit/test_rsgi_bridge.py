@@ -1,0 +1,148 @@
+"""serving/rsgi.py on its own: how a WSGI app is served over RSGI, with Granian's protocol objects played by fakes
+(the real server is tested in tests/server)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from loglens.serving.rsgi import BufferedWSGI
+
+
+class Headers:
+    def __init__(self, headers: dict[str, str]) -> None:
+        self._headers = {k.lower(): v for k, v in headers.items()}
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._headers
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._headers.get(key, default)
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._headers.items())
+
+
+class Scope:
+    proto = "http"
+    http_version = "1.1"
+    scheme = "http"
+    server = "127.0.0.1:5000"
+    client = "127.0.0.1:40000"
+    authority = None
+
+    def __init__(self, method: str, path: str, headers: dict[str, str], query: str = "") -> None:
+        self.method = method
+        self.path = path
+        self.query_string = query
+        self.headers = Headers(headers)
+
+
+class Proto:
+    """Granian's RSGIHTTPProtocol: body pieces in, a response (bytes or stream) out."""
+
+    def __init__(self, pieces: list[bytes], *, stall: bool = False) -> None:
+        self.pieces = pieces
+        self.stall = stall
+        self.status = 0
+        self.headers: list[tuple[str, str]] = []
+        self.body = b""
+        self.streamed: list[bytes] | None = None
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._pieces()
+
+    async def _pieces(self) -> AsyncIterator[bytes]:
+        for piece in self.pieces:
+            yield piece
+        if self.stall:
+            await asyncio.Event().wait()
+
+    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+    def response_stream(self, status: int, headers: list[tuple[str, str]]) -> Proto:
+        self.status, self.headers, self.streamed = status, headers, []
+        return self
+
+    async def send_bytes(self, data: bytes) -> None:
+        assert self.streamed is not None
+        self.streamed.append(data)
+
+
+def echo_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    body = environ["wsgi.input"].read()
+    seen = f"{environ['PATH_INFO']}|{environ['QUERY_STRING']}|{environ['CONTENT_LENGTH']}|{environ.get('HTTP_X_A')}"
+    payload = seen.encode() + b"|" + body
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def serve(app: Any, scope: Scope, proto: Proto, **kwargs: Any) -> Proto:
+    bridge = BufferedWSGI(app, threads=2, max_body_bytes=kwargs.pop("limit", 100), client_timeout=0.2, **kwargs)
+    try:  # on a thread of its own: the browser tests leave an event loop running on the main thread
+        with ThreadPoolExecutor(1) as runner:
+            runner.submit(asyncio.run, bridge.__rsgi__(scope, proto)).result(timeout=10)
+    finally:
+        bridge.executor.shutdown()
+    return proto
+
+
+def test_the_app_sees_a_whole_dechunked_body_and_a_decoded_path() -> None:
+    scope = Scope("POST", "/a%20b", {"Transfer-Encoding": "chunked", "X-A": "1"}, "q=1")
+    proto = serve(echo_app, scope, Proto([b"hello ", b"world"]))
+    assert (proto.status, proto.body) == (200, b"/a b|q=1|11|1|hello world")
+
+
+def test_a_body_that_stops_arriving_is_a_408_and_never_reaches_the_app() -> None:
+    called: list[bool] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        called.append(True)
+        return echo_app(environ, start_response)
+
+    proto = serve(app, Scope("POST", "/", {"Content-Length": "1000"}), Proto([b"12345"], stall=True), limit=2000)
+    assert proto.status == 408 and b"client_timeout_seconds" in proto.body
+    assert ("Connection", "close") in proto.headers and called == []
+
+
+@pytest.mark.parametrize(
+    ("headers", "pieces", "status", "words"),
+    [
+        ({"Content-Length": "101"}, [], 413, b"server.max_body_bytes (100 bytes)"),
+        ({"Transfer-Encoding": "chunked"}, [b"x" * 60, b"x" * 60], 413, b"server.max_body_bytes (100 bytes)"),
+        ({"Content-Length": "10"}, [b"12345"], 400, b"ended after 5 of its Content-Length 10 bytes"),
+        ({"Content-Length": "1e3"}, [], 400, b"Content-Length must be a non-negative integer"),
+    ],
+    ids=["length-over", "chunked-over", "short", "bad-length"],
+)
+def test_refuses_bodies_the_app_must_not_see(
+    headers: dict[str, str], pieces: list[bytes], status: int, words: bytes
+) -> None:
+    proto = serve(echo_app, Scope("POST", "/", headers), Proto(pieces))
+    assert proto.status == status and words in proto.body
+
+
+def test_a_response_without_length_is_streamed_and_closed() -> None:
+    closed: list[bool] = []
+
+    class Events(Iterator[bytes]):
+        def __init__(self) -> None:
+            self.items = iter([b"data: 1\n\n", b"", b"data: 2\n\n"])
+
+        def __next__(self) -> bytes:
+            return next(self.items)
+
+        def close(self) -> None:
+            closed.append(True)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", "text/event-stream")])
+        return Events()
+
+    proto = serve(app, Scope("GET", "/tail", {}), Proto([]))
+    assert proto.status == 200 and proto.streamed == [b"data: 1\n\n", b"data: 2\n\n"] and closed == [True]
