@@ -9,8 +9,8 @@ from ..config import store_path
 from .base import (
     AggregateReader,
     Alert,
-    AlertStore,
     AlertingReader,
+    AlertStore,
     EntryWriter,
     KeyHolder,
     LogSearch,
@@ -74,5 +74,5 @@ def open_store(
     if backend == "clickhouse":
         from .clickhouse import open_clickhouse
 
-        return open_clickhouse(storage)
+        return open_clickhouse(storage, on_commit=on_commit)
     raise StoreError(f"unknown storage.backend {backend!r}")

@@ -144,7 +144,6 @@ class EntryWriter(Protocol):
         ...
 
 
-
 class AggregateReader(Protocol):
     """What the dashboard, the API and the alert rules read."""
 

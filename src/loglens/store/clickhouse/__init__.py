@@ -61,7 +61,9 @@ def _connectors(ch: Mapping[str, Any]) -> tuple[Callable[[], Connection], Callab
     return connect, servers
 
 
-def open_clickhouse(storage: Mapping[str, Any]) -> ClickHouseStore:
+def open_clickhouse(
+    storage: Mapping[str, Any], *, on_commit: Callable[[int, int, float], None] | None = None
+) -> ClickHouseStore:
     """The store for the `storage` config section; StoreError (one line) when ClickHouse is unreachable or
     refuses the credentials."""
     ch = storage["clickhouse"]
@@ -75,4 +77,5 @@ def open_clickhouse(storage: Mapping[str, Any]) -> ClickHouseStore:
         max_pending_entries=storage["max_pending_entries"],
         max_pending_bytes=storage["max_pending_bytes"],
         lease_seconds=ch["lease_seconds"],
+        on_commit=on_commit,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -47,8 +48,10 @@ class GroupInserter(Generic[P]):
         max_pending_entries: int,
         max_pending_bytes: int,
         name: str = "loglens-clickhouse-writer",
+        on_commit: Callable[[int, int, float], None] | None = None,
     ) -> None:
         self._connect = connect
+        self._on_commit = on_commit  # told (jobs, entries, seconds) after every acknowledged INSERT group
         self._flush = flush
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._max_entries = max_pending_entries
@@ -58,6 +61,8 @@ class GroupInserter(Generic[P]):
         self._lock = threading.Lock()
         self._closed = False
         self.groups = 0  # INSERT groups flushed (tests and bench read it)
+        self.failure: StoreError | None = None  # why the last write failed; None once a write succeeds again
+        self.failing_since: float | None = None  # epoch seconds of the first failure in a row
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
         self.connection: Connection | None = None
@@ -66,6 +71,10 @@ class GroupInserter(Generic[P]):
         self._ready.wait()
         if self._startup_error is not None:
             raise self._startup_error
+
+    @property
+    def pending_entries(self) -> int:
+        return self._pending_entries
 
     def submit_batch(self, payload: P, *, entries: int, nbytes: int) -> None:
         """Insert `payload` with whatever else is waiting; returns once ClickHouse acknowledged the INSERT."""
@@ -141,10 +150,17 @@ class GroupInserter(Generic[P]):
             if jobs[0].fn is not None:
                 jobs[0].result = jobs[0].fn(conn)
             else:
+                started = time.perf_counter()
                 self._flush(conn, [job.payload for job in jobs])
                 self.groups += 1
+                if self._on_commit is not None:
+                    self._on_commit(len(jobs), sum(job.entries for job in jobs), time.perf_counter() - started)
+            self.failure = self.failing_since = None
         except Exception as exc:
             error = exc if isinstance(exc, StoreError) else StoreError(f"write failed: {exc}")
+            if self.failure is None:
+                self.failing_since = time.time()
+            self.failure = error  # ClickHouse unreachable or refusing writes: /health says so until one succeeds
             for job in jobs:
                 job.error = error
         finally:

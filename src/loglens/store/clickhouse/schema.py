@@ -33,9 +33,23 @@ SHARDED = {
     "counters": "0",
     "alerts": "0",
     "leases": "0",
+    "api_keys": "0",
+    "auth_secrets": "0",
+    "retired_services": "0",
 }
 
-MIGRATIONS: list[list[str]] = [
+
+@dataclass(frozen=True)
+class AddColumn:
+    """ALTER TABLE ... ADD COLUMN, skipped when the column exists (18.16 has no ADD COLUMN IF NOT EXISTS, and
+    several nodes may migrate at once)."""
+
+    table: str
+    column: str
+    type: str
+
+
+MIGRATIONS: list[list[str | AddColumn]] = [
     # 1: logs, rollups by materialized views, counters, alerts, leases
     [
         f"""CREATE TABLE IF NOT EXISTS {{db}}.logs (
@@ -107,6 +121,25 @@ MIGRATIONS: list[list[str]] = [
             name String, node String, started_ms Int64, renewed_ms Int64
         ) ENGINE = MergeTree() PARTITION BY toDate(intDiv(renewed_ms, 1000)) ORDER BY (name, node, renewed_ms)""",
     ],
+    # 2: acknowledged alerts and why an alert resolved (issue 11), API keys and shared auth secrets (issue 10),
+    # retired services (issue 11: a service silent for alerting.service_forget_hours leaves services())
+    [
+        AddColumn("alerts", "acked_at_ms", "Nullable(Int64)"),
+        AddColumn("alerts", "resolved_reason", "Nullable(String)"),
+        """CREATE TABLE IF NOT EXISTS {db}.api_keys (
+            id String,
+            name String,
+            role String,
+            secret_sha256 String,
+            created_ms Int64,
+            revoked_ms Nullable(Int64),
+            version UInt32
+        ) ENGINE = ReplacingMergeTree(version) ORDER BY id""",
+        """CREATE TABLE IF NOT EXISTS {db}.auth_secrets (name String, value String, created_ms Int64)
+            ENGINE = MergeTree() ORDER BY (name, created_ms)""",
+        """CREATE TABLE IF NOT EXISTS {db}.retired_services (service String, before_ms Int64)
+            ENGINE = MergeTree() ORDER BY service""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -142,14 +175,35 @@ def migrate(conn: Connection, database: str, cluster: str = "") -> int:
         )
     for version in range(found + 1, SCHEMA_VERSION + 1):
         for statement in MIGRATIONS[version - 1]:
-            conn.query(statement.format(db=database))
+            if isinstance(statement, AddColumn):
+                _add_column(conn, database, statement)
+            else:
+                conn.query(statement.format(db=database))
         conn.query(
             f"INSERT INTO {database}.schema_version (version, applied_ms) SELECT {version}, toInt64(now()) * 1000"
         )
     if cluster:
         for name, key in SHARDED.items():
+            if _columns(conn, database, f"{name}_all") not in ([], _columns(conn, database, name)):
+                conn.query(f"DROP TABLE {database}.{name}_all")  # an older shape; it holds no data (sync inserts)
             conn.query(
                 f"CREATE TABLE IF NOT EXISTS {database}.{name}_all AS {database}.{name}"
                 f" ENGINE = Distributed({cluster}, {database}, {name}, {key})"
             )
     return found
+
+
+def _columns(conn: Connection, database: str, table: str) -> list[str]:
+    rows = conn.query(
+        "SELECT name FROM system.columns WHERE database = %(db)s AND table = %(t)s", {"db": database, "t": table}
+    )
+    return sorted(str(r[0]) for r in rows)
+
+
+def _add_column(conn: Connection, database: str, step: AddColumn) -> None:
+    if step.column not in _columns(conn, database, step.table):
+        try:
+            conn.query(f"ALTER TABLE {database}.{step.table} ADD COLUMN {step.column} {step.type}")
+        except StoreError:
+            if step.column not in _columns(conn, database, step.table):  # not another node adding it meanwhile
+                raise

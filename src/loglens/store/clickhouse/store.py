@@ -20,9 +20,11 @@ from typing import Any
 import orjson
 
 from ...model import Entry, StatsDelta
-from ..base import Alert, MinuteCount, NewAlert, ServiceInfo, Totals
+from ..base import MinuteCount, ServiceInfo, StoreError, StoreHealth, Totals
+from .alert_rows import AlertMethods
 from .connection import Connection
 from .inserter import GroupInserter
+from .keys import ClickHouseKeys
 from .lease import Lease
 from .schema import Tables, migrate
 from .search import SearchMethods, message_words, meta_arrays
@@ -45,27 +47,7 @@ LOG_COLUMNS = (
     "meta_s",
     "meta_n",
 )
-ALERT_COLUMNS = (
-    "id",
-    "rule",
-    "service",
-    "severity",
-    "message",
-    "value",
-    "threshold",
-    "state",
-    "fired_at_ms",
-    "resolved_at_ms",
-    "version",
-)
 ROLLUPS = ("rollup_minute", "rollup_user", "rollup_user_hour")
-LATEST_ALERTS = (  # one row per alert id, its newest version (no FINAL: its WHERE may see older versions);
-    # aliases differ from the column names, which 18.16 would resolve to the aggregates themselves
-    "SELECT id, any(rule) AS a_rule, any(service) AS a_service, any(severity) AS a_severity,"
-    " any(message) AS a_message, any(value) AS a_value, any(threshold) AS a_threshold,"
-    " argMax(state, version) AS st, any(fired_at_ms) AS fired, argMax(resolved_at_ms, version) AS resolved,"
-    " max(version) AS v FROM {table} {where} GROUP BY id"
-)
 
 
 class IdSource:
@@ -94,7 +76,7 @@ class Payload:
     counters: Counter[str]
 
 
-class ClickHouseStore(SearchMethods):
+class ClickHouseStore(SearchMethods, AlertMethods):
     def __init__(
         self,
         connect: Callable[[], Connection],
@@ -106,6 +88,7 @@ class ClickHouseStore(SearchMethods):
         max_pending_entries: int = 100_000,
         max_pending_bytes: int = 256 * 1024 * 1024,
         lease_seconds: float = 30.0,
+        on_commit: Callable[[int, int, float], None] | None = None,
     ) -> None:
         """`connect` opens a connection to the server this node uses; `servers` (cluster mode) opens one to every
         server of the cluster, for the DDL and partition drops that 18.16 cannot send ON CLUSTER."""
@@ -130,9 +113,16 @@ class ClickHouseStore(SearchMethods):
             for conn in {id(c): c for c in [first, *targets]}.values():
                 conn.close()
         self._writer: GroupInserter[Payload] = GroupInserter(
-            connect, self._flush, max_pending_entries=max_pending_entries, max_pending_bytes=max_pending_bytes
+            connect,
+            self._flush,
+            max_pending_entries=max_pending_entries,
+            max_pending_bytes=max_pending_bytes,
+            on_commit=on_commit,
         )
         self.lease = Lease(connect, self.tables["leases"], lease_seconds=lease_seconds)
+        self._keys = ClickHouseKeys(self._conn, self.tables["api_keys"], self.tables["auth_secrets"])
+        self._probe_lock = threading.Lock()
+        self._last_probe = 0.0
 
     def _each_server(self, conn: Connection) -> list[Connection]:
         return self._servers() if self.cluster and self._servers is not None else [conn]
@@ -151,6 +141,47 @@ class ClickHouseStore(SearchMethods):
 
     def is_leader(self) -> bool:
         return self.lease.is_leader()
+
+    @property
+    def keys(self) -> ClickHouseKeys:
+        return self._keys
+
+    def health(self, *, probe: bool = True) -> StoreHealth:
+        """Failing while the last INSERT failed (ClickHouse unreachable, refusing writes); while failing, `probe`
+        asks ClickHouse through the writer's connection (at most once per PROBE_INTERVAL), which clears the
+        failure once it answers again."""
+        writer = self._writer
+        if writer.failure is not None and probe:
+            with self._probe_lock:
+                now = time.monotonic()
+                due = now - self._last_probe >= PROBE_INTERVAL
+                if due:
+                    self._last_probe = now
+            if due:
+                try:
+                    writer.submit(lambda conn: conn.query("SELECT 1"))
+                except StoreError:
+                    pass  # still failing: the writer remembered why
+        failure, since = writer.failure, writer.failing_since
+        return StoreHealth(
+            error=str(failure) if failure is not None else None,
+            failing_since_ms=int(since * 1000) if failure is not None and since is not None else None,
+            pending_entries=writer.pending_entries,
+            size_bytes=self._size_bytes() if failure is None else 0,
+        )
+
+    def _size_bytes(self) -> int:
+        """Bytes on disk of this database's active parts on the server this node uses (0 when unreadable)."""
+        try:
+            rows = self._conn().query(
+                "SELECT sum(bytes_on_disk) FROM system.parts WHERE database = %(db)s AND active", {"db": self.database}
+            )
+        except StoreError:
+            return 0
+        return int(rows[0][0] or 0)
+
+    def maintain(self) -> None:
+        """Nothing to compact: ClickHouse merges the rollups itself, and user counts are exact."""
 
     def close(self) -> None:
         self.lease.close()
@@ -246,46 +277,15 @@ class ClickHouseStore(SearchMethods):
         for conn in servers:
             conn.query(f"ALTER TABLE {self.tables.local(table)} DROP PARTITION '{day.isoformat()}'")
 
-    def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int) -> Alert | None:
-        with self._alert_lock:  # between nodes, only the leader fires (see lease.py)
-            blocked = self._query(
-                "SELECT count() FROM ("
-                + LATEST_ALERTS.format(table="{alerts}", where="WHERE rule = %(r)s AND service = %(s)s")
-                + ") WHERE st = 'firing' OR fired > %(since)s",
-                {"r": alert.rule, "s": alert.service, "since": now_ms - cooldown_ms},
-            )
-            if int(blocked[0][0]):
-                return None
-            new = Alert(
-                self.ids.id_of(self.ids.take(1)),
-                alert.rule,
-                alert.service,
-                alert.severity,
-                alert.message,
-                float(alert.value),
-                float(alert.threshold),
-                "firing",
-                now_ms,
-                None,
-            )
-            self._insert_alert(new, 1)
-            return new
-
-    def resolve_alert(self, alert_id: int, now_ms: int) -> Alert | None:
-        with self._alert_lock:
-            rows = self._latest_alerts("WHERE id = %(id)s", {"id": alert_id}, state="firing", limit=1)
-            if not rows:
-                return None
-            current, version = rows[0]
-            c = current
-            resolved = Alert(
-                c.id, c.rule, c.service, c.severity, c.message, c.value, c.threshold, "resolved", c.fired_at_ms, now_ms
-            )
-            self._insert_alert(resolved, version + 1)
-            return resolved
-
-    def _insert_alert(self, alert: Alert, version: int) -> None:
-        self._conn().insert(self.tables["alerts"], ALERT_COLUMNS, [(*_fields(alert), version)])
+    def forget_service(self, service: str, silent_since_ms: int) -> bool:
+        """Hide a service last seen before `silent_since_ms` from services() (a row in retired_services); it comes
+        back when it sends again. Unlike SQLite, which deletes its row, its first-seen time and counts are kept."""
+        with self._alert_lock:  # between nodes, only the leader retires services
+            info = {i.service: i for i in self.services()}.get(service)
+            if info is None or info.last_seen_ms >= silent_since_ms:
+                return False
+            self._conn().insert(self.tables["retired_services"], ("service", "before_ms"), [(service, silent_since_ms)])
+            return True
 
     # -- reads -------------------------------------------------------------------------------------------
 
@@ -321,11 +321,20 @@ class ClickHouseStore(SearchMethods):
         return {str(s): (int(t), int(e)) for s, t, e in rows}
 
     def services(self) -> list[ServiceInfo]:
+        """Every service that sent entries, except those retired since (forget_service) that have not sent again."""
         rows = self._query(
             "SELECT service, minMerge(first_seen), maxMerge(last_seen), sumMerge(log_count), sumMerge(error_count)"
             " FROM {services} GROUP BY service ORDER BY service"
         )
-        return [ServiceInfo(str(s), int(f), int(la), int(n), int(e)) for s, f, la, n, e in rows]
+        retired = {
+            str(s): int(b)
+            for s, b in self._query("SELECT service, max(before_ms) FROM {retired_services} GROUP BY service")
+        }
+        return [
+            ServiceInfo(str(s), int(f), int(la), int(n), int(e))
+            for s, f, la, n, e in rows
+            if int(la) >= retired.get(str(s), -1)
+        ]
 
     def top_users(self, first: int, last: int, limit: int, service: str | None = None) -> list[tuple[str, int]]:
         if last - first + 1 > HOUR_MINUTES:  # long ranges read hourly buckets (the range's edges round out)
@@ -358,35 +367,6 @@ class ClickHouseStore(SearchMethods):
         )[0]
         return None if not int(n) else (int(first), int(last))
 
-    def alerts(self, state: str = "all", limit: int = 100) -> list[Alert]:
-        return [a for a, _ in self._latest_alerts("", {}, state=state, limit=limit)]
 
-    def _latest_alerts(self, where: str, params: dict[str, Any], *, state: str, limit: int) -> list[tuple[Alert, int]]:
-        sql = "SELECT * FROM (" + LATEST_ALERTS.format(table="{alerts}", where=where) + ")"
-        if state != "all":
-            sql += " WHERE st = %(state)s"
-            params = {**params, "state": state}
-        rows = self._query(sql + f" ORDER BY id DESC LIMIT {int(limit)}", params)
-        return [
-            (Alert(int(i), r, s, sev, m, float(v), float(t), st, int(f), None if rs is None else int(rs)), int(ver))
-            for i, r, s, sev, m, v, t, st, f, rs, ver in rows
-        ]
-
-
-_TABLE_NAMES = ("logs", "totals", "counters", "services", "alerts", "leases", *ROLLUPS)
-
-
-def _fields(alert: Alert) -> tuple[Any, ...]:
-    a = alert
-    return (
-        a.id,
-        a.rule,
-        a.service,
-        a.severity,
-        a.message,
-        a.value,
-        a.threshold,
-        a.state,
-        a.fired_at_ms,
-        a.resolved_at_ms,
-    )
+_TABLE_NAMES = ("logs", "totals", "counters", "services", "alerts", "leases", "retired_services", *ROLLUPS)
+PROBE_INTERVAL = 1.0  # seconds between two health probes of a failing store
