@@ -35,7 +35,7 @@ test: install
 
 # The app-level suites again, with every app on a ClickHouse store (the tests start their own clickhouse-server).
 test-clickhouse: install
-	TEST_STORE_BACKEND=clickhouse $(BIN)/python -m pytest tests/api tests/unit $(PYTEST_ARGS)
+	TEST_STORE_BACKEND=clickhouse $(BIN)/python -m pytest tests/api tests/unit -m "not sqlite_only" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from loglens.auth.gate import KEY_CACHE_SECONDS
 from loglens.auth.session import COOKIE
-from tests.conftest import FakeClock
+from tests.conftest import TEST_BACKEND, FakeClock
 from tests.support.auth import WRONG_KEY, bearer, make_keys
 
 ENTRY = {"timestamp": "2026-01-01T00:00:00Z", "level": "INFO", "service": "auth", "message": "hi"}
@@ -41,6 +41,14 @@ def login(client: FlaskClient, key: str, **kwargs: Any) -> Any:
 
 def test_keys_are_stored_only_as_hashes(make_app: Any, clock: FakeClock, tmp_path: Any) -> None:
     app, keys = on(make_app, clock)
+    if TEST_BACKEND == "clickhouse":  # every row of the key and secret tables, as ClickHouse returns them
+        store = app.extensions["loglens"].store
+        conn = store._conn()
+        assert conn.query(f"SELECT count() FROM {store.tables['api_keys']}")[0][0] == len(keys)
+        dump = repr([conn.query(f"SELECT * FROM {store.tables[t]}") for t in ("api_keys", "auth_secrets", "logs")])
+        for key in keys.values():
+            assert key.split("_", 2)[2] not in dump and key not in dump
+        return
     app.extensions["loglens"].close()
     conn = sqlite3.connect(tmp_path / "loglens.db")
     assert conn.execute("SELECT count(*) FROM api_keys").fetchone()[0] == len(keys)

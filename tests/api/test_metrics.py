@@ -42,6 +42,7 @@ def test_counts_entries_accepted_and_rejected_by_endpoint_and_kind(client: Flask
     assert value(samples, "loglens_entries_rejected_total", endpoint="/api/logs/bulk", kind="format") == 1
 
 
+@pytest.mark.sqlite_only  # a full SQLite file (PRAGMA max_page_count)
 def test_counts_entries_a_full_store_kept_out(client: FlaskClient, app: Flask) -> None:
     cap_store_size(app)
     post_until_not_accepted(client, "/api/logs", json=log(message="x" * 2000))

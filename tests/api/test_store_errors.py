@@ -6,6 +6,7 @@ import sqlite3
 from typing import Any
 
 import orjson
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -34,6 +35,7 @@ def post_until_not_accepted(client: FlaskClient, path: str, **kwargs: Any) -> tu
     raise AssertionError(f"{path}: the capped store still accepted 2000 requests")
 
 
+@pytest.mark.sqlite_only  # SQLite's own faults; ClickHouse's: tests/api/test_clickhouse_errors.py
 def test_single_post_answers_503_with_retry_after_when_the_store_is_full(client: FlaskClient, app: Flask) -> None:
     cap_store_size(app)
     big = log(message="x" * 2000)
@@ -46,6 +48,7 @@ def test_single_post_answers_503_with_retry_after_when_the_store_is_full(client:
     assert client.get("/health").json["total_logs"] == accepted  # every 201 stored, nothing of the 503
 
 
+@pytest.mark.sqlite_only  # SQLite's own faults; ClickHouse's: tests/api/test_clickhouse_errors.py
 def test_bulk_and_otlp_answer_503_when_the_store_is_full(client: FlaskClient, app: Flask) -> None:
     cap_store_size(app)
     body = b"\n".join(orjson.dumps(log(message="y" * 500)) for _ in range(50))
@@ -61,6 +64,7 @@ def test_bulk_and_otlp_answer_503_when_the_store_is_full(client: FlaskClient, ap
     assert "full" in response.json["message"]
 
 
+@pytest.mark.sqlite_only  # SQLite's own faults; ClickHouse's: tests/api/test_clickhouse_errors.py
 def test_a_broken_store_read_is_a_json_503_not_a_500(client: FlaskClient, app: Flask) -> None:
     store = app.extensions["loglens"].store
     outside = sqlite3.connect(store.path)
