@@ -14,7 +14,7 @@ from loglens.model import StatsDelta
 from loglens.store import StoreError, open_store
 from loglens.store.clickhouse import ClickHouseStore, DriverConnection, Endpoint, preflight
 from loglens.store.clickhouse.lease import Lease
-from loglens.store.clickhouse.schema import SCHEMA_VERSION
+from loglens.store.clickhouse.schema import MIGRATIONS, SCHEMA_VERSION
 from tests.store.test_contract import T0, entry
 from tests.support.clickhouse import PASSWORD_USER, ClickHouseServer
 from tests.support.live import free_port
@@ -161,3 +161,45 @@ def test_retention_drops_old_lease_heartbeats(clickhouse_server: ClickHouseServe
     finally:
         conn.close()
         store.close()
+
+
+def test_a_schema_1_database_is_upgraded_and_keeps_its_alerts(clickhouse_server: ClickHouseServer) -> None:
+    """Schema 2 adds the alert columns of acknowledgements and reasons with ADD COLUMN: an alert stored by
+    schema 1 (before them) reads back, and can be acknowledged and resolved with a reason."""
+    conn = DriverConnection(Endpoint("127.0.0.1", clickhouse_server.tcp_port, "default", ""))
+    try:
+        conn.query("CREATE DATABASE IF NOT EXISTS v1")
+        conn.query(
+            "CREATE TABLE v1.schema_version (version UInt32, applied_ms Int64) ENGINE = MergeTree() ORDER BY version"
+        )
+        for statement in MIGRATIONS[0]:
+            assert isinstance(statement, str)
+            conn.query(statement.format(db="v1"))
+        conn.insert("v1.schema_version", ("version", "applied_ms"), [(1, 0)])
+        columns = (
+            "id",
+            "rule",
+            "service",
+            "severity",
+            "message",
+            "value",
+            "threshold",
+            "state",
+            "fired_at_ms",
+            "resolved_at_ms",
+            "version",
+        )
+        conn.insert("v1.alerts", columns, [(7, "error_rate", "api", "WARNING", "old", 0.5, 0.1, "firing", T0, None, 1)])
+    finally:
+        conn.close()
+    store = open_store({"storage": storage(clickhouse_server, "v1")})
+    try:
+        old = store.alert(7)
+        assert old is not None and old.state == "firing" and old.acked_at_ms is None and old.resolved_reason is None
+        assert store.ack_alert(7, T0 + 1) is not None
+        resolved = store.resolve_alert(7, T0 + 2, "because")
+        assert resolved is not None and (resolved.acked_at_ms, resolved.resolved_reason) == (T0 + 1, "because")
+        assert store.keys.list_keys() == []
+    finally:
+        store.close()
+    assert preflight(storage(clickhouse_server, "v1")).endswith("/v1")  # migrating again changes nothing
