@@ -49,7 +49,8 @@ class BrowserProblems:
     problems: list[str] = field(default_factory=list)
     allowed: list[str] = field(default_factory=list)
     statuses: list[tuple[str, int]] = field(default_factory=list)
-    aborts: list[str] = field(default_factory=list)
+    # the browser cancels a page's icon fetch when the page navigates away first (login, logout): not the page's fault
+    aborts: list[str] = field(default_factory=lambda: ["/static/favicon.svg"])
     frozen: bool = False
 
     def allow_failures(self, url_part: str) -> None:
