@@ -167,10 +167,13 @@ def _events(store: Store, hub: TailHub, query: Node, last: int, heartbeat: float
         yield b"retry: 2000\n: connected\n\n"
         seen = last
         next_beat = time.monotonic() + heartbeat
+        next_query = 0.0  # coalescing: no tail query sooner than poll_seconds after the previous one
         while not hub.closed:
+            hub.pause(min(next_query, next_beat) - time.monotonic())
             newest = hub.wait_newer(seen, max(0.0, next_beat - time.monotonic()))
             if newest is not None:
                 seen = newest
+                next_query = time.monotonic() + hub.poll_seconds
                 while last < newest:
                     rows = store.tail(query, last, newest, TAIL_BATCH)
                     chunk = b"".join(

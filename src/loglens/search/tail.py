@@ -4,6 +4,10 @@ A stream holds a serving thread while it is open, but an idle one costs no CPU: 
 the watcher sees a larger committed id (it polls the store's newest id, an O(log n) read, every poll_seconds
 while any stream is attached) or until its heartbeat is due. Entries are read by id, which grows in commit
 order, so `id > last sent` after a reconnect (Last-Event-ID) loses and repeats nothing.
+
+Coalescing: after a stream has queried, it waits at least poll_seconds before its next query (`pause`), whatever
+wakes it, so N streams cost at most N / poll_seconds tail queries per second however fast entries commit, and
+each query picks up everything committed meanwhile in one read.
 """
 
 from __future__ import annotations
@@ -52,6 +56,12 @@ class TailHub:
             if self._closed or self._latest < 0 or self._latest == seen:
                 return None
             return self._latest
+
+    def pause(self, seconds: float) -> None:
+        """Sleep `seconds` unless the hub closes first: a stream's gap between two tail queries."""
+        if seconds > 0:
+            with self._cond:
+                self._cond.wait_for(lambda: self._closed, seconds)
 
     @property
     def closed(self) -> bool:
