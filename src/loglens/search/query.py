@@ -164,6 +164,11 @@ _SHOWN = {
 }
 
 
+def of_service(service: str | None) -> Node:
+    """Every entry, or only those of `service`: what the dashboard's recent logs ask every backend for."""
+    return FieldIs("service", service) if service is not None else Everything()
+
+
 def words_of(text: str) -> tuple[str, ...]:
     """The words of `text`, lowercased: runs of letters and digits."""
     return tuple(WORD_RE.findall(text.lower()))

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from ..model import Entry, StatsDelta
-from ..search.query import Everything, FieldIs, Node
+from ..search.query import Node, of_service
 from . import integrity
 from .base import (
     Alert,
@@ -453,8 +453,7 @@ class SQLiteStore:
 
     def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]:
         """The newest entries by event time (the search's time access path), optionally of one service."""
-        query: Node = FieldIs("service", service) if service is not None else Everything()
-        return self.search(query, limit=limit).logs
+        return self.search(of_service(service), limit=limit).logs
 
     # -- search ------------------------------------------------------------------------------------------
 

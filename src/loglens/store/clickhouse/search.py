@@ -26,6 +26,7 @@ from ...search.query import (
     Not,
     Or,
     Words,
+    of_service,
     words_of,
 )
 from ..base import SearchPage
@@ -144,8 +145,7 @@ class SearchMethods:
 
     def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]:
         """The newest entries by event time (the search's order), optionally of one service."""
-        query: Node = FieldIs("service", service) if service is not None else Everything()
-        return self.search(query, limit=limit).logs
+        return self.search(of_service(service), limit=limit).logs
 
     def search(
         self,
