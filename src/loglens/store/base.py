@@ -143,6 +143,10 @@ class EntryWriter(Protocol):
         Raises StoreBusy when too much is waiting, StoreError when the store fails."""
         ...
 
+    async def write_async(self, entries: Sequence[Entry], delta: StatsDelta, *, nbytes: int = 0) -> None:
+        """`write` for a coroutine on an event loop (the RSGI fast path): the loop serves others meanwhile."""
+        ...
+
 
 class AggregateReader(Protocol):
     """What the dashboard, the API and the alert rules read."""

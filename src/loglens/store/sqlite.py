@@ -248,6 +248,10 @@ class SQLiteStore:
         batch = prepare(entries, delta)  # in the caller's thread: the writer thread only runs SQL
         self._writer.submit_batch(self._apply, batch, entries=len(entries), nbytes=nbytes)
 
+    async def write_async(self, entries: Sequence[Entry], delta: StatsDelta, *, nbytes: int = 0) -> None:
+        batch = prepare(entries, delta)
+        await self._writer.submit_batch_async(self._apply, batch, entries=len(entries), nbytes=nbytes)
+
     def _apply(self, conn: sqlite3.Connection, batches: list[PreparedBatch]) -> None:
         """Apply the batches the writer grouped together, in ONE statement (the `ingest` trigger, migration 2).
 

@@ -17,22 +17,18 @@ import queue
 import sqlite3
 import threading
 import time
+from _thread import LockType
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import StoreBusy, StoreCorrupt, StoreError, StoreFailing
+from .base import StoreCorrupt, StoreError, StoreFailing
 from .sqlite_errors import store_error
+from .waiting import LoopSignal, Pending, Signal, held_lock
 
 log = logging.getLogger(__name__)
 
 GROUP_MAX_ENTRIES = 20_000
-
-
-def _held_lock() -> threading.Lock:
-    lock = threading.Lock()
-    lock.acquire()
-    return lock
 
 
 @dataclass(eq=False)
@@ -42,9 +38,7 @@ class _Job:
     nbytes: int
     batch_fn: Callable[[sqlite3.Connection, list[Any]], None] | None = None
     payload: Any = None
-    # Held until the job's transaction has ended; the caller blocks acquiring it. A bare lock, not an Event:
-    # the writer wakes every caller of a group while holding the GIL, and Event.set costs several times more.
-    done: threading.Lock = field(default_factory=_held_lock)
+    done: Signal = field(default_factory=held_lock)  # released once the job's transaction has ended (waiting.py)
     result: Any = None
     error: BaseException | None = None
 
@@ -62,11 +56,7 @@ class Writer:
     ) -> None:
         self._connect = connect
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._max_entries = max_pending_entries
-        self._max_bytes = max_pending_bytes
-        self._pending_entries = 0
-        self._pending_bytes = 0
-        self._pending_lock = threading.Lock()
+        self._pending = Pending(max_pending_entries, max_pending_bytes)
         self._conn_lock = lock  # held around each transaction when readers share the connection
         self._closed = False
         # Called by the writer thread after each group: (jobs committed, entries committed, seconds). Metrics.
@@ -95,32 +85,42 @@ class Writer:
         """Have `batch_fn(conn, [payload, ...])` apply `payload`, merged with neighbours that share `batch_fn`."""
         self._enqueue(_Job(None, entries, nbytes, batch_fn, payload))
 
-    def _enqueue(self, job: _Job) -> Any:
-        entries, nbytes = job.entries, job.nbytes
-        with self._pending_lock:
-            if self._closed:
-                raise StoreError("the store is closed")
-            if self._condemned is not None:
-                raise self._condemned
-            busy = self._pending_entries > 0 and (
-                self._pending_entries + entries > self._max_entries or self._pending_bytes + nbytes > self._max_bytes
-            )
-            if busy:
-                raise StoreBusy(f"the writer has {self._pending_entries} entries waiting; retry shortly", retry_after=1)
-            self._pending_entries += entries
-            self._pending_bytes += nbytes
+    async def submit_batch_async(
+        self, batch_fn: Callable[[sqlite3.Connection, list[Any]], None], payload: Any, *, entries: int, nbytes: int
+    ) -> None:
+        """`submit_batch` for a coroutine on an event loop: the loop goes on serving while the group commits."""
+        signal = LoopSignal()
+        job = _Job(None, entries, nbytes, batch_fn, payload, done=signal)
+        self._admit(job)
         self._queue.put(job)
-        job.done.acquire()
+        await signal.wait()
+        if job.error is not None:
+            raise job.error
+
+    def _enqueue(self, job: _Job) -> Any:
+        lock = job.done
+        assert isinstance(lock, LockType)  # a thread waits on the default held_lock
+        self._admit(job)
+        self._queue.put(job)
+        lock.acquire()
         if job.error is not None:
             raise job.error
         return job.result
 
+    def _admit(self, job: _Job) -> None:
+        with self._pending.lock:
+            if self._closed:
+                raise StoreError("the store is closed")
+            if self._condemned is not None:
+                raise self._condemned
+            self._pending.admit(job.entries, job.nbytes)
+
     @property
     def pending_entries(self) -> int:
-        return self._pending_entries
+        return self._pending.entries
 
     def close(self) -> None:
-        with self._pending_lock:
+        with self._pending.lock:
             if self._closed:
                 return
             self._closed = True
@@ -176,10 +176,7 @@ class Writer:
                         except Exception as exc:
                             job.error = self._failed(exc)
         finally:
-            with self._pending_lock:
-                for job in jobs:
-                    self._pending_entries -= job.entries
-                    self._pending_bytes -= job.nbytes
+            self._pending.settle([(job.entries, job.nbytes) for job in jobs])
             for job in jobs:
                 job.done.release()
             if self.on_commit is not None:
@@ -191,7 +188,7 @@ class Writer:
 
     def condemn(self, error: StoreFailing) -> None:
         """Refuse every write from now on (a damaged file found while serving); /health reports `error`."""
-        with self._pending_lock:
+        with self._pending.lock:
             self._condemned = error
         self.failure = error
         self.failing_since = time.time()

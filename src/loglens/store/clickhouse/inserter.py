@@ -11,21 +11,17 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from _thread import LockType
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from ..base import StoreBusy, StoreError
+from ..base import StoreError
+from ..waiting import LoopSignal, Pending, Signal, held_lock
 from .connection import Connection
 
 P = TypeVar("P")
 GROUP_MAX_ENTRIES = 50_000
-
-
-def _held_lock() -> threading.Lock:
-    lock = threading.Lock()
-    lock.acquire()
-    return lock
 
 
 @dataclass(eq=False)
@@ -34,7 +30,7 @@ class _Job:
     nbytes: int
     payload: Any = None
     fn: Callable[[Connection], Any] | None = None
-    done: threading.Lock = field(default_factory=_held_lock)  # released once the job's insert has ended
+    done: Signal = field(default_factory=held_lock)  # released once the job's insert has ended (waiting.py)
     result: Any = None
     error: BaseException | None = None
 
@@ -54,11 +50,7 @@ class GroupInserter(Generic[P]):
         self._on_commit = on_commit  # told (jobs, entries, seconds) after every acknowledged INSERT group
         self._flush = flush
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._max_entries = max_pending_entries
-        self._max_bytes = max_pending_bytes
-        self._pending_entries = 0
-        self._pending_bytes = 0
-        self._lock = threading.Lock()
+        self._pending = Pending(max_pending_entries, max_pending_bytes)
         self._closed = False
         self.groups = 0  # INSERT groups flushed (tests and bench read it)
         self.failure: StoreError | None = None  # why the last write failed; None once a write succeeds again
@@ -74,7 +66,7 @@ class GroupInserter(Generic[P]):
 
     @property
     def pending_entries(self) -> int:
-        return self._pending_entries
+        return self._pending.entries
 
     def submit_batch(self, payload: P, *, entries: int, nbytes: int) -> None:
         """Insert `payload` with whatever else is waiting; returns once ClickHouse acknowledged the INSERT."""
@@ -84,26 +76,34 @@ class GroupInserter(Generic[P]):
         """Run `fn(connection)` on the writer thread, between two inserts; returns its result."""
         return self._enqueue(_Job(entries, nbytes, fn=fn))
 
-    def _enqueue(self, job: _Job) -> Any:
-        with self._lock:
-            if self._closed:
-                raise StoreError("the store is closed")
-            busy = self._pending_entries > 0 and (
-                self._pending_entries + job.entries > self._max_entries
-                or self._pending_bytes + job.nbytes > self._max_bytes
-            )
-            if busy:
-                raise StoreBusy(f"the writer has {self._pending_entries} entries waiting; retry shortly", retry_after=1)
-            self._pending_entries += job.entries
-            self._pending_bytes += job.nbytes
+    async def submit_batch_async(self, payload: P, *, entries: int, nbytes: int) -> None:
+        """`submit_batch` for a coroutine on an event loop: the loop goes on serving while the INSERT runs."""
+        signal = LoopSignal()
+        job = _Job(entries, nbytes, payload=payload, done=signal)
+        self._admit(job)
         self._queue.put(job)
-        job.done.acquire()
+        await signal.wait()
+        if job.error is not None:
+            raise job.error
+
+    def _enqueue(self, job: _Job) -> Any:
+        lock = job.done
+        assert isinstance(lock, LockType)  # a thread waits on the default held_lock
+        self._admit(job)
+        self._queue.put(job)
+        lock.acquire()
         if job.error is not None:
             raise job.error
         return job.result
 
+    def _admit(self, job: _Job) -> None:
+        with self._pending.lock:
+            if self._closed:
+                raise StoreError("the store is closed")
+            self._pending.admit(job.entries, job.nbytes)
+
     def close(self) -> None:
-        with self._lock:
+        with self._pending.lock:
             if self._closed:
                 return
             self._closed = True
@@ -164,9 +164,6 @@ class GroupInserter(Generic[P]):
             for job in jobs:
                 job.error = error
         finally:
-            with self._lock:
-                for job in jobs:
-                    self._pending_entries -= job.entries
-                    self._pending_bytes -= job.nbytes
+            self._pending.settle([(job.entries, job.nbytes) for job in jobs])
             for job in jobs:
                 job.done.release()

@@ -194,6 +194,12 @@ class ClickHouseStore(SearchMethods, AlertMethods):
     # -- writes ------------------------------------------------------------------------------------------
 
     def write(self, entries: Sequence[Entry], delta: StatsDelta, *, nbytes: int = 0) -> None:
+        self._writer.submit_batch(self._payload(entries, delta), entries=len(entries), nbytes=nbytes)
+
+    async def write_async(self, entries: Sequence[Entry], delta: StatsDelta, *, nbytes: int = 0) -> None:
+        await self._writer.submit_batch_async(self._payload(entries, delta), entries=len(entries), nbytes=nbytes)
+
+    def _payload(self, entries: Sequence[Entry], delta: StatsDelta) -> Payload:
         counters: Counter[str] = Counter()
         if delta.total:
             counters["validation.valid"] += delta.valid
@@ -215,7 +221,7 @@ class ClickHouseStore(SearchMethods, AlertMethods):
             )
             for e in entries
         ]
-        self._writer.submit_batch(Payload(rows, counters), entries=len(entries), nbytes=nbytes)
+        return Payload(rows, counters)
 
     def _flush(self, conn: Connection, payloads: list[Payload]) -> None:
         rows: list[tuple[Any, ...]] = []
