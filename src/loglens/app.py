@@ -29,6 +29,9 @@ from .store import Store, open_store
 from .validation import Validator
 
 log = logging.getLogger(__name__)
+# app.extensions: the api.fast.FastIngest whose event-loop path the RSGI bridge may use (absent behind proxies:
+# that path sees the connection's address, not the one ProxyFix finds in X-Forwarded-For)
+FAST_INGEST = "loglens.fast_ingest"
 
 
 @dataclass
@@ -101,9 +104,12 @@ def create_app(
     views.init_app(app)
     from .api.fast import FastIngest
 
-    app.wsgi_app = FastIngest(app.wsgi_app, state, cfg["server"]["max_body_bytes"])  # type: ignore[method-assign]
+    fast = FastIngest(app.wsgi_app, state, cfg["server"]["max_body_bytes"])
+    app.wsgi_app = fast  # type: ignore[method-assign]
     proxies = cfg["server"]["trusted_proxies"]
-    if proxies:  # outermost, so that the gate (fast path included) sees the client's address and scheme
+    if not proxies:  # the RSGI bridge (serving/rsgi.py) answers ordinary POST /api/logs on its event loop
+        app.extensions[FAST_INGEST] = fast
+    else:  # outermost, so that the gate (fast path included) sees the client's address and scheme
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]

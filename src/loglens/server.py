@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from gunicorn.app.base import BaseApplication
 
-from .app import LogLens, create_app
+from .app import FAST_INGEST, LogLens, create_app
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ def granian_app() -> Any:
         threads=serving_threads(_worker_state.config),
         max_body_bytes=server["max_body_bytes"],
         client_timeout=server["client_timeout_seconds"],
+        fast=fast.respond_async if (fast := app.extensions.get(FAST_INGEST)) is not None else None,
     )
 
 

@@ -66,10 +66,15 @@ class Denial:
     def body(self) -> bytes:
         return orjson.dumps({"status": "error", "error": self.message}) + b"\n"
 
-    def wsgi(self, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def parts(self) -> tuple[int, list[tuple[str, str]], bytes]:
+        """The JSON refusal as (status, headers, body)."""
         payload = self.body()
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
-        start_response(f"{self.status} {HTTPStatus(self.status).phrase}", [*headers, *SECURITY_HEADERS, *self.headers])
+        return self.status, [*headers, *SECURITY_HEADERS, *self.headers], payload
+
+    def wsgi(self, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        status, headers, payload = self.parts()
+        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
         return [payload]
 
     def response(self) -> ResponseReturnValue:

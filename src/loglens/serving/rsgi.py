@@ -5,8 +5,10 @@ thread then reads the body with no deadline: a client that stops sending (or an 
 closed connection) held the thread forever, and four such clients stopped the server. Here the event loop reads
 the whole body first, within server.max_body_bytes, waiting at most server.client_timeout_seconds for each next
 piece, and answers 408 / 413 / 400 (JSON) itself; only a complete request takes one of server.threads request
-threads. A response with a Content-Length is built on the thread and sent in one piece; one without (a stream,
-e.g. Server-Sent Events) is pulled from the app's iterable chunk by chunk, with no time limit.
+threads. An ordinary single-entry POST /api/logs takes none: `fast` (api/fast.py) answers it on the loop, which
+awaits its commit (a thread hop there and back cost about half the single-POST rate). A response with a
+Content-Length is built on the thread and sent in one piece; one without (a stream, e.g. Server-Sent Events) is
+pulled from the app's iterable chunk by chunk, with no time limit.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import io
 import logging
 import sys
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -25,6 +27,8 @@ from . import responses
 log = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# Answers a request on the event loop itself, or None to leave it to the WSGI app (api/fast.py: POST /api/logs)
+FastPath = Callable[[dict[str, Any], bytes], Awaitable[tuple[int, list[tuple[str, str]], bytes] | None]]
 _END = object()
 
 
@@ -45,8 +49,10 @@ class BufferedWSGI:
         threads: int,
         max_body_bytes: int,
         client_timeout: float,
+        fast: FastPath | None = None,
     ) -> None:
         self.app = app
+        self.fast = fast
         self.max_body_bytes = max_body_bytes
         self.client_timeout = client_timeout
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="loglens-request")
@@ -82,6 +88,11 @@ class BufferedWSGI:
             proto.response_bytes(refused.status, responses.error_headers(payload), payload)
             return
         environ = self._environ(scope, headers, body)
+        if self.fast is not None:
+            answer = await self.fast(environ, body)
+            if answer is not None:
+                proto.response_bytes(*answer)
+                return
         loop = asyncio.get_running_loop()
         status, out_headers, payload, stream = await loop.run_in_executor(self.executor, self._call, environ)
         if stream is None:
