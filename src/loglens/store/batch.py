@@ -26,8 +26,9 @@ ANY_USER = ""  # rollup_user_hour rows that count every entry of their hour and 
 class PreparedBatch:
     columns: tuple[str, ...]  # COLUMNS JSON arrays
     entries: int
-    # per event-time minute, the first and last offset of its rows in this batch: the time access path
-    spans: tuple[tuple[int, int, int], ...] = ()
+    # per event-time minute, the first and last offset of its rows in this batch and their newest ts_ms: the time
+    # access path
+    spans: tuple[tuple[int, int, int, int], ...] = ()
     user_rows: int = 0  # rows upserted into the user rollups (minute and hour, per service and for all services)
     user_minutes: frozenset[int] = frozenset()  # the minute buckets of the user rollups it touched
 
@@ -44,10 +45,10 @@ def search_params(batches: Sequence[PreparedBatch], max_logs: int) -> tuple[str 
     """The parameters of the `ingest_search` insert (migration 5): `ingest`'s, plus the minute spans and the
     number of entries (so the trigger need not parse the rows again to count them)."""
     columns = batches[0].columns if len(batches) == 1 else _joined(batches)
-    spans: list[tuple[int, int, int]] = []
+    spans: list[tuple[int, int, int, int]] = []
     offset = 0
     for batch in batches:
-        spans += [(minute, first + offset, last + offset) for minute, first, last in batch.spans]
+        spans += [(minute, first + offset, last + offset, newest) for minute, first, last, newest in batch.spans]
         offset += batch.entries
     return (*columns, _json(spans), offset, max_logs)
 
@@ -96,13 +97,15 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
     if "\\u0000" in rows:  # rare: a NUL somewhere; SQLite's JSON would cut the message there (migration 4)
         rows = _json([(*row[:5], _nul_safe(row[5]), *row[6:]) for row in orjson.loads(rows)])
     keys = [(e.ts_ms // MINUTE_MS, e.service) for e in entries]
-    spans: dict[int, list[int]] = {}
-    for offset, (minute, _) in enumerate(keys):
+    spans: dict[int, list[int]] = {}  # minute -> [first offset, last offset, newest ts_ms]
+    for offset, ((minute, _), e) in enumerate(zip(keys, entries, strict=True)):
         span = spans.get(minute)
         if span is None:
-            spans[minute] = [offset, offset]
+            spans[minute] = [offset, offset, e.ts_ms]
         else:
             span[1] = offset
+            if e.ts_ms > span[2]:
+                span[2] = e.ts_ms
     minutes = Counter(keys)
     minute_errors = Counter(k for k, e in zip(keys, entries, strict=True) if e.level in ERROR_LEVELS)
     # ALL_SERVICES rows: one row per minute for every service together, so an unfiltered series reads one row
@@ -148,7 +151,7 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
             _json(list(counters.items())),
         ),
         len(entries),
-        tuple((minute, first, last) for minute, (first, last) in spans.items()),
+        tuple((minute, first, last, newest) for minute, (first, last, newest) in spans.items()),
         len(users) + len(hours),
         frozenset(m for m, _, _ in users),
     )

@@ -12,7 +12,8 @@ from .base import StoreError
 # backfill and every delete agree on it.
 SEARCH_TEXT = "message"
 
-# The `ingest_search` trigger of migrations 5 and 7; BASE is the first id of the rows the statement inserted.
+# The `ingest_search` trigger of migrations 5, 7 and 8; TIME_PATH is its log_minutes upsert, BASE the first id of
+# the rows the statement inserted.
 _INGEST_SEARCH_TRIGGER = """
     CREATE TRIGGER ingest_search_apply INSTEAD OF INSERT ON ingest_search BEGIN
         INSERT INTO logs (ts_ms, received_ms, timestamp, level, service, message, user_id, metadata)
@@ -22,12 +23,7 @@ _INGEST_SEARCH_TRIGGER = """
                 v->>6, v->>7
             FROM (SELECT value AS v FROM json_each(NEW.rows) ORDER BY key);
         -- the new rows got consecutive ids ending at max(id): spans carry offsets into them
-        INSERT INTO log_minutes (minute, block, first_id, last_id)
-            SELECT value->>0, (base + (value->>1)) >> 12, base + (value->>1), base + (value->>2)
-            FROM json_each(NEW.spans), BASE
-            WHERE true
-            ON CONFLICT (minute, block) DO UPDATE
-            SET first_id = min(first_id, excluded.first_id), last_id = max(last_id, excluded.last_id);
+TIME_PATH
         INSERT INTO rollup_minute (minute, service, total, errors)
             SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(NEW.minutes) WHERE true
             ON CONFLICT (minute, service) DO UPDATE
@@ -67,8 +63,28 @@ _BASE_V5 = "(SELECT max(id) - NEW.entries + 1 AS base FROM logs)"
 _BASE_V7 = "(SELECT (SELECT max(id) FROM logs) - NEW.entries + 1 AS base)"
 
 
-def _search_trigger(base: str) -> str:
-    return _INGEST_SEARCH_TRIGGER.strip("\n").replace("BASE", base).replace("SEARCH_TEXT", SEARCH_TEXT)
+_TIME_PATH_V5 = """
+        INSERT INTO log_minutes (minute, block, first_id, last_id)
+            SELECT value->>0, (base + (value->>1)) >> 12, base + (value->>1), base + (value->>2)
+            FROM json_each(NEW.spans), BASE
+            WHERE true
+            ON CONFLICT (minute, block) DO UPDATE
+            SET first_id = min(first_id, excluded.first_id), last_id = max(last_id, excluded.last_id);"""
+# Migration 8: each (minute, block) also keeps the newest event time of its rows (an upper bound once rows are
+# evicted), so that a search can skip the blocks that cannot hold a newer entry than it already has.
+_TIME_PATH_V8 = """
+        INSERT INTO log_minutes (minute, block, first_id, last_id, max_ts)
+            SELECT value->>0, (base + (value->>1)) >> 12, base + (value->>1), base + (value->>2), value->>3
+            FROM json_each(NEW.spans), BASE
+            WHERE true
+            ON CONFLICT (minute, block) DO UPDATE
+            SET first_id = min(first_id, excluded.first_id), last_id = max(last_id, excluded.last_id),
+                max_ts = max(coalesce(max_ts, excluded.max_ts), excluded.max_ts);"""
+
+
+def _search_trigger(base: str, time_path: str = _TIME_PATH_V5) -> str:
+    trigger = _INGEST_SEARCH_TRIGGER.strip("\n").replace("TIME_PATH", time_path.strip("\n"))
+    return trigger.replace("BASE", base).replace("SEARCH_TEXT", SEARCH_TEXT)
 
 
 MIGRATIONS: list[str] = [
@@ -293,6 +309,13 @@ INGEST_SEARCH_TRIGGER
     """,
     # 7: the ingest_search trigger again, with a time path whose cost does not grow with the store (_BASE_V7)
     "DROP TRIGGER ingest_search_apply;;\n" + _search_trigger(_BASE_V7),
+    # 8: the newest event time of each time-path block (_TIME_PATH_V8), filled in for the stored ones
+    """
+    ALTER TABLE log_minutes ADD COLUMN max_ts INTEGER;;
+    UPDATE log_minutes SET max_ts = (SELECT max(ts_ms) FROM logs WHERE id BETWEEN first_id AND last_id);;
+    DROP TRIGGER ingest_search_apply;;
+    """
+    + _search_trigger(_BASE_V7, _TIME_PATH_V8),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

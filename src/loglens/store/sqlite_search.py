@@ -47,10 +47,12 @@ FIRST_BUDGET = 2048  # ids in the first window
 GROWTH = 4
 MAX_BUDGET = 1 << 22
 MERGE_GAP = 4096  # id ranges closer than this are read as one
+MERGE_MAX = 4096  # ... unless that makes a range of more ids than this (a time-path block)
 LIMIT_MS = 1 << 62  # beyond any timestamp, within SQLite's 64-bit integers
 NUMBER_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 Cursor = tuple[int, int]  # (ts_ms, id) of the last entry returned
+Span = tuple[int, int, int]  # first id, last id, newest ts_ms of their rows (at most)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,15 +213,18 @@ def row_dict(row: tuple[Any, ...]) -> dict[str, Any]:
     return item
 
 
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _merge(spans: list[Span]) -> list[Span]:
+    """Id ranges closer than MERGE_GAP read as one, up to MERGE_MAX ids (a bigger range would lose the newest-
+    event-time bound that lets a page skip it); a range's bound is the largest of its parts'."""
     spans.sort()
     merged: list[list[int]] = []
-    for first, last in spans:
-        if merged and first <= merged[-1][1] + MERGE_GAP:
+    for first, last, newest in spans:
+        if merged and first <= merged[-1][1] + MERGE_GAP and max(last, merged[-1][1]) - merged[-1][0] < MERGE_MAX:
             merged[-1][1] = max(merged[-1][1], last)
+            merged[-1][2] = max(merged[-1][2], newest)
         else:
-            merged.append([first, last])
-    return [(a, b) for a, b in merged]
+            merged.append([first, last, newest])
+    return [(a, b, c) for a, b, c in merged]
 
 
 class Walk:
@@ -263,22 +268,29 @@ class Walk:
         lo = self.from_ms // MINUTE_MS if self.from_ms is not None else None
         return lo, hi
 
-    def _windows(self) -> Iterator[tuple[int, int, list[tuple[int, int]]]]:
+    def _windows(self) -> Iterator[tuple[int, int, list[Span]]]:
         lo, hi = self._bounds()
         if not self.use_index:  # no time path: one window over every id
             low = self.conn.execute("SELECT id FROM logs ORDER BY id LIMIT 1").fetchone()
             high = self.conn.execute("SELECT id FROM logs ORDER BY id DESC LIMIT 1").fetchone()
             if low is not None and high is not None:
-                yield (lo if lo is not None else -LIMIT_MS), (hi if hi is not None else LIMIT_MS), [(low[0], high[0])]
+                yield (
+                    (lo if lo is not None else -LIMIT_MS),
+                    (hi if hi is not None else LIMIT_MS),
+                    [(low[0], high[0], LIMIT_MS)],
+                )
             return
-        sql = "SELECT minute, first_id, last_id FROM log_minutes WHERE minute BETWEEN ? AND ? ORDER BY minute DESC"
+        sql = (
+            "SELECT minute, first_id, last_id, max_ts FROM log_minutes WHERE minute BETWEEN ? AND ?"
+            " ORDER BY minute DESC"
+        )
         first, last = (lo if lo is not None else -LIMIT_MS, hi if hi is not None else LIMIT_MS)
-        rows: Iterator[tuple[int, int, int]] = self.conn.execute(sql, (first, last))
+        rows: Iterator[tuple[int, int, int, int | None]] = self.conn.execute(sql, (first, last))
         budget = FIRST_BUDGET
-        spans: list[tuple[int, int]] = []
+        spans: list[Span] = []
         size = 0
         first_minute = last_minute = None
-        for minute, first_id, last_id in rows:
+        for minute, first_id, last_id, newest in rows:
             if spans and minute != first_minute and size >= budget:
                 assert first_minute is not None and last_minute is not None
                 yield first_minute, last_minute, spans
@@ -287,15 +299,13 @@ class Walk:
             if last_minute is None:
                 last_minute = minute
             first_minute = minute
-            spans.append((first_id, last_id))
+            spans.append((first_id, last_id, LIMIT_MS if newest is None else newest))
             size += last_id - first_id + 1
         if spans:
             assert first_minute is not None and last_minute is not None
             yield first_minute, last_minute, spans
 
-    def _window(
-        self, first_minute: int, last_minute: int, spans: list[tuple[int, int]], need: int
-    ) -> list[tuple[Any, ...]]:
+    def _window(self, first_minute: int, last_minute: int, spans: list[Span], need: int) -> list[tuple[Any, ...]]:
         lo_ms = max(first_minute * MINUTE_MS, -LIMIT_MS)
         hi_ms = min((last_minute + 1) * MINUTE_MS - 1, LIMIT_MS)
         if self.from_ms is not None:
@@ -311,15 +321,21 @@ class Walk:
         params += self.compiled.params
         rest = " AND ".join(conditions) + " ORDER BY logs.ts_ms DESC, logs.id DESC LIMIT ?"
         rows: list[tuple[Any, ...]] = []
-        ranges: list[tuple[int, int, bool]] = []  # (first id, last id, through the word index)
-        for first_id, last_id in _merge(spans):
+        ranges: list[tuple[int, int, int, bool]] = []  # (newest ts_ms, first id, last id, through the word index)
+        for first_id, last_id, newest in _merge(spans):
             if self.fts is None or first_id > self.indexed:
-                ranges.append((first_id, last_id, False))
+                ranges.append((newest, first_id, last_id, False))
             elif last_id <= self.indexed:
-                ranges.append((first_id, last_id, True))
+                ranges.append((newest, first_id, last_id, True))
             else:
-                ranges += [(first_id, self.indexed, True), (self.indexed + 1, last_id, False)]
-        for first_id, last_id, indexed in ranges:
+                ranges += [(newest, first_id, self.indexed, True), (newest, self.indexed + 1, last_id, False)]
+        ranges.sort(reverse=True)  # the ranges that may hold the newest entries first
+        for newest, first_id, last_id, indexed in ranges:
+            if len(rows) >= need:  # enough rows: a range whose entries are all older than the need-th adds none
+                rows.sort(key=_newest_first, reverse=True)
+                del rows[need:]
+                if newest < rows[-1][1]:
+                    break
             if indexed:
                 sql = (
                     f"SELECT {COLUMNS} FROM search CROSS JOIN logs ON logs.id = search.rowid"
@@ -330,8 +346,12 @@ class Walk:
                 sql = f"SELECT {COLUMNS} FROM logs WHERE logs.id BETWEEN ? AND ? AND {rest}"
                 args = [first_id, last_id, *params, need]
             rows += self.conn.execute(sql, args).fetchall()
-        rows.sort(key=lambda r: (r[1], r[0]), reverse=True)
+        rows.sort(key=_newest_first, reverse=True)
         return rows[:need]
+
+
+def _newest_first(row: tuple[Any, ...]) -> tuple[int, int]:
+    return row[1], row[0]  # (ts_ms, id): sorted in reverse, newest first
 
 
 def tail_rows(
