@@ -38,7 +38,7 @@ test-clickhouse: install
 	TEST_STORE_BACKEND=clickhouse $(BIN)/python -m pytest tests/api tests/unit -m "not sqlite_only" $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/before.py
 	$(BIN)/python bench/dashboard_cost.py
 	$(BIN)/python bench/auth_cost.py
 	$(BIN)/python bench/search.py $(foreach n,$(SEARCH_BENCH_ENTRIES),--entries $(n))

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ import orjson  # noqa: E402
 
 from loglens.model import LEVELS, Entry, iso_from_ms  # noqa: E402
 from loglens.search.query import parse  # noqa: E402
+from loglens.store import Store  # noqa: E402
 from loglens.store.migrations import SCHEMA_VERSION  # noqa: E402
 from loglens.store.sqlite import SQLiteStore  # noqa: E402
 from loglens.validation import StatsDelta  # noqa: E402
@@ -111,8 +113,15 @@ def filled_store(count: int) -> tuple[SQLiteStore, int]:
         return SQLiteStore(str(path), max_logs=count * 2, synchronous="NORMAL"), end_ms
     for stale in directory.glob(f"{path.name}*"):
         stale.unlink()
-    end_ms = int(time.time() * 1000)
     store = SQLiteStore(str(path), max_logs=count * 2, synchronous="NORMAL")
+    end_ms = fill(store, count)
+    meta_path.write_bytes(orjson.dumps({"end_ms": end_ms, "count": count}))
+    return store, end_ms
+
+
+def fill(store: Store, count: int) -> int:
+    """Write `count` generated entries through the store's write path; returns the end of their range."""
+    end_ms = int(time.time() * 1000)
     started = time.monotonic()
     done = 0
     for batch in generate(count, end_ms):
@@ -122,8 +131,23 @@ def filled_store(count: int) -> tuple[SQLiteStore, int]:
             store.refresh()
             print(f"  filled {done:,} entries ({done / (time.monotonic() - started):,.0f}/s)", flush=True)
     store.refresh()
-    meta_path.write_bytes(orjson.dumps({"end_ms": end_ms, "count": count}))
-    return store, end_ms
+    return end_ms
+
+
+@contextmanager
+def clickhouse_store(count: int) -> Iterator[tuple[Store, int]]:
+    """A fresh ClickHouse store (Debian's clickhouse-server, started here) with `count` entries."""
+    from tests.support.clickhouse import ClickHouseServer
+
+    from loglens.store.clickhouse import ClickHouseStore, DriverConnection, Endpoint
+
+    with tempfile.TemporaryDirectory(prefix="loglens-bench-ch-") as tmp, ClickHouseServer(Path(tmp)) as server:
+        endpoint = Endpoint("127.0.0.1", server.tcp_port, "default", "")
+        store = ClickHouseStore(lambda: DriverConnection(endpoint), database="search", max_logs=count * 2)
+        try:
+            yield store, fill(store, count)
+        finally:
+            store.close()
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -138,9 +162,8 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return (time.perf_counter() - started) * 1000, result
 
 
-def query_table(store: SQLiteStore, end_ms: int, rounds: int) -> list[tuple[str, float, float, float]]:
+def query_table(store: Store, end_ms: int, rounds: int) -> list[tuple[str, float, float, float]]:
     rnd = random.Random(99)
-    ids = store.last_id()
     week, day = end_ms - SPAN_MS, end_ms - DAY_MS
 
     def run(label: str, make: Callable[[int], tuple[str, int | None]]) -> tuple[str, float, float, float]:
@@ -154,9 +177,11 @@ def query_table(store: SQLiteStore, end_ms: int, rounds: int) -> list[tuple[str,
         return label, p50, p99, found / rounds
 
     def request_id(_: int) -> tuple[str, int | None]:
-        entry = store.get_log(rnd.randint(1, ids))
-        assert entry is not None
-        return f"metadata.request_id:{entry['metadata']['request_id']}", None
+        """The request id of some stored entry (found through a user, outside the timing)."""
+        while True:
+            logs = store.search(parse(f"user_id:user-{rnd.randrange(USERS)}"), limit=1).logs
+            if logs:
+                return f"metadata.request_id:{logs[0]['metadata']['request_id']}", None
 
     rows = [
         run("user_id:user-N, 7 days", lambda i: (f"user_id:user-{rnd.randrange(USERS)}", week)),
@@ -183,6 +208,15 @@ def query_table(store: SQLiteStore, end_ms: int, rounds: int) -> list[tuple[str,
         rows.append((f"{label}: page 1", *percentiles(first), 100.0))
         rows.append((f"{label}: page 50 via cursor", *percentiles(fiftieth), 100.0))
     return rows
+
+
+def report(store: Store, end_ms: int, rounds: int) -> None:
+    stored = store.totals().stored
+    size = store.health(probe=False).size_bytes
+    print(f"\n{stored:,} stored entries, {size / stored:.0f} bytes/entry on disk (indexes included)")
+    print(f"{'query (limit 100)':<40} {'p50 ms':>8} {'p99 ms':>8} {'hits':>6}")
+    for label, p50, p99, hits in query_table(store, end_ms, rounds):
+        print(f"{label:<40} {p50:>8.1f} {p99:>8.1f} {hits:>6.0f}", flush=True)
 
 
 def store_bytes(path: Path) -> int:
@@ -277,22 +311,25 @@ def main() -> int:
     parser.add_argument("--ingest-seconds", type=float, default=4.0, help="seconds per ingest measurement")
     parser.add_argument("--no-ingest", action="store_true", help="skip the ingest comparison")
     parser.add_argument("--ingest-only", action="store_true", help="only the ingest comparison")
+    parser.add_argument(
+        "--backend", choices=("sqlite", "clickhouse"), default="sqlite", help="clickhouse: a fresh clickhouse-server"
+    )
     args = parser.parse_args()
-    print(f"LogLens search benchmark: {os.cpu_count()} CPUs; store cache {bench_dir()}", flush=True)
+    print(f"LogLens search benchmark: {os.cpu_count()} CPUs; {args.backend}; store cache {bench_dir()}", flush=True)
     for count in [] if args.ingest_only else args.entries or [1_000_000]:
         started = time.monotonic()
-        store, end_ms = filled_store(count)
-        try:
-            stored = store.totals().stored
-            size = store_bytes(Path(store.path))
-            print(f"\n{stored:,} stored entries, {size / stored:.0f} bytes/entry on disk (indexes included)")
-            print(f"{'query (limit 100)':<40} {'p50 ms':>8} {'p99 ms':>8} {'hits':>6}")
-            for label, p50, p99, hits in query_table(store, end_ms, args.rounds):
-                print(f"{label:<40} {p50:>8.1f} {p99:>8.1f} {hits:>6.0f}", flush=True)
-        finally:
-            store.close()
+        if args.backend == "clickhouse":
+            with clickhouse_store(count) as (store, end_ms):
+                print(f"(filled in {time.monotonic() - started:.0f} s)")
+                report(store, end_ms, args.rounds)
+        else:
+            sqlite, end_ms = filled_store(count)
+            try:
+                report(sqlite, end_ms, args.rounds)
+            finally:
+                sqlite.close()
         print(f"({time.monotonic() - started:.0f} s)")
-    if args.no_ingest:
+    if args.no_ingest or args.backend != "sqlite":  # storage.search_index is SQLite's
         return 0
     print("\nIngest with and without the search indexes (fresh stores, same run, alternating, median of 3):")
     floors = [(ingest_floor(False, args.ingest_seconds), ingest_floor(True, args.ingest_seconds)) for _ in range(3)]
