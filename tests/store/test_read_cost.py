@@ -11,12 +11,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import orjson
 import pytest
 
 from loglens.model import StatsDelta
 from loglens.search.query import Node, parse
 from loglens.store.sqlite import SQLiteStore
 from loglens.store.sqlite_search import Walk, compile_query, register_functions
+from loglens.store.topk import top_users_sql
 from tests.store.test_search import BASE_MS, make_entry
 from tests.store.test_write_cost import STEP
 
@@ -82,3 +84,44 @@ def test_a_late_entry_newer_than_the_last_block_is_still_found(tmp_path: Path) -
         ]
     finally:
         store.close()
+
+
+def _busy_hour(path: Path, services: int) -> None:
+    """An hour in which each of `services` services sees 120 users a minute."""
+    store = SQLiteStore(str(path), synchronous="NORMAL")
+    try:
+        for minute in range(60):
+            batch = [
+                make_entry(0, BASE_MS + minute * 60_000 + u, service=f"svc-{s}", user_id=f"user-{u}")
+                for s in range(services)
+                for u in range(120)
+            ]
+            store.write(batch, StatsDelta(len(batch)))
+        store.maintain()  # compacts the touched buckets: the all-services scope is built
+    finally:
+        store.close()
+
+
+def test_top_users_of_an_hour_cost_the_same_with_many_services(tmp_path: Path) -> None:
+    """The all-services top users read their own rows (migration 9), not every service's rows of each minute."""
+    costs = []
+    for services in (4, 40):
+        path = tmp_path / f"{services}.db"
+        _busy_hour(path, services)
+        conn = sqlite3.connect(path)
+        steps = 0
+
+        def tick() -> int:
+            nonlocal steps
+            steps += STEP
+            return 0
+
+        conn.set_progress_handler(tick, STEP)
+        minutes = orjson.dumps(list(range(BASE_MS // 60_000, BASE_MS // 60_000 + 60))).decode()
+        top = conn.execute(top_users_sql(False, True), (minutes, "[]", 5)).fetchall()
+        conn.close()
+        assert [user for user, _ in top] == ["user-0", "user-1", "user-10", "user-100", "user-101"]
+        assert top[0][1] == 60 * services  # every service's entries of user-0, summed over the hour
+        costs.append(steps)
+    few, many = costs
+    assert many < few * 2, f"an hour's top users took {few:,} VM steps with 4 services, {many:,} with 40"

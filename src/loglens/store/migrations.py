@@ -316,6 +316,14 @@ INGEST_SEARCH_TRIGGER
     DROP TRIGGER ingest_search_apply;;
     """
     + _search_trigger(_BASE_V7, _TIME_PATH_V8),
+    # 9: the all-services scope ('') of the user rollups has its own small covering indexes. Its rows sit among
+    # every service's rows of their bucket (the key is bucket, user_id, service), so summing them read up to 50
+    # services x TOP_USERS_KEPT rows per bucket: 32 ms for an hour at 10M entries an hour, 2 ms through these.
+    # Ingest writes no '' user rows (store/topk.py's compaction does), so the indexes cost it nothing.
+    """
+    CREATE INDEX rollup_user_all ON rollup_user (minute, user_id, count) WHERE service = '';
+    CREATE INDEX rollup_user_hour_all ON rollup_user_hour (hour, user_id, count) WHERE service = '';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
