@@ -16,6 +16,7 @@ import pytest
 
 from loglens.model import StatsDelta
 from loglens.search.query import Node, parse
+from loglens.store.batch import SPAN_IDS, prepare
 from loglens.store.sqlite import SQLiteStore
 from loglens.store.sqlite_search import Walk, compile_query, register_functions
 from loglens.store.topk import top_users_sql
@@ -125,3 +126,15 @@ def test_top_users_of_an_hour_cost_the_same_with_many_services(tmp_path: Path) -
         costs.append(steps)
     few, many = costs
     assert many < few * 2, f"an hour's top users took {few:,} VM steps with 4 services, {many:,} with 40"
+
+
+def test_a_big_batch_gives_the_time_path_spans_of_at_most_one_block() -> None:
+    entries = [make_entry(i, BASE_MS + i, service=f"svc-{i % 3}") for i in range(10_000)]  # one minute
+    spans = prepare(entries, StatsDelta(len(entries))).spans
+    assert all(last - first < SPAN_IDS for _, first, last, _ in spans)
+    assert sorted((first, last) for _, first, last, _ in spans) == [(0, 4095), (4096, 8191), (8192, 9999)]
+    assert [newest for *_, newest in sorted(spans, key=lambda s: s[1])] == [
+        BASE_MS + 4095,
+        BASE_MS + 8191,
+        BASE_MS + 9999,
+    ]

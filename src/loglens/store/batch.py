@@ -19,6 +19,7 @@ from ..model import ERROR_LEVELS, MINUTE_MS, Entry, StatsDelta
 HOUR_MINUTES = 60
 COLUMNS = 6  # rows, minutes, users, hours, services, counters
 ALL_SERVICES = ""  # the rollups' scope for "every service" (a real service name is never empty)
+SPAN_IDS = 4096  # most ids of one time-path span (the time path's block size)
 ANY_USER = ""  # rollup_user_hour rows that count every entry of their hour and scope (a real user id is never empty)
 
 
@@ -97,11 +98,13 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
     if "\\u0000" in rows:  # rare: a NUL somewhere; SQLite's JSON would cut the message there (migration 4)
         rows = _json([(*row[:5], _nul_safe(row[5]), *row[6:]) for row in orjson.loads(rows)])
     keys = [(e.ts_ms // MINUTE_MS, e.service) for e in entries]
-    spans: dict[int, list[int]] = {}  # minute -> [first offset, last offset, newest ts_ms]
+    # (minute, piece) -> [first offset, last offset, newest ts_ms]: at most SPAN_IDS ids each, so that a page can
+    # skip most of a big batch's minute by its newest event time (store/sqlite_search.py)
+    spans: dict[tuple[int, int], list[int]] = {}
     for offset, ((minute, _), e) in enumerate(zip(keys, entries, strict=True)):
-        span = spans.get(minute)
+        span = spans.get((minute, offset // SPAN_IDS))
         if span is None:
-            spans[minute] = [offset, offset, e.ts_ms]
+            spans[(minute, offset // SPAN_IDS)] = [offset, offset, e.ts_ms]
         else:
             span[1] = offset
             if e.ts_ms > span[2]:
@@ -151,7 +154,7 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
             _json(list(counters.items())),
         ),
         len(entries),
-        tuple((minute, first, last, newest) for minute, (first, last, newest) in spans.items()),
+        tuple((minute, first, last, newest) for (minute, _), (first, last, newest) in spans.items()),
         len(users) + len(hours),
         frozenset(m for m, _, _ in users),
     )
