@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterable
 from typing import Protocol
 
 from .base import StoreBusy
@@ -47,23 +46,6 @@ class LoopSignal:
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():  # the waiting coroutine may have been cancelled (its client went away)
         future.set_result(None)
-
-
-def _resolve_all(futures: list[asyncio.Future[None]]) -> None:
-    for future in futures:
-        _resolve(future)
-
-
-def release_all(signals: Iterable[Signal]) -> None:
-    """Release a group's signals: one wake-up per event loop for all of its coroutines, not one each."""
-    waiting: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-    for signal in signals:
-        if isinstance(signal, LoopSignal):
-            waiting.setdefault(signal._loop, []).append(signal._future)
-        else:
-            signal.release()
-    for loop, futures in waiting.items():
-        loop.call_soon_threadsafe(_resolve_all, futures)
 
 
 class Pending:

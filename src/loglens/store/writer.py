@@ -24,7 +24,7 @@ from typing import Any
 
 from .base import StoreCorrupt, StoreError, StoreFailing
 from .sqlite_errors import store_error
-from .waiting import LoopSignal, Pending, Signal, held_lock, release_all
+from .waiting import LoopSignal, Pending, Signal, held_lock
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +177,8 @@ class Writer:
                             job.error = self._failed(exc)
         finally:
             self._pending.settle([(job.entries, job.nbytes) for job in jobs])
-            release_all(job.done for job in jobs)
+            for job in jobs:
+                job.done.release()
             if self.on_commit is not None:
                 committed = [job for job in jobs if job.error is None]
                 try:
