@@ -80,6 +80,40 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
             counters[f"error_type.{kind}"] += n
     if not entries:
         return PreparedBatch(("[]", "[]", "[]", "[]", "[]", _json(list(counters.items()))), 0)
+    rows = _rows(entries)
+    if len(entries) == 1:  # a single POST: the same columns as _prepare_many gives, without its counters
+        return _prepare_one(entries[0], rows, counters)
+    return _prepare_many(entries, rows, counters)
+
+
+def _prepare_one(e: Entry, rows: str, counters: Counter[str]) -> PreparedBatch:
+    minute = e.ts_ms // MINUTE_MS
+    hour = minute // HOUR_MINUTES
+    service, user = e.service, e.user_id
+    error = 1 if e.level in ERROR_LEVELS else 0
+    counters["logs.errors"] += error
+    counters["logs.total"] += 1
+    counters["logs.stored"] += 1
+    users = [(minute, service, user, 1)] if user else []
+    hours = [(hour, service, user, 1)] if user else []
+    hours += [(hour, service, ANY_USER, 1), (hour, ALL_SERVICES, ANY_USER, 1)]
+    return PreparedBatch(
+        (
+            rows,
+            _json([(minute, service, 1, error), (minute, ALL_SERVICES, 1, error)]),
+            _json(users),
+            _json(hours),
+            _json([(service, e.received_ms, e.received_ms, 1, error)]),
+            _json(list(counters.items())),
+        ),
+        1,
+        ((minute, 0, 0, e.ts_ms),),
+        len(users) + len(hours),
+        frozenset((minute,)) if user else frozenset(),
+    )
+
+
+def _rows(entries: Sequence[Entry]) -> str:
     rows = _json(
         [
             (
@@ -97,6 +131,10 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
     )
     if "\\u0000" in rows:  # rare: a NUL somewhere; SQLite's JSON would cut the message there (migration 4)
         rows = _json([(*row[:5], _nul_safe(row[5]), *row[6:]) for row in orjson.loads(rows)])
+    return rows
+
+
+def _prepare_many(entries: Sequence[Entry], rows: str, counters: Counter[str]) -> PreparedBatch:
     keys = [(e.ts_ms // MINUTE_MS, e.service) for e in entries]
     # (minute, piece) -> [first offset, last offset, newest ts_ms]: at most SPAN_IDS ids each, so that a page can
     # skip most of a big batch's minute by its newest event time (store/sqlite_search.py)
