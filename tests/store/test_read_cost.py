@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -138,3 +139,56 @@ def test_a_big_batch_gives_the_time_path_spans_of_at_most_one_block() -> None:
         BASE_MS + 8191,
         BASE_MS + 9999,
     ]
+
+
+def _with_request_ids(path: Path, count: int, **kwargs: Any) -> SQLiteStore:
+    store = SQLiteStore(str(path), synchronous="NORMAL", **kwargs)
+    for first in range(0, count, BATCH):
+        batch = [
+            make_entry(i, BASE_MS + i * 1000, f"call {i}", user_id=f"user-{i % 7}", metadata={"request_id": f"req-{i}"})
+            for i in range(first, min(first + BATCH, count))
+        ]
+        store.write(batch, StatsDelta(len(batch)))
+        store.refresh()
+    return store
+
+
+def test_a_request_id_is_found_through_the_field_index_at_any_volume(tmp_path: Path) -> None:
+    """The field index answers in C (FTS5): the SQL around it runs a few hundred VM instructions, not a scan."""
+    for name, count in (("small.db", 20_000), ("big.db", 200_000)):
+        _with_request_ids(tmp_path / name, count).close()
+        conn = sqlite3.connect(tmp_path / name)
+        register_functions(conn)
+        indexed = conn.execute("SELECT value FROM counters WHERE name = 'search.indexed'").fetchone()[0]
+        assert indexed == count
+        steps = 0
+
+        def tick() -> int:
+            nonlocal steps
+            steps += 1
+            return 0
+
+        conn.set_progress_handler(tick, 1)
+        query = compile_query(parse("metadata.request_id:req-777"))
+        rows, more = Walk(conn, query, from_ms=None, to_ms=None, after=None, indexed=indexed).page(10)
+        conn.close()
+        assert [row[5] for row in rows] == ["call 777"] and not more
+        assert steps < 2_000, f"one request id among {count:,} entries took {steps:,} VM instructions"
+
+
+def test_evicted_entries_leave_the_field_index(tmp_path: Path) -> None:
+    store = _with_request_ids(tmp_path / "evict.db", 30_000, max_logs=12_000)
+    try:
+        assert store.search(parse("metadata.request_id:req-5"), limit=5).logs == []
+        assert [log["message"] for log in store.search(parse("metadata.request_id:req-29999"), limit=5).logs] == [
+            "call 29999"
+        ]
+        assert len(store.search(parse("user_id:user-3"), limit=5000).logs) == 12_000 // 7 + 1  # kept ids 18000-29999
+        store.apply_retention(BASE_MS + 25_000)  # arrival times are BASE_MS + i: ids before 25,000 go
+        assert store.search(parse("metadata.request_id:req-24000"), limit=5).logs == []
+        assert len(store.search(parse("metadata.request_id:req-25000"), limit=5).logs) == 1
+    finally:
+        store.close()
+    conn = sqlite3.connect(tmp_path / "evict.db")
+    conn.execute("INSERT INTO fields (fields) VALUES ('integrity-check')")  # raises if the deletes did not match
+    conn.close()

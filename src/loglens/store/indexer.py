@@ -1,4 +1,4 @@
-"""The word indexer: it trails the writer by at most about `interval` seconds, like Elasticsearch's refresh.
+"""The word and field indexer: it trails the writer by at most about `interval` seconds, like Elasticsearch's refresh.
 
 Filling FTS5 inside every group commit was measured to cost single-entry POSTs about a third of their rate: each
 commit of a few entries paid FTS5's fixed cost of writing a segment. Instead this thread wakes every `interval`
@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .migrations import SEARCH_TEXT
+from .migrations import INDEXES
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,10 @@ def index_pending(conn: sqlite3.Connection) -> int:
     if top <= done:
         return 0
     upto = min(top, done + CHUNK)
-    conn.execute(
-        f"INSERT INTO search (rowid, text) SELECT id, {SEARCH_TEXT} FROM logs WHERE id > ? AND id <= ?", (done, upto)
-    )
+    for table, text in INDEXES:
+        conn.execute(
+            f"INSERT INTO {table} (rowid, text) SELECT id, {text} FROM logs WHERE id > ? AND id <= ?", (done, upto)
+        )
     conn.execute(
         "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         (INDEXED, upto),

@@ -11,6 +11,19 @@ from .base import StoreError
 # per-minute user rollups instead, and metadata filters run on the time path. One expression, so the trigger, the
 # backfill and every delete agree on it.
 SEARCH_TEXT = "message"
+# What the field index (migration 10) holds for one `logs` row: one token per user_id and per top-level metadata
+# value that is a string of at most FIELD_VALUE_MAX characters, the hex of "user_id=<id>" or "m.<key>=<value>" (hex
+# is one run of letters and digits, so the tokenizer keeps a whole value as one token). Numbers, booleans and
+# longer strings are left out: queries on them walk the time path. `logs.`-qualified, so that the expression also
+# works in the `'delete'` statements that select from logs.
+FIELD_VALUE_MAX = 64
+FIELDS_TEXT = (
+    f"coalesce(CASE WHEN length(logs.user_id) <= {FIELD_VALUE_MAX} THEN hex('user_id=' || logs.user_id) END, '')"
+    " || ' ' || coalesce((SELECT group_concat(hex('m.' || key || '=' || value), ' ') FROM json_each(logs.metadata)"
+    f" WHERE type = 'text' AND length(value) <= {FIELD_VALUE_MAX}), '')"
+)
+# The word and field indexes: (FTS5 table, what it holds per row); the indexer fills both, deletes empty both.
+INDEXES = (("search", SEARCH_TEXT), ("fields", FIELDS_TEXT))
 
 # The `ingest_search` trigger of migrations 5, 7 and 8; TIME_PATH is its log_minutes upsert, BASE the first id of
 # the rows the statement inserted.
@@ -82,9 +95,21 @@ _TIME_PATH_V8 = """
                 max_ts = max(coalesce(max_ts, excluded.max_ts), excluded.max_ts);"""
 
 
-def _search_trigger(base: str, time_path: str = _TIME_PATH_V5) -> str:
+# Migration 10: evicted entries leave the field index too (the same bounds as the word index's delete above it).
+_FIELDS_DELETE = """
+        INSERT INTO fields (fields, rowid, text)
+            SELECT 'delete', id, FIELDS_TEXT FROM logs
+            WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
+            AND id <= min((SELECT value FROM counters WHERE name = 'search.indexed'), (SELECT id FROM logs ORDER BY id
+                       LIMIT 1 OFFSET (SELECT value FROM counters WHERE name = 'logs.stored') - NEW.max_logs - 1));
+"""
+_EVICT = "        DELETE FROM logs WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs"
+
+
+def _search_trigger(base: str, time_path: str = _TIME_PATH_V5, fields_delete: str = "") -> str:
     trigger = _INGEST_SEARCH_TRIGGER.strip("\n").replace("TIME_PATH", time_path.strip("\n"))
-    return trigger.replace("BASE", base).replace("SEARCH_TEXT", SEARCH_TEXT)
+    trigger = trigger.replace(_EVICT, fields_delete.strip("\n") + "\n" + _EVICT if fields_delete else _EVICT)
+    return trigger.replace("BASE", base).replace("SEARCH_TEXT", SEARCH_TEXT).replace("FIELDS_TEXT", FIELDS_TEXT)
 
 
 MIGRATIONS: list[str] = [
@@ -324,6 +349,18 @@ INGEST_SEARCH_TRIGGER
     CREATE INDEX rollup_user_all ON rollup_user (minute, user_id, count) WHERE service = '';
     CREATE INDEX rollup_user_hour_all ON rollup_user_hour (hour, user_id, count) WHERE service = '';
     """,
+    # 10: the field index (FIELDS_TEXT): an equality on user_id or a metadata string finds its rows in it instead
+    # of walking the time path (1.7 s for one request id among 1M entries). Filled for the entries the word index
+    # already covers; the indexer does the rest, for both indexes together.
+    """
+    CREATE VIRTUAL TABLE fields USING fts5(
+        text, content='', detail='none', columnsize=0, tokenize="unicode61 remove_diacritics 0"
+    );;
+    INSERT INTO fields (rowid, text) SELECT id, FIELDS_TEXT FROM logs
+        WHERE id <= (SELECT coalesce(max(value), 0) FROM counters WHERE name = 'search.indexed');;
+    DROP TRIGGER ingest_search_apply;;
+    """.replace("FIELDS_TEXT", FIELDS_TEXT)
+    + _search_trigger(_BASE_V7, _TIME_PATH_V8, _FIELDS_DELETE),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

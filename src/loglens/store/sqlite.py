@@ -31,7 +31,7 @@ from .base import (
 )
 from .batch import ALL_SERVICES, HOUR_MINUTES, PreparedBatch, ingest_params, prepare, search_params
 from .indexer import Indexer, index_pending, indexed_through
-from .migrations import SEARCH_TEXT, migrate
+from .migrations import INDEXES, migrate
 from .sqlite_errors import store_error
 from .sqlite_keys import SQLiteKeys
 from .sqlite_search import COLUMNS, Cursor, Walk, compile_query, register_functions, row_dict, tail_rows
@@ -290,11 +290,12 @@ class SQLiteStore:
                 if first is None or first[0] > boundary:
                     return -1
                 upto = min(boundary, first[0] + RETENTION_CHUNK - 1)
-                conn.execute(
-                    f"INSERT INTO search (search, rowid, text) SELECT 'delete', id, {SEARCH_TEXT} FROM logs"
-                    " WHERE id <= ?",
-                    (min(upto, indexed_through(conn)),),
-                )
+                for table, text in INDEXES:  # the indexed ones leave the word and field indexes first
+                    conn.execute(
+                        f"INSERT INTO {table} ({table}, rowid, text) SELECT 'delete', id, {text} FROM logs"
+                        " WHERE id <= ?",
+                        (min(upto, indexed_through(conn)),),
+                    )
                 n = conn.execute("DELETE FROM logs WHERE id <= ?", (upto,)).rowcount
                 conn.execute("DELETE FROM log_minutes WHERE last_id <= ?", (upto,))
                 _add_counter(conn, "logs.stored", -n)

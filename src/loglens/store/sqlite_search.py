@@ -38,6 +38,7 @@ from ..search.query import (
     Or,
     Words,
 )
+from .migrations import FIELD_VALUE_MAX
 
 COLUMNS = (
     "logs.id, logs.ts_ms, logs.timestamp, logs.level, logs.service, logs.message, logs.user_id, logs.metadata,"
@@ -47,6 +48,7 @@ FIRST_BUDGET = 2048  # ids in the first window
 GROWTH = 4
 MAX_BUDGET = 1 << 22
 MERGE_GAP = 4096  # id ranges closer than this are read as one
+FIELD_CANDIDATES = 20_000  # most rows named by the field index that a page reads directly
 MERGE_MAX = 4096  # ... unless that makes a range of more ids than this (a time-path block)
 LIMIT_MS = 1 << 62  # beyond any timestamp, within SQLite's 64-bit integers
 NUMBER_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
@@ -59,7 +61,8 @@ Span = tuple[int, int, int]  # first id, last id, newest ts_ms of their rows (at
 class Compiled:
     where: str
     params: tuple[Any, ...]
-    fts: str | None
+    fts: str | None  # over the word index (`search`)
+    fields: str | None = None  # over the field index (`fields`, migration 10)
 
 
 # -- words: the SQL function behind message matching ------------------------------------------------------------
@@ -100,7 +103,7 @@ def compile_query(node: Node) -> Compiled:
     where = _where(node, params)
     # user_id filters walk the time path like metadata ones: the user rollups cannot name a user's minutes, since
     # each bucket keeps only its biggest users (store/topk.py)
-    return Compiled(where, tuple(params), _fts(node))
+    return Compiled(where, tuple(params), _fts(node), _fields(node))
 
 
 def _meta_path(key: str) -> str:
@@ -199,6 +202,34 @@ def _fts(node: Node) -> str | None:
     return None
 
 
+def _fields(node: Node) -> str | None:
+    """An FTS5 expression over the field index that every row matching `node` satisfies, or None.
+
+    Only equalities the index can answer: user_id, and a metadata value that can only match a string (one that
+    reads as a number or a boolean also matches those, which the index leaves out) of at most FIELD_VALUE_MAX
+    characters. The rows it names are then checked by `where` like any others."""
+    if isinstance(node, FieldIs) and node.field == "user_id" and not node.prefix:
+        return _field_token("user_id", node.value)
+    if isinstance(node, MetaIs) and not node.prefix and _number(node.value) is None:
+        if node.value not in ("true", "false"):
+            return _field_token("m." + node.key, node.value)
+    if isinstance(node, And):
+        parts = [p for p in (_fields(c) for c in node.children) if p is not None]
+        return " AND ".join(f"({p})" for p in parts) or None
+    if isinstance(node, Or):
+        ors = [_fields(c) for c in node.children]
+        if any(p is None for p in ors):
+            return None
+        return " OR ".join(f"({p})" for p in ors)
+    return None
+
+
+def _field_token(name: str, value: str) -> str | None:
+    if len(value) > FIELD_VALUE_MAX or "\x00" in value:  # not in the index (SQLite's JSON ends a string at NUL)
+        return None
+    return '"' + f"{name}={value}".encode().hex() + '"'
+
+
 # -- the time-ordered walk ---------------------------------------------------------------------------------------
 
 
@@ -247,11 +278,16 @@ class Walk:
         self.to_ms = to_ms  # exclusive
         self.after = after
         self.fts = compiled.fts if use_index else None
+        self.fields = compiled.fields if use_index else None
         self.use_index = use_index
         self.indexed = indexed  # the word index covers ids up to this; newer ones are checked row by row
 
     def page(self, limit: int) -> tuple[list[tuple[Any, ...]], bool]:
         need = limit + 1
+        if self.fields is not None:
+            named = self._by_fields(need)
+            if named is not None:
+                return named[:limit], len(named) > limit
         found: list[tuple[Any, ...]] = []
         for first_minute, last_minute, spans in self._windows():
             found += self._window(first_minute, last_minute, spans, need - len(found))
@@ -305,13 +341,9 @@ class Walk:
             assert first_minute is not None and last_minute is not None
             yield first_minute, last_minute, spans
 
-    def _window(self, first_minute: int, last_minute: int, spans: list[Span], need: int) -> list[tuple[Any, ...]]:
-        lo_ms = max(first_minute * MINUTE_MS, -LIMIT_MS)
-        hi_ms = min((last_minute + 1) * MINUTE_MS - 1, LIMIT_MS)
-        if self.from_ms is not None:
-            lo_ms = max(lo_ms, self.from_ms)
-        if self.to_ms is not None:
-            hi_ms = min(hi_ms, self.to_ms - 1)
+    def _rest(self, lo_ms: int, hi_ms: int) -> tuple[str, list[Any]]:
+        """The conditions every row of a page meets, its order and its limit (the last parameter, added by the
+        caller): within [lo_ms, hi_ms], after the cursor, and matching the query."""
         conditions = ["logs.ts_ms BETWEEN ? AND ?"]
         params: list[Any] = [lo_ms, hi_ms]
         if self.after is not None:
@@ -319,7 +351,39 @@ class Walk:
             params += [self.after[0], self.after[0], self.after[1]]
         conditions.append(f"({self.compiled.where})")
         params += self.compiled.params
-        rest = " AND ".join(conditions) + " ORDER BY logs.ts_ms DESC, logs.id DESC LIMIT ?"
+        return " AND ".join(conditions) + " ORDER BY logs.ts_ms DESC, logs.id DESC LIMIT ?", params
+
+    def _by_fields(self, need: int) -> list[tuple[Any, ...]] | None:
+        """A page from the rows the field index names (and those newer than the index), or None when it names
+        more than FIELD_CANDIDATES: then the time walk is cheaper."""
+        named = self.conn.execute(
+            "SELECT rowid FROM fields WHERE fields MATCH ? AND rowid <= ? LIMIT ?",
+            (self.fields, self.indexed, FIELD_CANDIDATES + 1),
+        ).fetchall()
+        if len(named) > FIELD_CANDIDATES:
+            return None
+        lo_ms = self.from_ms if self.from_ms is not None else -LIMIT_MS
+        hi_ms = self.to_ms - 1 if self.to_ms is not None else LIMIT_MS
+        rest, params = self._rest(lo_ms, hi_ms)
+        ids = orjson.dumps([row[0] for row in named]).decode()
+        rows = self.conn.execute(
+            f"SELECT {COLUMNS} FROM logs WHERE logs.id IN (SELECT value FROM json_each(?)) AND {rest}",
+            [ids, *params, need],
+        ).fetchall()
+        rows += self.conn.execute(  # committed after the indexer's last round: checked one by one
+            f"SELECT {COLUMNS} FROM logs WHERE logs.id > ? AND {rest}", [self.indexed, *params, need]
+        ).fetchall()
+        rows.sort(key=_newest_first, reverse=True)
+        return rows[:need]
+
+    def _window(self, first_minute: int, last_minute: int, spans: list[Span], need: int) -> list[tuple[Any, ...]]:
+        lo_ms = max(first_minute * MINUTE_MS, -LIMIT_MS)
+        hi_ms = min((last_minute + 1) * MINUTE_MS - 1, LIMIT_MS)
+        if self.from_ms is not None:
+            lo_ms = max(lo_ms, self.from_ms)
+        if self.to_ms is not None:
+            hi_ms = min(hi_ms, self.to_ms - 1)
+        rest, params = self._rest(lo_ms, hi_ms)
         rows: list[tuple[Any, ...]] = []
         ranges: list[tuple[int, int, int, bool]] = []  # (newest ts_ms, first id, last id, through the word index)
         for first_id, last_id, newest in _merge(spans):
