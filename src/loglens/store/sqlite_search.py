@@ -38,7 +38,7 @@ from ..search.query import (
     Or,
     Words,
 )
-from .migrations import FIELD_VALUE_MAX
+from .migrations import FIELD_KEYS, FIELD_VALUE_MAX
 
 COLUMNS = (
     "logs.id, logs.ts_ms, logs.timestamp, logs.level, logs.service, logs.message, logs.user_id, logs.metadata,"
@@ -205,12 +205,12 @@ def _fts(node: Node) -> str | None:
 def _fields(node: Node) -> str | None:
     """An FTS5 expression over the field index that every row matching `node` satisfies, or None.
 
-    Only equalities the index can answer: user_id, and a metadata value that can only match a string (one that
-    reads as a number or a boolean also matches those, which the index leaves out) of at most FIELD_VALUE_MAX
-    characters. The rows it names are then checked by `where` like any others."""
+    Only equalities the index can answer: user_id, and a FIELD_KEYS metadata value that can only match a string
+    (one that reads as a number or a boolean also matches those, which the index leaves out) of at most
+    FIELD_VALUE_MAX characters. The rows it names are then checked by `where` like any others."""
     if isinstance(node, FieldIs) and node.field == "user_id" and not node.prefix:
         return _field_token("user_id", node.value)
-    if isinstance(node, MetaIs) and not node.prefix and _number(node.value) is None:
+    if isinstance(node, MetaIs) and node.key in FIELD_KEYS and not node.prefix and _number(node.value) is None:
         if node.value not in ("true", "false"):
             return _field_token("m." + node.key, node.value)
     if isinstance(node, And):
