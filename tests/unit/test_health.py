@@ -106,6 +106,7 @@ def test_ack_answers_bad_requests_with_json_errors(alert_app: Flask, clock: Fake
         (client.post(f"/api/alerts/{alert.id}/ack", json={"x": 1}), 400),
         (client.post(f"/api/alerts/{alert.id}/ack", data="{", content_type="application/json"), 400),
         (client.post("/api/alerts/999/ack", json={}), 404),
+        (client.post(f"/api/alerts/{1 << 63}/ack", json={}), 404),  # past the stores' 64-bit ids: not a 500
         (client.get(f"/api/alerts/{alert.id}/ack"), 405),
     ]
     for response, status in cases:

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from ..app import current_loglens
 from ..auth.access import requires
+from ..store.base import ID_LIMIT
 from .body import choice_arg, int_arg, json_object
 from .errors import ApiError
 
@@ -33,7 +34,7 @@ def ack_alert(alert_id: int) -> ResponseReturnValue:
     if body:
         raise ApiError(400, f"unknown field(s): {', '.join(sorted(body))}; the body is {{}}")
     loglens = current_loglens()
-    alert = loglens.store.alert(alert_id)
+    alert = loglens.store.alert(alert_id) if alert_id < ID_LIMIT else None
     if alert is None:
         raise ApiError(404, f"no alert with id {alert_id}")
     if alert.state != "firing":

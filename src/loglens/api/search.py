@@ -22,6 +22,7 @@ from ..search.params import decode_cursor, encode_cursor, parse_time
 from ..search.query import Node, QueryError, parse
 from ..search.tail import TailHub
 from ..store import Store
+from ..store.base import ID_LIMIT
 from .body import choice_arg, int_arg
 from .errors import ApiError
 
@@ -93,7 +94,7 @@ def search_logs() -> ResponseReturnValue:
 @requires("read")
 def get_log(log_id: int) -> ResponseReturnValue:
     # ids are 64-bit integers: a larger number names no entry (and must not reach the store's driver)
-    entry = current_loglens().store.get_log(log_id) if log_id < 1 << 63 else None
+    entry = current_loglens().store.get_log(log_id) if log_id < ID_LIMIT else None
     if entry is None:
         raise ApiError(404, f"no log entry with id {log_id}")
     return entry

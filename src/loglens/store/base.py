@@ -17,6 +17,9 @@ from ..search.query import Node
 AlertState = Literal["firing", "resolved"]
 
 
+ID_LIMIT = 1 << 63  # entry and alert ids are signed 64-bit integers in both backends: every id is below this
+
+
 class StoreError(RuntimeError):
     """The store cannot be opened or used (bad path, newer schema, ...). The API answers 503."""
 
