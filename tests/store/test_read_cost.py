@@ -22,7 +22,7 @@ from loglens.store.sqlite import SQLiteStore
 from loglens.store.sqlite_search import Walk, compile_query, register_functions
 from loglens.store.topk import top_users_sql
 from tests.store.test_search import BASE_MS, make_entry
-from tests.store.test_write_cost import STEP
+from tests.support.vmsteps import VMSteps
 
 BATCH = 10_000
 
@@ -45,19 +45,12 @@ def _page(path: Path, query: Node, limit: int) -> tuple[list[int], int]:
     """The ids of the first page, newest first, and the VM steps it took."""
     conn = sqlite3.connect(path)
     register_functions(conn)
-    steps = 0
-
-    def tick() -> int:
-        nonlocal steps
-        steps += STEP
-        return 0
-
-    conn.set_progress_handler(tick, STEP)
     try:
-        rows, _ = Walk(conn, compile_query(query), from_ms=None, to_ms=None, after=None, indexed=0).page(limit)
+        with VMSteps(conn) as steps:
+            rows, _ = Walk(conn, compile_query(query), from_ms=None, to_ms=None, after=None, indexed=0).page(limit)
     finally:
         conn.close()
-    return [row[0] for row in rows], steps
+    return [row[0] for row in rows], steps.count
 
 
 @pytest.mark.parametrize("text", ["", "service:svc", "level>=INFO"])
@@ -111,20 +104,13 @@ def test_top_users_of_an_hour_cost_the_same_with_many_services(tmp_path: Path) -
         path = tmp_path / f"{services}.db"
         _busy_hour(path, services)
         conn = sqlite3.connect(path)
-        steps = 0
-
-        def tick() -> int:
-            nonlocal steps
-            steps += STEP
-            return 0
-
-        conn.set_progress_handler(tick, STEP)
         minutes = orjson.dumps(list(range(BASE_MS // 60_000, BASE_MS // 60_000 + 60))).decode()
-        top = conn.execute(top_users_sql(False, True), (minutes, "[]", 5)).fetchall()
+        with VMSteps(conn) as steps:
+            top = conn.execute(top_users_sql(False, True), (minutes, "[]", 5)).fetchall()
         conn.close()
         assert [user for user, _ in top] == ["user-0", "user-1", "user-10", "user-100", "user-101"]
         assert top[0][1] == 60 * services  # every service's entries of user-0, summed over the hour
-        costs.append(steps)
+        costs.append(steps.count)
     few, many = costs
     assert many < few * 2, f"an hour's top users took {few:,} VM steps with 4 services, {many:,} with 40"
 
@@ -161,19 +147,12 @@ def test_a_request_id_is_found_through_the_field_index_at_any_volume(tmp_path: P
         register_functions(conn)
         indexed = conn.execute("SELECT value FROM counters WHERE name = 'search.indexed'").fetchone()[0]
         assert indexed == count
-        steps = 0
-
-        def tick() -> int:
-            nonlocal steps
-            steps += 1
-            return 0
-
-        conn.set_progress_handler(tick, 1)
         query = compile_query(parse("metadata.request_id:req-777"))
-        rows, more = Walk(conn, query, from_ms=None, to_ms=None, after=None, indexed=indexed).page(10)
+        with VMSteps(conn, every=1) as steps:
+            rows, more = Walk(conn, query, from_ms=None, to_ms=None, after=None, indexed=indexed).page(10)
         conn.close()
         assert [row[5] for row in rows] == ["call 777"] and not more
-        assert steps < 2_000, f"one request id among {count:,} entries took {steps:,} VM instructions"
+        assert steps.count < 2_000, f"one request id among {count:,} entries took {steps.count:,} VM instructions"
 
 
 def test_evicted_entries_leave_the_field_index(tmp_path: Path) -> None:

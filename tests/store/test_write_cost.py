@@ -16,8 +16,8 @@ from loglens.model import StatsDelta
 from loglens.store.batch import ingest_params, prepare, search_params
 from loglens.store.sqlite import INGEST, INGEST_SEARCH, SQLiteStore
 from tests.store.test_search import BASE_MS, make_entry
+from tests.support.vmsteps import VMSteps
 
-STEP = 100  # the progress handler runs every STEP virtual machine instructions
 BIG = 300_000  # stored rows of the big store
 
 
@@ -34,19 +34,9 @@ def _store_with(path: Path, rows: int) -> sqlite3.Connection:
 
 
 def _steps(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> int:
-    count = 0
-
-    def tick() -> int:
-        nonlocal count
-        count += 1
-        return 0
-
-    conn.set_progress_handler(tick, STEP)
-    try:
+    with VMSteps(conn) as steps:
         conn.execute(sql, params)
-    finally:
-        conn.set_progress_handler(None, STEP)
-    return count * STEP
+    return steps.count
 
 
 @pytest.mark.parametrize(("statement", "params"), [(INGEST_SEARCH, search_params), (INGEST, ingest_params)])

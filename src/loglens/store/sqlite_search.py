@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -179,48 +179,53 @@ def _compare(left: float, op: str, right: float) -> bool:
     return {">": left > right, ">=": left >= right, "<": left < right, "<=": left <= right}[op]
 
 
-def _fts(node: Node) -> str | None:
-    """An FTS5 expression every row matching `node` satisfies, or None when the index cannot narrow it."""
-    if isinstance(node, Words):
-        terms = []
-        for i, word in enumerate(node.words):
-            # the index holds runs of letters only (numbers, most of a log's distinct tokens, made it cost
-            # twice as much); ASCII only: SQLite and Python fold a few other letters differently
-            if not (word.isascii() and word.isalpha()):
-                continue
-            last_prefix = node.prefix and i == len(node.words) - 1
-            terms.append(f'"{word}"' + ("*" if last_prefix else ""))
-        return " AND ".join(terms) or None
+def _implied(node: Node, leaf: Callable[[Node], str | None]) -> str | None:
+    """An FTS5 expression every row matching `node` satisfies, built from what `leaf` says of its leaves (None:
+    this index cannot narrow them): AND keeps the parts it can say, OR needs them all."""
     if isinstance(node, And):
-        parts = [p for p in (_fts(c) for c in node.children) if p is not None]
+        parts = [p for p in (_implied(c, leaf) for c in node.children) if p is not None]
         return " AND ".join(f"({p})" for p in parts) or None
     if isinstance(node, Or):
-        ors = [_fts(c) for c in node.children]
+        ors = [_implied(c, leaf) for c in node.children]
         if any(p is None for p in ors):
             return None
         return " OR ".join(f"({p})" for p in ors)
-    return None
+    return leaf(node)
+
+
+def _fts(node: Node) -> str | None:
+    """Over the word index (`search`): the all-letter words of the query."""
+    return _implied(node, _words_leaf)
+
+
+def _words_leaf(node: Node) -> str | None:
+    if not isinstance(node, Words):
+        return None
+    terms = []
+    for i, word in enumerate(node.words):
+        # the index holds runs of letters only (numbers, most of a log's distinct tokens, made it cost
+        # twice as much); ASCII only: SQLite and Python fold a few other letters differently
+        if not (word.isascii() and word.isalpha()):
+            continue
+        last_prefix = node.prefix and i == len(node.words) - 1
+        terms.append(f'"{word}"' + ("*" if last_prefix else ""))
+    return " AND ".join(terms) or None
 
 
 def _fields(node: Node) -> str | None:
-    """An FTS5 expression over the field index that every row matching `node` satisfies, or None.
+    """Over the field index (`fields`, migration 10): only the equalities it can answer, user_id and a FIELD_KEYS
+    metadata value that can only match a string (one that reads as a number or a boolean also matches those,
+    which the index leaves out) of at most FIELD_VALUE_MAX characters. The rows it names are then checked by
+    `where` like any others."""
+    return _implied(node, _fields_leaf)
 
-    Only equalities the index can answer: user_id, and a FIELD_KEYS metadata value that can only match a string
-    (one that reads as a number or a boolean also matches those, which the index leaves out) of at most
-    FIELD_VALUE_MAX characters. The rows it names are then checked by `where` like any others."""
+
+def _fields_leaf(node: Node) -> str | None:
     if isinstance(node, FieldIs) and node.field == "user_id" and not node.prefix:
         return _field_token("user_id", node.value)
     if isinstance(node, MetaIs) and node.key in FIELD_KEYS and not node.prefix and _number(node.value) is None:
         if node.value not in ("true", "false"):
             return _field_token("m." + node.key, node.value)
-    if isinstance(node, And):
-        parts = [p for p in (_fields(c) for c in node.children) if p is not None]
-        return " AND ".join(f"({p})" for p in parts) or None
-    if isinstance(node, Or):
-        ors = [_fields(c) for c in node.children]
-        if any(p is None for p in ors):
-            return None
-        return " OR ".join(f"({p})" for p in ors)
     return None
 
 
