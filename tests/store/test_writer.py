@@ -36,27 +36,13 @@ def test_queued_batch_jobs_of_one_bound_method_are_applied_in_one_call(tmp_path:
 
     writer = Writer(connect, max_pending_entries=1000, max_pending_bytes=1 << 20)
     target = Target()
-    running, release = threading.Event(), threading.Event()
-
-    def block(conn: sqlite3.Connection) -> None:
-        running.set()
-        release.wait(10)
-
-    blocker = threading.Thread(target=writer.submit, args=(block,))
-    blocker.start()
-    assert running.wait(10)  # the writer is inside the blocking job: what comes next must queue
     threads = [
         threading.Thread(target=writer.submit_batch, args=(target.apply, n), kwargs={"entries": 1, "nbytes": 1})
         for n in range(5)
     ]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + 10
-    while writer._queue.qsize() < 5 and time.monotonic() < deadline:  # all five wait behind the blocking job
-        time.sleep(0.001)
-    assert writer._queue.qsize() == 5
+    release = queue_behind_a_blocking_job(writer, threads)  # all five wait behind the blocking job
     release.set()
-    for thread in [blocker, *threads]:
+    for thread in threads:
         thread.join(10)
     writer.close()
     assert [sorted(call) for call in target.calls] == [[0, 1, 2, 3, 4]]

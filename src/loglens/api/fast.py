@@ -93,7 +93,7 @@ class FastIngest:
             answer = decision.parts()
         else:
             environ[PRINCIPAL_KEY] = decision
-            if not self._sized(str(len(body))):
+            if not 0 < len(body) <= self.max_body_bytes:
                 return self._decline(environ)
             try:
                 entry = orjson.loads(body)

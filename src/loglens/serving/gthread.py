@@ -25,16 +25,10 @@ from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from . import responses
+from .responses import Refused
 
 MAX_HEAD_BYTES = 64 * 1024  # more than Gunicorn's own limits accept: past this the parser answers with its error
 RECV_BYTES = 256 * 1024
-
-
-class Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class RequestBuffer:

@@ -46,3 +46,12 @@ def bad_length(value: str) -> str:
 
 def unreadable_body() -> str:
     return "the request body could not be read: malformed chunked encoding, or the connection broke"
+
+
+class Refused(Exception):
+    """A request the server answers itself before the app sees it (stalled, too large, malformed body)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from . import responses
+from .responses import Refused
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +31,6 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # Answers a request on the event loop itself, or None to leave it to the WSGI app (api/fast.py: POST /api/logs)
 FastPath = Callable[[dict[str, Any], bytes], Awaitable[tuple[int, list[tuple[str, str]], bytes] | None]]
 _END = object()
-
-
-class BodyRefused(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class BufferedWSGI:
@@ -83,7 +77,7 @@ class BufferedWSGI:
                 body = b""  # HTTP/1.x: a request with neither header has no body
             else:
                 body = await self._read_body(length, proto)
-        except BodyRefused as refused:
+        except Refused as refused:
             payload = responses.error_body(refused.message)
             proto.response_bytes(refused.status, responses.error_headers(payload), payload)
             return
@@ -105,10 +99,10 @@ class BufferedWSGI:
         declared: int | None = None
         if length_header is not None:
             if not (length_header.isascii() and length_header.isdigit()):
-                raise BodyRefused(400, responses.bad_length(length_header))
+                raise Refused(400, responses.bad_length(length_header))
             declared = int(length_header)
             if declared > limit:
-                raise BodyRefused(413, responses.too_large(limit))
+                raise Refused(413, responses.too_large(limit))
             if declared == 0:
                 return b""
         # Piece by piece: cancelling Granian's whole-body `await proto()` at a deadline does not end it (measured).
@@ -125,22 +119,22 @@ class BufferedWSGI:
                         break
                     size += len(chunk)
                     if size > limit:
-                        raise BodyRefused(413, responses.too_large(limit))
+                        raise Refused(413, responses.too_large(limit))
                     chunks.append(chunk)
                     if size == declared:  # all of it: no need to wait for the end-of-body signal
                         break
                     deadline.reschedule(loop.time() + self.client_timeout)
         except TimeoutError:
-            raise BodyRefused(408, responses.stalled(self.client_timeout)) from None
-        except BodyRefused:
+            raise Refused(408, responses.stalled(self.client_timeout)) from None
+        except Refused:
             raise
         except Exception as exc:  # the connection broke mid-body (Granian raises its protocol errors)
             log.debug("request body read failed: %r", exc)
             if declared is not None:
-                raise BodyRefused(400, responses.short_body(size, declared)) from None
-            raise BodyRefused(400, responses.unreadable_body()) from None
+                raise Refused(400, responses.short_body(size, declared)) from None
+            raise Refused(400, responses.unreadable_body()) from None
         if declared is not None and size != declared:
-            raise BodyRefused(400, responses.short_body(size, declared))
+            raise Refused(400, responses.short_body(size, declared))
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def _environ(self, scope: Any, headers: Any, body: bytes) -> dict[str, Any]:
