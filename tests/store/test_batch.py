@@ -26,7 +26,7 @@ def test_one_entry_gives_the_general_paths_batch(entry: Entry) -> None:
     delta.error_types["required"] += 2
     fast = prepare([entry], delta)
     counters = prepare([], delta)  # only the stats part
-    general = _prepare_many([entry], _rows([entry]), _counter(counters.columns[5]))
+    general = _prepare_many([entry], _rows([entry], True), _counter(counters.columns[5]))
     assert fast == general
 
 

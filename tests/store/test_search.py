@@ -13,10 +13,11 @@ import pytest
 from loglens.model import Entry
 from loglens.search.query import parse
 from loglens.store import Store, StoreError
-from loglens.store.batch import ingest_params, prepare
+from loglens.store.batch import ingest_params, prepare, search_params
 from loglens.store.indexer import indexed_through
-from loglens.store.migrations import MIGRATIONS, _statements
-from loglens.store.sqlite import INGEST, SQLiteStore
+from loglens.store.migrations import _FIELDS_TEXT_V10, MIGRATIONS, _statements
+from loglens.store.sqlite import INGEST, INGEST_SEARCH, SQLiteStore
+from loglens.store.sqlite_search import register_functions
 from loglens.validation import StatsDelta
 
 BASE_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
@@ -124,6 +125,56 @@ def test_a_schema_2_store_is_migrated_in_place(tmp_path: Path) -> None:
         ]
     finally:
         store.close()
+
+
+def test_rows_indexed_by_schema_10_are_found_and_evicted_after_the_upgrade(tmp_path: Path) -> None:
+    """Migration 11 leaves the field index's older rows with migration 10's tokens: lookups ask for both forms,
+    and evicting them deletes exactly the tokens they were indexed with (FTS5's integrity-check says so)."""
+    path = tmp_path / "v10.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    register_functions(conn)
+    conn.execute("PRAGMA legacy_alter_table = ON")  # as migrate() runs them
+    for version, script in enumerate(MIGRATIONS[:10], 1):
+        for statement in _statements(script):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {version}")
+
+    def entries(first: int, text: str) -> list[Entry]:
+        return [
+            make_entry(i, BASE_MS + i * 1000, f"{text} {i}", user_id=f"user-{i % 4}", metadata={"request_id": f"r-{i}"})
+            for i in range(first, first + 40)
+        ]
+
+    conn.execute(INGEST_SEARCH, search_params([prepare(entries(0, "old"), StatsDelta(40), tokens=False)], 1000))
+    conn.execute(f"INSERT INTO fields (rowid, text) SELECT id, {_FIELDS_TEXT_V10} FROM logs")
+    conn.execute("INSERT INTO search (rowid, text) SELECT id, message FROM logs")
+    conn.execute(
+        "INSERT INTO counters (name, value) VALUES ('search.indexed', 40)"
+        " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+    )
+    conn.close()
+
+    store = SQLiteStore(str(path), max_logs=80)
+    try:
+        store.write(entries(100, "new"), StatsDelta(40))
+        store.refresh()
+
+        def messages(query: str) -> list[str]:
+            return [log["message"] for log in store.search(parse(query), limit=100).logs]
+
+        assert messages("metadata.request_id:r-7") == ["old 7"]
+        assert messages("metadata.request_id:r-107") == ["new 107"]
+        users = [f"old {i}" for i in range(1, 40, 4)] + [f"new {i}" for i in range(101, 140, 4)]
+        assert sorted(messages("user_id:user-1")) == sorted(users)
+        store.write(entries(200, "newer"), StatsDelta(40))  # past max_logs: the 40 old rows go
+        store.refresh()
+        assert messages("metadata.request_id:r-7") == []
+        assert messages("metadata.request_id:r-207") == ["newer 207"]
+    finally:
+        store.close()
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO fields (fields) VALUES ('integrity-check')")  # raises if a delete did not match
+    conn.close()
 
 
 def test_tail_reads_new_matches_in_commit_order(store: Store) -> None:

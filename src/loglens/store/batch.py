@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import orjson
 
 from ..model import ERROR_LEVELS, MINUTE_MS, Entry, StatsDelta
+from .field_tokens import row_tokens
 
 HOUR_MINUTES = 60
 COLUMNS = 6  # rows, minutes, users, hours, services, counters
@@ -71,7 +72,8 @@ def _nul_safe(message: str) -> str | list[str]:
     return message.split("\x00") if "\x00" in message else message
 
 
-def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
+def prepare(entries: Sequence[Entry], delta: StatsDelta, *, tokens: bool = True) -> PreparedBatch:
+    """The batch of `entries`; with `tokens`, each row also carries its field tokens (migration 11)."""
     counters: Counter[str] = Counter()
     if delta.total:
         counters["validation.valid"] += delta.valid
@@ -80,7 +82,7 @@ def prepare(entries: Sequence[Entry], delta: StatsDelta) -> PreparedBatch:
             counters[f"error_type.{kind}"] += n
     if not entries:
         return PreparedBatch(("[]", "[]", "[]", "[]", "[]", _json(list(counters.items()))), 0)
-    rows = _rows(entries)
+    rows = _rows(entries, tokens)
     if len(entries) == 1:  # a single POST: the same columns as _prepare_many gives, without its counters
         return _prepare_one(entries[0], rows, counters)
     return _prepare_many(entries, rows, counters)
@@ -113,7 +115,7 @@ def _prepare_one(e: Entry, rows: str, counters: Counter[str]) -> PreparedBatch:
     )
 
 
-def _rows(entries: Sequence[Entry]) -> str:
+def _rows(entries: Sequence[Entry], tokens: bool) -> str:
     rows = _json(
         [
             (
@@ -125,6 +127,7 @@ def _rows(entries: Sequence[Entry]) -> str:
                 e.message,
                 e.user_id,
                 orjson.dumps(e.metadata).decode() if e.metadata is not None else None,
+                *((row_tokens(e.user_id, e.metadata),) if tokens else ()),
             )
             for e in entries
         ]

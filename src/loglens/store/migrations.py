@@ -5,21 +5,20 @@ from __future__ import annotations
 import sqlite3
 
 from .base import StoreError
+from .field_tokens import FIELD_KEYS, FIELD_VALUE_MAX
 
 # What the word index holds for one `logs` row. Only the message: one token per user_id and metadata value was
 # measured to cost ingest about 10 us per entry (unique tokens are the dearest FTS5 work); user_id searches use the
 # per-minute user rollups instead, and metadata filters run on the time path. One expression, so the trigger, the
 # backfill and every delete agree on it.
 SEARCH_TEXT = "message"
-# What the field index (migration 10) holds for one `logs` row: the hex of "user_id=<id>" and of "m.<key>=<value>"
+# What the field index held for one `logs` row in migration 10: the hex of "user_id=<id>" and of "m.<key>=<value>"
 # for each FIELD_KEYS metadata key whose value is a string, each of at most FIELD_VALUE_MAX characters (hex keeps
 # any value one token). Only the identifiers people look entries up by: a token for every metadata string cost the
 # in-process ingest floor about 30% (measured), user_id and request_id about 9%. Other keys, numbers, booleans and
 # longer strings walk the time path. `logs.`-qualified, so that the expression also works in the `'delete'`
 # statements that select from logs.
-FIELD_VALUE_MAX = 64
-FIELD_KEYS = ("request_id", "trace_id")
-FIELDS_TEXT = " || ' ' || ".join(
+_FIELDS_TEXT_V10 = " || ' ' || ".join(
     [f"coalesce(CASE WHEN length(logs.user_id) <= {FIELD_VALUE_MAX} THEN hex('user_id=' || logs.user_id) END, '')"]
     + [
         f"coalesce((SELECT CASE WHEN typeof(v) = 'text' AND length(v) <= {FIELD_VALUE_MAX} THEN hex('m.{key}=' || v)"
@@ -27,6 +26,9 @@ FIELDS_TEXT = " || ' ' || ".join(
         for key in FIELD_KEYS
     ]
 )
+# What it holds since migration 11: the tokens stored with the row (store/field_tokens.py), or migration 10's for
+# the rows stored before it (their field_tokens is NULL; coalesce evaluates the second only for those).
+FIELDS_TEXT = f"coalesce(logs.field_tokens, {_FIELDS_TEXT_V10})"
 # The word and field indexes: (FTS5 table, what it holds per row); the indexer fills both, deletes empty both.
 INDEXES = (("search", SEARCH_TEXT), ("fields", FIELDS_TEXT))
 
@@ -111,10 +113,24 @@ _FIELDS_DELETE = """
 _EVICT = "        DELETE FROM logs WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs"
 
 
-def _search_trigger(base: str, time_path: str = _TIME_PATH_V5, fields_delete: str = "") -> str:
+# Migration 11: each row's field tokens arrive as the ninth value of its JSON row.
+_ROW_V5 = ("user_id, metadata)", "v->>6, v->>7\n")
+_ROW_V11 = ("user_id, metadata, field_tokens)", "v->>6, v->>7, v->>8\n")
+
+
+def _search_trigger(
+    base: str,
+    time_path: str = _TIME_PATH_V5,
+    fields_delete: str = "",
+    fields_text: str = _FIELDS_TEXT_V10,
+    row: tuple[str, str] = _ROW_V5,
+) -> str:
     trigger = _INGEST_SEARCH_TRIGGER.strip("\n").replace("TIME_PATH", time_path.strip("\n"))
     trigger = trigger.replace(_EVICT, fields_delete.strip("\n") + "\n" + _EVICT if fields_delete else _EVICT)
-    return trigger.replace("BASE", base).replace("SEARCH_TEXT", SEARCH_TEXT).replace("FIELDS_TEXT", FIELDS_TEXT)
+    for old, new in zip(_ROW_V5, row, strict=True):
+        assert old in trigger
+        trigger = trigger.replace(old, new)
+    return trigger.replace("BASE", base).replace("SEARCH_TEXT", SEARCH_TEXT).replace("FIELDS_TEXT", fields_text)
 
 
 MIGRATIONS: list[str] = [
@@ -364,8 +380,15 @@ INGEST_SEARCH_TRIGGER
     INSERT INTO fields (rowid, text) SELECT id, FIELDS_TEXT FROM logs
         WHERE id <= (SELECT coalesce(max(value), 0) FROM counters WHERE name = 'search.indexed');;
     DROP TRIGGER ingest_search_apply;;
-    """.replace("FIELDS_TEXT", FIELDS_TEXT)
+    """.replace("FIELDS_TEXT", _FIELDS_TEXT_V10)
     + _search_trigger(_BASE_V7, _TIME_PATH_V8, _FIELDS_DELETE),
+    # 11: the field tokens come with each row (store/field_tokens.py: about a fifth of what SQLite spent making
+    # them from the stored JSON at index time); the rows stored before keep migration 10's (FIELDS_TEXT)
+    """
+    ALTER TABLE logs ADD COLUMN field_tokens TEXT;;
+    DROP TRIGGER ingest_search_apply;;
+    """
+    + _search_trigger(_BASE_V7, _TIME_PATH_V8, _FIELDS_DELETE, FIELDS_TEXT, _ROW_V11),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

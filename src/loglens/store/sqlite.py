@@ -245,11 +245,13 @@ class SQLiteStore:
     # -- writes ------------------------------------------------------------------------------------------
 
     def write(self, entries: Sequence[Entry], delta: StatsDelta, *, nbytes: int = 0) -> None:
-        batch = prepare(entries, delta)  # in the caller's thread: the writer thread only runs SQL
+        batch = prepare(
+            entries, delta, tokens=self.search_index
+        )  # in the caller's thread: the writer thread only runs SQL
         self._writer.submit_batch(self._apply, batch, entries=len(entries), nbytes=nbytes)
 
     async def write_async(self, entries: Sequence[Entry], delta: StatsDelta, *, nbytes: int = 0) -> None:
-        batch = prepare(entries, delta)
+        batch = prepare(entries, delta, tokens=self.search_index)
         await self._writer.submit_batch_async(self._apply, batch, entries=len(entries), nbytes=nbytes)
 
     def _apply(self, conn: sqlite3.Connection, batches: list[PreparedBatch]) -> None:

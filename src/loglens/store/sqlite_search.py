@@ -38,7 +38,7 @@ from ..search.query import (
     Or,
     Words,
 )
-from .migrations import FIELD_KEYS, FIELD_VALUE_MAX
+from .field_tokens import FIELD_KEYS, indexable, legacy_token, token
 
 COLUMNS = (
     "logs.id, logs.ts_ms, logs.timestamp, logs.level, logs.service, logs.message, logs.user_id, logs.metadata,"
@@ -213,10 +213,9 @@ def _words_leaf(node: Node) -> str | None:
 
 
 def _fields(node: Node) -> str | None:
-    """Over the field index (`fields`, migration 10): only the equalities it can answer, user_id and a FIELD_KEYS
-    metadata value that can only match a string (one that reads as a number or a boolean also matches those,
-    which the index leaves out) of at most FIELD_VALUE_MAX characters. The rows it names are then checked by
-    `where` like any others."""
+    """Over the field index (`fields`, store/field_tokens.py): only the equalities it can answer, user_id and a
+    FIELD_KEYS metadata value that can only match a string (one that reads as a number or a boolean also matches
+    those, which the index leaves out). The rows it names are then checked by `where` like any others."""
     return _implied(node, _fields_leaf)
 
 
@@ -225,14 +224,14 @@ def _fields_leaf(node: Node) -> str | None:
         return _field_token("user_id", node.value)
     if isinstance(node, MetaIs) and node.key in FIELD_KEYS and not node.prefix and _number(node.value) is None:
         if node.value not in ("true", "false"):
-            return _field_token("m." + node.key, node.value)
+            return _field_token(node.key, node.value)
     return None
 
 
-def _field_token(name: str, value: str) -> str | None:
-    if len(value) > FIELD_VALUE_MAX or "\x00" in value:  # not in the index (SQLite's JSON ends a string at NUL)
+def _field_token(field: str, value: str) -> str | None:
+    if not indexable(value):  # not in the index: the time walk finds it
         return None
-    return '"' + f"{name}={value}".encode().hex() + '"'
+    return f'"{token(field, value)}" OR "{legacy_token(field, value)}"'  # rows stored since and before migration 11
 
 
 # -- the time-ordered walk ---------------------------------------------------------------------------------------
