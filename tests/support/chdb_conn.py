@@ -73,5 +73,8 @@ class ChdbConnection:
             values = ",".join("(" + ",".join(literal(v) for v in row) + ")" for row in rows)
             self._run(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}", "CSV")
 
+    def insert_columns(self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> None:
+        self.insert(table, columns, list(zip(*data, strict=True)))
+
     def close(self) -> None:
         pass
