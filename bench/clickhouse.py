@@ -1,6 +1,6 @@
 """`make bench` ClickHouse mode: LogLens on Debian's clickhouse-server (18.16) on this machine.
 
-In one run, each figure next to its floor:
+In one run, each figure next to its floor, in ROUNDS alternating rounds (medians of the ratios printed):
   direct   the same 1,000-entry batches POSTed straight to ClickHouse as `INSERT ... FORMAT JSONEachRow` into the
            same tables (materialized views included), 4 connections: the floor LogLens is compared with
   1 node   bulk NDJSON x1000 through one `loglens serve` (Granian) into ClickHouse, 4 connections
@@ -14,6 +14,7 @@ clients share the cores, so the multi-node figure measures contention more than 
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,7 @@ from loglens.store.sqlite import SQLiteStore  # noqa: E402
 from loglens.validation import Validator  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))  # the figures swing by 2x between runs here: medians of rounds
 CONNECTIONS = 4
 
 
@@ -66,13 +68,13 @@ def direct_rows(seed: int) -> bytes:
     return b"\n".join(lines) + b"\n"
 
 
-def direct(server: ClickHouseServer, seconds: float) -> float:
+def direct(server: ClickHouseServer, seconds: float, database: str) -> float:
     conn = DriverConnection(Endpoint("127.0.0.1", server.tcp_port, "default", ""))
-    migrate(conn, "direct")
+    migrate(conn, database)
     conn.close()
     bodies = [direct_rows(seed) for seed in range(8)]
     url = f"http://127.0.0.1:{server.http_port}/?query=" + urllib.parse.quote(
-        "INSERT INTO direct.logs FORMAT JSONEachRow"
+        f"INSERT INTO {database}.logs FORMAT JSONEachRow"
     )
     done = [0] * CONNECTIONS
     end = time.perf_counter() + seconds
@@ -165,25 +167,36 @@ def main() -> int:
         nodes: list[LiveServer] = []
         try:
             print(
-                f"ClickHouse 18.16 on 127.0.0.1:{server.tcp_port}; {SECONDS:g} s per figure, {CONNECTIONS} connections"
+                f"ClickHouse 18.16 on 127.0.0.1:{server.tcp_port}; {SECONDS:g} s per figure, {CONNECTIONS} connections,"
+                f" {ROUNDS} alternating rounds (each into databases of its own)"
             )
-            floor = direct(server, SECONDS)
-            print(f"  direct INSERT FORMAT JSONEachRow: {floor:,.0f} entries/s")
 
             def config(db: str) -> dict[str, Any]:
                 return {"storage": {"backend": "clickhouse", "clickhouse": {"port": server.tcp_port, "database": db}}}
 
-            nodes.append(LiveServer(tmp / "one", config("one")).start())
-            one = drive([nodes[0].port], SECONDS)
-            print(f"  1 node, bulk NDJSON x1000:        {one:,.0f} entries/s  ({one / floor:.2f}x direct)")
-            nodes[0].kill()
-            nodes += [LiveServer(tmp / f"two{i}", config("two")).start() for i in range(2)]
-            two = drive([n.port for n in nodes[1:]], SECONDS)
-            print(f"  2 nodes, bulk NDJSON x1000:       {two:,.0f} entries/s  ({two / one:.2f}x one node)")
-            for node in nodes:
-                node.kill()
+            ratios: list[tuple[float, float]] = []
+            for r in range(ROUNDS):
+                floor = direct(server, SECONDS, f"direct{r}")
+                nodes.append(LiveServer(tmp / f"one{r}", config(f"one{r}")).start())
+                one = drive([nodes[-1].port], SECONDS)
+                nodes.pop().kill()
+                nodes += [LiveServer(tmp / f"two{r}-{i}", config(f"two{r}")).start() for i in range(2)]
+                two = drive([n.port for n in nodes], SECONDS)
+                for node in nodes:
+                    node.kill()
+                nodes.clear()
+                ratios.append((one / floor, two / one))
+                print(
+                    f"  round {r + 1}: direct INSERT FORMAT JSONEachRow {floor:,.0f}/s; 1 node bulk NDJSON x1000"
+                    f" {one:,.0f}/s ({one / floor:.2f}x direct); 2 nodes {two:,.0f}/s ({two / one:.2f}x one node)"
+                )
+            print(
+                f"  median: 1 node {statistics.median(a for a, _ in ratios):.2f}x direct,"
+                f" 2 nodes {statistics.median(b for _, b in ratios):.2f}x one node"
+            )
 
-            size, rows = disk_bytes(server, "two")
+            last = f"two{ROUNDS - 1}"
+            size, rows = disk_bytes(server, last)
             lite_size, lite = sqlite_bytes(tmp, rows - rows % BATCH)
             ch_per, lite_per = size / max(rows, 1), lite_size / max(rows - rows % BATCH, 1)
             print(
@@ -192,7 +205,7 @@ def main() -> int:
             from loglens.store.clickhouse import ClickHouseStore
 
             ch_store = ClickHouseStore(
-                lambda: DriverConnection(Endpoint("127.0.0.1", server.tcp_port, "default", "")), database="two"
+                lambda: DriverConnection(Endpoint("127.0.0.1", server.tcp_port, "default", "")), database=last
             )
             try:
                 print(
