@@ -173,13 +173,31 @@ class SearchMethods:
         if after is not None:
             bounds.append("(ts_ms < %(after_ts)s OR (ts_ms = %(after_ts)s AND id < %(after_id)s))")
             params.update(after_ts=after[0], after_id=after[1])
-        sql = f"SELECT {SELECTED} FROM {{logs}} WHERE ({where})"
+        # Two steps: the page's (id, ts_ms) first, sorting only those two columns of every match, then the page's
+        # rows. In one step ClickHouse reads every selected column of every match before sorting (the newest 100 of
+        # 10M entries: 1.1 s, against about a quarter of that; measured in bench/search.py).
+        sql = f"SELECT id, ts_ms FROM {{logs}} WHERE ({where})"
         sql += "".join(f" AND {b}" for b in bounds)
-        rows = self._query(sql + f" ORDER BY ts_ms DESC, id DESC LIMIT {int(limit) + 1}", params)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_cursor = (int(rows[-1][1]), int(rows[-1][0])) if more and rows else None
+        keys = self._query(sql + f" ORDER BY ts_ms DESC, id DESC LIMIT {int(limit) + 1}", params)
+        more = len(keys) > limit
+        keys = keys[:limit]
+        if not keys:
+            return SearchPage([], None)
+        rows = self._rows_of(keys)
+        next_cursor = (int(keys[-1][1]), int(keys[-1][0])) if more else None
         return SearchPage([_row_dict(r) for r in rows], next_cursor)
+
+    def _rows_of(self, keys: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """The rows of these (id, ts_ms), in their order; within their event-time range, so that ClickHouse reads
+        only the day partitions (and key ranges) that hold them. A row deleted meanwhile (retention) is left out."""
+        params: dict[str, Any] = {"ids": tuple(int(k[0]) for k in keys)}
+        sql = f"SELECT {SELECTED} FROM {{logs}} WHERE id IN %(ids)s"
+        lo_ms, hi_ms = min(int(k[1]) for k in keys), max(int(k[1]) for k in keys)
+        if 0 <= lo_ms and hi_ms < MAX_DATETIME_MS:
+            sql += " AND ts BETWEEN toDateTime(%(lo_s)s) AND toDateTime(%(hi_s)s)"
+            params.update(lo_s=lo_ms // 1000, hi_s=hi_ms // 1000)
+        found = {int(r[0]): r for r in self._query(sql, params)}
+        return [found[int(k[0])] for k in keys if int(k[0]) in found]
 
     def refresh(self) -> None:
         """Nothing to do: an entry is searchable as soon as ClickHouse acknowledged its INSERT."""
