@@ -8,8 +8,8 @@ from .base import StoreError
 from .field_tokens import FIELD_KEYS, FIELD_VALUE_MAX
 
 # What the word index holds for one `logs` row. Only the message: one token per user_id and metadata value was
-# measured to cost ingest about 10 us per entry (unique tokens are the dearest FTS5 work); user_id searches use the
-# per-minute user rollups instead, and metadata filters run on the time path. One expression, so the trigger, the
+# measured to cost ingest about 10 us per entry (unique tokens are the dearest FTS5 work); user_id and id lookups
+# use the field index (FIELDS_TEXT), other metadata filters the time path. One expression, so the trigger, the
 # backfill and every delete agree on it.
 SEARCH_TEXT = "message"
 # What the field index held for one `logs` row in migration 10: the hex of "user_id=<id>" and of "m.<key>=<value>"
@@ -382,8 +382,8 @@ INGEST_SEARCH_TRIGGER
     DROP TRIGGER ingest_search_apply;;
     """.replace("FIELDS_TEXT", _FIELDS_TEXT_V10)
     + _search_trigger(_BASE_V7, _TIME_PATH_V8, _FIELDS_DELETE),
-    # 11: the field tokens come with each row (store/field_tokens.py: about a fifth of what SQLite spent making
-    # them from the stored JSON at index time); the rows stored before keep migration 10's (FIELDS_TEXT)
+    # 11: the field tokens come with each row (store/field_tokens.py; indexing costs about a third of what it did
+    # when SQLite built them from the stored JSON); the rows stored before keep migration 10's (FIELDS_TEXT)
     """
     ALTER TABLE logs ADD COLUMN field_tokens TEXT;;
     DROP TRIGGER ingest_search_apply;;

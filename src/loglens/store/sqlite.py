@@ -245,9 +245,8 @@ class SQLiteStore:
     # -- writes ------------------------------------------------------------------------------------------
 
     def write(self, entries: Sequence[Entry], delta: StatsDelta, *, nbytes: int = 0) -> None:
-        batch = prepare(
-            entries, delta, tokens=self.search_index
-        )  # in the caller's thread: the writer thread only runs SQL
+        # in the caller's thread: the writer thread only runs SQL
+        batch = prepare(entries, delta, tokens=self.search_index)
         self._writer.submit_batch(self._apply, batch, entries=len(entries), nbytes=nbytes)
 
     async def write_async(self, entries: Sequence[Entry], delta: StatsDelta, *, nbytes: int = 0) -> None:
