@@ -291,11 +291,12 @@ class SQLiteStore:
                 if first is None or first[0] > boundary:
                     return -1
                 upto = min(boundary, first[0] + RETENTION_CHUNK - 1)
+                indexed = min(upto, indexed_through(conn))
                 for table, text in INDEXES:  # the indexed ones leave the word and field indexes first
                     conn.execute(
                         f"INSERT INTO {table} ({table}, rowid, text) SELECT 'delete', id, {text} FROM logs"
                         " WHERE id <= ?",
-                        (min(upto, indexed_through(conn)),),
+                        (indexed,),
                     )
                 n = conn.execute("DELETE FROM logs WHERE id <= ?", (upto,)).rowcount
                 conn.execute("DELETE FROM log_minutes WHERE last_id <= ?", (upto,))

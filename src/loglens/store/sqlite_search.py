@@ -62,7 +62,7 @@ class Compiled:
     where: str
     params: tuple[Any, ...]
     fts: str | None  # over the word index (`search`)
-    fields: str | None = None  # over the field index (`fields`, migration 10)
+    fields: str | None = None  # over the field index (`fields`, store/field_tokens.py)
 
 
 # -- words: the SQL function behind message matching ------------------------------------------------------------
@@ -101,7 +101,7 @@ def register_functions(conn: sqlite3.Connection) -> None:
 def compile_query(node: Node) -> Compiled:
     params: list[Any] = []
     where = _where(node, params)
-    # user_id filters walk the time path like metadata ones: the user rollups cannot name a user's minutes, since
+    # user_id and id equalities go through the field index; the user rollups cannot name a user's minutes, since
     # each bucket keeps only its biggest users (store/topk.py)
     return Compiled(where, tuple(params), _fts(node), _fields(node))
 
@@ -284,7 +284,7 @@ class Walk:
         self.fts = compiled.fts if use_index else None
         self.fields = compiled.fields if use_index else None
         self.use_index = use_index
-        self.indexed = indexed  # the word index covers ids up to this; newer ones are checked row by row
+        self.indexed = indexed  # the word and field indexes cover ids up to this; newer ones are checked one by one
 
     def page(self, limit: int) -> tuple[list[tuple[Any, ...]], bool]:
         need = limit + 1
@@ -347,7 +347,11 @@ class Walk:
 
     def _rest(self, lo_ms: int, hi_ms: int) -> tuple[str, list[Any]]:
         """The conditions every row of a page meets, its order and its limit (the last parameter, added by the
-        caller): within [lo_ms, hi_ms], after the cursor, and matching the query."""
+        caller): within [lo_ms, hi_ms] and the search's from/to, after the cursor, and matching the query."""
+        if self.from_ms is not None:
+            lo_ms = max(lo_ms, self.from_ms)
+        if self.to_ms is not None:
+            hi_ms = min(hi_ms, self.to_ms - 1)
         conditions = ["logs.ts_ms BETWEEN ? AND ?"]
         params: list[Any] = [lo_ms, hi_ms]
         if self.after is not None:
@@ -366,9 +370,7 @@ class Walk:
         ).fetchall()
         if len(named) > FIELD_CANDIDATES:
             return None
-        lo_ms = self.from_ms if self.from_ms is not None else -LIMIT_MS
-        hi_ms = self.to_ms - 1 if self.to_ms is not None else LIMIT_MS
-        rest, params = self._rest(lo_ms, hi_ms)
+        rest, params = self._rest(-LIMIT_MS, LIMIT_MS)
         ids = orjson.dumps([row[0] for row in named]).decode()
         rows = self.conn.execute(
             f"SELECT {COLUMNS} FROM logs WHERE logs.id IN (SELECT value FROM json_each(?)) AND {rest}",
@@ -381,13 +383,9 @@ class Walk:
         return rows[:need]
 
     def _window(self, first_minute: int, last_minute: int, spans: list[Span], need: int) -> list[tuple[Any, ...]]:
-        lo_ms = max(first_minute * MINUTE_MS, -LIMIT_MS)
-        hi_ms = min((last_minute + 1) * MINUTE_MS - 1, LIMIT_MS)
-        if self.from_ms is not None:
-            lo_ms = max(lo_ms, self.from_ms)
-        if self.to_ms is not None:
-            hi_ms = min(hi_ms, self.to_ms - 1)
-        rest, params = self._rest(lo_ms, hi_ms)
+        rest, params = self._rest(
+            max(first_minute * MINUTE_MS, -LIMIT_MS), min((last_minute + 1) * MINUTE_MS - 1, LIMIT_MS)
+        )
         rows: list[tuple[Any, ...]] = []
         ranges: list[tuple[int, int, int, bool]] = []  # (newest ts_ms, first id, last id, through the word index)
         for first_id, last_id, newest in _merge(spans):
