@@ -5,7 +5,10 @@ bench/load.py runs against them, so that both see the same background noise on a
 round and the median per scenario and side.
 
     git archive main | tar -x -C /tmp/base
-    .venv/bin/python bench/ab.py --other /tmp/base [--rounds 3] [--seconds 4]
+    .venv/bin/python bench/ab.py --other /tmp/base [--rounds 3] [--seconds 4] [--no-search-index]
+
+--no-search-index runs this tree with `storage.search_index: false`: against a tree from before the search indexes
+(issue 9), it measures what the rest of the change costs, apart from the indexes' own cost.
 """
 
 from __future__ import annotations
@@ -46,16 +49,22 @@ def main() -> None:
     parser.add_argument("--other", required=True, help="another source tree (its src/ is used)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--no-search-index", action="store_true", help="this tree without its search indexes")
     args = parser.parse_args()
     results: dict[tuple[str, str], list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        this = LiveServer(Path(tmp) / "this", {"server": {"http_server": "granian"}})
+        settings: dict[str, dict[str, object]] = {"server": {"http_server": "granian"}}
+        if args.no_search_index:
+            settings["storage"] = {"search_index": False}
+        this = LiveServer(Path(tmp) / "this", settings)
         other = LiveServer(Path(tmp) / "other", {"server": {"http_server": "granian"}})
         saved = os.environ.get("PYTHONPATH")
         os.environ["PYTHONPATH"] = str(Path(args.other) / "src")
+        os.chdir(args.other)  # an older tree also reads ./config.yaml, which must be its own
         try:
             other.start()
         finally:
+            os.chdir(ROOT)
             if saved is None:
                 del os.environ["PYTHONPATH"]
             else:
