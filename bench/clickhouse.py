@@ -8,7 +8,9 @@ In one run, each figure next to its floor, in ROUNDS alternating rounds (medians
   bytes    on-disk bytes per stored entry, ClickHouse (all LogLens tables) vs SQLite (the same entries)
   reads    the dashboard payload computed in-process on each store at the size ingested
 Figures are printed, never asserted. Everything runs on one 2-core machine: ClickHouse, the servers and the load
-clients share the cores, so the multi-node figure measures contention more than scale-out.
+clients share the cores, so the multi-node figure measures contention more than scale-out. Each figure is printed
+with the share of the machine's CPU that was busy while it was taken (from /proc/stat, inside the run): near 100%,
+a figure is the machine's limit, not LogLens's.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from tests.support.clickhouse import ClickHouseServer  # noqa: E402
 from tests.support.live import LiveServer  # noqa: E402
 
 from bench.payloads import BATCH, entries  # noqa: E402
+from bench.procstat import BusyWindow  # noqa: E402
 from loglens.analytics import Analytics  # noqa: E402
 from loglens.config import load  # noqa: E402
 from loglens.model import parse_timestamp_ms  # noqa: E402
@@ -175,24 +178,37 @@ def main() -> int:
                 return {"storage": {"backend": "clickhouse", "clickhouse": {"port": server.tcp_port, "database": db}}}
 
             ratios: list[tuple[float, float]] = []
+            busy: list[tuple[float, float, float]] = []  # machine CPU share: direct, 1 node, 2 nodes
+            window = (1.5, max(SECONDS - 2.0, 0.5))  # past the load clients' start-up and warm-up
+
+            def measured(run: Any, *args: Any) -> tuple[float, float]:
+                meter = BusyWindow(*window)
+                rate = run(*args)
+                return rate, meter.result()
+
             for r in range(ROUNDS):
-                floor = direct(server, SECONDS, f"direct{r}")
+                floor, floor_busy = measured(direct, server, SECONDS, f"direct{r}")
                 nodes.append(LiveServer(tmp / f"one{r}", config(f"one{r}")).start())
-                one = drive([nodes[-1].port], SECONDS)
+                one, one_busy = measured(drive, [nodes[-1].port], SECONDS)
                 nodes.pop().kill()
                 nodes += [LiveServer(tmp / f"two{r}-{i}", config(f"two{r}")).start() for i in range(2)]
-                two = drive([n.port for n in nodes], SECONDS)
+                two, two_busy = measured(drive, [n.port for n in nodes], SECONDS)
                 for node in nodes:
                     node.kill()
                 nodes.clear()
                 ratios.append((one / floor, two / one))
+                busy.append((floor_busy, one_busy, two_busy))
                 print(
-                    f"  round {r + 1}: direct INSERT FORMAT JSONEachRow {floor:,.0f}/s; 1 node bulk NDJSON x1000"
-                    f" {one:,.0f}/s ({one / floor:.2f}x direct); 2 nodes {two:,.0f}/s ({two / one:.2f}x one node)"
+                    f"  round {r + 1}: direct INSERT FORMAT JSONEachRow {floor:,.0f}/s (CPU {floor_busy:.0%} busy);"
+                    f" 1 node bulk NDJSON x1000 {one:,.0f}/s ({one / floor:.2f}x direct, CPU {one_busy:.0%});"
+                    f" 2 nodes {two:,.0f}/s ({two / one:.2f}x one node, CPU {two_busy:.0%})"
                 )
+            one_busy = statistics.median(b for _, b, _ in busy)
             print(
                 f"  median: 1 node {statistics.median(a for a, _ in ratios):.2f}x direct,"
-                f" 2 nodes {statistics.median(b for _, b in ratios):.2f}x one node"
+                f" 2 nodes {statistics.median(b for _, b in ratios):.2f}x one node; the machine's CPU was busy"
+                f" {statistics.median(b for b, _, _ in busy):.0%} (direct), {one_busy:.0%} (1 node),"
+                f" {statistics.median(b for _, _, b in busy):.0%} (2 nodes)"
             )
 
             last = f"two{ROUNDS - 1}"
