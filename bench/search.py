@@ -309,6 +309,7 @@ def main() -> int:
     parser.add_argument("--entries", type=int, action="append", help="stored entries (repeatable; default 1000000)")
     parser.add_argument("--rounds", type=int, default=30, help="runs of each query")
     parser.add_argument("--ingest-seconds", type=float, default=4.0, help="seconds per ingest measurement")
+    parser.add_argument("--ingest-rounds", type=int, default=3, help="alternating rounds of the ingest comparison")
     parser.add_argument("--no-ingest", action="store_true", help="skip the ingest comparison")
     parser.add_argument("--ingest-only", action="store_true", help="only the ingest comparison")
     parser.add_argument(
@@ -331,8 +332,10 @@ def main() -> int:
         print(f"({time.monotonic() - started:.0f} s)")
     if args.no_ingest or args.backend != "sqlite":  # storage.search_index is SQLite's
         return 0
-    print("\nIngest with and without the search indexes (fresh stores, same run, alternating, median of 3):")
-    floors = [(ingest_floor(False, args.ingest_seconds), ingest_floor(True, args.ingest_seconds)) for _ in range(3)]
+    rounds = args.ingest_rounds
+    print(f"\nIngest with and without the search indexes (fresh stores, same run, alternating, median of {rounds}):")
+    seconds = args.ingest_seconds
+    floors = [(ingest_floor(False, seconds), ingest_floor(True, seconds)) for _ in range(rounds)]
     without = statistics.median(w[0] for w, _ in floors)
     with_ = statistics.median(x[0] for _, x in floors)
     ratio = statistics.median(x[0] / w[0] for w, x in floors)
@@ -340,7 +343,7 @@ def main() -> int:
         f"  in-process bulk, 1,000/commit: without {without:,.0f}/s ({floors[0][0][1]:.0f} B/entry),"
         f" with {with_:,.0f}/s ({floors[0][1][1]:.0f} B/entry, small fresh store): {ratio:.2f}x (target >= 0.85x)"
     )
-    runs = [(http_ingest(False, args.ingest_seconds), http_ingest(True, args.ingest_seconds)) for _ in range(3)]
+    runs = [(http_ingest(False, seconds), http_ingest(True, seconds)) for _ in range(rounds)]
     for i, (name, target) in enumerate(
         (("HTTP single POSTs, 8 conns", 0.9), ("HTTP bulk NDJSON x1000, 4 conns", 0.85))
     ):
