@@ -30,7 +30,7 @@ from .base import (
     Totals,
 )
 from .batch import ALL_SERVICES, HOUR_MINUTES, PreparedBatch, ingest_params, prepare, search_params
-from .indexer import Indexer, index_pending, indexed_through
+from .indexer import INDEX_INTERVAL, Indexer, index_pending, indexed_through
 from .migrations import INDEXES, migrate
 from .sqlite_errors import store_error
 from .sqlite_keys import SQLiteKeys
@@ -65,7 +65,7 @@ class SQLiteStore:
         sync_check_max_bytes: int = integrity.SYNC_CHECK_MAX_BYTES,
         on_commit: Callable[[int, int, float], None] | None = None,
         search_index: bool = True,
-        index_interval: float = 0.25,
+        index_interval: float = INDEX_INTERVAL,
         top_users_kept: int = TOP_USERS_KEPT,
         prune_after_rows: int = PRUNE_AFTER_ROWS,
     ) -> None:
