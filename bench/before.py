@@ -4,9 +4,10 @@
 
 Extracts the tree of --ref (default: issue 4's last ingest commit) with `git archive` into a temporary directory and
 runs its own bench/run.py there (with that tree's loglens on PYTHONPATH, this venv's packages), then this tree's
-bench/run.py, alternating for --rounds rounds so that a drift of the machine hits both alike. Prints this tree's
-last full table, then every row's entries/s for each side (the median over rounds) and the ratio now / before.
-Nothing is asserted.
+bench/run.py, then this tree's again without its search indexes (BENCH_SEARCH_INDEX=0: what the rest of the
+change costs, apart from issue 9's indexes), for --rounds rounds, each starting with the next side, so that a
+drift of the machine hits every side alike. Prints this tree's last full table, then every row's entries/s for
+each side (the median over rounds) and the ratios to the earlier commit. Nothing is asserted.
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ def extract(ref: str, into: Path) -> Path:
     return into
 
 
-def run(tree: Path) -> tuple[dict[str, float], str]:
+def run(tree: Path, search_index: bool = True) -> tuple[dict[str, float], str]:
     """One bench/run.py of `tree`: entries/s per (server, scenario) and the floor; and what it printed."""
     env = {**os.environ, "PYTHONPATH": f"{tree / 'src'}{os.pathsep}{tree}"}
+    env["BENCH_SEARCH_INDEX"] = "1" if search_index else "0"
     done = subprocess.run(
         [sys.executable, "bench/run.py"], cwd=tree, env=env, capture_output=True, text=True, timeout=900
     )
@@ -57,24 +59,33 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2, help="alternating runs of each side")
     args = parser.parse_args()
     now: list[dict[str, float]] = []
+    plain: list[dict[str, float]] = []  # this tree without its search indexes
     before: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="loglens-before-") as tmp:
         tree = extract(args.ref, Path(tmp))
+        sides = [
+            (args.ref, tree, True, before),
+            ("this tree", ROOT, True, now),
+            ("this tree without its search indexes", ROOT, False, plain),
+        ]
+        printed = ""
         for i in range(args.rounds):
-            print(f"round {i + 1}/{args.rounds}: {args.ref} ...", flush=True)
-            before.append(run(tree)[0])
-            print(f"round {i + 1}/{args.rounds}: this tree ...", flush=True)
-            rates, printed = run(ROOT)
-            now.append(rates)
+            for name, where, search_index, results in sides[i % 3 :] + sides[: i % 3]:  # each round starts elsewhere
+                print(f"round {i + 1}/{args.rounds}: {name} ...", flush=True)
+                rates, output = run(where, search_index)
+                results.append(rates)
+                if results is now:
+                    printed = output
     print(f"\nthis tree, last round:\n{printed}")
     print(f"entries/s, median of {args.rounds} alternating runs (BENCH_SECONDS={os.environ.get('BENCH_SECONDS', '4')})")
-    header = f"{'row':<44} {args.ref:>12} {'now':>12} {'now/before':>10}"
+    header = f"{'row':<44} {args.ref:>12} {'now':>12} {'now/before':>10} {'no index':>12} {'/before':>8}"
     print(header + "\n" + "-" * len(header))
     for row in before[0]:
-        if all(row in r for r in now + before):
+        if all(row in r for r in now + before + plain):
             old = statistics.median(r[row] for r in before)
             new = statistics.median(r[row] for r in now)
-            print(f"{row:<44} {old:>12,.0f} {new:>12,.0f} {new / old:>10.2f}")
+            bare = statistics.median(r[row] for r in plain)
+            print(f"{row:<44} {old:>12,.0f} {new:>12,.0f} {new / old:>10.2f} {bare:>12,.0f} {bare / old:>8.2f}")
     return 0
 
 

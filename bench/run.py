@@ -7,6 +7,8 @@ driven over HTTP by a separate client process (bench/load.py) with keep-alive co
   otlp    POST /v1/logs, 1,000-record OTLP protobuf, 4 connections
 The floor is the same NDJSON parsed, validated and committed in-process (Pipeline over SQLiteStore, 1,000 per
 commit, no HTTP). Figures are printed, never asserted; the whole run stays well under three minutes.
+BENCH_SEARCH_INDEX=0 runs the servers and the floor with `storage.search_index: false` (bench/before.py uses it to
+tell the search indexes' cost from the rest).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from loglens.store.sqlite import SQLiteStore  # noqa: E402
 from loglens.validation import Validator  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "4"))
+SEARCH_INDEX = os.environ.get("BENCH_SEARCH_INDEX", "1") != "0"
 SCENARIOS = [  # (name, load.py scenario, connections)
     ("single POST /api/logs", "single", 8),
     ("bulk NDJSON x1000", "bulk", 4),
@@ -72,7 +75,7 @@ def floor(seconds: float) -> float:
     """Entries/s for parse + validate + durable commit in-process, 1,000 entries per batch, one thread."""
     bodies = [ndjson(entries(BATCH, 900 + i)) for i in range(8)]
     with tempfile.TemporaryDirectory() as tmp:
-        store = SQLiteStore(str(Path(tmp) / "floor.db"))
+        store = SQLiteStore(str(Path(tmp) / "floor.db"), search_index=SEARCH_INDEX)
         pipeline = Pipeline(Validator(), store, time.time)
         done = 0
         started = time.perf_counter()
@@ -119,7 +122,7 @@ def drive(port: int, scenario: str, connections: int) -> dict[str, Any]:
 
 def run_server(name: str, settings: dict[str, Any], tmp: Path) -> ServerRun:
     run = ServerRun(name)
-    server = LiveServer(tmp / name, {"server": settings})
+    server = LiveServer(tmp / name, {"server": settings, "storage": {"search_index": SEARCH_INDEX}})
     with server:
         assert server.proc is not None
         run.rss_first_mb = worker_rss_kb(server.proc.pid) / 1024
@@ -130,7 +133,7 @@ def run_server(name: str, settings: dict[str, Any], tmp: Path) -> ServerRun:
         run.rss_last_mb = worker_rss_kb(server.proc.pid) / 1024
         server.stop()
     db = tmp / name / "loglens.db"
-    store = SQLiteStore(str(db))
+    store = SQLiteStore(str(db), search_index=SEARCH_INDEX)
     try:
         stored = store.totals().stored
     finally:
