@@ -70,7 +70,8 @@ def main() -> int:
         ]
         printed = ""
         for i in range(args.rounds):
-            for name, where, search_index, results in sides[i % 3 :] + sides[: i % 3]:  # each round starts elsewhere
+            start = i % len(sides)  # each round starts with the next side
+            for name, where, search_index, results in sides[start:] + sides[:start]:
                 print(f"round {i + 1}/{args.rounds}: {name} ...", flush=True)
                 rates, output = run(where, search_index)
                 results.append(rates)

@@ -97,13 +97,15 @@ class DriverConnection:
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         if rows:
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES"
-            self._run(lambda: self._client.execute(sql, list(rows), types_check=False))
+            self._insert(table, columns, list(rows), columnar=False)
 
     def insert_columns(self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]]) -> None:
         if data and data[0]:  # the driver then skips its own row-to-column pass (a Python loop per value)
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES"
-            self._run(lambda: self._client.execute(sql, data, types_check=False, columnar=True))
+            self._insert(table, columns, data, columnar=True)
+
+    def _insert(self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]], *, columnar: bool) -> None:
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES"
+        self._run(lambda: self._client.execute(sql, data, types_check=False, columnar=columnar))
 
     def close(self) -> None:
         try:
