@@ -7,10 +7,10 @@ In one run, each figure next to its floor, in ROUNDS alternating rounds (medians
   2 nodes  the same through two `loglens serve` on the same ClickHouse, 4 connections each
   bytes    on-disk bytes per stored entry, ClickHouse (all LogLens tables) vs SQLite (the same entries)
   reads    the dashboard payload computed in-process on each store at the size ingested
-Figures are printed, never asserted. Everything runs on one 2-core machine: ClickHouse, the servers and the load
-clients share the cores, so the multi-node figure measures contention more than scale-out. Each figure is printed
-with the share of the machine's CPU that was busy while it was taken (from /proc/stat, inside the run): near 100%,
-a figure is the machine's limit, not LogLens's.
+Figures are printed, never asserted (BENCH_CH_CONNECTIONS sets the connections, default 4). Everything runs on one
+2-core machine: ClickHouse, the servers and the load clients share the cores, so the multi-node figure measures
+contention more than scale-out. Each figure is printed with the share of the machine's CPU that was busy while it
+was taken (from /proc/stat, inside the run): near 100%, a figure is the machine's limit, not LogLens's.
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ from loglens.validation import Validator  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))  # the figures swing by 2x between runs here: medians of rounds
-CONNECTIONS = 4
+# per load client; BENCH_CH_CONNECTIONS=16 showed one node no faster (its single INSERT in flight and its GIL set
+# the pace, not how many requests wait)
+CONNECTIONS = int(os.environ.get("BENCH_CH_CONNECTIONS", "4"))
 
 
 def direct_rows(seed: int) -> bytes:

@@ -9,7 +9,8 @@ $LOGLENS_BENCH_DIR (default: the system temp dir, loglens-bench-search/) and reu
 git. Each query runs --rounds times with a different user / service / word / request id each round; p50/p99
 are of the store's search call. Then, on fresh stores in the same run: in-process bulk ingest with and without
 the search indexes (storage.search_index), and a real `loglens serve` taking single POSTs with and without them,
-plus the live-tail delay from a POST's 201 to the SSE event. Figures are printed, never asserted.
+plus the live-tail delay from a POST's 201 to the SSE event. Each round measures both sides, the one without the
+indexes first in odd rounds and second in even ones, and prints its pair. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -39,6 +40,7 @@ from loglens.store.migrations import SCHEMA_VERSION  # noqa: E402
 from loglens.store.sqlite import SQLiteStore  # noqa: E402
 from loglens.validation import StatsDelta  # noqa: E402
 
+T = TypeVar("T")
 DAY_MS = 86_400_000
 SPAN_MS = 7 * DAY_MS
 SERVICES = [f"svc-{name}" for name in ("auth", "payment", "orders", "search", "cart")] + [
@@ -241,6 +243,16 @@ def ingest_floor(search_index: bool, seconds: float) -> tuple[float, float]:
         return rate, store_bytes(path) / done
 
 
+def alternated(measure: Callable[[bool, float], T], round_no: int, seconds: float) -> tuple[T, T]:
+    """(without, with) the search indexes, measured in turn, the side measured first alternating by round: a machine
+    that speeds up or slows down within a round then favours neither side."""
+    if round_no % 2 == 0:
+        plain = measure(False, seconds)
+        return plain, measure(True, seconds)
+    indexed = measure(True, seconds)
+    return measure(False, seconds), indexed
+
+
 def http_ingest(search_index: bool, seconds: float) -> tuple[float, float, list[float]]:
     """A real server: single POSTs/s (8 connections), bulk entries/s (4 connections), and live-tail delays (ms)."""
     from tests.support.live import LiveServer
@@ -335,7 +347,7 @@ def main() -> int:
     rounds = args.ingest_rounds
     print(f"\nIngest with and without the search indexes (fresh stores, same run, alternating, median of {rounds}):")
     seconds = args.ingest_seconds
-    floors = [(ingest_floor(False, seconds), ingest_floor(True, seconds)) for _ in range(rounds)]
+    floors = [alternated(ingest_floor, r, seconds) for r in range(rounds)]
     without = statistics.median(w[0] for w, _ in floors)
     with_ = statistics.median(x[0] for _, x in floors)
     ratio = statistics.median(x[0] / w[0] for w, x in floors)
@@ -343,7 +355,13 @@ def main() -> int:
         f"  in-process bulk, 1,000/commit: without {without:,.0f}/s ({floors[0][0][1]:.0f} B/entry),"
         f" with {with_:,.0f}/s ({floors[0][1][1]:.0f} B/entry, small fresh store): {ratio:.2f}x (target >= 0.85x)"
     )
-    runs = [(http_ingest(False, seconds), http_ingest(True, seconds)) for _ in range(rounds)]
+    runs = [alternated(http_ingest, r, seconds) for r in range(rounds)]
+    for r, (plain_run, indexed_run) in enumerate(runs):
+        print(
+            f"    round {r + 1} ({'without first' if r % 2 == 0 else 'with first'}): single POSTs"
+            f" {plain_run[0]:,.0f} / {indexed_run[0]:,.0f}/s ({indexed_run[0] / plain_run[0]:.2f}x), bulk"
+            f" {plain_run[1]:,.0f} / {indexed_run[1]:,.0f}/s ({indexed_run[1] / plain_run[1]:.2f}x)"
+        )
     for i, (name, target) in enumerate(
         (("HTTP single POSTs, 8 conns", 0.9), ("HTTP bulk NDJSON x1000, 4 conns", 0.85))
     ):
