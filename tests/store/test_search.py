@@ -241,3 +241,21 @@ def test_the_indexer_catches_up_on_its_own(make_store: Callable[..., Store]) -> 
     else:
         pytest.fail("the indexer did not index 30 entries within 10 s")
     assert len(store.search(parse('"catch me"'), limit=100).logs) == 30
+
+
+def test_ids_that_start_again_after_retention_emptied_the_store_are_searched(tmp_path: Path) -> None:
+    """Retention can delete every entry; SQLite then gives the next one id 1 again, below the indexer's mark."""
+    store = SQLiteStore(str(tmp_path / "again.db"), index_interval=3600)
+    try:
+        store.write([make_entry(i, BASE_MS + i, f"old {i}") for i in range(40)], StatsDelta(40))
+        store.refresh()
+        assert store.apply_retention(BASE_MS + 10**9) == 40
+        store.write([make_entry(i, BASE_MS + i, f"new {i}") for i in range(1000, 1010)], StatsDelta(10))
+        assert store.last_id() == 10
+        expected = [f"new {i}" for i in range(1009, 999, -1)]
+        assert [log["message"] for log in store.search(parse("new"), limit=100).logs] == expected
+        store.refresh()
+        assert [log["message"] for log in store.search(parse("new"), limit=100).logs] == expected
+        assert store.search(parse("old"), limit=100).logs == []
+    finally:
+        store.close()

@@ -30,7 +30,7 @@ from .base import (
     Totals,
 )
 from .batch import ALL_SERVICES, HOUR_MINUTES, PreparedBatch, ingest_params, prepare, search_params
-from .indexer import INDEX_INTERVAL, Indexer, index_pending, indexed_through
+from .indexer import INDEX_INTERVAL, INDEXED, Indexer, index_pending, indexed_through
 from .migrations import INDEXES, migrate
 from .sqlite_errors import store_error
 from .sqlite_keys import SQLiteKeys
@@ -301,6 +301,10 @@ class SQLiteStore:
                 n = conn.execute("DELETE FROM logs WHERE id <= ?", (upto,)).rowcount
                 conn.execute("DELETE FROM log_minutes WHERE last_id <= ?", (upto,))
                 _add_counter(conn, "logs.stored", -n)
+                if conn.execute("SELECT 1 FROM logs LIMIT 1").fetchone() is None:
+                    # none left: SQLite numbers the next entry 1 again, which the indexer's mark would claim
+                    # indexed (the indexes hold nothing now, every indexed row having left them just above)
+                    conn.execute("UPDATE counters SET value = 0 WHERE name = ?", (INDEXED,))
                 return int(n)
 
             n = self._writer.submit(chunk)
