@@ -116,22 +116,41 @@ def _prepare_one(e: Entry, rows: str, counters: Counter[str]) -> PreparedBatch:
 
 
 def _rows(entries: Sequence[Entry], tokens: bool) -> str:
-    rows = _json(
-        [
-            (
-                e.ts_ms,
-                e.received_ms,
-                e.timestamp,
-                e.level,
-                e.service,
-                e.message,
-                e.user_id,
-                orjson.dumps(e.metadata).decode() if e.metadata is not None else None,
-                *((row_tokens(e.user_id, e.metadata),) if tokens else ()),
-            )
-            for e in entries
-        ]
-    )
+    # two comprehensions rather than one with the tokens star-unpacked into each tuple: that took 0.35 us per entry
+    # more, in the request thread (with the GIL)
+    if tokens:
+        rows = _json(
+            [
+                (
+                    e.ts_ms,
+                    e.received_ms,
+                    e.timestamp,
+                    e.level,
+                    e.service,
+                    e.message,
+                    e.user_id,
+                    orjson.dumps(e.metadata).decode() if e.metadata is not None else None,
+                    row_tokens(e.user_id, e.metadata),
+                )
+                for e in entries
+            ]
+        )
+    else:
+        rows = _json(
+            [
+                (
+                    e.ts_ms,
+                    e.received_ms,
+                    e.timestamp,
+                    e.level,
+                    e.service,
+                    e.message,
+                    e.user_id,
+                    orjson.dumps(e.metadata).decode() if e.metadata is not None else None,
+                )
+                for e in entries
+            ]
+        )
     if "\\u0000" in rows:  # rare: a NUL somewhere; SQLite's JSON would cut the message there (migration 4)
         rows = _json([(*row[:5], _nul_safe(row[5]), *row[6:]) for row in orjson.loads(rows)])
     return rows
