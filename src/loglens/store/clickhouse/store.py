@@ -21,6 +21,7 @@ import orjson
 
 from ...model import Entry, StatsDelta
 from ..base import MinuteCount, ServiceInfo, StoreError, StoreHealth, Totals
+from ..batch import ROW_FIELDS
 from .alert_rows import AlertMethods
 from .connection import Connection
 from .inserter import GroupInserter
@@ -207,18 +208,9 @@ class ClickHouseStore(SearchMethods, AlertMethods):
             for kind, n in delta.error_types.items():
                 counters[f"error_type.{kind}"] += n
         rows = [
-            (
-                e.ts_ms,
-                e.received_ms,
-                e.timestamp,
-                e.level,
-                e.service,
-                e.message,
-                e.user_id,
-                orjson.dumps(e.metadata).decode() if e.metadata is not None else None,
-                message_words(e.message),
-                *meta_arrays(e.metadata),
-            )
+            ROW_FIELDS(e)
+            + (orjson.dumps(e.metadata).decode() if e.metadata is not None else None, message_words(e.message))
+            + meta_arrays(e.metadata)
             for e in entries
         ]
         return Payload(rows, counters)
