@@ -18,7 +18,8 @@ import pytest
 from loglens.model import StatsDelta
 from loglens.search.query import Node, parse
 from loglens.store.batch import SPAN_IDS, prepare
-from loglens.store.field_tokens import BUCKETS
+from loglens.store.field_tokens import BUCKETS, token
+from loglens.store.indexer import INDEX_SUFFIX, attach, indexed_through
 from loglens.store.sqlite import SQLiteStore
 from loglens.store.sqlite_search import Walk, compile_query, register_functions
 from loglens.store.topk import top_users_sql
@@ -147,7 +148,8 @@ def test_a_request_id_is_found_through_the_field_index_at_any_volume(tmp_path: P
         _with_request_ids(tmp_path / name, count).close()
         conn = sqlite3.connect(tmp_path / name)
         register_functions(conn)
-        indexed = conn.execute("SELECT value FROM counters WHERE name = 'search.indexed'").fetchone()[0]
+        attach(conn, str(tmp_path / name) + INDEX_SUFFIX)
+        indexed = indexed_through(conn)
         assert indexed == count
         query = compile_query(parse("metadata.request_id:req-777"))
         with VMSteps(conn, every=1) as steps:
@@ -169,8 +171,13 @@ def test_evicted_entries_leave_the_field_index(tmp_path: Path) -> None:
         store.apply_retention(BASE_MS + 25_000)  # arrival times are BASE_MS + i: ids before 25,000 go
         assert store.search(parse("metadata.request_id:req-24000"), limit=5).logs == []
         assert len(store.search(parse("metadata.request_id:req-25000"), limit=5).logs) == 1
+        store.refresh()  # the indexer deletes from the index file the evicted rows it had indexed
     finally:
         store.close()
-    conn = sqlite3.connect(tmp_path / "evict.db")
+    conn = sqlite3.connect(str(tmp_path / "evict.db") + INDEX_SUFFIX)
     conn.execute("INSERT INTO fields (fields) VALUES ('integrity-check')")  # raises if the deletes did not match
+    conn.execute("INSERT INTO search (search) VALUES ('integrity-check')")
+    user = f'"{token("user_id", "user-3")}"'
+    named = [row[0] for row in conn.execute("SELECT rowid FROM fields WHERE fields MATCH ?", (user,))]
+    assert named and min(named) >= 25_000, "an evicted entry is still in the field index"
     conn.close()

@@ -14,7 +14,7 @@ from loglens.model import Entry
 from loglens.search.query import parse
 from loglens.store import Store, StoreError
 from loglens.store.batch import ingest_params, prepare, search_params
-from loglens.store.indexer import indexed_through
+from loglens.store.indexer import INDEX_SUFFIX, indexed_through
 from loglens.store.migrations import _FIELDS_TEXT_V10, MIGRATIONS, _statements
 from loglens.store.sqlite import INGEST, INGEST_SEARCH, SQLiteStore
 from loglens.store.sqlite_search import register_functions
@@ -172,7 +172,10 @@ def test_rows_indexed_by_schema_10_are_found_and_evicted_after_the_upgrade(tmp_p
         assert messages("metadata.request_id:r-207") == ["newer 207"]
     finally:
         store.close()
-    conn = sqlite3.connect(path)
+    conn = sqlite3.connect(path)  # migration 12 moved the indexes into their own file, and rebuilt them there
+    assert not conn.execute("SELECT name FROM sqlite_schema WHERE name IN ('search', 'fields')").fetchall()
+    conn.close()
+    conn = sqlite3.connect(str(path) + INDEX_SUFFIX)
     conn.execute("INSERT INTO fields (fields) VALUES ('integrity-check')")  # raises if a delete did not match
     conn.close()
 

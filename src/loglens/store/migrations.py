@@ -29,7 +29,7 @@ _FIELDS_TEXT_V10 = " || ' ' || ".join(
 # What it holds since migration 11: the tokens stored with the row (store/field_tokens.py), or migration 10's for
 # the rows stored before it (their field_tokens is NULL; coalesce evaluates the second only for those).
 FIELDS_TEXT = f"coalesce(logs.field_tokens, {_FIELDS_TEXT_V10})"
-# The word and field indexes: (FTS5 table, what it holds per row); the indexer fills both, deletes empty both.
+# The word and field indexes: (FTS5 table, what it holds per row); the indexer fills both (store/indexer.py).
 INDEXES = (("search", SEARCH_TEXT), ("fields", FIELDS_TEXT))
 
 # The `ingest_search` trigger of migrations 5, 7 and 8; TIME_PATH is its log_minutes upsert, BASE the first id of
@@ -65,17 +65,18 @@ TIME_PATH
         -- beyond max_logs, the oldest entries go (ids grow with arrival), from the word index first (the
         -- indexed ones: the indexer trails the writer, see store/indexer.py)
         -- ONE upper bound on id, so that the scan is that range (two bounds let SQLite scan by the larger one)
-        INSERT INTO search (search, rowid, text)
-            SELECT 'delete', id, SEARCH_TEXT FROM logs
-            WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
-            AND id <= min((SELECT value FROM counters WHERE name = 'search.indexed'), (SELECT id FROM logs ORDER BY id
-                       LIMIT 1 OFFSET (SELECT value FROM counters WHERE name = 'logs.stored') - NEW.max_logs - 1));
+SEARCH_DELETE
         DELETE FROM logs WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
             AND id <= (SELECT id FROM logs ORDER BY id
                        LIMIT 1 OFFSET (SELECT value FROM counters WHERE name = 'logs.stored') - NEW.max_logs - 1);
         UPDATE counters SET value = value - changes() WHERE name = 'logs.stored' AND changes() > 0;
     END;;
 """
+_SEARCH_DELETE = """        INSERT INTO search (search, rowid, text)
+            SELECT 'delete', id, SEARCH_TEXT FROM logs
+            WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
+            AND id <= min((SELECT value FROM counters WHERE name = 'search.indexed'), (SELECT id FROM logs ORDER BY id
+                       LIMIT 1 OFFSET (SELECT value FROM counters WHERE name = 'logs.stored') - NEW.max_logs - 1));"""
 # Migration 5's BASE: inside the trigger SQLite ran `max(id) - NEW.entries + 1` as a scan of every logs row (the
 # min/max optimisation needs max(id) alone), so each commit cost grew with the store (measured: 11 ms per 1,000
 # entries on an empty store, 57 ms at 1M). Migration 7's BASE reads max(id) as a one-row probe.
@@ -113,6 +114,20 @@ _FIELDS_DELETE = """
 _EVICT = "        DELETE FROM logs WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs"
 
 
+# Migration 12: the indexes live in their own file (store/indexer.py), which a trigger cannot reach: evicted entries
+# leave their indexed text in the `unindex` queue, and the indexer deletes them from the indexes. UNINDEX_TEXT is
+# what the queue keeps of a row, in INDEXES' order; retention's deletes queue the same.
+UNINDEX_COLUMNS = "id, words, tokens"
+UNINDEX_TEXT = f"id, {SEARCH_TEXT}, {FIELDS_TEXT}"
+_UNINDEX_EVICTED = f"""
+        INSERT INTO unindex ({UNINDEX_COLUMNS})
+            SELECT {UNINDEX_TEXT} FROM logs
+            WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
+            AND id <= (SELECT id FROM logs ORDER BY id
+                       LIMIT 1 OFFSET (SELECT value FROM counters WHERE name = 'logs.stored') - NEW.max_logs - 1);
+"""
+
+
 # Migration 11: each row's field tokens arrive as the ninth value of its JSON row.
 _ROW_V5 = ("user_id, metadata)", "v->>6, v->>7\n")
 _ROW_V11 = ("user_id, metadata, field_tokens)", "v->>6, v->>7, v->>8\n")
@@ -124,8 +139,10 @@ def _search_trigger(
     fields_delete: str = "",
     fields_text: str = _FIELDS_TEXT_V10,
     row: tuple[str, str] = _ROW_V5,
+    search_delete: str = _SEARCH_DELETE,
 ) -> str:
     trigger = _INGEST_SEARCH_TRIGGER.strip("\n").replace("TIME_PATH", time_path.strip("\n"))
+    trigger = trigger.replace("SEARCH_DELETE\n", search_delete + "\n" if search_delete else "")
     trigger = trigger.replace(_EVICT, fields_delete.strip("\n") + "\n" + _EVICT if fields_delete else _EVICT)
     for old, new in zip(_ROW_V5, row, strict=True):
         assert old in trigger
@@ -389,6 +406,18 @@ INGEST_SEARCH_TRIGGER
     DROP TRIGGER ingest_search_apply;;
     """
     + _search_trigger(_BASE_V7, _TIME_PATH_V8, _FIELDS_DELETE, FIELDS_TEXT, _ROW_V11),
+    # 12: the word and field indexes move to a file of their own (store/indexer.py), rebuilt there in the
+    # background; entries leaving the store queue their indexed text in `unindex` for the indexer. `search.epoch`
+    # names this store, so that an index file built for another one is rebuilt rather than used.
+    """
+    DROP TRIGGER ingest_search_apply;;
+    DROP TABLE search;;
+    DROP TABLE fields;;
+    DELETE FROM counters WHERE name = 'search.indexed';;
+    INSERT INTO counters (name, value) VALUES ('search.epoch', abs(random() >> 2));;
+    CREATE TABLE unindex (qid INTEGER PRIMARY KEY, id INTEGER NOT NULL, words TEXT NOT NULL, tokens TEXT NOT NULL);;
+    """
+    + _search_trigger(_BASE_V7, _TIME_PATH_V8, _UNINDEX_EVICTED, FIELDS_TEXT, _ROW_V11, search_delete=""),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

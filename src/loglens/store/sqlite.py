@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
 import sqlite3
@@ -30,13 +32,15 @@ from .base import (
     Totals,
 )
 from .batch import ALL_SERVICES, HOUR_MINUTES, PreparedBatch, ingest_params, prepare, search_params
-from .indexer import INDEX_INTERVAL, INDEXED, Indexer, index_pending, indexed_through
-from .migrations import INDEXES, migrate
+from .indexer import GENERATION, INDEX_INTERVAL, INDEX_SUFFIX, Indexer, attach, indexed_through, prepare_index
+from .migrations import UNINDEX_COLUMNS, UNINDEX_TEXT, migrate
 from .sqlite_errors import store_error
 from .sqlite_keys import SQLiteKeys
 from .sqlite_search import COLUMNS, Cursor, Walk, compile_query, register_functions, row_dict, tail_rows
 from .topk import PRUNE_AFTER_ROWS, TOP_USERS_KEPT, Pruner, top_users_sql
 from .writer import Writer
+
+log = logging.getLogger(__name__)
 
 MEMORY = ":memory:"
 RETENTION_CHUNK = 50_000
@@ -108,13 +112,24 @@ class SQLiteStore:
             self._background_check = integrity.BackgroundCheck(
                 self._connect, self.integrity_pragma, path, self._writer.condemn
             )
-        self._indexer = Indexer(self._writer.submit, self.last_id, index_interval) if search_index else None
+        # the search index's file (store/indexer.py): beside the store, or in memory attached to the writer's
+        # connection (a :memory: store has that one connection only)
+        self.index_path = None if self._memory else path + INDEX_SUFFIX
+        self._index_conn: sqlite3.Connection | None = None
+        self._indexer: Indexer | None = None
+        if search_index:
+            run = self._writer.submit if self._memory else self._run_index_job
+            if not self._memory:
+                self._index_conn = self._open_index()
+            self._indexer = Indexer(run, self._index_watermark, self._prune_unindexed, index_interval)
 
     # -- connections -------------------------------------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, *, any_thread: bool = False) -> sqlite3.Connection:
+        """A connection to the store; `any_thread`: used by several threads in turn, one at a time."""
+        shared = any_thread or self._memory
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=not self._memory, timeout=10.0)
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=not shared, timeout=10.0)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open {self.path}: {exc}") from None
         conn.execute("PRAGMA busy_timeout = 10000")
@@ -133,6 +148,9 @@ class SQLiteStore:
                     integrity.check(conn, self.integrity_pragma, self.path)  # before anything is written
             migrate(conn, self.path)
             self._check_index_mode(conn)
+            if self._memory and self.search_index:
+                attach(conn, MEMORY)
+                prepare_index(conn)
         except sqlite3.DatabaseError as exc:
             conn.close()
             error = store_error(exc, "open")
@@ -142,6 +160,48 @@ class SQLiteStore:
             conn.close()
             raise
         return conn
+
+    def _open_index(self) -> sqlite3.Connection:
+        """The indexer's connection: the store (read) with the index file attached (written). An index file that
+        is not a database is moved aside and rebuilt: it holds nothing the store does not."""
+        assert self.index_path is not None
+        for attempt in (1, 2):
+            conn = self._connect(any_thread=True)  # the indexer's thread, and refresh() in its caller's
+            try:
+                attach(conn, self.index_path)
+                conn.execute("PRAGMA ix.journal_mode = WAL")
+                conn.execute("PRAGMA ix.synchronous = NORMAL")  # rebuilt from the store if a crash loses a commit
+                if prepare_index(conn):
+                    log.info("search index %s: building it for the stored entries, in the background", self.index_path)
+                return conn
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                if attempt == 2 or not isinstance(store_error(exc, "open"), StoreCorrupt):
+                    raise StoreError(f"cannot open the search index {self.index_path}: {exc}") from None
+                log.warning("search index %s is damaged (%s): moved aside and rebuilt", self.index_path, exc)
+                for suffix in ("", "-wal", "-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.replace(self.index_path + suffix, self.index_path + ".damaged" + suffix)
+        raise AssertionError("unreachable")
+
+    def _run_index_job(self, job: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run an index job on the indexer's connection (the Indexer runs one at a time)."""
+        assert self._index_conn is not None
+        try:
+            return job(self._index_conn)
+        except sqlite3.Error as exc:
+            raise store_error(exc, "index") from None
+
+    def _index_watermark(self) -> tuple[int, int]:
+        """What moves when the indexer has work: the newest entry and the newest queued one."""
+        with self._read() as conn:
+            queued = conn.execute("SELECT qid FROM unindex ORDER BY qid DESC LIMIT 1").fetchone()
+            top = conn.execute("SELECT id FROM logs ORDER BY id DESC LIMIT 1").fetchone()
+        return (top[0] if top else 0, queued[0] if queued else 0)
+
+    def _prune_unindexed(self, handled: int) -> None:
+        """Forget the queued rows the indexer has handled, but the last (so that its qid is never reused)."""
+        self._writer.submit(lambda conn: conn.execute("DELETE FROM unindex WHERE qid < ?", (handled,)))
 
     def _check_index_mode(self, conn: sqlite3.Connection) -> None:
         unindexed = conn.execute("SELECT value FROM counters WHERE name = ?", (UNINDEXED,)).fetchone()
@@ -164,6 +224,8 @@ class SQLiteStore:
             conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
             if conn is None:
                 conn = self._connect()
+                if self.index_path is not None and self.search_index:
+                    attach(conn, self.index_path)
                 conn.execute("PRAGMA query_only = 1")
                 self._local.conn = conn
                 with self._readers_lock:
@@ -206,15 +268,17 @@ class SQLiteStore:
             pass  # still failing: the writer remembered why
 
     def size_bytes(self) -> int:
-        """Bytes of the store's files on disk (the database, its WAL and shared-memory index)."""
+        """Bytes of the store's files on disk (the database, its WAL and shared-memory index, and the same of the
+        search index's file)."""
         if self._memory:
             return 0
         total = 0
-        for suffix in ("", "-wal", "-shm"):
-            try:
-                total += os.stat(self.path + suffix).st_size
-            except OSError:
-                pass
+        for base in (self.path, self.index_path):
+            for suffix in ("", "-wal", "-shm"):
+                try:
+                    total += os.stat(f"{base}{suffix}").st_size
+                except OSError:
+                    pass
         return total
 
     def maintain(self) -> None:
@@ -233,6 +297,8 @@ class SQLiteStore:
             self._background_check.stop()
         if self._indexer is not None:
             self._indexer.close()
+        if self._index_conn is not None:
+            self._index_conn.close()
         self._writer.close()
         with self._readers_lock:
             for conn in self._readers:
@@ -291,20 +357,16 @@ class SQLiteStore:
                 if first is None or first[0] > boundary:
                     return -1
                 upto = min(boundary, first[0] + RETENTION_CHUNK - 1)
-                indexed = min(upto, indexed_through(conn))
-                for table, text in INDEXES:  # the indexed ones leave the word and field indexes first
-                    conn.execute(
-                        f"INSERT INTO {table} ({table}, rowid, text) SELECT 'delete', id, {text} FROM logs"
-                        " WHERE id <= ?",
-                        (indexed,),
-                    )
+                if self.search_index:  # the indexer deletes them from the search index (migration 12)
+                    queue = f"INSERT INTO unindex ({UNINDEX_COLUMNS}) SELECT {UNINDEX_TEXT} FROM logs WHERE id <= ?"
+                    conn.execute(queue, (upto,))
                 n = conn.execute("DELETE FROM logs WHERE id <= ?", (upto,)).rowcount
                 conn.execute("DELETE FROM log_minutes WHERE last_id <= ?", (upto,))
                 _add_counter(conn, "logs.stored", -n)
-                if conn.execute("SELECT 1 FROM logs LIMIT 1").fetchone() is None:
-                    # none left: SQLite numbers the next entry 1 again, which the indexer's mark would claim
-                    # indexed (the indexes hold nothing now, every indexed row having left them just above)
-                    conn.execute("UPDATE counters SET value = 0 WHERE name = ?", (INDEXED,))
+                if self.search_index and conn.execute("SELECT 1 FROM logs LIMIT 1").fetchone() is None:
+                    # none left: SQLite numbers the next entry 1 again, below the indexer's mark; a new generation
+                    # makes searches scan until the indexer has started the index over (store/indexer.py)
+                    _add_counter(conn, GENERATION, 1)
                 return int(n)
 
             n = self._writer.submit(chunk)
@@ -489,9 +551,8 @@ class SQLiteStore:
 
     def refresh(self) -> None:
         """Index every committed entry now (the indexer does it within index_interval on its own)."""
-        if self.search_index:
-            while self._writer.submit(index_pending) > 0:
-                pass
+        if self._indexer is not None:
+            self._indexer.catch_up()
 
     def get_log(self, log_id: int) -> dict[str, Any] | None:
         with self._read() as conn:
