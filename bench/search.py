@@ -321,7 +321,7 @@ def main() -> int:
     parser.add_argument("--entries", type=int, action="append", help="stored entries (repeatable; default 1000000)")
     parser.add_argument("--rounds", type=int, default=30, help="runs of each query")
     parser.add_argument("--ingest-seconds", type=float, default=4.0, help="seconds per ingest measurement")
-    parser.add_argument("--ingest-rounds", type=int, default=3, help="alternating rounds of the ingest comparison")
+    parser.add_argument("--ingest-rounds", type=int, default=6, help="alternating rounds of the ingest comparison")
     parser.add_argument("--no-ingest", action="store_true", help="skip the ingest comparison")
     parser.add_argument("--ingest-only", action="store_true", help="only the ingest comparison")
     parser.add_argument(
