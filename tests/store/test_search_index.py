@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from loglens.search.query import parse
+from loglens.store import StoreError
 from loglens.store.indexer import INDEX_SUFFIX, attach
 from loglens.store.sqlite import SQLiteStore
 from loglens.validation import StatsDelta
@@ -121,3 +122,11 @@ def test_entries_that_leave_the_store_leave_the_index_and_the_queue(tmp_path: Pa
         assert len(conn.execute("SELECT rowid FROM search WHERE search MATCH 'second'").fetchall()) == 100
     finally:
         conn.close()
+
+
+def test_an_index_file_that_cannot_be_opened_stops_the_store_with_a_clear_error(tmp_path: Path) -> None:
+    path = str(tmp_path / "blocked.db")
+    os.mkdir(path + INDEX_SUFFIX)  # a directory where the index file goes: not damage, so not moved aside
+    with pytest.raises(StoreError, match="search index"):
+        SQLiteStore(path)
+    assert os.path.isdir(path + INDEX_SUFFIX)

@@ -120,7 +120,13 @@ class SQLiteStore:
         if search_index:
             run = self._writer.submit if self._memory else self._run_index_job
             if not self._memory:
-                self._index_conn = self._open_index()
+                try:
+                    self._index_conn = self._open_index()
+                except StoreError:
+                    if self._background_check is not None:
+                        self._background_check.stop()
+                    self._writer.close()
+                    raise
             self._indexer = Indexer(run, self._index_watermark, self._prune_unindexed, index_interval)
 
     # -- connections -------------------------------------------------------------------------------------
