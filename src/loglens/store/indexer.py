@@ -70,10 +70,8 @@ def prepare_index(conn: sqlite3.Connection) -> bool:
     if fresh:
         conn.execute("BEGIN")  # deferred: IMMEDIATE would lock the store's file too
         try:
-            tables = conn.execute("SELECT name FROM ix.sqlite_schema WHERE type = 'table'").fetchall()
-            for (name,) in tables:
-                if name in ("search", "fields", "state"):  # FTS5 drops its own shadow tables
-                    conn.execute(f"DROP TABLE ix.{name}")
+            for name in ("search", "fields", "state"):  # FTS5 drops its own shadow tables
+                conn.execute(f"DROP TABLE IF EXISTS ix.{name}")
             for statement in _SCHEMA:
                 conn.execute(statement)
             conn.execute("INSERT INTO ix.state (name, value) VALUES (?, ?)", (EPOCH, epoch))

@@ -32,6 +32,11 @@ FIELDS_TEXT = f"coalesce(logs.field_tokens, {_FIELDS_TEXT_V10})"
 # The word and field indexes: (FTS5 table, what it holds per row); the indexer fills both (store/indexer.py).
 INDEXES = (("search", SEARCH_TEXT), ("fields", FIELDS_TEXT))
 
+# The ids that max_logs evicts: ONE upper bound on id, so that the scan is that range (two bounds let SQLite scan
+# by the larger one).
+_EVICTED_IDS = """(SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
+            AND id <= (SELECT id FROM logs ORDER BY id
+                       LIMIT 1 OFFSET (SELECT value FROM counters WHERE name = 'logs.stored') - NEW.max_logs - 1)"""
 # The `ingest_search` trigger of migrations 5, 7 and 8; TIME_PATH is its log_minutes upsert, BASE the first id of
 # the rows the statement inserted.
 _INGEST_SEARCH_TRIGGER = """
@@ -66,9 +71,7 @@ TIME_PATH
         -- indexed ones: the indexer trails the writer, see store/indexer.py)
         -- ONE upper bound on id, so that the scan is that range (two bounds let SQLite scan by the larger one)
 SEARCH_DELETE
-        DELETE FROM logs WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
-            AND id <= (SELECT id FROM logs ORDER BY id
-                       LIMIT 1 OFFSET (SELECT value FROM counters WHERE name = 'logs.stored') - NEW.max_logs - 1);
+        DELETE FROM logs WHERE EVICTED_IDS;
         UPDATE counters SET value = value - changes() WHERE name = 'logs.stored' AND changes() > 0;
     END;;
 """
@@ -115,17 +118,10 @@ _EVICT = "        DELETE FROM logs WHERE (SELECT value FROM counters WHERE name 
 
 
 # Migration 12: the indexes live in their own file (store/indexer.py), which a trigger cannot reach: evicted entries
-# leave their indexed text in the `unindex` queue, and the indexer deletes them from the indexes. UNINDEX_TEXT is
-# what the queue keeps of a row, in INDEXES' order; retention's deletes queue the same.
-UNINDEX_COLUMNS = "id, words, tokens"
-UNINDEX_TEXT = f"id, {SEARCH_TEXT}, {FIELDS_TEXT}"
-_UNINDEX_EVICTED = f"""
-        INSERT INTO unindex ({UNINDEX_COLUMNS})
-            SELECT {UNINDEX_TEXT} FROM logs
-            WHERE (SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
-            AND id <= (SELECT id FROM logs ORDER BY id
-                       LIMIT 1 OFFSET (SELECT value FROM counters WHERE name = 'logs.stored') - NEW.max_logs - 1);
-"""
+# leave their indexed text in the `unindex` queue, and the indexer deletes them from the indexes. UNINDEX_ROWS
+# queues rows (the caller adds which, after WHERE), in INDEXES' order; retention's deletes queue the same way.
+UNINDEX_ROWS = f"INSERT INTO unindex (id, words, tokens) SELECT id, {SEARCH_TEXT}, {FIELDS_TEXT} FROM logs WHERE"
+_UNINDEX_EVICTED = f"        {UNINDEX_ROWS} {_EVICTED_IDS};"
 
 
 # Migration 11: each row's field tokens arrive as the ninth value of its JSON row.
@@ -142,6 +138,7 @@ def _search_trigger(
     search_delete: str = _SEARCH_DELETE,
 ) -> str:
     trigger = _INGEST_SEARCH_TRIGGER.strip("\n").replace("TIME_PATH", time_path.strip("\n"))
+    trigger = trigger.replace("EVICTED_IDS", _EVICTED_IDS)
     trigger = trigger.replace("SEARCH_DELETE\n", search_delete + "\n" if search_delete else "")
     trigger = trigger.replace(_EVICT, fields_delete.strip("\n") + "\n" + _EVICT if fields_delete else _EVICT)
     for old, new in zip(_ROW_V5, row, strict=True):

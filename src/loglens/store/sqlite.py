@@ -33,7 +33,7 @@ from .base import (
 )
 from .batch import ALL_SERVICES, HOUR_MINUTES, PreparedBatch, ingest_params, prepare, search_params
 from .indexer import GENERATION, INDEX_INTERVAL, INDEX_SUFFIX, Indexer, attach, indexed_through, prepare_index
-from .migrations import UNINDEX_COLUMNS, UNINDEX_TEXT, migrate
+from .migrations import UNINDEX_ROWS, migrate
 from .sqlite_errors import store_error
 from .sqlite_keys import SQLiteKeys
 from .sqlite_search import COLUMNS, Cursor, Walk, compile_query, register_functions, row_dict, tail_rows
@@ -364,8 +364,7 @@ class SQLiteStore:
                     return -1
                 upto = min(boundary, first[0] + RETENTION_CHUNK - 1)
                 if self.search_index:  # the indexer deletes them from the search index (migration 12)
-                    queue = f"INSERT INTO unindex ({UNINDEX_COLUMNS}) SELECT {UNINDEX_TEXT} FROM logs WHERE id <= ?"
-                    conn.execute(queue, (upto,))
+                    conn.execute(f"{UNINDEX_ROWS} id <= ?", (upto,))
                 n = conn.execute("DELETE FROM logs WHERE id <= ?", (upto,)).rowcount
                 conn.execute("DELETE FROM log_minutes WHERE last_id <= ?", (upto,))
                 _add_counter(conn, "logs.stored", -n)
