@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..base import StoreError
+
+if TYPE_CHECKING:
+    from .native import ColumnTypes, EncodedInsert, EncodedRows
 
 Params = Mapping[str, Any] | None
 
@@ -31,6 +34,15 @@ class Connection(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class NativeConnection(Connection, Protocol):
+    """A connection that also inserts rows encoded ahead, in ClickHouse's Native format (native.py)."""
+
+    def encode(self, types: ColumnTypes, columns: Sequence[Sequence[Any]]) -> EncodedRows: ...
+
+    def insert_encoded(self, table: str, columns: Sequence[str], blocks: EncodedInsert) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -65,12 +77,12 @@ class DriverConnection:
     """clickhouse-driver's Client, with every error mapped to StoreError."""
 
     def __init__(self, endpoint: Endpoint, *, settings: Mapping[str, Any] | None = None, timeout: float = 10.0):
-        from clickhouse_driver import Client
+        from .native import NativeClient
 
         # the driver logs each failed connect with a traceback; the StoreError raised here says it in one line
         logging.getLogger("clickhouse_driver.connection").setLevel(logging.ERROR)
         self.endpoint = endpoint
-        self._client = Client(
+        self._client = NativeClient(
             endpoint.host,
             port=endpoint.port,
             user=endpoint.user,
@@ -106,6 +118,15 @@ class DriverConnection:
     def _insert(self, table: str, columns: Sequence[str], data: Sequence[Sequence[Any]], *, columnar: bool) -> None:
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES"
         self._run(lambda: self._client.execute(sql, data, types_check=False, columnar=columnar))
+
+    def encode(self, types: ColumnTypes, columns: Sequence[Sequence[Any]]) -> EncodedRows:
+        """Rows of `types` encoded for a later `insert_encoded` through this connection (any thread may call it)."""
+        return self._client.encode(types, columns)
+
+    def insert_encoded(self, table: str, columns: Sequence[str], blocks: EncodedInsert) -> None:
+        """INSERT encoded blocks, each followed by its values of the last of `columns`, as one INSERT."""
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES"
+        self._run(lambda: self._client.execute(sql, blocks))
 
     def close(self) -> None:
         try:

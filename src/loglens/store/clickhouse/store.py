@@ -23,10 +23,11 @@ from ...model import Entry, StatsDelta
 from ..base import MinuteCount, ServiceInfo, StoreError, StoreHealth, Totals
 from ..batch import ROW_FIELDS
 from .alert_rows import AlertMethods
-from .connection import Connection
+from .connection import Connection, NativeConnection
 from .inserter import GroupInserter
 from .keys import ClickHouseKeys
 from .lease import Lease
+from .native import ColumnTypes, EncodedInsert, EncodedRows
 from .schema import Tables, migrate
 from .search import SearchMethods, message_words, meta_arrays
 
@@ -71,10 +72,17 @@ class IdSource:
         return ((counter >> 12) << 22) | (self.node << 12) | (counter & 0xFFF)
 
 
+# A write of at least this many entries is encoded by the thread that prepared it (native.py); smaller ones
+# (single POSTs) are encoded together by the writer, which saves the per-block overhead.
+ENCODE_MIN_ROWS = 100
+INSERT_COLUMNS = (*LOG_COLUMNS[1:], "id")  # the order of encoded blocks: the ids, taken at flush, come last
+
+
 @dataclass(frozen=True, slots=True)
 class Payload:
     rows: list[tuple[Any, ...]]  # LOG_COLUMNS without the id (taken at flush)
     counters: Counter[str]
+    encoded: EncodedRows | None = None  # the rows already in Native format (INSERT_COLUMNS but the last)
 
 
 class ClickHouseStore(SearchMethods, AlertMethods):
@@ -110,6 +118,7 @@ class ClickHouseStore(SearchMethods, AlertMethods):
             targets = self._each_server(first)
             for conn in targets:
                 migrate(conn, database, cluster)
+            self._insert_types = _column_types(first, self.tables["logs"])
         finally:
             for conn in {id(c): c for c in [first, *targets]}.values():
                 conn.close()
@@ -213,19 +222,42 @@ class ClickHouseStore(SearchMethods, AlertMethods):
             + meta_arrays(e.metadata)
             for e in entries
         ]
+        writer = self._writer.connection
+        # Not in cluster mode: a Distributed table inserts each block of an INSERT on its own (no squashing)
+        if len(rows) >= ENCODE_MIN_ROWS and not self.cluster and isinstance(writer, NativeConnection):
+            return Payload(rows, counters, writer.encode(self._insert_types, _columns(rows)))
         return Payload(rows, counters)
 
     def _flush(self, conn: Connection, payloads: list[Payload]) -> None:
         rows: list[tuple[Any, ...]] = []
         counters: Counter[str] = Counter()
+        encoded: list[EncodedRows] = []
         for payload in payloads:
-            rows += payload.rows
+            if payload.encoded is not None:
+                encoded.append(payload.encoded)
+            else:
+                rows += payload.rows
             counters.update(payload.counters)
-        if rows:  # ids taken here, on the writer thread: on one node they grow in commit order (the live tail)
+        if isinstance(conn, NativeConnection):
+            if rows:  # encoded here, together
+                encoded.append(conn.encode(self._insert_types, _columns(rows)))
+            if encoded:
+                self._insert_encoded(conn, encoded)
+        elif rows:  # ids taken here, on the writer thread: on one node they grow in commit order (the live tail)
             first, id_of = self.ids.take(len(rows)), self.ids.id_of
             ids = [id_of(counter) for counter in range(first, first + len(rows))]
             conn.insert_columns(self.tables["logs"], LOG_COLUMNS, [ids, *zip(*rows, strict=True)])  # zip: in C
         conn.insert(self.tables["counters"], ("name", "value"), [(k, v) for k, v in counters.items() if v])
+
+    def _insert_encoded(self, conn: NativeConnection, encoded: list[EncodedRows]) -> None:
+        """One INSERT of the encoded blocks, each followed by its ids (taken here, on the writer thread: on one
+        node they grow in commit order, which the live tail relies on)."""
+        counter, id_of = self.ids.take(sum(block.rows for block in encoded)), self.ids.id_of
+        blocks = EncodedInsert()
+        for block in encoded:
+            blocks.append((block, [id_of(c) for c in range(counter, counter + block.rows)]))
+            counter += block.rows
+        conn.insert_encoded(self.tables["logs"], INSERT_COLUMNS, blocks)
 
     def apply_retention(self, cutoff_ms: int) -> int:
         """Drop the day partitions before the cutoff's day (logs and rollups), then the oldest days of logs while
@@ -368,3 +400,17 @@ class ClickHouseStore(SearchMethods, AlertMethods):
 
 _TABLE_NAMES = ("logs", "totals", "counters", "services", "alerts", "leases", "retired_services", *ROLLUPS)
 PROBE_INTERVAL = 1.0  # seconds between two health probes of a failing store
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)]  # lists: the driver's writers may change items
+
+
+def _column_types(conn: Connection, table: str) -> ColumnTypes:
+    """The (name, type) of INSERT_COLUMNS but the last (the ids), as the server names them."""
+    database, _, name = table.partition(".")
+    rows = conn.query(
+        "SELECT name, type FROM system.columns WHERE database = %(db)s AND table = %(t)s", {"db": database, "t": name}
+    )
+    types = {str(n): str(t) for n, t in rows}
+    return tuple((column, types[column]) for column in INSERT_COLUMNS[:-1])
