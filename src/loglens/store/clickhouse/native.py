@@ -81,6 +81,11 @@ def encode_columns(context: Any, types: ColumnTypes, columns: Sequence[Sequence[
     return b"".join(sink.parts)
 
 
+def columns_of(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """Rows as columns (lists: the driver's own column writers may change items in place)."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
 def write_values(out: Any, type_: str, values: Sequence[Any]) -> bool:
     """Write a column's values in Native format if its type is one laid out here; False for any other type."""
     if sys.byteorder != "little":

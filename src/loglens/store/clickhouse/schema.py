@@ -193,11 +193,16 @@ def migrate(conn: Connection, database: str, cluster: str = "") -> int:
     return found
 
 
-def _columns(conn: Connection, database: str, table: str) -> list[str]:
+def column_types(conn: Connection, database: str, table: str) -> dict[str, str]:
+    """A table's columns: name -> type, as the server writes them."""
     rows = conn.query(
-        "SELECT name FROM system.columns WHERE database = %(db)s AND table = %(t)s", {"db": database, "t": table}
+        "SELECT name, type FROM system.columns WHERE database = %(db)s AND table = %(t)s", {"db": database, "t": table}
     )
-    return sorted(str(r[0]) for r in rows)
+    return {str(name): str(type_) for name, type_ in rows}
+
+
+def _columns(conn: Connection, database: str, table: str) -> list[str]:
+    return sorted(column_types(conn, database, table))
 
 
 def _add_column(conn: Connection, database: str, step: AddColumn) -> None:

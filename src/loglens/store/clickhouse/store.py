@@ -27,8 +27,8 @@ from .connection import Connection, NativeConnection
 from .inserter import GroupInserter
 from .keys import ClickHouseKeys
 from .lease import Lease
-from .native import ColumnTypes, EncodedInsert, EncodedRows
-from .schema import Tables, migrate
+from .native import ColumnTypes, EncodedInsert, EncodedRows, columns_of
+from .schema import Tables, column_types, migrate
 from .search import SearchMethods, message_words, meta_arrays
 
 HOUR_MINUTES = 60
@@ -118,7 +118,9 @@ class ClickHouseStore(SearchMethods, AlertMethods):
             targets = self._each_server(first)
             for conn in targets:
                 migrate(conn, database, cluster)
-            self._insert_types = _column_types(first, self.tables["logs"])
+            # the encoded blocks' columns (all but the ids) as the server names their types
+            types = column_types(first, database, self.tables["logs"].partition(".")[2])
+            self._insert_types: ColumnTypes = tuple((c, types[c]) for c in INSERT_COLUMNS[:-1])
         finally:
             for conn in {id(c): c for c in [first, *targets]}.values():
                 conn.close()
@@ -225,7 +227,7 @@ class ClickHouseStore(SearchMethods, AlertMethods):
         writer = self._writer.connection
         # Not in cluster mode: a Distributed table inserts each block of an INSERT on its own (no squashing)
         if len(rows) >= ENCODE_MIN_ROWS and not self.cluster and isinstance(writer, NativeConnection):
-            return Payload(rows, counters, writer.encode(self._insert_types, _columns(rows)))
+            return Payload(rows, counters, writer.encode(self._insert_types, columns_of(rows)))
         return Payload(rows, counters)
 
     def _flush(self, conn: Connection, payloads: list[Payload]) -> None:
@@ -240,7 +242,7 @@ class ClickHouseStore(SearchMethods, AlertMethods):
             counters.update(payload.counters)
         if isinstance(conn, NativeConnection):
             if rows:  # encoded here, together
-                encoded.append(conn.encode(self._insert_types, _columns(rows)))
+                encoded.append(conn.encode(self._insert_types, columns_of(rows)))
             if encoded:
                 self._insert_encoded(conn, encoded)
         elif rows:  # ids taken here, on the writer thread: on one node they grow in commit order (the live tail)
@@ -400,17 +402,3 @@ class ClickHouseStore(SearchMethods, AlertMethods):
 
 _TABLE_NAMES = ("logs", "totals", "counters", "services", "alerts", "leases", "retired_services", *ROLLUPS)
 PROBE_INTERVAL = 1.0  # seconds between two health probes of a failing store
-
-
-def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
-    return [list(column) for column in zip(*rows, strict=True)]  # lists: the driver's writers may change items
-
-
-def _column_types(conn: Connection, table: str) -> ColumnTypes:
-    """The (name, type) of INSERT_COLUMNS but the last (the ids), as the server names them."""
-    database, _, name = table.partition(".")
-    rows = conn.query(
-        "SELECT name, type FROM system.columns WHERE database = %(db)s AND table = %(t)s", {"db": database, "t": name}
-    )
-    types = {str(n): str(t) for n, t in rows}
-    return tuple((column, types[column]) for column in INSERT_COLUMNS[:-1])
