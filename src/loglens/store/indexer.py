@@ -93,6 +93,13 @@ def _generation(conn: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+def newest_rows(conn: sqlite3.Connection) -> tuple[int, int]:
+    """The newest entry's id and the newest queued row's qid (0 for none): what moves when the indexer has work."""
+    top = conn.execute("SELECT id FROM logs ORDER BY id DESC LIMIT 1").fetchone()
+    last = conn.execute("SELECT qid FROM unindex ORDER BY qid DESC LIMIT 1").fetchone()
+    return (top[0] if top else 0, last[0] if last else 0)
+
+
 def indexed_through(conn: sqlite3.Connection) -> int:
     """The highest id the index covers (on a connection with the index attached): 0 while it is of an older
     generation of the store's ids."""
@@ -115,9 +122,8 @@ def index_pending(conn: sqlite3.Connection) -> tuple[int, int]:
             for table, _ in INDEXES:
                 conn.execute(f"INSERT INTO ix.{table} ({table}) VALUES ('delete-all')")
             done = 0  # and the queued rows are all gone from the index with the rest
-        top = conn.execute("SELECT id FROM logs ORDER BY id DESC LIMIT 1").fetchone()
-        last = conn.execute("SELECT qid FROM unindex ORDER BY qid DESC LIMIT 1").fetchone()
-        newest = last[0] if last else queued
+        top, last = newest_rows(conn)
+        newest = last or queued  # qids start at 1: 0 is an empty queue
         if newest > queued and done:
             # queued since the last job's snapshot: those rows were there for every job before, so the ones up to
             # its mark were indexed; the newer ones never were
@@ -127,7 +133,7 @@ def index_pending(conn: sqlite3.Connection) -> tuple[int, int]:
                     " WHERE qid > ? AND qid <= ? AND id <= ?",
                     (queued, newest, done),
                 )
-        top_id = top[0] if top else done
+        top_id = top or done  # ids start at 1: 0 is an empty store
         upto = min(top_id, done + CHUNK)
         if upto > done:
             for table, text in INDEXES:

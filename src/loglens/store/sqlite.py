@@ -32,7 +32,16 @@ from .base import (
     Totals,
 )
 from .batch import ALL_SERVICES, HOUR_MINUTES, PreparedBatch, ingest_params, prepare, search_params
-from .indexer import GENERATION, INDEX_INTERVAL, INDEX_SUFFIX, Indexer, attach, indexed_through, prepare_index
+from .indexer import (
+    GENERATION,
+    INDEX_INTERVAL,
+    INDEX_SUFFIX,
+    Indexer,
+    attach,
+    indexed_through,
+    newest_rows,
+    prepare_index,
+)
 from .migrations import UNINDEX_ROWS, migrate
 from .sqlite_errors import store_error
 from .sqlite_keys import SQLiteKeys
@@ -199,11 +208,8 @@ class SQLiteStore:
             raise store_error(exc, "index") from None
 
     def _index_watermark(self) -> tuple[int, int]:
-        """What moves when the indexer has work: the newest entry and the newest queued one."""
         with self._read() as conn:
-            queued = conn.execute("SELECT qid FROM unindex ORDER BY qid DESC LIMIT 1").fetchone()
-            top = conn.execute("SELECT id FROM logs ORDER BY id DESC LIMIT 1").fetchone()
-        return (top[0] if top else 0, queued[0] if queued else 0)
+            return newest_rows(conn)
 
     def _prune_unindexed(self, handled: int) -> None:
         """Forget the queued rows the indexer has handled, but the last (so that its qid is never reused)."""

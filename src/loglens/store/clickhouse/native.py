@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import sys
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain
 from typing import Any
@@ -65,11 +65,18 @@ class _Sink:
         self.parts.append(bytes(data))
 
 
-def encode_columns(context: Any, types: ColumnTypes, columns: Sequence[Sequence[Any]]) -> bytes:
-    """The column sections of a Native block for `columns` (name, type, serialization kind, values)."""
-    revision = context.server_info.used_revision
+def collected(write: Callable[[Any], object]) -> bytes:
+    """What `write(out)` writes into one of the driver's buffered writers, as bytes."""
     sink = _Sink()
     out = CompressedBufferedWriter(sink, 1 << 20)  # the driver's writer, buffering into `sink` (no compression)
+    write(out)
+    out.flush()
+    return b"".join(sink.parts)
+
+
+def write_columns(out: Any, context: Any, types: ColumnTypes, columns: Sequence[Sequence[Any]]) -> None:
+    """The column sections of a Native block for `columns` (name, type, serialization kind, values)."""
+    revision = context.server_info.used_revision
     for (name, type_), values in zip(types, columns, strict=True):
         write_binary_str(name, out)
         write_binary_str(type_, out)
@@ -77,8 +84,6 @@ def encode_columns(context: Any, types: ColumnTypes, columns: Sequence[Sequence[
             write_binary_uint8(0, out)
         if not write_values(out, type_, values):
             write_column(context, name, type_, values, out, types_check=False)
-    out.flush()
-    return b"".join(sink.parts)
 
 
 def columns_of(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
@@ -125,7 +130,8 @@ class NativeClient(Client):  # type: ignore[misc]  # clickhouse-driver has no ty
         rows = len(columns[0]) if columns else 0
         if info is None:
             return EncodedRows(rows, types, NOT_ENCODED, b"", columns)
-        return EncodedRows(rows, types, info.used_revision, encode_columns(conn.context, types, columns), columns)
+        data = collected(lambda out: write_columns(out, conn.context, types, columns))
+        return EncodedRows(rows, types, info.used_revision, data, columns)
 
     def send_data(self, sample_block: Any, data: Any, types_check: bool = False, columnar: bool = False) -> int:
         if not isinstance(data, EncodedInsert):
@@ -135,19 +141,19 @@ class NativeClient(Client):  # type: ignore[misc]  # clickhouse-driver has no ty
         types: ColumnTypes = tuple((str(n), str(t)) for n, t in sample_block.columns_with_types)
         head, last = types[:-1], types[-1:]
         inserted = 0
+        fout = conn.fout
         for encoded, tail in data:
-            body = encoded.data
-            if encoded.types != head or encoded.revision != revision:
-                body = encode_columns(conn.context, head, encoded.columns)
-            fout = conn.fout
             write_varint(ClientPacketTypes.DATA, fout)
             write_binary_str("", fout)  # the table name of an external table: none
             if revision >= defines.DBMS_MIN_REVISION_WITH_BLOCK_INFO:
                 BlockInfo().write(fout)
             write_varint(len(types), fout)
             write_varint(encoded.rows, fout)
-            fout.write(body)
-            fout.write(encode_columns(conn.context, last, [tail]))
+            if encoded.types == head and encoded.revision == revision:
+                fout.write(encoded.data)
+            else:  # encoded for another layout or protocol revision (or not yet): encoded again, here
+                write_columns(fout, conn.context, head, encoded.columns)
+            write_columns(fout, conn.context, last, [tail])
             fout.flush()
             inserted += encoded.rows
             self.receive_profile_events()
