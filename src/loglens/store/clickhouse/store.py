@@ -71,6 +71,11 @@ class IdSource:
     def id_of(self, counter: int) -> int:
         return ((counter >> 12) << 22) | (self.node << 12) | (counter & 0xFFF)
 
+    def new_ids(self, n: int) -> list[int]:
+        """n new ids, in increasing order."""
+        first, id_of = self.take(n), self.id_of
+        return [id_of(counter) for counter in range(first, first + n)]
+
 
 # A write of at least this many entries is encoded by the thread that prepared it (native.py); smaller ones
 # (single POSTs) are encoded together by the writer, which saves the per-block overhead.
@@ -246,19 +251,19 @@ class ClickHouseStore(SearchMethods, AlertMethods):
             if encoded:
                 self._insert_encoded(conn, encoded)
         elif rows:  # ids taken here, on the writer thread: on one node they grow in commit order (the live tail)
-            first, id_of = self.ids.take(len(rows)), self.ids.id_of
-            ids = [id_of(counter) for counter in range(first, first + len(rows))]
+            ids = self.ids.new_ids(len(rows))
             conn.insert_columns(self.tables["logs"], LOG_COLUMNS, [ids, *zip(*rows, strict=True)])  # zip: in C
         conn.insert(self.tables["counters"], ("name", "value"), [(k, v) for k, v in counters.items() if v])
 
     def _insert_encoded(self, conn: NativeConnection, encoded: list[EncodedRows]) -> None:
         """One INSERT of the encoded blocks, each followed by its ids (taken here, on the writer thread: on one
         node they grow in commit order, which the live tail relies on)."""
-        counter, id_of = self.ids.take(sum(block.rows for block in encoded)), self.ids.id_of
+        ids = self.ids.new_ids(sum(block.rows for block in encoded))
         blocks = EncodedInsert()
+        start = 0
         for block in encoded:
-            blocks.append((block, [id_of(c) for c in range(counter, counter + block.rows)]))
-            counter += block.rows
+            blocks.append((block, ids[start : start + block.rows]))
+            start += block.rows
         conn.insert_encoded(self.tables["logs"], INSERT_COLUMNS, blocks)
 
     def apply_retention(self, cutoff_ms: int) -> int:
