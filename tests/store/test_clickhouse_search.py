@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from loglens.model import Entry, StatsDelta
 from loglens.search.query import parse
 from loglens.store import Store
-from tests.unit.test_search_properties import BASE_MS, Predicate, entries, queries
+from tests.support.search_oracle import BASE_MS, Predicate, entries, queries
 
 DAY_MS = 86_400_000
 
