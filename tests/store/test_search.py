@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import threading
 import time
@@ -62,6 +63,25 @@ def test_late_entries_take_their_place_in_event_time(store: Store) -> None:
     assert all_pages(store, "entry", 40) == [i + 1 for i in by_time]
     assert all_pages(store, "level:ERROR", 50) == [i + 1 for i in by_time if i % 3 == 0]
     assert [log["id"] for log in store.recent_logs(5)] == [i + 1 for i in by_time[:5]]
+
+
+def test_pages_after_eviction_hold_each_kept_match_once(make_store: Callable[..., Store]) -> None:
+    """The issue's small case: max_logs 20,000 of 60,000 entries half a second apart, 3% up to an hour late."""
+    store = make_store(max_logs=20_000)
+    rnd = random.Random(3)
+    entries = []
+    for i in range(60_000):
+        ts = BASE_MS + i * 500 - (rnd.randint(0, 3_600_000) if rnd.random() < 0.03 else 0)
+        words = "alpha beta" if i % 3 == 0 else "beta gamma"
+        entries.append(make_entry(i, ts, f"{words} {i}", service=f"svc-{i % 7}"))
+    for k in range(0, 60_000, 1000):
+        store.write(entries[k : k + 1000], StatsDelta(1000))
+        if k % 7000 == 0:
+            store.refresh()
+    kept = sorted(range(40_000, 60_000), key=lambda i: (entries[i].ts_ms, i), reverse=True)  # the newest arrivals
+    assert all_pages(store, "alpha", 1000) == [i + 1 for i in kept if i % 3 == 0]
+    assert all_pages(store, "service:svc-3", 1000) == [i + 1 for i in kept if i % 7 == 3]
+    assert all_pages(store, "", 100)[:3000] == [i + 1 for i in kept[:3000]]
 
 
 def test_from_to_bounds_are_half_open(store: Store) -> None:

@@ -249,16 +249,33 @@ def row_dict(row: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def _merge(spans: list[Span]) -> list[Span]:
-    """Id ranges closer than MERGE_GAP read as one, up to MERGE_MAX ids (a bigger range would lose the newest-
-    event-time bound that lets a page skip it); a range's bound is the largest of its parts'."""
+    """Disjoint id ranges covering `spans`, in id order. Ranges closer than MERGE_GAP read as one, up to MERGE_MAX
+    ids (a bigger range would lose the newest-event-time bound that lets a page skip it); a range's bound is the
+    largest of the spans that reach into it.
+
+    Spans of different minutes overlap (a late entry's minute shares its 4096-id block with the minutes around
+    it). A span that overlaps the last range but would make it too long starts where that range ends: read whole,
+    its overlapping ids would be read twice and their rows returned twice."""
     spans.sort()
     merged: list[list[int]] = []
     for first, last, newest in spans:
-        if merged and first <= merged[-1][1] + MERGE_GAP and max(last, merged[-1][1]) - merged[-1][0] < MERGE_MAX:
-            merged[-1][1] = max(merged[-1][1], last)
-            merged[-1][2] = max(merged[-1][2], newest)
-        else:
-            merged.append([first, last, newest])
+        # every range this span reaches into may hold its newest entry (ranges cut this way are contiguous, so
+        # the span's ids up to the last range's end are all covered)
+        k = len(merged) - 1
+        while k >= 0 and merged[k][1] >= first:
+            if merged[k][0] <= last:
+                merged[k][2] = max(merged[k][2], newest)
+            k -= 1
+        if merged and first <= merged[-1][1] + MERGE_GAP:
+            prev = merged[-1]
+            if last <= prev[1]:
+                continue
+            if last - prev[0] < MERGE_MAX:
+                prev[1] = last
+                prev[2] = max(prev[2], newest)
+                continue
+            first = max(first, prev[1] + 1)
+        merged.append([first, last, newest])
     return [(a, b, c) for a, b, c in merged]
 
 
