@@ -94,10 +94,11 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["loglens"] = state
 
-    from .api import register_api
+    from .api import errors, register_api
     from .auth import gate, views
     from .web import register_web
 
+    errors.route_exactly(app)  # first: the gate must see `//api/logs` as the unknown path it is
     gate.init_app(app, state.gate)
     register_api(app)
     register_web(app)

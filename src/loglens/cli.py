@@ -16,7 +16,7 @@ import orjson
 from . import __version__, logsafe, query_cli, ship
 from . import config as config_mod
 from .auth import keys_cli
-from .auth.hosts import WILDCARDS, is_loopback
+from .auth.hosts import WILDCARDS, bind_address, is_loopback
 from .clientargs import add_api_key_option, add_url_argument, api_key_headers
 from .store.base import StoreError
 
@@ -76,6 +76,11 @@ def _serve(args: argparse.Namespace) -> int:
     refusal = open_bind_refusal(cfg)
     if refusal is not None:
         print(f"loglens: {refusal}", file=sys.stderr)
+        return 2
+    try:
+        bind_address(cfg["server"]["host"])  # a name that resolves to no address stops startup here, in one line
+    except ValueError as exc:
+        print(f"loglens: {exc}", file=sys.stderr)
         return 2
     try:
         where = check_store(cfg)

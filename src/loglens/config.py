@@ -48,7 +48,11 @@ IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 SETTINGS: dict[str, dict[str, Setting]] = {
     "server": {
-        "host": Setting("127.0.0.1", str, "Bind address; a non-loopback one needs auth.enabled (or auth.allow_open)"),
+        "host": Setting(
+            "127.0.0.1",
+            str,
+            "Bind address (a name is resolved, IPv4 first); a non-loopback one needs auth.enabled (or auth.allow_open)",
+        ),
         "port": Setting(5000, int, "Server port", 0, 65535),
         "workers": Setting(1, int, "HTTP worker processes", 1, 64),
         "threads": Setting(4, int, "Threads per worker process", 1, 256),

@@ -11,6 +11,12 @@ LEVELS: tuple[str, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LEVEL_RANK: dict[str, int] = {name: (i + 1) * 10 for i, name in enumerate(LEVELS)}
 ERROR_LEVELS: frozenset[str] = frozenset({"ERROR", "CRITICAL"})
 MINUTE_MS = 60_000
+# The event times an entry may have, in UTC epoch ms: ClickHouse's DateTime (unsigned 32-bit seconds), 1970-01-01
+# to 2106-02-07T06:28:15.999Z, so that both backends store, bucket and search every accepted entry alike. Python's
+# datetime ends in year 9999 (an entry at 9999-12-31T23:59:59-14:00 is in year 10000 in UTC).
+MIN_TS_MS = 0
+MAX_TS_MS = (1 << 32) * 1000 - 1
+TS_RANGE = "1970-01-01T00:00:00Z to 2106-02-07T06:28:15.999Z"
 
 
 class Entry(NamedTuple):

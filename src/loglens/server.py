@@ -17,6 +17,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from .app import FAST_INGEST, LogLens, create_app
+from .auth.hosts import bind_address
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def serve_granian(config: dict[str, dict[str, Any]]) -> None:
     os.environ[WORKER_CONFIG_ENV] = orjson.dumps(config).decode()
     granian = MPServer(
         "loglens.server:granian_app",
-        address=server["host"],
+        address=bind_address(server["host"]),  # Granian binds addresses only (`localhost` ended in a traceback)
         port=server["port"],
         # RSGI, not Granian's WSGI: the request body is read on the event loop with a deadline, and only a
         # complete request takes one of the server.threads request threads (serving/rsgi.py).

@@ -12,11 +12,15 @@ import jsonschema_rs
 import orjson
 
 from .limits import Limits, ServiceGate, limit_problems, limit_schema, shorten
-from .model import Entry, StatsDelta, parse_timestamp_ms
+from .model import MAX_TS_MS, MIN_TS_MS, TS_RANGE, Entry, StatsDelta, parse_timestamp_ms
 
 __all__ = ["Problem", "StatsDelta", "Undecodable", "Validator", "load_schema"]  # StatsDelta lives in model
 
 MAX_ERRORS_PER_ENTRY = 20
+
+
+def out_of_range(stamp: str) -> str:
+    return f"timestamp: {shorten(repr(stamp))} is outside the accepted range, {TS_RANGE} (in UTC)"
 
 
 def load_schema() -> dict[str, Any]:
@@ -102,7 +106,9 @@ class Validator:
                 except (ValueError, OverflowError) as exc:
                     problems = [Problem("format", f"timestamp: {exc}")]
                 else:
-                    if not sized and (problem := self._size_problem(item, max_bytes)) is not None:
+                    if not MIN_TS_MS <= ts_ms <= MAX_TS_MS:
+                        problems = [Problem("timestamp_range", out_of_range(stamp))]
+                    elif not sized and (problem := self._size_problem(item, max_bytes)) is not None:
                         problems = [problem]
                     elif (
                         gate is not None and (service := item["service"]) not in gate.known and not gate.admit(service)

@@ -233,6 +233,14 @@ def test_double_slashes_are_a_json_404_never_a_redirect(client: FlaskClient, pat
     assert "Location" not in response.headers
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])  # POST: not the fast path's /api/logs either
+@pytest.mark.parametrize("path", ["//api/logs", "///api/logs", "//health", "//"])
+def test_a_path_starting_with_two_slashes_is_not_found(client: FlaskClient, path: str, method: str) -> None:
+    # PATH_INFO as a server gives it (the test client would read `//api` as a host); werkzeug strips leading slashes
+    response = client.open("/", method=method, data=b"{}", environ_overrides={"PATH_INFO": path})
+    assert response.status_code == 404 and response.json == {"status": "error", "error": "no such endpoint"}
+
+
 def test_no_route_can_redirect_to_add_a_trailing_slash(app: Flask) -> None:
     assert [r.rule for r in app.url_map.iter_rules() if r.rule.endswith("/") and r.rule != "/"] == []
 

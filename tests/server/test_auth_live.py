@@ -83,6 +83,23 @@ def test_the_startup_line_names_the_loopback_address_it_binds(live_server: LiveS
     assert f"LogLens listening on 127.0.0.1:{live_server.port}, access control OFF" in live_server.output()
 
 
+@pytest.mark.parametrize("http_server", ["granian", "gunicorn"])
+def test_serves_on_host_localhost(tmp_path: Path, http_server: str) -> None:
+    # Granian binds IP addresses only: `--host localhost` ended in a traceback; now it binds what localhost names
+    with LiveServer(tmp_path / http_server, {"server": {"http_server": http_server}}, host="localhost") as server:
+        assert requests.get(f"http://localhost:{server.port}/health", timeout=5).status_code == 200
+        assert f"LogLens listening on localhost:{server.port}, access control OFF" in server.output()
+        assert "Traceback" not in server.output()
+
+
+def test_a_host_that_does_not_resolve_is_one_line_and_exit_code_2(tmp_path: Path) -> None:
+    args = serve_args(tmp_path, "no-such-host.invalid", free_port(), "auth: {allow_open: true}")
+    done = loglens(*args, timeout=30)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("loglens: server.host 'no-such-host.invalid' is not an IP address")
+    assert len(done.stderr.strip().splitlines()) == 1 and "LogLens listening" not in done.stdout
+
+
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     config = {"auth": {"enabled": True}, "simulator": {"enabled": True}}

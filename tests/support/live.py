@@ -38,7 +38,11 @@ def free_port() -> int:
 class LiveServer:
     """Start, stop, kill -9 and restart a server that keeps its store in `data_dir`."""
 
-    def __init__(self, data_dir: Path, config: dict[str, Any] | None = None, *, dev: bool = False) -> None:
+    def __init__(
+        self, data_dir: Path, config: dict[str, Any] | None = None, *, dev: bool = False, host: str = "127.0.0.1"
+    ) -> None:
+        """`host` is what `serve --host` is given; the server is reached on 127.0.0.1 whatever it is."""
+        self.host = host
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.config_path = self.data_dir / "config.yaml"
@@ -53,7 +57,7 @@ class LiveServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> LiveServer:
-        cmd = [sys.executable, "-m", "loglens.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        cmd = [sys.executable, "-m", "loglens.cli", "serve", "--host", self.host, "--port", str(self.port)]
         cmd += ["--config", str(self.config_path), "--data-dir", str(self.data_dir)]
         if self.dev:
             cmd.append("--dev")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from loglens.auth.hosts import AllowedHosts, host_name, is_loopback
+from loglens.auth.hosts import AllowedHosts, bind_address, host_name, is_loopback
 from loglens.auth.keys import matches, new_key, split
 from loglens.auth.limits import MAX_TRACKED, Buckets, retry_after
 from loglens.auth.session import SessionSigner
@@ -59,6 +59,20 @@ def test_host_names_and_loopback_addresses() -> None:
     hosts = AllowedHosts("0.0.0.0", ["logs.example.com"])
     assert hosts.allows("logs.example.com:443") and hosts.allows("localhost") and hosts.allows(None)
     assert not hosts.allows("0.0.0.0") and not hosts.allows("evil.example")
+
+
+def test_the_bind_address_of_a_name_is_what_it_resolves_to_and_an_address_is_kept() -> None:
+    assert bind_address("localhost") == "127.0.0.1"  # IPv4 first, as Gunicorn binds a name
+    assert [bind_address(h) for h in ("127.0.0.1", " ::1 ", "[::1]", "0.0.0.0", "::", "")] == [
+        "127.0.0.1",
+        "::1",
+        "::1",
+        "0.0.0.0",
+        "::",
+        "0.0.0.0",
+    ]
+    with pytest.raises(ValueError, match="server.host 'no-such-host.invalid' is not an IP address, and it does not"):
+        bind_address("no-such-host.invalid")
 
 
 def test_a_session_cookie_is_signed_and_expires() -> None:

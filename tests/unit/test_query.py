@@ -6,6 +6,7 @@ import pytest
 
 from loglens.search.params import decode_cursor, encode_cursor, parse_time
 from loglens.search.query import (
+    MAX_QUERY_DEPTH,
     And,
     Everything,
     FieldIs,
@@ -96,6 +97,20 @@ def test_column_of_the_issue_example() -> None:
 def test_overlong_query_is_refused() -> None:
     with pytest.raises(QueryError):
         parse("a " * 2000)
+
+
+def test_not_and_or_nest_at_most_max_query_depth_levels_and_bare_parentheses_count_none() -> None:
+    assert MAX_QUERY_DEPTH == 16  # documented in the README's query language section
+    node = parse("-" * 16 + "a")
+    for _ in range(16):
+        assert isinstance(node, Not)
+        node = node.child
+    assert node == Words(("a",))
+    assert parse("(" * 500 + "a" + ")" * 500) == Words(("a",))
+    assert isinstance(parse("(a OR " * 15 + "(b c)" + ")" * 15), Or)  # 15 Or and one And: 16 levels
+    for deeper in ("-" * 17 + "a", "(a OR " * 16 + "(b c)" + ")" * 16, "NOT " * 499 + "a", "-" * 1999 + "a"):
+        with pytest.raises(QueryError, match=r"nests NOT, -, AND and OR \d+ levels deep; at most 16 levels"):
+            parse(deeper)
 
 
 @pytest.mark.parametrize(("text", "offset_ms"), [("15m", 900_000), ("2h", 7_200_000), ("7d", 604_800_000)])

@@ -93,9 +93,43 @@ def serve(app: Any, scope: Scope, proto: Proto, **kwargs: Any) -> Proto:
 
 
 def test_the_app_sees_a_whole_dechunked_body_and_a_decoded_path() -> None:
-    scope = Scope("POST", "/a%20b", {"Transfer-Encoding": "chunked", "X-A": "1"}, "q=1")
+    scope = Scope("POST", "/a b", {"Transfer-Encoding": "chunked", "X-A": "1"}, "q=1")  # Granian decodes `%20`
     proto = serve(echo_app, scope, Proto([b"hello ", b"world"]))
     assert (proto.status, proto.body) == (200, b"/a b|q=1|11|1|hello world")
+
+
+def path_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    payload = environ["PATH_INFO"].encode("latin-1")  # raises, as werkzeug did, unless it is WSGI's Latin-1 text
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+@pytest.mark.parametrize(
+    ("granian_path", "wsgi_bytes"),
+    [
+        ("/€", "/€".encode()),
+        ("/é", "/é".encode()),
+        ("/%41", b"/%41"),
+    ],  # what `/%E2%82%AC`, `/%C3%A9`, `/%2541` arrive as
+    ids=["euro", "latin-1", "escaped-percent"],
+)
+def test_the_path_reaches_the_app_as_its_utf8_bytes_in_latin_1_as_on_gunicorn(
+    granian_path: str, wsgi_bytes: bytes
+) -> None:
+    proto = serve(path_app, Scope("GET", granian_path, {}), Proto([]))
+    assert (proto.status, proto.body) == (200, wsgi_bytes)
+
+
+def test_a_header_name_with_an_underscore_is_dropped_as_on_gunicorn() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        payload = repr(sorted(k for k in environ if k.startswith("HTTP_"))).encode()
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    proto = serve(app, Scope("GET", "/", {"X-API_Key": "k1", "X_Forwarded_For": "10.0.0.1", "X-A": "1"}), Proto([]))
+    assert proto.body == b"['HTTP_X_A']"
+    proto = serve(app, Scope("GET", "/", {"X-API-Key": "k1"}), Proto([]))
+    assert proto.body == b"['HTTP_X_API_KEY']"
 
 
 def test_a_body_that_stops_arriving_is_a_408_and_never_reaches_the_app() -> None:

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from ..analytics import Span
 from ..app import current_loglens
 from ..auth.access import requires
-from ..model import MINUTE_MS
+from ..model import MIN_TS_MS, MINUTE_MS, TS_RANGE
 from .body import int_arg, str_arg
 from .errors import ApiError
 
@@ -47,6 +47,8 @@ def _span() -> Span:
     first, last = _minute_arg("from"), _minute_arg("to")
     if first > last:
         raise ApiError(400, "from must not be after to")
+    if first < MIN_TS_MS // MINUTE_MS:  # no entry can be there; and year 0 in UTC has no minute key
+        raise ApiError(400, f"from is before any entry can be: event times are {TS_RANGE}")
     if last - first + 1 > analytics.max_minutes:
         raise ApiError(400, f"the range is longer than the retention ({analytics.max_minutes} minutes)")
     if first > analytics.now_minute():

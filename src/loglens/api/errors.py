@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
 from ..logsafe import escape
 from ..store import StoreBusy, StoreError
@@ -43,13 +43,25 @@ def store_error_response(exc: StoreError) -> Response:
     return response
 
 
-def init_app(app: Flask) -> None:
-    # Routing never redirects: werkzeug answers `//` in a path with a 308 HTML page whose Location is built from
-    # the request's Host header, and Flask sends routing redirects past every error handler. Without merging,
-    # such a path is simply not found (a JSON 404). Set before any route is added. (The other routing redirect,
-    # to a rule's trailing slash, cannot happen: no rule but "/" ends with one; a test checks that.)
+def route_exactly(app: Flask) -> None:
+    """A path matches a route only as written: `//` anywhere in it is an unknown path (a JSON 404), never a redirect
+    and never another route. Call before any route or before_request hook is added (the gate's must see it)."""
+    # werkzeug answers `//` inside a path with a 308 HTML page whose Location is built from the request's Host
+    # header, and Flask sends routing redirects past every error handler; without merging, it is simply not found.
+    # (The other routing redirect, to a rule's trailing slash, cannot happen: no rule but "/" ends with one; a test
+    # checks that.)
     app.url_map.merge_slashes = False
 
+    @app.before_request
+    def _leading_slashes() -> None:
+        # werkzeug's router strips leading slashes, so `//api/logs` was /api/logs. Unmatched here, before the gate
+        # decides: it then treats the path as any unknown one (the Host check, then this 404).
+        if request.environ.get("PATH_INFO", "").startswith("//"):
+            request.url_rule = request.view_args = None
+            request.routing_exception = NotFound()
+
+
+def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> ResponseReturnValue:
         return error_response(exc.status, exc.message, **exc.extra)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterable
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -18,6 +19,29 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def bind_address(host: str) -> str:
+    """server.host as an IP address to bind (Granian takes no names): an address as written, a wildcard as 0.0.0.0,
+    a name resolved as Gunicorn resolves it (IPv4 first), e.g. localhost -> 127.0.0.1. Raises ValueError with one
+    line saying why, for a name that does not resolve."""
+    text = host.strip().strip("[]")
+    if text in WILDCARDS:
+        return "0.0.0.0" if text == "" else text
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    reason = "no address"
+    for family in (socket.AF_INET, socket.AF_UNSPEC):
+        try:
+            found = socket.getaddrinfo(text, None, family, socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            reason = str(exc.args[-1]) if exc.args else type(exc).__name__
+            continue
+        if found:
+            return str(found[0][4][0])
+    raise ValueError(f"server.host {host!r} is not an IP address, and it does not resolve to one: {reason}")
 
 
 def host_name(header: str) -> str:

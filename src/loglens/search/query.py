@@ -23,6 +23,7 @@ Semantics (the brute-force reference in tests/unit/test_search_properties.py say
   or a boolean when v is true/false; `v*` matches strings (and integers) starting with v. `metadata.<key> > n`
   compares numbers only.
 - AND binds tighter than OR; NOT and `-` negate what follows.
+- NOT / `-`, AND and OR nest at most MAX_QUERY_DEPTH levels inside each other (parentheses alone add none).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.exceptions import VisitError
 
 from ..model import LEVEL_RANK, LEVELS
@@ -68,6 +69,10 @@ TERM: /[^\s()":<>\-][^\s()":<>]*/
 FIELDS = ("service", "level", "user_id", "message")
 WORD_RE = re.compile(r"[^\W_]+")
 MAX_QUERY_LENGTH = 2000
+# How deeply NOT / `-`, AND and OR may nest inside each other. Each level nests the compiled SQL one level deeper,
+# and SQLite's SQL parser (a fixed 100-entry stack) overflows from about 26 right-nested ORs with metadata terms;
+# Python's recursion limit ends the AST's transform near 500. 16 leaves room on both sides of any real query.
+MAX_QUERY_DEPTH = 16
 
 Op = Literal[">", ">=", "<", "<="]
 
@@ -266,6 +271,11 @@ def parse(text: str) -> Node:
         tree = _parser.parse(text)
     except UnexpectedInput as exc:
         raise _error(exc, text) from None
+    depth = _depth(tree)
+    if depth > MAX_QUERY_DEPTH:
+        raise QueryError(
+            f"the query nests NOT, -, AND and OR {depth} levels deep; at most {MAX_QUERY_DEPTH} levels are allowed"
+        )
     try:
         node = _Build().transform(tree)
     except VisitError as exc:
@@ -273,6 +283,23 @@ def parse(text: str) -> Node:
             raise exc.orig_exc from None
         raise
     return node if not isinstance(node, Token) else Everything()
+
+
+NESTING_RULES = frozenset({"negate", "and_expr", "or_expr"})  # the rules that become Not, And and Or
+
+
+def _depth(tree: Tree[Token]) -> int:
+    """How deeply Not, And and Or nest in the parse tree; without recursion, since a query of 2,000 characters
+    nests up to 2,000 levels and Python's recursion limit is 1,000."""
+    deepest = 0
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data in NESTING_RULES:
+            depth += 1
+            deepest = max(deepest, depth)
+        stack.extend((child, depth) for child in node.children if isinstance(child, Tree))
+    return deepest
 
 
 def _error(exc: UnexpectedInput, text: str) -> QueryError:

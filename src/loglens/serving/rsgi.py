@@ -17,7 +17,6 @@ import asyncio
 import io
 import logging
 import sys
-import urllib.parse
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -174,9 +173,11 @@ class BufferedWSGI:
         loop.call_later(interval, sweep)
 
     def _environ(self, scope: Any, headers: Any, body: bytes) -> dict[str, Any]:
+        # Granian hands the path percent-decoded, as UTF-8 text (`/%E2%82%AC` arrives as '/€'); WSGI wants its bytes
+        # as Latin-1 text, as Gunicorn gives them. Decoding it again would turn `/%2541` into '/A'.
         path = scope.path
-        if "%" in path:
-            path = urllib.parse.unquote_to_bytes(path).decode("latin-1")
+        if not path.isascii():
+            path = path.encode().decode("latin-1")
         server_host, _, server_port = scope.server.rpartition(":")
         client_host, _, client_port = scope.client.rpartition(":")
         environ = self.base_environ.copy()
@@ -200,6 +201,10 @@ class BufferedWSGI:
                 environ["CONTENT_TYPE"] = value
             elif name in ("content-length", "transfer-encoding"):
                 continue  # the body is complete and de-chunked: CONTENT_LENGTH above says its size
+            elif "_" in name:
+                # `X-API_Key` would become HTTP_X_API_KEY, the key header; like Gunicorn (header_map "drop"), a name
+                # with an underscore is dropped, so that no header can pass for another
+                continue
             else:
                 key = "HTTP_" + name.upper().replace("-", "_")
                 environ[key] = f"{environ[key]},{value}" if key in environ else value

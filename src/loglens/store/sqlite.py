@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from ..model import Entry, StatsDelta
+from ..model import MAX_TS_MS, MIN_TS_MS, MINUTE_MS, Entry, StatsDelta
 from ..search.query import Node, of_service
 from . import integrity
 from .base import (
@@ -598,9 +598,14 @@ class SQLiteStore:
         return dict(sorted(out.items()))
 
     def minute_range(self) -> tuple[int, int] | None:
+        """The first and last minute holding entries, within the accepted event times: a store written before they
+        were enforced may hold an entry in year 10000 (or 0), which no read may trip over (ClickHouse's DateTime
+        cannot hold one at all)."""
+        bounds = (MIN_TS_MS // MINUTE_MS, MAX_TS_MS // MINUTE_MS)
+        where = "FROM rollup_minute WHERE minute BETWEEN ? AND ? ORDER BY minute"
         with self._read() as conn:
-            first = conn.execute("SELECT minute FROM rollup_minute ORDER BY minute LIMIT 1").fetchone()
-            last = conn.execute("SELECT minute FROM rollup_minute ORDER BY minute DESC LIMIT 1").fetchone()
+            first = conn.execute(f"SELECT minute {where} LIMIT 1", bounds).fetchone()
+            last = conn.execute(f"SELECT minute {where} DESC LIMIT 1", bounds).fetchone()
         return None if first is None else (first[0], last[0])
 
     def alerts(self, state: str = "all", limit: int = 100) -> list[Alert]:
