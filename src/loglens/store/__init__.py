@@ -16,6 +16,7 @@ from .base import (
     LogSearch,
     Maintenance,
     NewAlert,
+    QueryTimeout,
     SearchPage,
     ServiceInfo,
     Store,
@@ -38,6 +39,7 @@ __all__ = [
     "LogSearch",
     "Maintenance",
     "NewAlert",
+    "QueryTimeout",
     "SearchPage",
     "ServiceInfo",
     "Store",
@@ -70,9 +72,10 @@ def open_store(
             integrity_check=storage["integrity_check"],
             on_commit=on_commit,
             search_index=storage["search_index"],
+            query_timeout=config["search"]["query_timeout_seconds"],
         )
     if backend == "clickhouse":
         from .clickhouse import open_clickhouse
 
-        return open_clickhouse(storage, on_commit=on_commit)
+        return open_clickhouse(storage, on_commit=on_commit, query_timeout=config["search"]["query_timeout_seconds"])
     raise StoreError(f"unknown storage.backend {backend!r}")
