@@ -81,3 +81,11 @@ def test_a_search_past_its_deadline_answers_503_in_time_and_health_stays_fast(ma
     response = client.get("/api/logs?" + urllib.parse.urlencode(narrow))
     assert response.status_code == 200 and response.get_json()["logs"] == []
 
+
+def test_an_export_past_its_deadline_on_its_first_page_answers_503(make_app: Any) -> None:
+    app = slow_app(make_app)
+    started = time.monotonic()
+    response = app.test_client().get("/api/logs/export?" + urllib.parse.urlencode({"q": slowquery.slow_query(TERMS)}))
+    assert response.status_code == 503, response.data[:300]
+    assert time.monotonic() - started < DEADLINE + 1
+    assert "narrow the time range or the query" in response.get_json()["error"]
