@@ -181,6 +181,14 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "heartbeat_seconds": Setting(15.0, float, "Seconds between heartbeat comments on an idle live tail", 0.05),
         "poll_seconds": Setting(0.2, float, "How often live tails look for newly committed entries", 0.01, 5),
         "max_export_entries": Setting(10_000_000, int, "Most entries one export streams", 1),
+        "query_timeout_seconds": Setting(
+            10.0,
+            float,
+            "Longest a query (a search page, an export page, a dashboard read) may run in the store; past it the"
+            " store stops it and the API answers 503 (ClickHouse counts whole seconds, rounded up)",
+            0.01,
+            3600,
+        ),
     },
     "dashboard": {
         "refresh_seconds": Setting(5.0, float, "Dashboard auto-refresh interval", 1, 3600),

@@ -12,7 +12,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from loglens.store import StoreError
+from loglens.store import QueryTimeout, StoreError
+from loglens.store.clickhouse.connection import TIMEOUT_EXCEEDED, execution_settings
 
 _ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\0": "\\0", "\b": "\\b", "\f": "\\f"}
 
@@ -49,19 +50,26 @@ class ChdbConnection:
         self._session = session
         self._lock = lock
 
-    def _run(self, sql: str, fmt: str) -> bytes:
+    def _run(self, sql: str, fmt: str, timeout: float | None = None) -> bytes:
         try:
             with self._lock:
                 result = self._session.query(sql, fmt)
         except Exception as exc:
+            if timeout is not None and f"Code: {TIMEOUT_EXCEEDED}." in str(exc):
+                raise QueryTimeout(timeout) from None
             raise StoreError(f"chdb failed: {str(exc).strip().splitlines()[0][:300]}") from exc
         data: bytes = result.bytes() if hasattr(result, "bytes") else bytes(result)
         return data
 
-    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def query(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, timeout: float | None = None
+    ) -> list[tuple[Any, ...]]:
         if params:
             sql = sql % {k: literal(v) for k, v in params.items()}
-        data = self._run(sql, "JSONCompact")
+        settings = execution_settings(timeout)
+        if settings:  # chdb takes query settings in the statement's SETTINGS clause
+            sql += " SETTINGS " + ", ".join(f"{k} = {v}" for k, v in settings.items())
+        data = self._run(sql, "JSONCompact", timeout)
         if not data.strip():
             return []
         parsed = json.loads(data)

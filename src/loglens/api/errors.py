@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
 from ..logsafe import escape
-from ..store import StoreBusy, StoreError
+from ..store import QueryTimeout, StoreBusy, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,12 @@ def error_response(status: int, message: str, **extra: Any) -> Response:
 
 
 def store_error_response(exc: StoreError) -> Response:
-    """503 for every store error (busy, disk full, damaged, I/O), with Retry-After when a retry can help."""
+    """503 for every store error (busy, disk full, damaged, I/O), with Retry-After when a retry can help. A query
+    stopped at its deadline is a 503 too (as Prometheus answers a query timeout), without Retry-After: the store is
+    fine, the same query would run as long again; its message says to narrow the time range or the query."""
+    if isinstance(exc, QueryTimeout):
+        log.warning("%s %s: %s", request.method, escape(request.path), exc)
+        return error_response(503, str(exc), timeout_seconds=exc.seconds)
     if isinstance(exc, StoreBusy):
         response = error_response(503, str(exc))
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,15 +18,17 @@ from flask.typing import ResponseReturnValue
 
 from ..app import current_loglens
 from ..auth.access import requires
+from ..logsafe import escape
 from ..model import LEVELS, iso_from_ms
 from ..search.params import decode_cursor, encode_cursor, parse_time
 from ..search.query import Node, QueryError, parse
 from ..search.tail import TailHub
-from ..store import Store
+from ..store import Store, StoreError
 from ..store.base import ID_LIMIT
 from .body import choice_arg, int_arg
 from .errors import ApiError
 
+log = logging.getLogger(__name__)
 bp = Blueprint("search", __name__)
 
 EXPORT_PAGE = 1000
@@ -100,8 +103,8 @@ def get_log(log_id: int) -> ResponseReturnValue:
     return entry
 
 
-def _matches(store: Store, criteria: Criteria, most: int) -> Iterator[dict[str, Any]]:
-    """Every match, newest first, one page in memory at a time."""
+def _pages(store: Store, criteria: Criteria, most: int) -> Iterator[list[dict[str, Any]]]:
+    """Every match, newest first, one page in memory at a time (each page's query under its own deadline)."""
     after = None
     sent = 0
     while sent < most:
@@ -112,11 +115,56 @@ def _matches(store: Store, criteria: Criteria, most: int) -> Iterator[dict[str, 
             limit=min(EXPORT_PAGE, most - sent),
             after=after,
         )
-        yield from page.logs
+        yield page.logs
         sent += len(page.logs)
         if page.next is None:
             return
         after = page.next
+
+
+class ExportAborted(RuntimeError):
+    """A CSV export's body cannot go on. Raised from the body after its headers went out, so that the server cuts
+    the connection without ending the chunked body: the client sees an incomplete response, not a short file."""
+
+
+class _Export:
+    """An export's entries, from its first page (read before the answer starts) and the pages after it; `sent`
+    counts the entries handed out so far."""
+
+    def __init__(self, first: list[dict[str, Any]], rest: Iterator[list[dict[str, Any]]]) -> None:
+        self.first = first
+        self.rest = rest
+        self.sent = 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        page: list[dict[str, Any]] | None = self.first
+        while page is not None:
+            for entry in page:
+                yield entry
+                self.sent += 1
+            page = next(self.rest, None)
+
+    def stopped(self, exc: Exception) -> str:
+        """Log, at ERROR with the exception, that the export stopped midway; returns why, for the client."""
+        log.error("export stopped after %d entries: %s", self.sent, escape(exc), exc_info=exc)
+        reason = str(exc) if isinstance(exc, StoreError) else "internal error; the server log has the details"
+        return f"the export stopped after {self.sent} entries: {reason}"
+
+    def ndjson(self) -> Iterator[bytes]:
+        """One JSON line per entry; if the export fails midway, a last line {"error": ..., "exported": N}."""
+        try:
+            for entry in self:
+                yield orjson.dumps(entry) + b"\n"
+        except Exception as exc:
+            yield orjson.dumps({"error": self.stopped(exc), "exported": self.sent}) + b"\n"
+
+    def csv(self) -> Iterator[bytes]:
+        """CSV with a header row; if the export fails midway, ExportAborted (the connection is cut)."""
+        try:
+            for chunk in _csv_rows(iter(self)):
+                yield chunk.encode()
+        except Exception as exc:
+            raise ExportAborted(self.stopped(exc)) from exc
 
 
 def _csv_rows(entries: Iterator[dict[str, Any]]) -> Iterator[str]:
@@ -141,14 +189,15 @@ def export_logs() -> ResponseReturnValue:
     state = current_loglens()
     criteria = _criteria()
     fmt = choice_arg("format", "ndjson", ("ndjson", "csv"))
-    entries = _matches(state.store, criteria, state.config["search"]["max_export_entries"])
+    pages = _pages(state.store, criteria, state.config["search"]["max_export_entries"])
+    # the first page before the answer starts: a failure there (a query past its deadline) is an ordinary error
+    # answer; one on a later page ends the stream so that the client can tell (_Export.ndjson, _Export.csv)
+    export = _Export(next(pages, []), pages)
     stamp = datetime.fromtimestamp(state.clock(), tz=UTC).strftime("%Y%m%dT%H%M%SZ")
     if fmt == "csv":
-        body: Iterator[bytes] = (chunk.encode() for chunk in _csv_rows(entries))
-        mimetype = "text/csv"
+        body, mimetype = export.csv(), "text/csv"
     else:
-        body = (orjson.dumps(e) + b"\n" for e in entries)
-        mimetype = "application/x-ndjson"
+        body, mimetype = export.ndjson(), "application/x-ndjson"
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="loglens-{stamp}.{fmt}"'
     return response

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from . import responses
+from .abort import abort_connection
 from .responses import Refused
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class BufferedWSGI:
         if stream is None:
             proto.response_bytes(status, out_headers, payload)
             return
-        await self._stream(loop, proto, status, out_headers, payload, stream)
+        await self._stream(loop, proto, status, out_headers, payload, stream, scope)
 
     async def _read_body(self, length_header: str | None, proto: Any) -> bytes:
         limit = self.max_body_bytes
@@ -245,6 +246,7 @@ class BufferedWSGI:
         headers: list[tuple[str, str]],
         first: bytes,
         stream: Iterator[bytes],
+        scope: Any,
     ) -> None:
         transport = proto.response_stream(status, headers)
         try:
@@ -252,7 +254,12 @@ class BufferedWSGI:
             while chunk is not _END:
                 if chunk:
                     await transport.send_bytes(chunk)
-                chunk = await loop.run_in_executor(self.executor, next, stream, _END)
+                try:
+                    chunk = await loop.run_in_executor(self.executor, next, stream, _END)
+                except Exception:  # the app's body failed midway: as Gunicorn does, log it and cut the connection
+                    log.exception("Error handling request %s", scope.path)
+                    abort_connection(scope.client, scope.server)  # no last chunk: the client sees it incomplete
+                    return
         except Exception as exc:  # the client went away mid-stream
             log.debug("response stream ended: %r", exc)
         finally:

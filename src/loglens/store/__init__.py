@@ -16,6 +16,7 @@ from .base import (
     LogSearch,
     Maintenance,
     NewAlert,
+    QueryTimeout,
     SearchPage,
     ServiceInfo,
     Store,
@@ -38,6 +39,7 @@ __all__ = [
     "LogSearch",
     "Maintenance",
     "NewAlert",
+    "QueryTimeout",
     "SearchPage",
     "ServiceInfo",
     "Store",
@@ -58,6 +60,7 @@ def open_store(
     """Open the configured store. `on_commit(jobs, entries, seconds)` is told about every group commit."""
     storage = config["storage"]
     backend = storage["backend"]
+    query_timeout = config.get("search", {}).get("query_timeout_seconds")  # None (no deadline) when not configured
     if backend == "sqlite":
         from .sqlite import SQLiteStore
 
@@ -70,9 +73,10 @@ def open_store(
             integrity_check=storage["integrity_check"],
             on_commit=on_commit,
             search_index=storage["search_index"],
+            query_timeout=query_timeout,
         )
     if backend == "clickhouse":
         from .clickhouse import open_clickhouse
 
-        return open_clickhouse(storage, on_commit=on_commit)
+        return open_clickhouse(storage, on_commit=on_commit, query_timeout=query_timeout)
     raise StoreError(f"unknown storage.backend {backend!r}")

@@ -37,6 +37,19 @@ class StoreBusy(StoreError):
     retry_after = 1
 
 
+class QueryTimeout(StoreError):
+    """A read ran past search.query_timeout_seconds and the database stopped it. The query's fault, not the
+    store's: /health is unaffected, and the API answers 503 (no Retry-After: the same query would time out again)
+    with a message saying to narrow the time range or the query."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"the query ran past {seconds:g} s (search.query_timeout_seconds) and was stopped; narrow the time"
+            " range or the query"
+        )
+        self.seconds = seconds
+
+
 class StoreFailing(StoreError):
     """The store itself is failing, not one request: every write fails until the cause goes away (or forever).
 

@@ -43,6 +43,7 @@ from .indexer import (
     prepare_index,
 )
 from .migrations import UNINDEX_ROWS, migrate
+from .sqlite_deadline import deadline
 from .sqlite_errors import store_error
 from .sqlite_keys import SQLiteKeys
 from .sqlite_search import COLUMNS, Cursor, Walk, compile_query, register_functions, row_dict, tail_rows
@@ -81,7 +82,9 @@ class SQLiteStore:
         index_interval: float = INDEX_INTERVAL,
         top_users_kept: int = TOP_USERS_KEPT,
         prune_after_rows: int = PRUNE_AFTER_ROWS,
+        query_timeout: float | None = None,
     ) -> None:
+        """`query_timeout`: seconds each read may run (search.query_timeout_seconds; None: no limit)."""
         if synchronous not in ("FULL", "NORMAL"):
             raise StoreError(f"synchronous must be FULL or NORMAL, got {synchronous!r}")
         if integrity_check not in integrity.MODES:
@@ -98,6 +101,7 @@ class SQLiteStore:
         self.synchronous = synchronous
         self.max_logs = max_logs
         self.search_index = search_index
+        self.query_timeout = query_timeout
         self._memory = path == MEMORY
         self._shared_lock = threading.Lock() if self._memory else None
         self._local = threading.local()
@@ -230,7 +234,7 @@ class SQLiteStore:
         try:
             if self._memory:
                 assert self._shared_lock is not None and self._writer.connection is not None
-                with self._shared_lock:
+                with self._shared_lock, deadline(self._writer.connection, self.query_timeout):
                     yield self._writer.connection
                 return
             conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -242,7 +246,8 @@ class SQLiteStore:
                 self._local.conn = conn
                 with self._readers_lock:
                     self._readers.append(conn)
-            yield conn
+            with deadline(conn, self.query_timeout):
+                yield conn
         except sqlite3.Error as exc:  # never a raw sqlite3 error to the caller (the API maps StoreError to 503)
             raise store_error(exc, "read") from None
 

@@ -62,10 +62,13 @@ def _connectors(ch: Mapping[str, Any]) -> tuple[Callable[[], Connection], Callab
 
 
 def open_clickhouse(
-    storage: Mapping[str, Any], *, on_commit: Callable[[int, int, float], None] | None = None
+    storage: Mapping[str, Any],
+    *,
+    on_commit: Callable[[int, int, float], None] | None = None,
+    query_timeout: float | None = None,
 ) -> ClickHouseStore:
     """The store for the `storage` config section; StoreError (one line) when ClickHouse is unreachable or
-    refuses the credentials."""
+    refuses the credentials. `query_timeout`: seconds each read may run (search.query_timeout_seconds)."""
     ch = storage["clickhouse"]
     connect, servers = _connectors(ch)
     return ClickHouseStore(
@@ -78,4 +81,5 @@ def open_clickhouse(
         max_pending_bytes=storage["max_pending_bytes"],
         lease_seconds=ch["lease_seconds"],
         on_commit=on_commit,
+        query_timeout=query_timeout,
     )

@@ -8,11 +8,12 @@ thread-safe.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from ..base import StoreError
+from ..base import QueryTimeout, StoreError
 
 if TYPE_CHECKING:
     from .native import ColumnTypes, EncodedInsert, EncodedRows
@@ -21,8 +22,9 @@ Params = Mapping[str, Any] | None
 
 
 class Connection(Protocol):
-    def query(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
-        """Run a statement (`%(name)s` parameters); the rows it returns, if any."""
+    def query(self, sql: str, params: Params = None, *, timeout: float | None = None) -> list[tuple[Any, ...]]:
+        """Run a statement (`%(name)s` parameters); the rows it returns, if any. With `timeout`, ClickHouse stops
+        it past that many seconds (`max_execution_time`, whole seconds rounded up) and QueryTimeout is raised."""
         ...
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -58,6 +60,13 @@ class Endpoint:
 
 # Codes that mean the server is there but refuses us: say so instead of "unreachable".
 AUTH_CODES = {192, 193, 194, 516}  # UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASSWORD, AUTHENTICATION_FAILED
+TIMEOUT_EXCEEDED = 159  # a query stopped at its max_execution_time
+
+
+def execution_settings(timeout: float | None) -> dict[str, int]:
+    """The query settings that make ClickHouse stop a query past `timeout` seconds. 18.16 takes max_execution_time
+    in whole seconds only (a fraction would read as 0, no limit), so it is rounded up, to at least 1."""
+    return {} if timeout is None else {"max_execution_time": max(1, math.ceil(timeout))}
 
 
 def describe(exc: BaseException, endpoint: Endpoint) -> str:
@@ -93,18 +102,21 @@ class DriverConnection:
             settings=dict(settings or {}),
         )
 
-    def _run(self, fn: Callable[[], Any]) -> Any:
+    def _run(self, fn: Callable[[], Any], timeout: float | None = None) -> Any:
         try:
             return fn()
         except Exception as exc:  # clickhouse_driver.errors.*, OSError, EOFError, ...
+            if timeout is not None and getattr(exc, "code", None) == TIMEOUT_EXCEEDED:
+                raise QueryTimeout(timeout) from None  # the connection stays usable
             try:
                 self._client.disconnect()  # the next call opens a fresh connection
             except Exception:
                 pass
             raise StoreError(describe(exc, self.endpoint)) from exc
 
-    def query(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
-        rows: list[tuple[Any, ...]] = self._run(lambda: self._client.execute(sql, params))
+    def query(self, sql: str, params: Params = None, *, timeout: float | None = None) -> list[tuple[Any, ...]]:
+        settings = execution_settings(timeout)
+        rows: list[tuple[Any, ...]] = self._run(lambda: self._client.execute(sql, params, settings=settings), timeout)
         return rows
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -103,9 +103,12 @@ class ClickHouseStore(SearchMethods, AlertMethods):
         max_pending_bytes: int = 256 * 1024 * 1024,
         lease_seconds: float = 30.0,
         on_commit: Callable[[int, int, float], None] | None = None,
+        query_timeout: float | None = None,
     ) -> None:
         """`connect` opens a connection to the server this node uses; `servers` (cluster mode) opens one to every
-        server of the cluster, for the DDL and partition drops that 18.16 cannot send ON CLUSTER."""
+        server of the cluster, for the DDL and partition drops that 18.16 cannot send ON CLUSTER. `query_timeout`:
+        seconds each read may run (search.query_timeout_seconds; None: no limit)."""
+        self.query_timeout = query_timeout
         self.database = database
         self.cluster = cluster
         self.max_logs = max_logs
@@ -154,7 +157,8 @@ class ClickHouseStore(SearchMethods, AlertMethods):
         return conn
 
     def _query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        return self._conn().query(sql.format(**{name: self.tables[name] for name in _TABLE_NAMES}), params)
+        sql = sql.format(**{name: self.tables[name] for name in _TABLE_NAMES})
+        return self._conn().query(sql, params, timeout=self.query_timeout)
 
     def is_leader(self) -> bool:
         return self.lease.is_leader()
