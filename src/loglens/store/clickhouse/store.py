@@ -307,7 +307,8 @@ class ClickHouseStore(SearchMethods, AlertMethods):
                 " AND active GROUP BY partition",
                 {"db": self.database, "table": table},
             ):
-                days[date.fromisoformat(str(partition).strip("'"))] += int(rows)
+                name = str(partition).strip("'")  # 18.16 names the day of the epoch (and before) 0000-00-00
+                days[EPOCH if name.startswith("0000-") else date.fromisoformat(name)] += int(rows)
         return dict(days)
 
     def _drop(self, servers: list[Connection], table: str, day: date) -> None:
