@@ -3,6 +3,8 @@
 The cookie is `<key id>.<nonce>.<expiry ms>.<signature>`: HMAC-SHA256 under a secret kept in the store (so every
 worker and restart agrees). It holds no role: the key is looked up on every request, so revoking it ends its
 sessions. The CSRF token is an HMAC of the nonce; pages carry it, cookie-authenticated writes must send it back.
+The nonce is also the session's id: "Log out" records it as ended in the store (Gate.end_session), so that a copy
+of the cookie is refused by every process until it would have expired anyway.
 """
 
 from __future__ import annotations
