@@ -247,7 +247,7 @@ def _key_text(environ: Mapping[str, Any]) -> str | None:
 
 
 def build_gate(config: Mapping[str, Mapping[str, Any]], keys: KeyStore, clock: Callable[[], float]) -> Gate:
-    signer = SessionSigner(keys.auth_secret("session", secrets.token_hex(32)))
+    signer = SessionSigner(lambda: keys.auth_secret("session", secrets.token_hex(32)))
     return Gate(config, keys, clock, signer)
 
 

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 COOKIE = "loglens_session"
@@ -28,10 +29,15 @@ class Session:
 
 
 class SessionSigner:
-    def __init__(self, secret: str) -> None:
-        self._secret = secret.encode()
+    def __init__(self, secret: str | Callable[[], str]) -> None:
+        """`secret`, or where to read it on first use (the store: one that cannot be read at startup, on a full
+        disk, must not stop the server from starting)."""
+        self._load = secret if callable(secret) else None
+        self._secret = secret.encode() if isinstance(secret, str) else b""
 
     def _sign(self, text: str, purpose: str) -> str:
+        if self._load is not None and not self._secret:
+            self._secret = self._load().encode()
         mac = hmac.new(self._secret, f"{purpose}|{text}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 

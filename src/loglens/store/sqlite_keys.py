@@ -49,6 +49,11 @@ class SQLiteKeys:
         return done
 
     def auth_secret(self, name: str, make: str) -> str:
+        with self._read() as conn:  # read first: a store that cannot take writes (a full disk) still starts
+            row = conn.execute("SELECT value FROM auth_secrets WHERE name = ?", (name,)).fetchone()
+        if row is not None:
+            return str(row[0])
+
         def run(conn: sqlite3.Connection) -> str:
             conn.execute("INSERT OR IGNORE INTO auth_secrets (name, value) VALUES (?, ?)", (name, make))
             value: str = conn.execute("SELECT value FROM auth_secrets WHERE name = ?", (name,)).fetchone()[0]
