@@ -56,7 +56,8 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 20.0) -> LiveServer:
+    def start(self, timeout: float = 20.0, *, healthy: bool = True) -> LiveServer:
+        """Start it and wait until /health answers 200 (`healthy=False`: until it answers at all, e.g. 503)."""
         cmd = [sys.executable, "-m", "loglens.cli", "serve", "--host", self.host, "--port", str(self.port)]
         cmd += ["--config", str(self.config_path), "--data-dir", str(self.data_dir)]
         if self.dev:
@@ -73,6 +74,10 @@ class LiveServer:
                 with urllib.request.urlopen(self.url + "/health", timeout=1) as response:
                     if response.status == 200:
                         return self
+            except urllib.error.HTTPError:
+                if not healthy:
+                    return self
+                time.sleep(0.05)
             except (urllib.error.URLError, OSError):
                 time.sleep(0.05)
         self.kill()
