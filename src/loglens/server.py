@@ -120,6 +120,7 @@ def granian_app() -> Any:
         threads=serving_threads(_worker_state.config),
         max_body_bytes=server["max_body_bytes"],
         client_timeout=server["client_timeout_seconds"],
+        max_unsent_bytes=server["max_unsent_bytes"],
         fast=fast.respond_async if (fast := app.extensions.get(FAST_INGEST)) is not None else None,
     )
 

@@ -33,6 +33,11 @@ bp = Blueprint("search", __name__)
 
 EXPORT_PAGE = 1000
 TAIL_BATCH = 500
+# What a live tail holds at once, so a client that does not read costs a fixed amount: it reads about
+# TAIL_READ_BYTES of entries per query (rows sized by its previous query, 1 to TAIL_BATCH) and sends them in
+# pieces of about TAIL_PIECE_BYTES; an entry already sent is not kept.
+TAIL_READ_BYTES = 128 * 1024
+TAIL_PIECE_BYTES = 64 * 1024
 CSV_COLUMNS = ("id", "timestamp", "level", "service", "message", "user_id", "metadata", "received_ms")
 
 
@@ -224,20 +229,34 @@ def _events(store: Store, hub: TailHub, query: Node, last: int, heartbeat: float
             if newest is not None:
                 seen = newest
                 next_query = time.monotonic() + hub.poll_seconds
+                limit = TAIL_BATCH
                 while last < newest:
-                    rows = store.tail(query, last, newest, TAIL_BATCH)
-                    chunk = b"".join(
-                        b"id: %d\nevent: log\ndata: %s\n\n" % (row["id"], orjson.dumps(row)) for row in rows
-                    )
-                    if chunk:
-                        yield chunk
+                    events, last, limit = _tail_read(store, query, last, newest, limit)
+                    events.reverse()
+                    while events:
+                        piece = [events.pop()]
+                        size = len(piece[0])
+                        while events and size + len(events[-1]) <= TAIL_PIECE_BYTES:
+                            size += len(events[-1])
+                            piece.append(events.pop())
+                        yield b"".join(piece)
                         next_beat = time.monotonic() + heartbeat
-                    last = rows[-1]["id"] if len(rows) == TAIL_BATCH else newest
             if time.monotonic() >= next_beat:
                 yield b": heartbeat\n\n"
                 next_beat = time.monotonic() + heartbeat
     finally:
         hub.detach()
+
+
+def _tail_read(store: Store, query: Node, last: int, newest: int, limit: int) -> tuple[list[bytes], int, int]:
+    """The next matches after `last` (up to `limit` rows) as SSE events, where the next read starts, and how many
+    rows it should read to get about TAIL_READ_BYTES."""
+    rows = store.tail(query, last, newest, limit)
+    events = [b"id: %d\nevent: log\ndata: %s\n\n" % (row["id"], orjson.dumps(row)) for row in rows]
+    after = rows[-1]["id"] if len(rows) == limit else newest
+    size = sum(map(len, events))
+    following = max(1, min(TAIL_BATCH, TAIL_READ_BYTES * len(events) // size)) if size else TAIL_BATCH
+    return events, after, following
 
 
 @bp.get("/api/logs/stream")
