@@ -304,13 +304,17 @@ class BufferedWSGI:
         try:
             found = self.probe.sent(scope.server, scope.client)
         except Unavailable as exc:
-            log.warning("server.max_unsent_bytes cannot be enforced, streams are not bounded: %s", exc)
-            self.max_unsent_bytes = None
+            self._unbounded(exc)
             return None
         if found is None:  # gone already, or not a TCP connection the kernel can tell about
             log.debug("no TCP connection %s -> %s: its stream is not bounded", scope.client, scope.server)
             return None
         return _Unsent(scope.server, scope.client, inode=found[1], base=found[0])
+
+    def _unbounded(self, why: Unavailable) -> None:
+        """The kernel cannot tell what a connection has sent (not Linux): say so once, and bound no stream."""
+        log.warning("server.max_unsent_bytes cannot be enforced, streams are not bounded: %s", why)
+        self.max_unsent_bytes = None
 
     async def _drain(self, loop: asyncio.AbstractEventLoop, unsent: _Unsent) -> bool:
         """Wait until no more than server.max_unsent_bytes of the response are still in the process; False when
@@ -323,8 +327,7 @@ class BufferedWSGI:
             try:
                 found = self.probe.sent(unsent.server, unsent.client)
             except Unavailable as exc:
-                log.warning("server.max_unsent_bytes cannot be enforced, streams are not bounded: %s", exc)
-                self.max_unsent_bytes = None
+                self._unbounded(exc)
                 return True
             if found is None or found[1] != unsent.inode:
                 return False  # closed: Granian frees what it queued for it
