@@ -59,15 +59,21 @@ class Progress:
         self.start = time.monotonic()
         self._last = 0.0
         self._dirty = False
+        self._shown: tuple[int, int, int] | None = None  # the counts of the last line written
 
     def rate(self, count: int) -> float:
         return count / max(time.monotonic() - self.start, 1e-9)
 
     def update(self, totals: Totals, *, force: bool = False) -> None:
+        """Write the status line, at most every 0.5 s on a terminal and 5 s otherwise (`force`: now), and never
+        the same counts twice in a row (the last batch's line and the final one are often the same)."""
         now = time.monotonic()
         if not force and now - self._last < (0.5 if self.tty else 5.0):
             return
-        self._last = now
+        counts = (totals.sent, totals.rejected, totals.unsent)
+        if counts == self._shown:
+            return
+        self._last, self._shown = now, counts
         line = f"shipped {totals.sent} entries ({self.rate(totals.sent):,.0f}/s), rejected {totals.rejected}"
         if totals.unsent:
             line += f", unsent {totals.unsent}"
