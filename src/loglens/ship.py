@@ -17,9 +17,21 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from .client import BulkOutcome, BulkSender
-from .clientargs import add_api_key_option
+from .clientargs import API_KEY_ENV, add_api_key_option
 
 MAX_SHOWN = 20
+# What the server answers when the key is missing, unknown or may not ingest: ship stops at the first such answer.
+REFUSED = frozenset({401, 403})
+
+
+def key_hint(status: int) -> str:
+    if status == 401:
+        return f"; pass a key with --api-key KEY or set {API_KEY_ENV}"
+    return "; ship needs a key with the ingest role"
+
+
+class Refused(Exception):
+    """The server refused the key: no batch will get through, so shipping stops."""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -126,6 +138,8 @@ class Shipper:
         self.progress.update(totals)
 
     def _report(self, name: str, outcome: BulkOutcome, numbers: list[int]) -> None:
+        if outcome.status in REFUSED:  # every other batch would be refused the same way
+            raise Refused(f"{name}: {outcome.unsent} entries not sent: {outcome.error}{key_hint(outcome.status)}")
         if outcome.unsent:
             self.progress.say(f"{name}: {outcome.unsent} entries not sent: {outcome.error}")
         for error in outcome.errors:
@@ -156,13 +170,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     progress = Progress(sys.stderr)
     shipper = Shipper(sender, args.batch, args.retry_seconds, progress)
-    for name in args.files:
-        try:
-            with ExitStack() as stack:
-                shipper.ship(name, _open(name, stack))
-        except (OSError, EOFError) as exc:  # unreadable file, truncated .gz
-            shipper.totals.failed_files += 1
-            progress.say(f"{name}: cannot read: {exc}")
+    try:
+        for name in args.files:
+            try:
+                with ExitStack() as stack:
+                    shipper.ship(name, _open(name, stack))
+            except (OSError, EOFError) as exc:  # unreadable file, truncated .gz
+                shipper.totals.failed_files += 1
+                progress.say(f"{name}: cannot read: {exc}")
+    except Refused as exc:
+        progress.say(f"{exc}; stopped")
     sender.close()
     totals = shipper.totals
     progress.update(totals, force=True)
