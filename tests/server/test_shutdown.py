@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from loglens.server import SHUTDOWN_DEADLINE
-from loglens.serving.shutdown import FORCED_EXIT_CODE
 from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.server
+
+SHUTDOWN_DEADLINE = 30  # seconds (loglens.server.SHUTDOWN_DEADLINE, the README's figure)
+FORCED_EXIT_CODE = 1  # loglens.serving.shutdown.FORCED_EXIT_CODE
 
 
 def alive(pid: int) -> bool:
@@ -107,6 +108,13 @@ def test_a_second_sigterm_ends_a_process_stuck_in_its_signal_handler_at_once() -
     finally:
         proc.kill()
         proc.communicate(timeout=5)  # and close its pipes
+
+
+def test_the_deadline_and_exit_code_are_the_ones_the_readme_gives() -> None:
+    from loglens.server import SHUTDOWN_DEADLINE as deadline
+    from loglens.serving.shutdown import FORCED_EXIT_CODE as code
+
+    assert (deadline, code) == (SHUTDOWN_DEADLINE, FORCED_EXIT_CODE)
 
 
 def test_granians_sigterm_handler_does_not_deadlock_when_it_runs_inside_its_event_lock(tmp_path: Path) -> None:
