@@ -89,12 +89,13 @@ class Analytics:
         ]
 
     def error_trends(self, series: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Error share per bucket: None for an empty bucket (a gap, not 0%), `uncertain` below the minimum entries."""
+        """Error share per bucket, a number from 0 to 1 as the spec's clients expect (0.0 for an empty bucket: its
+        `total` of 0 tells a chart to draw a gap, not 0%), and `uncertain` below the minimum entries."""
         least = int(self.config["analytics"]["error_rate_min_entries"])
         return [
             {
                 "time": p["time"],
-                "error_rate": round(p["errors"] / p["total"], 4) if p["total"] else None,
+                "error_rate": round(p["errors"] / p["total"], 4) if p["total"] else 0.0,
                 "total": p["total"],
                 "uncertain": 0 < p["total"] < least,
             }

@@ -194,7 +194,7 @@ class SQLiteStore:
                 attach(conn, self.index_path)
                 conn.execute("PRAGMA ix.journal_mode = WAL")
                 conn.execute("PRAGMA ix.synchronous = NORMAL")  # rebuilt from the store if a crash loses a commit
-                if prepare_index(conn):
+                if prepare_index(conn) and conn.execute("SELECT 1 FROM logs LIMIT 1").fetchone() is not None:
                     log.info("search index %s: building it for the stored entries, in the background", self.index_path)
                 return conn
             except sqlite3.DatabaseError as exc:
