@@ -27,6 +27,11 @@ class Span:
         return self.last - self.first + 1
 
 
+def max_minutes(config: Mapping[str, Mapping[str, Any]]) -> int:
+    """The longest range a dashboard read may ask for: the retention, in minutes (GET /openapi.json says it too)."""
+    return max(1, int(config["storage"]["retention_days"] * 1440))
+
+
 class Analytics:
     def __init__(
         self,
@@ -42,7 +47,7 @@ class Analytics:
 
     @property
     def max_minutes(self) -> int:
-        return max(1, int(self.config["storage"]["retention_days"] * 1440))
+        return max_minutes(self.config)
 
     def bucket_minutes(self, minutes: int) -> int:
         """Width of one bucket so that a range of `minutes` has at most analytics.max_buckets buckets."""
