@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from loglens.store.sqlite import SQLiteStore
 from tests.api.test_endpoints import log
+from tests.support.auth import bearer, make_keys
 
 
 def cap_store_size(app: Flask) -> None:
@@ -74,3 +75,18 @@ def test_a_broken_store_read_is_a_json_503_not_a_500(client: FlaskClient, app: F
     assert response.status_code == 503
     assert response.mimetype == "application/json"
     assert "no such table: alerts" in response.json["error"]
+
+
+@pytest.mark.sqlite_only  # SQLite's own faults; ClickHouse's: tests/api/test_clickhouse_errors.py
+def test_a_failing_key_store_is_a_json_503_on_every_ingest_path(make_app: Any) -> None:
+    app = make_app({"auth": {"enabled": True}})
+    keys = make_keys(app)
+    store = app.extensions["loglens"].store
+    outside = sqlite3.connect(store.path)
+    outside.execute("DROP TABLE api_keys")  # something outside LogLens broke the key store
+    outside.close()
+    client = app.test_client()
+    for path, body in (("/api/logs", orjson.dumps(log())), ("/api/logs/bulk", orjson.dumps(log()) + b"\n")):
+        response = client.post(path, data=body, headers={**bearer(keys["ingest"]), "Content-Type": "application/json"})
+        assert response.status_code == 503, (path, response.status_code, response.data[:200])
+        assert response.mimetype == "application/json" and "api_keys" in response.json["error"]

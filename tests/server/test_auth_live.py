@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -227,3 +228,21 @@ def test_logout_on_one_server_refuses_the_copied_cookie_on_another_sharing_the_s
         second.stop()
         second.start()
         assert answers(second) == (401, 401, 302)  # it stays ended after a restart
+
+
+@pytest.mark.parametrize("http_server", ["granian", "gunicorn"])
+def test_a_failing_key_store_answers_single_posts_with_a_json_503(tmp_path: Path, http_server: str) -> None:
+    # the fast ingest path (the event loop's on Granian, the WSGI one on Gunicorn) let the key lookup's StoreError
+    # escape: a bare 500. Now Flask's gate checks again and answers its 503, as /api/logs/bulk always did.
+    path = tmp_path / "loglens.db"
+    config = {"auth": {"enabled": True}, "storage": {"path": str(path)}, "server": {"http_server": http_server}}
+    with LiveServer(tmp_path / "srv", config) as server:
+        key = create_key(server, "ingest")
+        outside = sqlite3.connect(path)
+        outside.execute("DROP TABLE api_keys")  # something outside LogLens broke the key store
+        outside.close()
+        entry = {"timestamp": "2026-01-01T00:00:00Z", "level": "INFO", "service": "s", "message": "m"}
+        response = requests.post(f"{server.url}/api/logs", json=entry, headers={"X-API-Key": key}, timeout=10)
+        assert response.status_code == 503, response.text
+        assert response.headers["Content-Type"].startswith("application/json")
+        assert "api_keys" in response.json()["error"]

@@ -60,7 +60,10 @@ class FastIngest:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if not self._eligible(environ):
             return self.app(environ, start_response)
-        decision = self.state.gate.check(environ, "ingest")  # the same gate as the Flask view's
+        try:
+            decision = self.state.gate.check(environ, "ingest")  # the same gate as the Flask view's
+        except StoreError:  # the key store failed: Flask's gate checks again and answers its JSON 503
+            return self.app(environ, start_response)
         if isinstance(decision, Denial):
             return decision.wsgi(start_response)
         environ[PRINCIPAL_KEY] = decision  # if the request goes on to Flask, its hook takes this decision
@@ -88,7 +91,10 @@ class FastIngest:
         if not self._eligible(environ):
             return None
         started = time.perf_counter()
-        decision = self.state.gate.check(environ, "ingest")
+        try:
+            decision = self.state.gate.check(environ, "ingest")
+        except StoreError:  # the key store failed: Flask's gate checks again and answers its JSON 503
+            return self._decline(environ)
         if isinstance(decision, Denial):
             answer = decision.parts()
         else:
