@@ -27,6 +27,11 @@ class Span:
         return self.last - self.first + 1
 
 
+def max_minutes(config: Mapping[str, Mapping[str, Any]]) -> int:
+    """The longest range a dashboard read may ask for: the retention, in minutes (GET /openapi.json says it too)."""
+    return max(1, int(config["storage"]["retention_days"] * 1440))
+
+
 class Analytics:
     def __init__(
         self,
@@ -42,7 +47,7 @@ class Analytics:
 
     @property
     def max_minutes(self) -> int:
-        return max(1, int(self.config["storage"]["retention_days"] * 1440))
+        return max_minutes(self.config)
 
     def bucket_minutes(self, minutes: int) -> int:
         """Width of one bucket so that a range of `minutes` has at most analytics.max_buckets buckets."""
@@ -89,12 +94,13 @@ class Analytics:
         ]
 
     def error_trends(self, series: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Error share per bucket: None for an empty bucket (a gap, not 0%), `uncertain` below the minimum entries."""
+        """Error share per bucket, a number from 0 to 1 as the spec's clients expect (0.0 for an empty bucket: its
+        `total` of 0 tells a chart to draw a gap, not 0%), and `uncertain` below the minimum entries."""
         least = int(self.config["analytics"]["error_rate_min_entries"])
         return [
             {
                 "time": p["time"],
-                "error_rate": round(p["errors"] / p["total"], 4) if p["total"] else None,
+                "error_rate": round(p["errors"] / p["total"], 4) if p["total"] else 0.0,
                 "total": p["total"],
                 "uncertain": 0 < p["total"] < least,
             }

@@ -67,6 +67,7 @@ class LogLens:
         self.checks.close()
         self.dispatcher.close()
         self.store.close()
+        log.info("stopped: pending writes committed, queued alerts delivered")
 
 
 def create_app(

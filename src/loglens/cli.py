@@ -17,7 +17,7 @@ from . import __version__, claims, logsafe, query_cli, ship
 from . import config as config_mod
 from .auth import keys_cli
 from .auth.hosts import WILDCARDS, bind_address, is_loopback
-from .clientargs import add_api_key_option, add_url_argument, api_key_headers
+from .clientargs import add_api_key_option, add_url_argument, api_key_headers, refusal
 from .store.base import StoreError
 
 log = logging.getLogger("loglens")
@@ -187,7 +187,7 @@ def post_json(url: str, body: Any, timeout: float = 30.0, headers: dict[str, str
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return orjson.loads(response.read())
     except urllib.error.HTTPError as exc:
-        raise RuntimeError(f"{url} answered {exc.code}: {exc.read(2000).decode(errors='replace')}") from None
+        raise RuntimeError(f"{url} answered {exc.code}: {refusal(exc.code, exc.read(2000))}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise RuntimeError(f"cannot reach {url}: {exc}") from None
 

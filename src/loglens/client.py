@@ -32,6 +32,8 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from .clientargs import server_message
+
 BULK_PATH = "/api/logs/bulk"
 API_KEY_ENV = "LOGLENS_API_KEY"  # the key used when none is passed (the same variable as the CLI's --api-key)
 RETRYABLE = frozenset({429, 502, 503, 504})
@@ -50,6 +52,7 @@ class BulkOutcome:
     unsent: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None  # why entries went unsent
+    status: int = 0  # the HTTP status that left entries unsent (0: none, or the server was not reached)
 
 
 class BulkSender:
@@ -110,18 +113,18 @@ class BulkSender:
                 self.close()
                 status, retry_after, payload, problem = 0, None, b"", f"cannot reach the server: {exc}"
             else:
-                problem = f"HTTP {status}: {payload[:300].decode(errors='replace')}"
+                problem = f"HTTP {status}: {server_message(payload[:300])}"
             if status == 200:
                 return _outcome(payload, len(lines))
             if status == 413 and len(lines) > 1:
                 return self._split(lines, deadline, wake, on_retry)
             if status and status not in RETRYABLE:
-                return BulkOutcome(unsent=len(lines), error=problem)
+                return BulkOutcome(unsent=len(lines), error=problem, status=status)
             wait = retry_after if retry_after is not None else delay * random.uniform(0.8, 1.2)
             delay = min(delay * 2, self.max_backoff)
             limit = deadline() if callable(deadline) else deadline
             if limit is not None and time.monotonic() + wait > limit:
-                return BulkOutcome(unsent=len(lines), error=problem)
+                return BulkOutcome(unsent=len(lines), error=problem, status=status)
             if on_retry is not None:
                 on_retry(problem)
             if wake is None:
@@ -144,6 +147,7 @@ class BulkSender:
             first.unsent + second.unsent,
             first.errors + second.errors,
             first.error or second.error,
+            first.status or second.status,
         )
 
     def _post(self, body: bytes) -> tuple[int, float | None, bytes]:

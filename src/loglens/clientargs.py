@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 
 DEFAULT_URL = "http://127.0.0.1:5000"
@@ -33,3 +34,26 @@ def add_url_argument(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get(URL_ENV) or DEFAULT_URL,
         help=f"server URL (default ${URL_ENV}, else {DEFAULT_URL})",
     )
+
+
+def server_message(body: bytes) -> str:
+    """The text of an error answer: its JSON `error` (every LogLens error body has one), else the body itself."""
+    text = body[:2000].decode(errors="replace").strip()
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    return error if isinstance(error, str) else text
+
+
+def refusal(status: int, body: bytes) -> str:
+    """What a client command prints for an error answer: the server's message as text, and for a 401 how to give
+    a key (a command line has no other way to learn it)."""
+    message = server_message(body) or f"HTTP {status}"
+    if status == 401:
+        message += (
+            f"; pass a key with --api-key KEY or set {API_KEY_ENV}"
+            " (`loglens keys create --role read|ingest|admin` makes one)"
+        )
+    return message

@@ -78,6 +78,13 @@ SETTINGS: dict[str, dict[str, Setting]] = {
             0.05,
             3600,
         ),
+        "max_unsent_bytes": Setting(
+            256 * 1024,
+            int,
+            "Most bytes of a streamed response (live tail, export) a worker holds for a client that does not take"
+            " them; past it the stream waits, and a client that takes nothing for client_timeout_seconds is dropped",
+            4096,
+        ),
         "http2": Setting(False, bool, "Also accept cleartext HTTP/2 (h2c) on Granian; HTTP/1.1 only when false"),
     },
     "storage": {

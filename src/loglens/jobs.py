@@ -15,12 +15,15 @@ log = logging.getLogger(__name__)
 
 RETENTION_INTERVAL_SECONDS = 600
 # APScheduler's executor logs "Running job" and "executed successfully" at INFO for every run: two lines every
-# check_interval_seconds. Those records are demoted to DEBUG (its failures keep their level).
+# check_interval_seconds; its scheduler logs six lines at INFO as each worker starts ("Adding job tentatively",
+# "Added job", "Scheduler started") and one as it stops. A user needs none of them: those records are demoted to
+# DEBUG (warnings and failures keep their level).
 EXECUTOR_LOGGER = "apscheduler.executors.default"
+SCHEDULER_LOGGER = "apscheduler.scheduler"
 
 
 class JobRunsAtDebug(logging.Filter):
-    """Demote the executor's INFO records to DEBUG, shown only when DEBUG is enabled for that logger."""
+    """Demote APScheduler's INFO records to DEBUG, shown only when DEBUG is enabled for that logger."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno != logging.INFO:
@@ -30,9 +33,10 @@ class JobRunsAtDebug(logging.Filter):
 
 
 def quiet_job_runs() -> None:
-    executor_log = logging.getLogger(EXECUTOR_LOGGER)
-    if not any(isinstance(f, JobRunsAtDebug) for f in executor_log.filters):
-        executor_log.addFilter(JobRunsAtDebug())
+    for name in (EXECUTOR_LOGGER, SCHEDULER_LOGGER):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, JobRunsAtDebug) for f in logger.filters):
+            logger.addFilter(JobRunsAtDebug())
 
 
 def check_alerts(engine: AlertEngine) -> int:

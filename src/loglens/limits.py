@@ -169,6 +169,8 @@ class ServiceGate:
     The known names come from the store (every service ever stored) and grow as entries are admitted. When a
     name not seen by this process arrives, the set is reloaded from the store at most once per `refresh_seconds`,
     so several worker processes sharing a store overshoot the cap by at most what they admit within that time.
+    The first load waits for the first entry, so that a store that cannot be read at startup (a full disk) does not
+    stop the server from starting: that entry gets the store's error (503) instead.
     """
 
     def __init__(
@@ -184,12 +186,15 @@ class ServiceGate:
         self._refresh = refresh_seconds
         self._clock = clock
         self._lock = threading.Lock()
-        self.known: set[str] = set(load())
-        self._loaded_at = clock()
+        self.known: set[str] = set()
+        self._loaded_at: float | None = None  # never loaded yet
 
     def admit(self, service: str) -> bool:
         """True if `service` is tracked or may be added (and adds it); False past the cap."""
         with self._lock:
+            if self._loaded_at is None:
+                self.known |= set(self._load())
+                self._loaded_at = self._clock()
             if service in self.known:
                 return True
             now = self._clock()

@@ -3,7 +3,10 @@
 Both take the server URL the way `loglens ship` does (`--url`, else $LOGLENS_URL, else http://127.0.0.1:5000).
 `query` prints a table (NDJSON with --json), newest first, following the cursor up to --limit entries; `tail`
 prints entries as they are committed (GET /api/logs/stream) and reconnects with Last-Event-ID, so a dropped
-connection loses nothing. Exit codes: 0 ok, 1 the server failed or is unreachable, 2 bad arguments or query.
+connection loses nothing; it says on stderr when it has lost the server and gives up after --retry-seconds
+(default 30) without one. Exit codes: 0 ok, 1 the server failed or could not be reached, 2 bad arguments, a query
+the server refused (400) or a missing, unknown or too weak API key (401, 403); the server's message is printed
+as text.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from typing import Any, TextIO
 
 import orjson
 
-from .clientargs import add_api_key_option, add_url_argument, api_key_headers
+from .clientargs import add_api_key_option, add_url_argument, api_key_headers, refusal
 
 PAGE = 1000
+TAIL_RETRY_SECONDS = 30.0  # how long `tail` keeps trying to reach a server it has lost (or never reached)
+REFUSED = frozenset({400, 401, 403})  # answers that the same request would get again: exit 2, no retry
 
 
 def add_parsers(subparsers: Any) -> None:
@@ -38,6 +43,12 @@ def add_parsers(subparsers: Any) -> None:
     tail = subparsers.add_parser("tail", help="print matching entries as they arrive (GET /api/logs/stream)")
     tail.add_argument("query", nargs="?", default="", help="only entries matching this query")
     tail.add_argument("--json", action="store_true", help="print NDJSON, one entry per line")
+    tail.add_argument(
+        "--retry-seconds",
+        type=float,
+        default=TAIL_RETRY_SECONDS,
+        help=f"how long to keep reconnecting to a server that cannot be reached (default {TAIL_RETRY_SECONDS:g})",
+    )
     add_url_argument(tail)
     add_api_key_option(tail)
     tail.set_defaults(func=run_tail)
@@ -49,19 +60,24 @@ class ClientError(Exception):
         self.code = code
 
 
+def http_error(exc: urllib.error.HTTPError) -> ClientError:
+    """An error answer as a ClientError: the server's message as text, exit code 2 for what a retry cannot fix."""
+    body = exc.read(2000) if exc.fp is not None else b""
+    return ClientError(f"{refusal(exc.code, body)} (HTTP {exc.code})", 2 if exc.code in REFUSED else 1)
+
+
 def _get(url: str, headers: dict[str, str], timeout: float = 30.0) -> Any:
     try:
         with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
             return orjson.loads(response.read())
     except urllib.error.HTTPError as exc:
-        detail = exc.read(2000).decode(errors="replace")
-        try:
-            detail = orjson.loads(detail)["error"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            pass
-        raise ClientError(f"{detail}", 2 if exc.code == 400 else 1) from None
+        raise http_error(exc) from None
     except (urllib.error.URLError, OSError) as exc:
-        raise ClientError(f"cannot reach {url}: {exc}", 1) from None
+        raise ClientError(f"cannot reach {url}: {_reason(exc)}", 1) from None
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc.reason) if isinstance(exc, urllib.error.URLError) else str(exc)
 
 
 def search_pages(
@@ -101,10 +117,15 @@ def run_query(args: argparse.Namespace) -> int:
         return 2
     base = args.url.rstrip("/")
     out = sys.stdout
+    header = None if args.json else f"{'TIMESTAMP':<29} {'LEVEL':<8} {'SERVICE':<20} {'USER':<12} MESSAGE\n"
     try:
-        if not args.json:
-            out.write(f"{'TIMESTAMP':<29} {'LEVEL':<8} {'SERVICE':<20} {'USER':<12} MESSAGE\n")
-        for log in search_pages(base, args.query, args.since, args.until, args.limit, args.api_key):
+        pages = search_pages(base, args.query, args.since, args.until, args.limit, args.api_key)
+        first = next(pages, None)  # the first answer before the header: an error prints no table
+        if header is not None:
+            out.write(header)
+        if first is not None:
+            _print(first, args.json, out)
+        for log in pages:
             _print(log, args.json, out)
     except ClientError as exc:
         print(f"loglens query: {exc}", file=sys.stderr)
@@ -137,10 +158,11 @@ def sse_events(response: Any) -> Iterator[tuple[str | None, str, str]]:
             data += value
 
 
-def run_tail(args: argparse.Namespace, *, max_reconnects: int | None = None) -> int:
+def run_tail(args: argparse.Namespace) -> int:
     base = args.url.rstrip("/")
     url = f"{base}/api/logs/stream?{urllib.parse.urlencode({'q': args.query})}"
     last_id: str | None = None
+    lost_since: float | None = None  # when the server was last lost (monotonic), None while connected
     failures = 0
     while True:
         headers = {"Accept": "text/event-stream", **api_key_headers(args.api_key)}
@@ -148,22 +170,33 @@ def run_tail(args: argparse.Namespace, *, max_reconnects: int | None = None) -> 
             headers["Last-Event-ID"] = last_id
         try:
             with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60) as response:
-                failures = 0
+                lost_since, failures = None, 0
                 for event_id, event, data in sse_events(response):
                     if event == "log":
                         _print(orjson.loads(data), args.json, sys.stdout)
                         sys.stdout.flush()
                         last_id = event_id
+            problem = "the server closed the stream"
         except urllib.error.HTTPError as exc:
-            if exc.code == 400:
-                print(f"loglens tail: {exc.read(2000).decode(errors='replace')}", file=sys.stderr)
+            error = http_error(exc)
+            if error.code == 2:
+                print(f"loglens tail: {error}", file=sys.stderr)
                 return 2
-            failures += 1
-        except (urllib.error.URLError, OSError):
-            failures += 1
+            problem = str(error)
+        except (urllib.error.URLError, OSError) as exc:
+            problem = f"cannot reach {base}: {_reason(exc)}"
         except KeyboardInterrupt:
             return 0
-        if max_reconnects is not None and failures > max_reconnects:
-            print(f"loglens tail: cannot reach {base}", file=sys.stderr)
+        now = time.monotonic()
+        if lost_since is None:
+            lost_since = now
+            print(f"loglens tail: {problem}; reconnecting for up to {args.retry_seconds:g} s", file=sys.stderr)
+        elif now - lost_since >= args.retry_seconds:
+            print(f"loglens tail: {problem}; gave up after {args.retry_seconds:g} s", file=sys.stderr)
             return 1
-        time.sleep(min(5.0, 0.5 * 2 ** min(failures, 4)))
+        failures += 1
+        wait = min(5.0, 0.25 * 2 ** min(failures, 5), max(0.0, lost_since + args.retry_seconds - now))
+        try:
+            time.sleep(wait)
+        except KeyboardInterrupt:
+            return 0

@@ -18,12 +18,16 @@ from gunicorn.app.base import BaseApplication
 
 from .app import FAST_INGEST, LogLens, create_app
 from .auth.hosts import bind_address
+from .serving.shutdown import ShutdownDeadline, SignalSafeEvent
 
 log = logging.getLogger(__name__)
 
 # The effective configuration handed from `loglens serve` to Granian's worker processes.
 WORKER_CONFIG_ENV = "_LOGLENS_WORKER_CONFIG"
 GRACEFUL_TIMEOUT = 20  # seconds a stopping worker has to finish its requests before it is killed
+# Seconds the whole server has to exit after SIGTERM (or SIGINT) before it is ended: its workers' GRACEFUL_TIMEOUT
+# and time to close; a second SIGTERM ends it at once (serving/shutdown.py).
+SHUTDOWN_DEADLINE = GRACEFUL_TIMEOUT + 10
 # How long a thread may hold the GIL while another waits for it (CPython's default is 5 ms). SQLite's writer
 # thread gives the GIL up for every SQLite statement and must win it back from request threads busy parsing and
 # validating; at 5 ms it waits most of the time. Measured with bench/load.py (bulk, 4 connections, Granian):
@@ -120,6 +124,7 @@ def granian_app() -> Any:
         threads=serving_threads(_worker_state.config),
         max_body_bytes=server["max_body_bytes"],
         client_timeout=server["client_timeout_seconds"],
+        max_unsent_bytes=server["max_unsent_bytes"],
         fast=fast.respond_async if (fast := app.extensions.get(FAST_INGEST)) is not None else None,
     )
 
@@ -138,7 +143,8 @@ def _granian_worker(*args: Any) -> None:
             _worker_state.close()
 
 
-def serve_granian(config: dict[str, dict[str, Any]]) -> None:
+def granian_server(config: dict[str, dict[str, Any]]) -> Any:
+    """Granian's multi-process server for `config`, ready to serve (it binds nothing before that)."""
     from granian.constants import HTTPModes, Interfaces, Loops
     from granian.http import HTTP1Settings
     from granian.server import MPServer
@@ -162,10 +168,17 @@ def serve_granian(config: dict[str, dict[str, Any]]) -> None:
         respawn_failed_workers=True,  # as Gunicorn does: a crashed worker is replaced
         workers_kill_timeout=GRACEFUL_TIMEOUT,  # in-flight requests get this long to finish on SIGTERM
     )
-    granian.serve(spawn_target=_granian_worker)
+    # Granian's SIGTERM handler sets this event; with threading.Event's lock it can deadlock (serving/shutdown.py)
+    granian.main_loop_interrupt = SignalSafeEvent()
+    return granian
+
+
+def serve_granian(config: dict[str, dict[str, Any]]) -> None:
+    granian_server(config).serve(spawn_target=_granian_worker)
 
 
 def serve(config: dict[str, dict[str, Any]]) -> None:
+    ShutdownDeadline(SHUTDOWN_DEADLINE).install()
     if config["server"]["http_server"] == "granian":
         serve_granian(config)
     else:

@@ -17,9 +17,21 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from .client import BulkOutcome, BulkSender
-from .clientargs import add_api_key_option
+from .clientargs import API_KEY_ENV, add_api_key_option
 
 MAX_SHOWN = 20
+# What the server answers when the key is missing, unknown or may not ingest: ship stops at the first such answer.
+REFUSED = frozenset({401, 403})
+
+
+def key_hint(status: int) -> str:
+    if status == 401:
+        return f"; pass a key with --api-key KEY or set {API_KEY_ENV}"
+    return "; ship needs a key with the ingest role"
+
+
+class Refused(Exception):
+    """The server refused the key: no batch will get through, so shipping stops."""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -59,15 +71,21 @@ class Progress:
         self.start = time.monotonic()
         self._last = 0.0
         self._dirty = False
+        self._shown: tuple[int, int, int] | None = None  # the counts of the last line written
 
     def rate(self, count: int) -> float:
         return count / max(time.monotonic() - self.start, 1e-9)
 
     def update(self, totals: Totals, *, force: bool = False) -> None:
+        """Write the status line, at most every 0.5 s on a terminal and 5 s otherwise (`force`: now), and never
+        the same counts twice in a row (the last batch's line and the final one are often the same)."""
         now = time.monotonic()
         if not force and now - self._last < (0.5 if self.tty else 5.0):
             return
-        self._last = now
+        counts = (totals.sent, totals.rejected, totals.unsent)
+        if counts == self._shown:
+            return
+        self._last, self._shown = now, counts
         line = f"shipped {totals.sent} entries ({self.rate(totals.sent):,.0f}/s), rejected {totals.rejected}"
         if totals.unsent:
             line += f", unsent {totals.unsent}"
@@ -120,6 +138,8 @@ class Shipper:
         self.progress.update(totals)
 
     def _report(self, name: str, outcome: BulkOutcome, numbers: list[int]) -> None:
+        if outcome.status in REFUSED:  # every other batch would be refused the same way
+            raise Refused(f"{name}: {outcome.unsent} entries not sent: {outcome.error}{key_hint(outcome.status)}")
         if outcome.unsent:
             self.progress.say(f"{name}: {outcome.unsent} entries not sent: {outcome.error}")
         for error in outcome.errors:
@@ -150,13 +170,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     progress = Progress(sys.stderr)
     shipper = Shipper(sender, args.batch, args.retry_seconds, progress)
-    for name in args.files:
-        try:
-            with ExitStack() as stack:
-                shipper.ship(name, _open(name, stack))
-        except (OSError, EOFError) as exc:  # unreadable file, truncated .gz
-            shipper.totals.failed_files += 1
-            progress.say(f"{name}: cannot read: {exc}")
+    try:
+        for name in args.files:
+            try:
+                with ExitStack() as stack:
+                    shipper.ship(name, _open(name, stack))
+            except (OSError, EOFError) as exc:  # unreadable file, truncated .gz
+                shipper.totals.failed_files += 1
+                progress.say(f"{name}: cannot read: {exc}")
+    except Refused as exc:
+        progress.say(f"{exc}; stopped")
     sender.close()
     totals = shipper.totals
     progress.update(totals, force=True)

@@ -209,6 +209,35 @@ def test_logout_needs_the_token_and_clears_the_cookie(make_app: Any, clock: Fake
     assert client.get("/api/alerts").status_code == 401
 
 
+def test_logout_ends_the_session_on_the_server_so_a_copied_cookie_is_refused(make_app: Any, clock: FakeClock) -> None:
+    app, keys = on(make_app, clock, simulator={"enabled": True})
+    client = app.test_client()
+    login(client, keys["admin"])
+    token = csrf_of(client.get("/").text)
+    cookie = client.get_cookie(COOKIE)
+    assert cookie is not None
+    thief = app.test_client()  # another browser holding a copy of the cookie and the page's CSRF token
+    thief.set_cookie(COOKIE, cookie.value)
+    write = {"json": {"count": 1}, "headers": {"X-CSRF-Token": token}}
+    assert thief.get("/api/alerts").status_code == 200
+    assert thief.post("/api/simulate-logs", **write).status_code == 200
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+    read = thief.get("/api/alerts")
+    assert read.status_code == 401 and "needs an API key" in read.json["error"]
+    assert thief.post("/api/simulate-logs", **write).status_code == 401
+    page = thief.get("/")
+    assert page.status_code == 302 and page.headers["Location"].startswith("/login?next=")
+    assert thief.get("/login").status_code == 200  # the login form again, not a redirect into the dashboard
+    # the ended session is kept in the store: a fresh app on the same store (a restart, another worker) refuses it
+    again = make_app({"auth": {"enabled": True}}, clock=clock)
+    other = again.test_client()
+    other.set_cookie(COOKIE, cookie.value)
+    assert other.get("/api/alerts").status_code == 401
+    # logging in again makes a new session that works
+    login(client, keys["read"])
+    assert client.get("/api/alerts").status_code == 200
+
+
 # -- Host header ---------------------------------------------------------------------------------------------------
 
 

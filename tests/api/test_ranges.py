@@ -44,7 +44,7 @@ def test_a_range_not_a_whole_number_of_buckets_starts_with_a_narrower_bucket(cli
     assert sum(p["total"] for p in series) == 1
 
 
-def test_error_trends_leave_empty_buckets_out_and_mark_thin_ones_uncertain(
+def test_error_trends_give_every_bucket_a_rate_from_0_to_1_with_its_total_and_mark_thin_ones_uncertain(
     client: FlaskClient, clock: FakeClock
 ) -> None:
     for _ in range(2):
@@ -55,7 +55,7 @@ def test_error_trends_leave_empty_buckets_out_and_mark_thin_ones_uncertain(
     assert trends == [
         {"time": "2025-12-31T23:58", "error_rate": 1.0, "total": 2, "uncertain": True},
         {"time": "2025-12-31T23:59", "error_rate": 0.1, "total": 10, "uncertain": False},
-        {"time": "2026-01-01T00:00", "error_rate": None, "total": 0, "uncertain": False},
+        {"time": "2026-01-01T00:00", "error_rate": 0.0, "total": 0, "uncertain": False},  # the spec: a number
     ]
 
 

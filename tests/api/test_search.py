@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from typing import Any
 
 import orjson
 import pytest
 from flask.testing import FlaskClient
 
+from loglens.api import search as search_api
 from tests.conftest import FakeClock
 
 
@@ -41,7 +43,9 @@ def search(client: FlaskClient, **params: Any) -> dict[str, Any]:
 
 def test_returns_logs_newest_first_by_event_time_with_ids(client: FlaskClient) -> None:
     ingest(client, [entry(30), entry(10), entry(50, user_id="user-1", metadata={"request_id": "req-1"}), entry(20)])
+    started = time.perf_counter()
     result = search(client)
+    elapsed_ms = (time.perf_counter() - started) * 1000
     assert [log["message"] for log in result["logs"]] == [
         "request 50 ok",
         "request 30 ok",
@@ -49,7 +53,7 @@ def test_returns_logs_newest_first_by_event_time_with_ids(client: FlaskClient) -
         "request 10 ok",
     ]
     assert set(result) == {"logs", "next_cursor", "took_ms"}
-    assert result["next_cursor"] is None and result["took_ms"] >= 0
+    assert result["next_cursor"] is None and 0 < result["took_ms"] <= elapsed_ms  # the server's own time, in ms
     newest = result["logs"][0]
     assert newest["metadata"] == {"request_id": "req-1"} and newest["user_id"] == "user-1"
     assert isinstance(newest["id"], int) and newest["timestamp"] == "2025-12-31T23:00:50Z"
@@ -152,6 +156,39 @@ def test_export_streams_every_match_as_ndjson_and_csv(client: FlaskClient) -> No
     assert response.mimetype == "text/csv" and response.headers["Content-Disposition"].endswith('.csv"')
     rows = list(csv.DictReader(io.StringIO(response.data.decode())))
     assert len(rows) == 60 and orjson.loads(rows[0]["metadata"]) == {"n": 119}
+
+
+def every_match(client: FlaskClient, **params: Any) -> list[dict[str, Any]]:
+    """Every match by following the cursor of GET /api/logs."""
+    found: list[dict[str, Any]] = []
+    page = search(client, limit=1000, **params)
+    found += page["logs"]
+    while page["next_cursor"] is not None:
+        page = search(client, limit=1000, cursor=page["next_cursor"], **params)
+        found += page["logs"]
+    return found
+
+
+def test_ndjson_export_goes_out_in_chunks_of_many_entries_with_every_line_unchanged(client: FlaskClient) -> None:
+    for start in (0, 1250):  # 2,500 entries: three export pages
+        ingest(client, [entry(i % 3600, metadata={"n": i}) for i in range(start, start + 1250)])
+    response = client.get("/api/logs/export", query_string={"format": "ndjson"})
+    assert response.status_code == 200
+    chunks = list(response.response)  # as the app hands them to the server, one write each
+    lines = [orjson.loads(line) for line in b"".join(chunks).splitlines()]
+    assert lines == every_match(client) and len(lines) == 2500
+    assert all(chunk.endswith(b"\n") for chunk in chunks)  # whole lines only
+    assert len(chunks) <= 2500 // search_api.CHUNK_ENTRIES + 3, len(chunks)  # not one chunk per entry
+
+
+def test_export_chunks_stay_near_their_byte_size_when_entries_are_big(client: FlaskClient) -> None:
+    big = "x" * 20_000
+    ingest(client, [entry(i, message=f"{i} {big}") for i in range(40)])
+    for fmt in ("ndjson", "csv"):
+        chunks = list(client.get("/api/logs/export", query_string={"format": fmt}).response)
+        assert len(b"".join(chunks)) > 40 * 20_000
+        biggest = max(len(chunk) for chunk in chunks)
+        assert len(chunks) > 4 and biggest < search_api.CHUNK_BYTES + 21_000, (fmt, len(chunks), biggest)
 
 
 def test_export_refuses_an_unknown_format(client: FlaskClient) -> None:

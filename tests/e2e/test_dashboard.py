@@ -218,8 +218,7 @@ def test_page_shows_what_the_api_returns(
         assert snap["volume"]["data"][0] == [p["total"] for p in series]
         assert snap["volume"]["data"][1] == [p["errors"] for p in series]
         rates = [
-            None if p["error_rate"] is None or p["uncertain"] else round(p["error_rate"] * 100, 2)
-            for p in data["error_trends"]
+            None if p["total"] == 0 or p["uncertain"] else round(p["error_rate"] * 100, 2) for p in data["error_trends"]
         ]
         assert snap["error"]["data"][0] == pytest.approx(rates)
         assert snap["volume"]["firstBucket"] == series[0]["time"]

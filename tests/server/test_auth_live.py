@@ -9,11 +9,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 import requests
 
+from loglens.auth.session import COOKIE
 from loglens.client import LogLensHandler
 from tests.support.live import LiveServer, free_port
 
@@ -189,3 +191,39 @@ def test_an_otlp_exporter_sends_its_key_as_the_readme_says(
     provider.get_logger("t").emit(body="through OTLP with a key")
     provider.shutdown()
     assert stored(guarded, read, "live-auth-otlp") == 1
+
+
+def test_logout_on_one_server_refuses_the_copied_cookie_on_another_sharing_the_store(tmp_path: Path) -> None:
+    # two `loglens serve` (Granian and Gunicorn) on one SQLite file, as several workers or hosts share one store
+    config: dict[str, Any] = {"auth": {"enabled": True}, "simulator": {"enabled": True}}
+    shared = {"storage": {"path": str(tmp_path / "a" / "loglens.db")}}
+    with (
+        LiveServer(tmp_path / "a", config) as first,
+        LiveServer(tmp_path / "b", {**config, **shared, "server": {"http_server": "gunicorn"}}) as second,
+    ):
+        admin = create_key(first, "admin")
+        browser = requests.Session()
+        assert browser.post(f"{first.url}/login", data={"key": admin}, timeout=5).status_code == 200
+        page = browser.get(f"{first.url}/", timeout=5).text
+        start = page.index('name="loglens-csrf" content="') + len('name="loglens-csrf" content="')
+        token = page[start : page.index('"', start)]
+        copied = {"Cookie": f"{COOKIE}={browser.cookies[COOKIE]}", "X-CSRF-Token": token}
+
+        def answers(server: LiveServer) -> tuple[int, int, int]:
+            """(a read, a write with the CSRF token, the dashboard page) with the copied cookie."""
+            read = requests.get(f"{server.url}/api/alerts", headers=copied, timeout=5)
+            write = requests.post(f"{server.url}/api/simulate-logs", json={"count": 1}, headers=copied, timeout=5)
+            dashboard = requests.get(f"{server.url}/", headers=copied, allow_redirects=False, timeout=5)
+            return read.status_code, write.status_code, dashboard.status_code
+
+        assert answers(first) == answers(second) == (200, 200, 200)
+        out = browser.post(f"{first.url}/logout", data={"csrf_token": token}, allow_redirects=False, timeout=5)
+        assert out.status_code == 303
+        assert answers(first) == (401, 401, 302)  # at once where it logged out
+        deadline = time.monotonic() + 10  # the other server reads it within SESSION_CACHE_SECONDS
+        while answers(second) != (401, 401, 302):
+            assert time.monotonic() < deadline, "the other server still takes the logged-out cookie"
+            time.sleep(0.1)
+        second.stop()
+        second.start()
+        assert answers(second) == (401, 401, 302)  # it stays ended after a restart

@@ -81,3 +81,15 @@ def test_unreachable_server_leaves_entries_unsent_and_fails(tmp_path: Path) -> N
 def test_missing_file_is_reported(tmp_path: Path) -> None:
     done = ship(str(tmp_path / "absent.ndjson"), "--url", "http://127.0.0.1:9")
     assert done.returncode == 1 and "cannot read" in done.stderr
+
+
+def test_the_final_progress_line_is_printed_once(server: LiveServer, tmp_path: Path) -> None:
+    path = tmp_path / "once.ndjson"
+    path.write_bytes(b"\n".join(line("ship-once", i) for i in range(5)) + b"\n")
+
+    done = ship(str(path), "--url", server.url)  # stderr is a pipe: progress lines are whole lines
+
+    assert done.returncode == 0, done.stderr
+    progress = [text for text in done.stderr.splitlines() if text.startswith("shipped ")]
+    assert len(progress) == 1 and progress[0].startswith("shipped 5 entries ("), done.stderr
+    assert done.stderr.splitlines()[-1].startswith("done: 5 accepted, 0 rejected, 0 unsent")

@@ -46,18 +46,26 @@ def small_fs(tmp_path: Path) -> Iterator[Path]:
         yield path
 
 
+LINE = {"timestamp": "2026-01-01T00:00:00Z", "level": "INFO", "service": "disk", "message": "x" * 500}
+
+
+def write_until_full(server: LiveServer) -> tuple[int, tuple[int, Any, Any]]:
+    """Bulk requests until one is refused: (entries acknowledged, the refusal)."""
+    bulk = b"\n".join(orjson.dumps(LINE) for _ in range(50))
+    acknowledged = 0
+    for _ in range(2000):
+        status, body, headers = request(server.url + "/api/logs/bulk", bulk, "application/x-ndjson")
+        if status != 200:
+            return acknowledged, (status, body, headers)
+        acknowledged += body["accepted"]
+    raise AssertionError("the small filesystem never filled up")
+
+
 def test_full_disk_answers_503_health_fails_and_the_server_recovers_by_itself(small_fs: Path, tmp_path: Path) -> None:
     config = {"storage": {"path": str(small_fs / "loglens.db")}}
     with LiveServer(tmp_path / "server", config) as server:
         filler = fill(small_fs, 1 << 20)
-        line = {"timestamp": "2026-01-01T00:00:00Z", "level": "INFO", "service": "disk", "message": "x" * 500}
-        bulk = b"\n".join(orjson.dumps(line) for _ in range(50))
-        acknowledged = 0
-        for _ in range(2000):  # bulk requests until the disk is full
-            status, body, headers = request(server.url + "/api/logs/bulk", bulk, "application/x-ndjson")
-            if status != 200:
-                break
-            acknowledged += body["accepted"]
+        acknowledged, (status, body, headers) = write_until_full(server)
         assert status == 503, body
         assert headers["Retry-After"] == "10"
         assert body["status"] == "error" and "disk holding the store is full" in body["error"]
@@ -74,13 +82,46 @@ def test_full_disk_answers_503_health_fails_and_the_server_recovers_by_itself(sm
             time.sleep(0.2)
         status, body, _ = request(server.url + "/health")
         assert status == 200 and body["status"] == "healthy"
-        status, body, _ = request(server.url + "/api/logs", orjson.dumps(line))
+        status, body, _ = request(server.url + "/api/logs", orjson.dumps(LINE))
         assert status == 201, body
         acknowledged += 1
         server.stop()
         server.start()
         status, body, _ = request(server.url + "/health")
         assert status == 200 and body["total_logs"] == acknowledged and body["current_stored"] == acknowledged
+
+
+@pytest.mark.parametrize("http_server", ["granian", "gunicorn"])
+def test_a_restart_on_a_full_disk_serves_failing_and_recovers_when_space_returns(
+    small_fs: Path, tmp_path: Path, http_server: str
+) -> None:
+    # it used to crash-loop ("Worker crash loop detected", exit 1): opening the store needs room on the disk
+    config = {"storage": {"path": str(small_fs / "loglens.db")}, "server": {"http_server": http_server}}
+    with LiveServer(tmp_path / "server", config) as server:
+        filler = fill(small_fs, 1 << 20)
+        acknowledged, (status, body, _) = write_until_full(server)
+        assert status == 503 and "full" in body["error"], body
+        assert server.stop() == 0
+        server.start(timeout=30, healthy=False)  # it answers /health within the deadline, on the still full disk
+
+        status, body, _ = request(server.url + "/health")
+        assert status == 503 and body["status"] == "unhealthy" and body["store"]["status"] == "failing", body
+        assert "the disk holding the store is full" in body["store"]["error"]
+        status, body, headers = request(server.url + "/api/logs", orjson.dumps(LINE))
+        assert status == 503 and "disk holding the store is full" in body["error"], body
+        assert headers["Retry-After"] == "10"
+        assert server.proc is not None and server.proc.poll() is None, server.output()
+
+        filler.unlink()  # space returns; nobody writes: the server must notice by itself, without a restart
+        deadline = time.monotonic() + 20
+        while (answer := request(server.url + "/health"))[0] != 200:
+            assert time.monotonic() < deadline, answer
+            time.sleep(0.2)
+        status, body, _ = request(server.url + "/api/logs", orjson.dumps(LINE))
+        assert status == 201, body
+        status, body, _ = request(server.url + "/health")
+        assert status == 200 and body["total_logs"] == body["current_stored"] == acknowledged + 1, body
+        assert "Worker crash loop" not in server.output() and "Traceback" not in server.output()
 
 
 def serve(tmp_path: Path, store: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:

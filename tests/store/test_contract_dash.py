@@ -1,5 +1,5 @@
 """Contract, every backend: what issues 8, 10 and 11 added to the store (acknowledged and explained alerts, alert
-counts, retired services, API keys and auth secrets, health)."""
+counts, retired services, API keys and auth secrets, health), and issue 22's ended dashboard sessions."""
 
 from __future__ import annotations
 
@@ -82,6 +82,29 @@ def test_keys_and_secrets_survive_a_reopen(make_store: Callable[..., Store], bac
         assert again.keys.get_key(key.id) is None and again.keys.auth_secret("session", "other") == "other"
     else:
         assert again.keys.get_key(key.id) == key and again.keys.auth_secret("session", "other") == "kept"
+
+
+DAY_MS = 86_400_000
+
+
+def test_ended_sessions_are_kept_until_long_expired_and_survive_a_reopen(
+    make_store: Callable[..., Store], backend: str
+) -> None:
+    store = make_store()
+    assert not store.keys.session_ended("s-old")
+    store.keys.end_session("s-old", T0 + 1000, T0)
+    store.keys.end_session("s-old", T0 + 1000, T0 + 1)  # ending it twice is harmless
+    assert store.keys.session_ended("s-old") and not store.keys.session_ended("s-other")
+    store.keys.end_session("s-new", T0 + 3 * DAY_MS, T0 + 2 * DAY_MS)
+    store.close()
+    store = make_store()
+    if backend == "sqlite-memory":  # a new, empty store
+        assert not store.keys.session_ended("s-new")
+        return
+    assert store.keys.session_ended("s-new")
+    # a record of a session that expired days ago is dropped (it would be refused anyway); current ones are kept
+    store.apply_retention(T0 + 3 * DAY_MS)
+    assert not store.keys.session_ended("s-old") and store.keys.session_ended("s-new")
 
 
 def test_a_working_store_is_healthy_with_nothing_waiting(store: Store) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from loglens.store import StoreFull
+from loglens.store import StoreError, StoreFull
 from loglens.store.sqlite import SQLiteStore
 from loglens.validation import StatsDelta
 from tests.conftest import require
@@ -62,3 +62,35 @@ def test_full_disk_fails_writes_cleanly_and_the_store_recovers_when_space_return
         assert again.recent_logs(1)[0]["message"] == "after"
     finally:
         again.close()
+
+
+def test_a_store_opened_on_a_full_disk_starts_failing_and_opens_for_writes_once_space_returns(small_fs: Path) -> None:
+    path = str(small_fs / "store.db")
+    store = SQLiteStore(path)
+    store.write([entry(message="before") for _ in range(10)], StatsDelta(valid=10))
+    store.close()  # a clean stop: the write-ahead log and shared-memory files are gone, opening must make them
+    filler = fill(small_fs, 0)
+    store = SQLiteStore(path)  # used to raise StoreError ("is not a usable LogLens store: disk I/O error")
+    try:
+        health = store.health()
+        assert not health.ok and "the disk holding the store is full" in str(health.error)
+        with pytest.raises(StoreFull):
+            store.write([entry(message="refused")], StatsDelta(valid=1))
+
+        filler.unlink()
+        deadline = time.monotonic() + 10  # the health probe opens the store once there is room
+        while not store.health().ok:
+            assert time.monotonic() < deadline, store.health()
+            time.sleep(0.1)
+        store.write([entry(message="after")], StatsDelta(valid=1))
+        assert store.totals().total_logs == 11 and store.recent_logs(1)[0]["message"] == "after"
+    finally:
+        store.close()
+
+
+def test_only_a_full_disk_is_a_failing_start_other_open_errors_still_stop_it(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    path.write_bytes(b"not a database at all" * 200)
+    with pytest.raises(StoreError, match="is not a usable LogLens store") as raised:
+        SQLiteStore(str(path))
+    assert not isinstance(raised.value, StoreFull)

@@ -81,7 +81,8 @@ class LiveServer:
         dropped = ("CONFIG_PATH", "PYTHONPATH") if self.python else ("CONFIG_PATH",)
         return {k: v for k, v in os.environ.items() if not k.startswith("LOGLENS_") and k not in dropped}
 
-    def start(self, timeout: float = 20.0) -> LiveServer:
+    def start(self, timeout: float = 20.0, *, healthy: bool = True) -> LiveServer:
+        """Start it and wait until /health answers 200 (`healthy=False`: until it answers at all, e.g. 503)."""
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             self.command(), stdout=log, stderr=subprocess.STDOUT, env=self.environment(), start_new_session=True
@@ -95,6 +96,10 @@ class LiveServer:
                 with urllib.request.urlopen(self.url + "/health", timeout=1) as response:
                     if response.status == 200:
                         return self
+            except urllib.error.HTTPError:
+                if not healthy:
+                    return self
+                time.sleep(0.05)
             except (urllib.error.URLError, OSError):
                 time.sleep(0.05)
         self.kill()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from loglens.serving.rsgi import BufferedWSGI
+from loglens.serving.unsent import Unavailable
 
 
 class Headers:
@@ -180,3 +181,102 @@ def test_a_response_without_length_is_streamed_and_closed() -> None:
 
     proto = serve(app, Scope("GET", "/tail", {}), Proto([]))
     assert proto.status == 200 and proto.streamed == [b"data: 1\n\n", b"data: 2\n\n"] and closed == [True]
+
+
+class Kernel:
+    """The probe of serving/unsent.py, played by a fake: the client takes `takes` more bytes at each look."""
+
+    def __init__(self, proto: Proto, *, takes: int = 0, gone_after: int | None = None) -> None:
+        self.proto = proto
+        self.takes = takes
+        self.gone_after = gone_after
+        self.taken = 0
+        self.looks = 0
+        self.dropped: list[int] = []
+
+    def sent(self, server: str, client: str) -> tuple[int, int] | None:
+        assert (server, client) == (Scope.server, Scope.client)
+        self.looks += 1
+        if self.gone_after is not None and self.looks > self.gone_after:
+            return None
+        pushed = sum(map(len, self.proto.streamed or []))
+        self.taken = min(pushed, self.taken + self.takes)
+        return 1000 + self.taken, 77  # 1000: what the connection had sent before this response
+
+    def drop(self, inode: int) -> bool:
+        self.dropped.append(inode)
+        return True
+
+
+class Endless(Iterator[bytes]):
+    """An endless stream of 1,000-byte events that counts how many were produced and whether it was closed."""
+
+    def __init__(self) -> None:
+        self.produced = 0
+        self.closed = False
+
+    def __next__(self) -> bytes:
+        self.produced += 1
+        return b"x" * 1000
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def stream_app(body: Iterator[bytes]) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/event-stream")])
+        return body
+
+    return app
+
+
+def test_a_stream_whose_client_takes_nothing_stops_being_produced_then_is_dropped_after_the_timeout() -> None:
+    body = Endless()
+    proto = Proto([])
+    kernel = Kernel(proto)
+    serve(stream_app(body), Scope("GET", "/tail", {}), proto, max_unsent_bytes=4096, probe=kernel)
+    # at most the bound plus the chunk in hand was produced, then nothing until client_timeout (0.2 s) ended it
+    assert body.produced <= 6 and len(proto.streamed or []) <= 5
+    assert kernel.dropped == [77] and body.closed
+    assert kernel.looks >= 3  # it looked again while it waited, and gave up only after the timeout
+
+
+def test_a_stream_goes_on_while_its_client_takes_it_however_slowly() -> None:
+    events = [b"y" * 1000] * 50
+    closed: list[bool] = []
+
+    class Finite(Iterator[bytes]):
+        def __init__(self) -> None:
+            self.items = iter(events)
+
+        def __next__(self) -> bytes:
+            return next(self.items)
+
+        def close(self) -> None:
+            closed.append(True)
+
+    proto = Proto([])
+    kernel = Kernel(proto, takes=700)  # less than one event per look
+    serve(stream_app(Finite()), Scope("GET", "/tail", {}), proto, max_unsent_bytes=4096, probe=kernel)
+    assert proto.streamed == events and closed == [True] and kernel.dropped == []
+    assert kernel.looks > 10  # it did wait for the client along the way
+
+
+def test_a_stream_ends_when_its_client_goes_away_while_it_waits() -> None:
+    body = Endless()
+    proto = Proto([])
+    kernel = Kernel(proto, gone_after=3)
+    serve(stream_app(body), Scope("GET", "/tail", {}), proto, max_unsent_bytes=4096, probe=kernel)
+    assert body.closed and kernel.dropped == [] and body.produced <= 6
+
+
+def test_a_stream_is_not_bounded_when_the_kernel_cannot_tell() -> None:
+    class Blind(Kernel):
+        def sent(self, server: str, client: str) -> tuple[int, int] | None:
+            raise Unavailable("no sock_diag here")
+
+    events = [b"z" * 1000] * 20
+    proto = Proto([])
+    serve(stream_app(iter(events)), Scope("GET", "/tail", {}), proto, max_unsent_bytes=4096, probe=Blind(proto))
+    assert proto.streamed == events

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 
 
 def register_api(app: Flask) -> None:
     from . import alerts, bulk, dashboard, errors, health, ingest, metrics, openapi, otlp, search, simulate
+    from .body import single_args
 
     errors.init_app(app)
-    for module in (health, ingest, bulk, otlp, dashboard, simulate, alerts, metrics, openapi, search):
+    modules = (health, ingest, bulk, otlp, dashboard, simulate, alerts, metrics, openapi, search)
+    for module in modules:
         app.register_blueprint(module.bp)
+    api = {module.bp.name for module in modules}
+
+    @app.before_request  # after the gate's (registered first): a caller learns nothing before it is let in
+    def _one_value_each() -> None:
+        if request.blueprint in api:
+            single_args()

@@ -90,6 +90,14 @@ def json_object(*, allow_empty: bool = False) -> dict[str, Any]:
     return value
 
 
+def single_args() -> None:
+    """A query parameter given more than once is a 400 naming it: each takes one value, and which one a server
+    would pick (Flask's `get` takes the first) is a guess the client did not mean to leave to it."""
+    for name, values in request.args.lists():
+        if len(values) > 1:
+            raise ApiError(400, f"{name} is given {len(values)} times; give it once", parameter=name)
+
+
 def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None:

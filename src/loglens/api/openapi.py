@@ -1,4 +1,5 @@
-"""GET /openapi.json: the OpenAPI 3.1 document of every route (see loglens/openapi/)."""
+"""GET /openapi.json: the OpenAPI 3.1 document of every route, with this server's limits and access levels filled in
+(see loglens/openapi/)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import orjson
 from flask import Blueprint, Response, current_app
 from flask.typing import ResponseReturnValue
 
+from ..app import current_loglens
 from ..auth.access import requires
-from ..openapi import build_document
+from ..openapi import build_document, route_access
 
 bp = Blueprint("openapi", __name__)
 CACHE_KEY = "loglens.openapi"
@@ -18,5 +20,7 @@ CACHE_KEY = "loglens.openapi"
 def openapi() -> ResponseReturnValue:
     body = current_app.extensions.get(CACHE_KEY)
     if body is None:
-        body = current_app.extensions[CACHE_KEY] = orjson.dumps(build_document())
+        body = current_app.extensions[CACHE_KEY] = orjson.dumps(
+            build_document(current_loglens().config, route_access(current_app))
+        )
     return Response(body, content_type="application/json")

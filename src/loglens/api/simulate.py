@@ -19,6 +19,8 @@ bp = Blueprint("simulate", __name__)
 
 def _count(body: dict[str, Any], default: int, cap: int) -> int:
     count = body.get("count", default)
+    if isinstance(count, float) and count.is_integer():  # JSON has one number type: 100.0 is the integer 100
+        count = int(count)
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ApiError(400, f"count must be a positive integer, got {count!r}")
     return min(count, cap)

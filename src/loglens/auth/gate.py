@@ -39,6 +39,10 @@ LOGIN_PATH = "/login"
 # another process) stops working within this time. Reading it per request cost ~30 us of a ~180 us ingest request.
 KEY_CACHE_SECONDS = 1.0
 MAX_CACHED_KEYS = 10_000
+# The same for whether a session was ended (logged out) in another process: it is refused there within this
+# time. An ended session is remembered as ended (until the cache is full); this process's own logouts at once.
+SESSION_CACHE_SECONDS = 1.0
+MAX_CACHED_SESSIONS = 10_000
 _DUMMY_DIGEST = digest("not a key")
 
 
@@ -110,6 +114,7 @@ class Gate:
         self.failures = Buckets(auth["max_failures"], auth["max_failures"] / window, clock)
         self.ingest = Buckets(auth["ingest_burst"], auth["ingest_rate"], clock)
         self._cache: dict[str, tuple[ApiKey, float]] = {}  # key id -> (record, when read); known keys only
+        self._ended: dict[str, tuple[bool, float]] = {}  # session id -> (ended, when read)
 
     def key(self, key_id: str) -> ApiKey | None:
         """The stored key `key_id`, read again once KEY_CACHE_SECONDS have passed (unknown ids: every time)."""
@@ -125,6 +130,27 @@ class Gate:
         else:
             self._cache[key_id] = (record, now)
         return record
+
+    def session_ended(self, session: Session) -> bool:
+        """Whether `session` was logged out (in any process sharing the store); a "no" is read again once
+        SESSION_CACHE_SECONDS have passed, a "yes" is final."""
+        now = self.clock()
+        cached = self._ended.get(session.nonce)
+        if cached is not None and (cached[0] or 0 <= now - cached[1] < SESSION_CACHE_SECONDS):
+            return cached[0]
+        ended = self.keys.session_ended(session.nonce)
+        self._remember(session.nonce, ended, now)
+        return ended
+
+    def end_session(self, session: Session) -> None:
+        """Log `session` out for good: its cookie and CSRF token are refused from now on, by every process."""
+        self.keys.end_session(session.nonce, session.expires_ms, self.now_ms())
+        self._remember(session.nonce, True, self.clock())
+
+    def _remember(self, session_id: str, ended: bool, now: float) -> None:
+        if len(self._ended) >= MAX_CACHED_SESSIONS:
+            self._ended.clear()
+        self._ended[session_id] = (ended, now)
 
     def check(self, environ: Mapping[str, Any], access: Access | None, *, page: bool = False) -> Principal | Denial:
         host = environ.get("HTTP_HOST")
@@ -184,13 +210,16 @@ class Gate:
         return BAD_KEY
 
     def session(self, environ: Mapping[str, Any]) -> Principal | None:
-        """The dashboard session in the request's cookie, if it is valid and its key still may open the dashboard."""
+        """The dashboard session in the request's cookie, if it is valid, was not logged out, and its key still may
+        open the dashboard."""
         cookie = parse_cookie(environ.get("HTTP_COOKIE", "")).get(COOKIE)
         if not cookie:
             return None
         session = self.signer.read(cookie, self.now_ms())
         record = self.key(session.key_id) if session is not None else None
         if record is None or not record.active or record.role not in DASHBOARD_ROLES:
+            return None
+        if session is None or self.session_ended(session):
             return None
         return Principal(record.role, record.id, session)
 
@@ -218,7 +247,7 @@ def _key_text(environ: Mapping[str, Any]) -> str | None:
 
 
 def build_gate(config: Mapping[str, Mapping[str, Any]], keys: KeyStore, clock: Callable[[], float]) -> Gate:
-    signer = SessionSigner(keys.auth_secret("session", secrets.token_hex(32)))
+    signer = SessionSigner(lambda: keys.auth_secret("session", secrets.token_hex(32)))
     return Gate(config, keys, clock, signer)
 
 

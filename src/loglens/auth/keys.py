@@ -34,7 +34,7 @@ class ApiKey:
 
 
 class KeyStore(Protocol):
-    """Where keys live (the store backend): add, read and revoke."""
+    """Where keys and ended sessions live (the store backend): add, read and revoke."""
 
     def add_key(self, key: ApiKey) -> None: ...
     def get_key(self, key_id: str) -> ApiKey | None: ...
@@ -45,6 +45,15 @@ class KeyStore(Protocol):
 
     def auth_secret(self, name: str, make: str) -> str:
         """The stored secret `name`; stores `make` first when there is none (the first process wins)."""
+        ...
+
+    def end_session(self, session_id: str, expires_ms: int, now_ms: int) -> None:
+        """Record that the dashboard session `session_id` (valid until `expires_ms`) was ended (logged out), for
+        every process sharing the store. Records of sessions that expired before `now_ms` may be forgotten."""
+        ...
+
+    def session_ended(self, session_id: str) -> bool:
+        """Whether the dashboard session `session_id` was ended."""
         ...
 
 

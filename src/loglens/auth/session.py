@@ -3,6 +3,8 @@
 The cookie is `<key id>.<nonce>.<expiry ms>.<signature>`: HMAC-SHA256 under a secret kept in the store (so every
 worker and restart agrees). It holds no role: the key is looked up on every request, so revoking it ends its
 sessions. The CSRF token is an HMAC of the nonce; pages carry it, cookie-authenticated writes must send it back.
+The nonce is also the session's id: "Log out" records it as ended in the store (Gate.end_session), so that a copy
+of the cookie is refused by every process until it would have expired anyway.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 COOKIE = "loglens_session"
@@ -26,10 +29,15 @@ class Session:
 
 
 class SessionSigner:
-    def __init__(self, secret: str) -> None:
-        self._secret = secret.encode()
+    def __init__(self, secret: str | Callable[[], str]) -> None:
+        """`secret`, or where to read it on first use (the store: one that cannot be read at startup, on a full
+        disk, must not stop the server from starting)."""
+        self._load = secret if callable(secret) else None
+        self._secret = secret.encode() if isinstance(secret, str) else b""
 
     def _sign(self, text: str, purpose: str) -> str:
+        if self._load is not None and not self._secret:
+            self._secret = self._load().encode()
         mac = hmac.new(self._secret, f"{purpose}|{text}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 

@@ -91,6 +91,7 @@ def logout() -> ResponseReturnValue:
                 403,
                 mimetype="application/json",
             )
+        gate.end_session(principal.session)  # on the server too: a copy of the cookie stops working
     response = redirect("/login", 303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Strict", secure=request.is_secure)
     return response

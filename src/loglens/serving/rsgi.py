@@ -8,7 +8,10 @@ piece, and answers 408 / 413 / 400 (JSON) itself; only a complete request takes 
 threads. An ordinary single-entry POST /api/logs takes none: `fast` (api/fast.py) answers it on the loop, which
 awaits its commit (a thread hop there and back cost about half the single-POST rate). A response with a
 Content-Length is built on the thread and sent in one piece; one without (a stream, e.g. Server-Sent Events) is
-pulled from the app's iterable chunk by chunk, with no time limit.
+pulled from the app's iterable chunk by chunk, with no time limit while the client takes it. Granian queues what
+a stream sends without bound (serving/unsent.py), so the bridge itself keeps count: once more than
+server.max_unsent_bytes of a response has not left the process, the iterable is not advanced until the kernel
+has taken enough of it, and a client that takes nothing for server.client_timeout_seconds is dropped.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from . import responses
 from .abort import abort_connection
 from .responses import Refused
+from .unsent import KernelProbe, Probe, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,23 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # Answers a request on the event loop itself, or None to leave it to the WSGI app (api/fast.py: POST /api/logs)
 FastPath = Callable[[dict[str, Any], bytes], Awaitable[tuple[int, list[tuple[str, str]], bytes] | None]]
 _END = object()
+LONGEST_POLL = 0.25  # seconds between two looks at a connection whose client has not taken enough yet
+
+
+@dataclass
+class _Unsent:
+    """One streamed response's count: what it pushed to Granian, and what of the connection left the process."""
+
+    server: str
+    client: str
+    inode: int
+    base: int  # bytes of the connection that had left the process before this response (its head counts as gone)
+    pushed: int = 0
+    left: int = 0
+
+    @property
+    def held(self) -> int:
+        return self.pushed - self.left
 
 
 class BufferedWSGI:
@@ -43,12 +65,16 @@ class BufferedWSGI:
         threads: int,
         max_body_bytes: int,
         client_timeout: float,
+        max_unsent_bytes: int | None = None,
         fast: FastPath | None = None,
+        probe: Probe | None = None,
     ) -> None:
         self.app = app
         self.fast = fast
         self.max_body_bytes = max_body_bytes
         self.client_timeout = client_timeout
+        self.max_unsent_bytes = max_unsent_bytes  # None: streams are not bounded (tests of the bridge alone)
+        self.probe: Probe = probe if probe is not None else KernelProbe()
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="loglens-request")
         # The body reads in progress and when each must have its next piece by; a watchdog on the event loop
         # cancels the late ones (an asyncio.timeout per request cost 7% of a single POST's GIL time, py-spy).
@@ -97,7 +123,7 @@ class BufferedWSGI:
         if stream is None:
             proto.response_bytes(status, out_headers, payload)
             return
-        await self._stream(loop, proto, status, out_headers, payload, stream, scope)
+        await self._stream(loop, proto, scope, status, out_headers, payload, stream)
 
     async def _read_body(self, length_header: str | None, proto: Any) -> bytes:
         limit = self.max_body_bytes
@@ -242,18 +268,24 @@ class BufferedWSGI:
         self,
         loop: asyncio.AbstractEventLoop,
         proto: Any,
+        scope: Any,
         status: int,
         headers: list[tuple[str, str]],
         first: bytes,
         stream: Iterator[bytes],
-        scope: Any,
     ) -> None:
+        unsent = self._count(scope)  # before the head goes out
         transport = proto.response_stream(status, headers)
         try:
             chunk: Any = first
             while chunk is not _END:
                 if chunk:
                     await transport.send_bytes(chunk)
+                    if unsent is not None:
+                        unsent.pushed += len(chunk)
+                        chunk = None  # Granian has its copy: hold none while waiting
+                        if unsent.held > self.max_unsent_bytes and not await self._drain(loop, unsent):  # type: ignore[operator]
+                            break
                 try:
                     chunk = await loop.run_in_executor(self.executor, next, stream, _END)
                 except Exception:  # the app's body failed midway: as Gunicorn does, log it and cut the connection
@@ -264,6 +296,59 @@ class BufferedWSGI:
             log.debug("response stream ended: %r", exc)
         finally:
             await loop.run_in_executor(self.executor, _close, stream)
+
+    def _count(self, scope: Any) -> _Unsent | None:
+        """Start counting a stream's unsent bytes; None when they are not bounded or cannot be seen."""
+        if self.max_unsent_bytes is None:
+            return None
+        try:
+            found = self.probe.sent(scope.server, scope.client)
+        except Unavailable as exc:
+            self._unbounded(exc)
+            return None
+        if found is None:  # gone already, or not a TCP connection the kernel can tell about
+            log.debug("no TCP connection %s -> %s: its stream is not bounded", scope.client, scope.server)
+            return None
+        return _Unsent(scope.server, scope.client, inode=found[1], base=found[0])
+
+    def _unbounded(self, why: Unavailable) -> None:
+        """The kernel cannot tell what a connection has sent (not Linux): say so once, and bound no stream."""
+        log.warning("server.max_unsent_bytes cannot be enforced, streams are not bounded: %s", why)
+        self.max_unsent_bytes = None
+
+    async def _drain(self, loop: asyncio.AbstractEventLoop, unsent: _Unsent) -> bool:
+        """Wait until no more than server.max_unsent_bytes of the response are still in the process; False when
+        the client went away, or took nothing for server.client_timeout_seconds and was dropped."""
+        bound = self.max_unsent_bytes
+        assert bound is not None
+        delay = 0.002
+        progress_at = loop.time()
+        while True:
+            try:
+                found = self.probe.sent(unsent.server, unsent.client)
+            except Unavailable as exc:
+                self._unbounded(exc)
+                return True
+            if found is None or found[1] != unsent.inode:
+                return False  # closed: Granian frees what it queued for it
+            left = found[0] - unsent.base
+            if left != unsent.left:  # the client is taking it: look again soon
+                unsent.left = left
+                progress_at = loop.time()
+                delay = 0.002
+            if unsent.held <= bound:
+                return True
+            if loop.time() - progress_at >= self.client_timeout:
+                self.probe.drop(unsent.inode)
+                log.info(
+                    "dropped %s: it took nothing for %g s (server.client_timeout_seconds) with %d bytes unsent",
+                    unsent.client,
+                    self.client_timeout,
+                    unsent.held,
+                )
+                return False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, LONGEST_POLL, self.client_timeout / 4)
 
 
 class _Closing(Iterator[bytes]):

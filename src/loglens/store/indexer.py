@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from .base import StoreFailing
 from .migrations import INDEXES
 
 log = logging.getLogger(__name__)
@@ -189,6 +190,7 @@ class Indexer:
                     return
 
     def _run(self) -> None:
+        failing = False  # a failing store (a full disk) is logged once, not every round
         while not self._stop.wait(self.interval):
             try:
                 latest = self._watermark()
@@ -196,7 +198,12 @@ class Indexer:
                     continue
                 self.catch_up()
                 self._seen = latest
-            except Exception:  # a closed or failing store: the next round retries
+                failing = False
+            except StoreFailing as exc:  # the next round retries
+                if not failing and not self._stop.is_set():
+                    log.warning("search indexer: the store is failing, retrying every round: %s", exc)
+                failing = True
+            except Exception:  # a closed store, or a bug: the next round retries
                 if not self._stop.is_set():
                     log.exception("search indexer: indexing failed")
 

@@ -73,14 +73,17 @@ class BackgroundCheck:
                 if self._stopped:
                     return
                 self._conn = self._connect()
-            log.info("checking %s (PRAGMA %s) in the background", self._path, self._pragma)
+            log.debug("checking %s (PRAGMA %s) in the background", self._path, self._pragma)
             check(self._conn, self._pragma, self._path)
-            log.info("%s passed PRAGMA %s", self._path, self._pragma)
+            log.debug("%s passed PRAGMA %s", self._path, self._pragma)
         except StoreCorrupt as exc:
             log.error("%s", exc)
             self._on_damage(exc)
-        except Exception as exc:  # interrupted by stop(), or the file went away
-            log.warning("background integrity check of %s did not finish: %s", self._path, exc)
+        except Exception as exc:  # interrupted by stop() (the store closed: nothing to report), or the file went away
+            with self._lock:
+                stopped = self._stopped
+            level = logging.DEBUG if stopped else logging.WARNING
+            log.log(level, "background integrity check of %s did not finish: %s", self._path, exc)
         finally:
             with self._lock:
                 if self._conn is not None:

@@ -415,6 +415,12 @@ INGEST_SEARCH_TRIGGER
     CREATE TABLE unindex (qid INTEGER PRIMARY KEY, id INTEGER NOT NULL, words TEXT NOT NULL, tokens TEXT NOT NULL);;
     """
     + _search_trigger(_BASE_V7, _TIME_PATH_V8, _UNINDEX_EVICTED, FIELDS_TEXT, _ROW_V11, search_delete=""),
+    # 13: dashboard sessions ended by "Log out" (auth/session.py), kept until they would have expired, so that a
+    # copied cookie is refused by every process sharing the store, also after a restart
+    """
+    CREATE TABLE ended_sessions (id TEXT PRIMARY KEY, expires_ms INTEGER NOT NULL) WITHOUT ROWID;
+    CREATE INDEX ended_sessions_expiry ON ended_sessions (expires_ms);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -44,7 +44,7 @@ from .indexer import (
 )
 from .migrations import UNINDEX_ROWS, migrate
 from .sqlite_deadline import deadline
-from .sqlite_errors import store_error
+from .sqlite_errors import no_space, store_error
 from .sqlite_keys import SQLiteKeys
 from .sqlite_search import COLUMNS, Cursor, Walk, compile_query, register_functions, row_dict, tail_rows
 from .topk import PRUNE_AFTER_ROWS, TOP_USERS_KEPT, Pruner, top_users_sql
@@ -135,6 +135,8 @@ class SQLiteStore:
             if not self._memory:
                 try:
                     self._index_conn = self._open_index()
+                except StoreFull as exc:  # the indexer opens it once there is room (_run_index_job)
+                    log.warning("search index: %s; searches scan the entries it does not cover meanwhile", exc)
                 except StoreError:
                     if self._background_check is not None:
                         self._background_check.stop()
@@ -172,6 +174,8 @@ class SQLiteStore:
                 prepare_index(conn)
         except sqlite3.DatabaseError as exc:
             conn.close()
+            if no_space(exc, self.path):  # the writer starts failing and opens it again later (store/writer.py)
+                raise StoreFull(f"the disk holding the store is full: cannot open {self.path} ({exc})") from None
             error = store_error(exc, "open")
             cls = StoreCorrupt if isinstance(error, StoreCorrupt) else StoreError
             raise cls(f"{self.path} is not a usable LogLens store: {exc}") from None
@@ -190,11 +194,13 @@ class SQLiteStore:
                 attach(conn, self.index_path)
                 conn.execute("PRAGMA ix.journal_mode = WAL")
                 conn.execute("PRAGMA ix.synchronous = NORMAL")  # rebuilt from the store if a crash loses a commit
-                if prepare_index(conn):
+                if prepare_index(conn) and conn.execute("SELECT 1 FROM logs LIMIT 1").fetchone() is not None:
                     log.info("search index %s: building it for the stored entries, in the background", self.index_path)
                 return conn
             except sqlite3.DatabaseError as exc:
                 conn.close()
+                if no_space(exc, self.index_path):
+                    raise StoreFull(f"the disk holding the search index {self.index_path} is full ({exc})") from None
                 if attempt == 2 or not isinstance(store_error(exc, "open"), StoreCorrupt):
                     raise StoreError(f"cannot open the search index {self.index_path}: {exc}") from None
                 log.warning("search index %s is damaged (%s): moved aside and rebuilt", self.index_path, exc)
@@ -205,7 +211,8 @@ class SQLiteStore:
 
     def _run_index_job(self, job: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run an index job on the indexer's connection (the Indexer runs one at a time)."""
-        assert self._index_conn is not None
+        if self._index_conn is None:  # the disk was full when the store opened
+            self._index_conn = self._open_index()
         try:
             return job(self._index_conn)
         except sqlite3.Error as exc:

@@ -1,4 +1,5 @@
-"""API keys and auth secrets in the SQLite store (tables from migration 3); implements auth.keys.KeyStore."""
+"""API keys, auth secrets (tables from migration 3) and ended sessions (13) in the SQLite store; implements
+auth.keys.KeyStore."""
 
 from __future__ import annotations
 
@@ -48,6 +49,11 @@ class SQLiteKeys:
         return done
 
     def auth_secret(self, name: str, make: str) -> str:
+        with self._read() as conn:  # read first: a store that cannot take writes (a full disk) still starts
+            row = conn.execute("SELECT value FROM auth_secrets WHERE name = ?", (name,)).fetchone()
+        if row is not None:
+            return str(row[0])
+
         def run(conn: sqlite3.Connection) -> str:
             conn.execute("INSERT OR IGNORE INTO auth_secrets (name, value) VALUES (?, ?)", (name, make))
             value: str = conn.execute("SELECT value FROM auth_secrets WHERE name = ?", (name,)).fetchone()[0]
@@ -55,3 +61,16 @@ class SQLiteKeys:
 
         secret: str = self._submit(run)
         return secret
+
+    def end_session(self, session_id: str, expires_ms: int, now_ms: int) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM ended_sessions WHERE expires_ms < ?", (now_ms,))  # expired: refused anyway
+            conn.execute(
+                "INSERT OR IGNORE INTO ended_sessions (id, expires_ms) VALUES (?, ?)", (session_id, expires_ms)
+            )
+
+        self._submit(run)
+
+    def session_ended(self, session_id: str) -> bool:
+        with self._read() as conn:
+            return conn.execute("SELECT 1 FROM ended_sessions WHERE id = ?", (session_id,)).fetchone() is not None

@@ -8,6 +8,11 @@ commits it on its own, and the writer takes the GIL back once per group instead 
 
 The queue is bounded by pending entries and bytes; past that, `submit` raises StoreBusy
 instead of letting memory grow.
+
+A `connect` that raises StoreFull (a full disk met while opening the store) does not stop the writer: it starts
+failing (/health reports why), answers every job with that error, and tries to open the store again for each group
+until it can (a health probe submits one while failing). Any other error of `connect` goes to the constructor's
+caller, as before.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .base import StoreCorrupt, StoreError, StoreFailing
+from .base import StoreCorrupt, StoreError, StoreFailing, StoreFull
 from .sqlite_errors import store_error
 from .waiting import LoopSignal, Pending, Signal, held_lock
 
@@ -130,12 +135,13 @@ class Writer:
     def _run(self) -> None:
         try:
             self.connection = self._connect()
+        except StoreFull as exc:  # start failing; each group tries to open the store again (_commit)
+            self._failed(exc)
         except BaseException as exc:  # reported to the constructor's caller
             self._startup_error = exc
             self._ready.set()
             return
         self._ready.set()
-        conn = self.connection
         stop = False
         while not stop:
             first = self._queue.get()
@@ -153,12 +159,22 @@ class Writer:
                     break
                 jobs.append(nxt)
                 size += nxt.entries
-            self._commit(conn, jobs)
-        conn.close()
+            self._commit(jobs)
+        if self.connection is not None:
+            self.connection.close()
 
-    def _commit(self, conn: sqlite3.Connection, jobs: list[_Job]) -> None:
+    def _commit(self, jobs: list[_Job]) -> None:
         started = time.perf_counter()
         try:
+            if self.connection is None:  # it could not be opened (a full disk): try again
+                try:
+                    self.connection = self._connect()
+                except Exception as exc:
+                    error = self._failed(exc)
+                    for job in jobs:
+                        job.error = error
+                    return
+            conn = self.connection
             try:
                 self._transaction(conn, jobs)
                 self._succeeded()

@@ -1,9 +1,11 @@
-"""API keys and auth secrets in ClickHouse (schema migration 2); implements auth.keys.KeyStore.
+"""API keys and auth secrets (schema migration 2) and ended sessions (3) in ClickHouse; implements
+auth.keys.KeyStore.
 
 Keys are versioned rows (ReplacingMergeTree): revoking one inserts its next version, and reads take each id's
 newest version, so every node sees the same keys. An auth secret is the oldest row of its name: a node creates
 one only when none exists, and every node then reads the same (oldest) one; two nodes creating the same secret at
-the same moment both settle on the oldest row once both inserts are visible.
+the same moment both settle on the oldest row once both inserts are visible. An ended session is a row of its own,
+dropped by the retention job once the day it would have expired is past (ClickHouseStore.apply_retention).
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ LATEST_KEYS = (
 
 
 class ClickHouseKeys:
-    def __init__(self, conn: Callable[[], Connection], keys_table: str, secrets_table: str) -> None:
+    def __init__(
+        self, conn: Callable[[], Connection], keys_table: str, secrets_table: str, sessions_table: str
+    ) -> None:
         self._conn = conn  # this thread's connection
         self._keys = keys_table
         self._secrets = secrets_table
+        self._sessions = sessions_table
         self._lock = threading.Lock()  # one revocation at a time in this process
 
     def _latest(self, where: str = "", params: dict[str, Any] | None = None) -> list[tuple[ApiKey, int]]:
@@ -65,3 +70,10 @@ class ClickHouseKeys:
             self._conn().insert(self._secrets, ("name", "value", "created_ms"), [(name, make, int(time.time() * 1000))])
             rows = self._conn().query(sql, {"n": name})
         return str(rows[0][0])
+
+    def end_session(self, session_id: str, expires_ms: int, now_ms: int) -> None:
+        self._conn().insert(self._sessions, ("id", "expires_ms", "ended_ms"), [(session_id, expires_ms, now_ms)])
+
+    def session_ended(self, session_id: str) -> bool:
+        rows = self._conn().query(f"SELECT 1 FROM {self._sessions} WHERE id = %(id)s LIMIT 1", {"id": session_id})
+        return bool(rows)

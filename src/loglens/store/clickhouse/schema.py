@@ -4,7 +4,7 @@ Logs live in a MergeTree partitioned by event day (retention drops whole partiti
 (service, ts): the dashboard's per-service reads and search's service + time-range filters prune by it.
 Materialized views maintain, at insert time and inside ClickHouse: per-minute counts (SummingMergeTree), per-minute
 and per-hour user counts, per-service first/last seen and counts (AggregatingMergeTree) and the global totals.
-Alerts and the leader lease are small tables of rows. Search matches
+Alerts, the leader lease, keys and ended sessions are small tables of rows. Search matches
 `words` and `meta_*` (search.py). `schema_version` records the migrations applied.
 
 With `storage.clickhouse.cluster` set, every server of the cluster gets these local tables (18.16 has no
@@ -36,6 +36,7 @@ SHARDED = {
     "api_keys": "0",
     "auth_secrets": "0",
     "retired_services": "0",
+    "ended_sessions": "0",
 }
 
 
@@ -139,6 +140,12 @@ MIGRATIONS: list[list[str | AddColumn]] = [
             ENGINE = MergeTree() ORDER BY (name, created_ms)""",
         """CREATE TABLE IF NOT EXISTS {db}.retired_services (service String, before_ms Int64)
             ENGINE = MergeTree() ORDER BY service""",
+    ],
+    # 3: dashboard sessions ended by "Log out" (issue 22), one row each, by the day they would have expired (the
+    # retention job drops the days long past)
+    [
+        """CREATE TABLE IF NOT EXISTS {db}.ended_sessions (id String, expires_ms Int64, ended_ms Int64)
+            ENGINE = MergeTree() PARTITION BY toDate(intDiv(expires_ms, 1000)) ORDER BY id""",
     ],
 ]
 

@@ -140,7 +140,9 @@ class ClickHouseStore(SearchMethods, AlertMethods):
             on_commit=on_commit,
         )
         self.lease = Lease(connect, self.tables["leases"], lease_seconds=lease_seconds)
-        self._keys = ClickHouseKeys(self._conn, self.tables["api_keys"], self.tables["auth_secrets"])
+        self._keys = ClickHouseKeys(
+            self._conn, self.tables["api_keys"], self.tables["auth_secrets"], self.tables["ended_sessions"]
+        )
         self._probe_lock = threading.Lock()
         self._last_probe = 0.0
 
@@ -289,6 +291,9 @@ class ClickHouseStore(SearchMethods, AlertMethods):
             for day in self._partitions(servers, "leases"):
                 if EPOCH < day < cutoff_day - timedelta(days=1):
                     self._drop(servers, "leases", day)
+            for day in self._partitions(servers, "ended_sessions"):  # days their sessions would have expired
+                if day < cutoff_day - timedelta(days=1):
+                    self._drop(servers, "ended_sessions", day)
             stored = int(self._query("SELECT count() FROM {logs}")[0][0])
             parts = self._partitions(servers, "logs")
             for day in sorted(parts)[:-1]:
@@ -311,7 +316,8 @@ class ClickHouseStore(SearchMethods, AlertMethods):
                 " AND active GROUP BY partition",
                 {"db": self.database, "table": table},
             ):
-                days[date.fromisoformat(str(partition).strip("'"))] += int(rows)
+                name = str(partition).strip("'")  # 18.16 names the day of the epoch (and before) 0000-00-00
+                days[EPOCH if name.startswith("0000-") else date.fromisoformat(name)] += int(rows)
         return dict(days)
 
     def _drop(self, servers: list[Connection], table: str, day: date) -> None:

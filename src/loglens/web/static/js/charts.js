@@ -220,14 +220,14 @@ export function renderCharts(data) {
     d.segment = partialSegment(partialIndex);
   });
 
-  // An empty bucket is a gap (null), and a rate from fewer than `least` entries is left out as uncertain,
-  // so that 2 errors in 2 entries never draw a 100% spike that flattens everything else.
+  // An empty bucket (total 0; its error_rate is 0.0) is a gap, not 0%, and a rate from fewer than `least` entries is
+  // left out as uncertain, so that 2 errors in 2 entries never draw a 100% spike that flattens everything else.
   var uncertain = 0;
   var e = charts.error.data;
   e.labels = labels.slice();
   e.datasets[0].label = "Error rate (buckets with fewer than " + least + " entries left out)" + partialNote;
   e.datasets[0].data = trends.map(function (p) {
-    if (p.error_rate === null || p.error_rate === undefined) return null;
+    if (!p.total || typeof p.error_rate !== "number") return null;
     if (p.uncertain) {
       uncertain += 1;
       return null;
