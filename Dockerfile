@@ -7,11 +7,13 @@ RUN npm ci --no-audit --no-fund
 
 FROM python:3.12-slim
 WORKDIR /app
-COPY requirements-runtime.lock pyproject.toml README.md ./
-RUN pip install --no-cache-dir -r requirements-runtime.lock
+COPY requirements-runtime.lock requirements.lock pyproject.toml README.md ./
+# the runtime set, plus the `clickhouse` extra's driver at its pin in requirements.lock (ClickHouse mode)
+RUN pip install --no-cache-dir -r requirements-runtime.lock -c requirements.lock clickhouse-driver
 COPY src ./src
 COPY config.yaml ./config.yaml
 COPY --from=assets /src/node_modules/chart.js/dist/chart.umd.min.js src/loglens/web/static/vendor/chart.umd.min.js
+COPY --from=assets /src/node_modules/chart.js/LICENSE.md src/loglens/web/static/vendor/chart.js.LICENSE.md
 RUN pip install --no-cache-dir --no-deps .
 # A container must bind 0.0.0.0, which LogLens refuses with access control off: keys are on. Create one with
 # `docker exec <container> loglens keys create --role admin` (README "Docker"), or for a throwaway container set

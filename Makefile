@@ -2,7 +2,12 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two stamps, one per lock: `make run` needs only the runtime set (requirements-runtime.lock, about 100 MB);
+# `make test`, `make lint` and `make bench` add the test and dev groups and the ClickHouse driver (requirements.lock,
+# a superset with the same pins). So `make run` after `make test` installs nothing, and `make test` after `make run`
+# installs only what the runtime set lacks.
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
 VENDOR := src/loglens/web/static/vendor
 HOST ?= 127.0.0.1
 # PORT is empty unless given (`make run PORT=8080`): then server.port from config.yaml / LOGLENS_SERVER_PORT applies.
@@ -10,16 +15,23 @@ PORT ?=
 # stored entries for bench/search.py (each store is filled once, then reused from $LOGLENS_BENCH_DIR)
 SEARCH_BENCH_ENTRIES ?= 1000000 10000000
 
-.PHONY: install run test test-clickhouse bench bench-clickhouse lint format system-deps screenshots clean
+.PHONY: install install-runtime run test test-clickhouse bench bench-clickhouse lint format dist system-deps \
+	screenshots clean
 
-install: $(STAMP) $(VENDOR)/chart.umd.min.js
+# what `make run` needs: the runtime set, loglens itself (editable) and the dashboard's Chart.js
+install-runtime: $(RUNTIME_STAMP) $(VENDOR)/chart.umd.min.js
 
-$(STAMP): requirements.lock pyproject.toml
+# everything: tests, lint, benchmarks (.ci/run calls this)
+install: install-runtime $(DEV_STAMP)
+
+$(RUNTIME_STAMP): requirements-runtime.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-runtime.lock -e .
+	touch $@
+
+$(DEV_STAMP): requirements.lock $(RUNTIME_STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
-	touch $(STAMP)
+	touch $@
 
 $(VENDOR)/chart.umd.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
@@ -27,7 +39,7 @@ $(VENDOR)/chart.umd.min.js: package.json package-lock.json
 	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
 	cp node_modules/chart.js/LICENSE.md $(VENDOR)/chart.js.LICENSE.md
 
-run: install
+run: install-runtime
 	$(BIN)/loglens serve --host $(HOST) $(if $(PORT),--port $(PORT))
 
 test: install
@@ -64,8 +76,13 @@ system-deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver clickhouse-server clickhouse-client >/dev/null
 
+# an sdist and a wheel in dist/, both carrying the dashboard's Chart.js and its licence (vendor/, not in git)
+dist: install
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
 screenshots: install
 	$(BIN)/python scripts/screenshots.py
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules $(VENDOR) dist build .pytest_cache .mypy_cache .ruff_cache

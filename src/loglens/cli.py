@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from . import __version__, logsafe, query_cli, ship
+from . import __version__, claims, logsafe, query_cli, ship
 from . import config as config_mod
 from .auth import keys_cli
 from .auth.hosts import WILDCARDS, bind_address, is_loopback
@@ -83,9 +83,16 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"loglens: {exc}", file=sys.stderr)
         return 2
     try:
+        server_lock = claims.claim(cfg)  # this server's store and port; the lock is held until this process exits
+    except claims.Claimed as exc:
+        print(f"loglens: {exc}", file=sys.stderr)
+        return 2
+    try:
         where = check_store(cfg)
     except StoreError as exc:
         print(f"loglens: store error: {' '.join(str(exc).split())}", file=sys.stderr)
+        if server_lock is not None:
+            server_lock.release()
         return 2
     print(startup_line(cfg, where), flush=True)
     if not cfg["auth"]["enabled"] and not is_loopback(cfg["server"]["host"]):

@@ -39,32 +39,54 @@ class LiveServer:
     """Start, stop, kill -9 and restart a server that keeps its store in `data_dir`."""
 
     def __init__(
-        self, data_dir: Path, config: dict[str, Any] | None = None, *, dev: bool = False, host: str = "127.0.0.1"
+        self,
+        data_dir: Path,
+        config: dict[str, Any] | None = None,
+        *,
+        dev: bool = False,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        state_dir: Path | None = None,
+        python: str | None = None,
     ) -> None:
-        """`host` is what `serve --host` is given; the server is reached on 127.0.0.1 whatever it is."""
+        """`host` is what `serve --host` is given; the server is reached on 127.0.0.1 whatever it is. `port`: a
+        given port (one another server holds, say) instead of a free one. `state_dir`: where this server's
+        config.yaml and server.log go (default `data_dir`), so that two servers on one store keep their own.
+        `python`: the interpreter of another environment (a wheel's venv), run as `python -m loglens` without
+        this process's PYTHONPATH, so that it imports loglens from that environment only."""
         self.host = host
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.config_path = self.data_dir / "config.yaml"
+        state = Path(state_dir) if state_dir is not None else self.data_dir
+        state.mkdir(parents=True, exist_ok=True)
+        self.config_path = state / "config.yaml"
         self.config_path.write_text(yaml.safe_dump(config or {}), encoding="utf-8")
-        self.port = free_port()
+        self.port = port if port is not None else free_port()
         self.dev = dev
+        self.python = python
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = self.data_dir / "server.log"
+        self.log_path = state / "server.log"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        python = [self.python, "-m", "loglens"] if self.python else [sys.executable, "-m", "loglens.cli"]
+        cmd = python + ["serve", "--host", self.host, "--port", str(self.port)]
+        cmd += ["--config", str(self.config_path), "--data-dir", str(self.data_dir)]
+        return cmd + (["--dev"] if self.dev else [])
+
+    def environment(self) -> dict[str, str]:
+        dropped = ("CONFIG_PATH", "PYTHONPATH") if self.python else ("CONFIG_PATH",)
+        return {k: v for k, v in os.environ.items() if not k.startswith("LOGLENS_") and k not in dropped}
+
     def start(self, timeout: float = 20.0, *, healthy: bool = True) -> LiveServer:
         """Start it and wait until /health answers 200 (`healthy=False`: until it answers at all, e.g. 503)."""
-        cmd = [sys.executable, "-m", "loglens.cli", "serve", "--host", self.host, "--port", str(self.port)]
-        cmd += ["--config", str(self.config_path), "--data-dir", str(self.data_dir)]
-        if self.dev:
-            cmd.append("--dev")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LOGLENS_") and k != "CONFIG_PATH"}
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.command(), stdout=log, stderr=subprocess.STDOUT, env=self.environment(), start_new_session=True
+        )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -82,6 +104,25 @@ class LiveServer:
                 time.sleep(0.05)
         self.kill()
         raise RuntimeError(f"loglens serve did not answer /health within {timeout}s:\n{self.output()}")
+
+    def run_to_exit(self, timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
+        """Run `serve` expecting it to stop by itself (a server that refuses to start); its exit code and output.
+        Raises subprocess.TimeoutExpired if it still runs after `timeout` seconds (its process group killed first)."""
+        proc = subprocess.Popen(
+            self.command(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.environment(),
+            start_new_session=True,
+        )
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # master and workers
+            proc.communicate(timeout=10)
+            raise
+        return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
     def worker_pids(self) -> list[int]:
         return children(self.proc.pid) if self.proc is not None and self.proc.poll() is None else []

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..base import StoreError
+from . import driver  # noqa: F401  (first: without the driver, one line saying how to install it)
 from .connection import Connection, DriverConnection, Endpoint
 from .schema import migrate
 from .store import ClickHouseStore
