@@ -174,7 +174,7 @@ export function recolorCharts() {
 }
 
 /* The chart's legend items as an HTML list: a swatch in the line's colour (dashed for a dashed line) and the text,
- * which wraps; a click hides or shows the line, as on Chart.js's own legend. */
+ * which wraps. Not a control (the canvas legend's click-to-hide was mouse-only): the keyboard skips it. */
 function renderLegend(chart, id) {
   var list = $(id);
   var items = (chart.legend && chart.legend.legendItems) || [];
@@ -183,17 +183,7 @@ function renderLegend(chart, id) {
     var swatch = el("span", { className: "legend-swatch", "aria-hidden": "true" });
     swatch.style.borderColor = dataset.borderColor;
     swatch.style.borderStyle = dataset.borderDash ? "dashed" : "solid";
-    var button = el("button", {
-      type: "button",
-      className: "legend-item" + (item.hidden ? " legend-hidden" : ""),
-      "aria-pressed": item.hidden ? "false" : "true",
-    }, [swatch, el("span", { className: "legend-text", text: item.text })]);
-    button.addEventListener("click", function () {
-      chart.setDatasetVisibility(item.datasetIndex, !chart.isDatasetVisible(item.datasetIndex));
-      chart.update("none");
-      renderLegend(chart, id);
-    });
-    return el("li", {}, [button]);
+    return el("li", { className: "legend-item" }, [swatch, el("span", { className: "legend-text", text: item.text })]);
   });
   list.replaceChildren.apply(list, nodes);
 }
