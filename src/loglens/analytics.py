@@ -119,7 +119,8 @@ class Analytics:
                 "last_seen": iso_from_ms(info.last_seen_ms),
                 "log_count": info.log_count,
                 "error_count": info.error_count,
-                "error_rate": round(errors / total, 4) if total else 0.0,
+                "error_rate": round(errors / total, 4) if total else 0.0,  # of recent_count: 0.0 when it is 0
+                "recent_count": total,  # entries in the health window (settings.window_minutes)
                 "_window_total": total,
             }
         return health

@@ -223,3 +223,16 @@ def test_top_users_over_long_ranges_use_whole_hours(store: Store) -> None:
     write(store, [entry(5, user="early"), entry(70, user="late"), entry(71, user="late"), entry(200, user="gone")])
     assert store.top_users(M0, M0 + 119, 10) == [("late", 2), ("early", 1)]
     assert store.top_users(M0 + 60, M0 + 179, 10, service="api") == [("late", 2)]
+
+
+def test_fields_offer_metadata_keys_of_older_entries_not_only_the_latest(store: Store) -> None:
+    # an old batch carries region; 3,000 later entries (more than the latest-entries sample) do not
+    old = [entry(i % 60, metadata={"region": "eu", "ip_address": "10.0.0.1"}) for i in range(300)]
+    new = [entry(2 * 1440 + i % 600, metadata={"request_id": f"r{i}"}) for i in range(3000)]
+    for k in range(0, len(old), 1000):
+        write(store, old[k : k + 1000])
+    for k in range(0, len(new), 1000):
+        write(store, new[k : k + 1000])
+    found = store.fields(3)
+    assert found["region"] == ["eu"] and found["ip_address"] == ["10.0.0.1"]
+    assert len(found["request_id"]) == 3

@@ -349,3 +349,46 @@ def test_scheduler_job_runs_log_at_debug_not_info(make_app: Any, clock: FakeCloc
         scheduler.shutdown(wait=True)
     runs = [r for r in caplog.records if r.name == EXECUTOR_LOGGER]
     assert runs and all(r.levelno == logging.DEBUG for r in runs), [(r.levelname, r.getMessage()) for r in runs]
+
+
+def test_a_resolved_alert_says_it_resolved_and_why(alert_app: Flask, clock: FakeClock, recorder: Recorder) -> None:
+    send(alert_app, clock, "pay", errors=3, ok=7)  # 30% of 10
+    clock.advance(6 * 60)  # the errors leave the window
+    batch = [{"timestamp": at(clock), "level": "ERROR", "service": "pay", "message": "m"}]
+    batch += [{**batch[0], "level": "INFO"} for _ in range(24)]  # 1 error in 25: 4%, in one request
+    assert alert_app.test_client().post("/api/logs/bulk", json=batch).status_code == 200
+    assert firing(alert_app) == []
+    [resolved] = state(alert_app).store.alerts("resolved")
+    assert resolved.resolved_reason is not None
+    assert resolved.resolved_reason.startswith("resolved:")
+    assert "back to 4.0%" in resolved.resolved_reason and "under 10.0%" in resolved.resolved_reason
+    assert "above" not in resolved.resolved_reason
+    body = alert_app.test_client().get("/api/alerts").get_json()
+    shown = [a for a in body["alerts"] if a["state"] == "resolved"] if isinstance(body, dict) else body
+    assert shown and shown[0]["resolved_reason"] == resolved.resolved_reason
+    state(alert_app).dispatcher.join()
+    assert [a["resolved_reason"] for a in recorder.alerts if a["state"] == "resolved"] == [resolved.resolved_reason]
+
+
+def test_service_down_and_high_volume_say_how_they_resolved(alert_app: Flask, clock: FakeClock) -> None:
+    send(alert_app, clock, "chatty", ok=31)
+    clock.advance(60)
+    check_alerts(state(alert_app).engine)
+    send(alert_app, clock, "quiet", ok=1)
+    clock.advance(121)
+    check_alerts(state(alert_app).engine)
+    send(alert_app, clock, "quiet", ok=1)
+    assert firing(alert_app) == [("service_down", "chatty")]
+    reasons = {a.service: a.resolved_reason or "" for a in state(alert_app).store.alerts("resolved")}
+    assert reasons["chatty"].startswith("resolved: volume from chatty back to 0 logs this minute")
+    assert reasons["quiet"].startswith("resolved: quiet is sending logs again")
+
+
+def test_log_handler_says_a_resolved_alert_resolved(caplog: Any) -> None:
+    alert = {"state": "resolved", "severity": "CRITICAL", "rule": "error_rate", "service": "pay"}
+    alert |= {"message": "Error rate for pay is 30.0%, above 10.0%", "resolved_reason": "resolved: back to 4.0%"}
+    with caplog.at_level("INFO", logger="loglens.alerts"):
+        LogHandler().handle(alert)
+    [line] = [r.getMessage() for r in caplog.records]
+    assert line.startswith("ALERT RESOLVED [CRITICAL] error_rate pay: resolved: back to 4.0%")
+    assert line.index("resolved: back") < line.index("is 30.0%")  # the old text comes after, as the past

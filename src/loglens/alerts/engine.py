@@ -83,7 +83,8 @@ class AlertEngine:
                     if finding is not None and current is None:
                         alert = self.store.fire_alert(finding, now_ms, self.cooldown_ms)
                     elif finding is None and current is not None:
-                        alert = self.store.resolve_alert(current.id, now_ms)
+                        reason = rule.cleared(self.store, service, now_ms)
+                        alert = self.store.resolve_alert(current.id, now_ms, reason)
                     if alert is not None:
                         changed.append(alert)
         if self.dispatcher is not None:

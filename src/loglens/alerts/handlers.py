@@ -29,15 +29,21 @@ class LogHandler:
         self.logger = logger or log
 
     def handle(self, alert: dict[str, Any]) -> None:
-        level = logging.WARNING if alert.get("state") == "firing" else logging.INFO
+        firing = alert.get("state") == "firing"
+        # a resolved alert says why it resolved, then what it had said when it fired
+        text = (
+            str(alert.get("message"))
+            if firing
+            else f"{alert.get('resolved_reason') or 'resolved'} (it fired with: {alert.get('message')})"
+        )
         self.logger.log(
-            level,
+            logging.WARNING if firing else logging.INFO,
             "ALERT %s [%s] %s %s: %s",
             escape(str(alert.get("state", "")).upper()),
             escape(alert.get("severity")),
             escape(alert.get("rule")),
             escape(alert.get("service")),
-            escape(alert.get("message")),
+            escape(text),
         )
 
 

@@ -23,6 +23,10 @@ class Rule(Protocol):
         """For each service in scope (all known services when None): a finding if the condition holds, else None."""
         ...
 
+    def cleared(self, store: AggregateReader, service: str, now_ms: int) -> str:
+        """Why the condition no longer holds for `service`, in words (the resolved alert says this)."""
+        ...
+
 
 @dataclass(frozen=True)
 class ErrorRateRule:
@@ -57,6 +61,23 @@ class ErrorRateRule:
                 out[service] = None
         return out
 
+    def cleared(self, store: AggregateReader, service: str, now_ms: int) -> str:
+        policy = self.policy
+        total, errors = store.service_window(*policy.window(now_ms)).get(service, (0, 0))
+        limit = f"{policy.error_rate_threshold:.1%}"
+        if total == 0:
+            return f"resolved: no entries from {service} in the last {policy.window_minutes} min"
+        rate = errors / total
+        if total < policy.min_events and rate > policy.error_rate_threshold:
+            return (
+                f"resolved: only {total} entries from {service} in the last {policy.window_minutes} min "
+                f"(fewer than {policy.min_events} to judge the error rate)"
+            )
+        return (
+            f"resolved: error rate for {service} back to {rate:.1%} ({errors}/{total} in the last "
+            f"{policy.window_minutes} min), under {limit}"
+        )
+
 
 @dataclass(frozen=True)
 class HighVolumeRule:
@@ -88,6 +109,11 @@ class HighVolumeRule:
             )
         return out
 
+    def cleared(self, store: AggregateReader, service: str, now_ms: int) -> str:
+        now_minute = now_ms // MINUTE_MS
+        total = store.service_window(now_minute, now_minute).get(service, (0, 0))[0]
+        return f"resolved: volume from {service} back to {total} logs this minute, at or under {self.threshold}"
+
 
 @dataclass(frozen=True)
 class ServiceDownRule:
@@ -116,3 +142,10 @@ class ServiceDownRule:
                 else None
             )
         return out
+
+    def cleared(self, store: AggregateReader, service: str, now_ms: int) -> str:
+        for info in store.services():
+            if info.service == service:
+                ago = max(0, now_ms - info.last_seen_ms) / MINUTE_MS
+                return f"resolved: {service} is sending logs again (last entry {ago:.1f} min ago)"
+        return f"resolved: {service} is sending logs again"

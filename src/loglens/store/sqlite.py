@@ -64,6 +64,7 @@ INGEST_SEARCH = (
 )
 UNINDEXED = "search.unindexed"  # a counter set once a store was written without the search indexes
 FIELD_SAMPLE_ROWS = 2000
+FIELD_SLICES = 16  # fields(): runs of entries sampled across the store, besides the latest
 
 
 class SQLiteStore:
@@ -594,13 +595,26 @@ class SQLiteStore:
         return [row_dict(r) for r in rows]
 
     def fields(self, sample_values: int) -> dict[str, list[str]]:
-        """Metadata keys in the latest entries, each with up to `sample_values` distinct values (as text)."""
+        """Metadata keys seen across the store, each with up to `sample_values` distinct values (as text): the
+        latest entries, then FIELD_SLICES runs of entries spread evenly over the ids (the order of arrival), so a
+        key that only older batches carry is offered too. Bounded cost: about 2 x FIELD_SAMPLE_ROWS rows, read by
+        the primary key, whatever the store's size."""
+        pick = (
+            "SELECT j.key, j.value, j.type FROM ({}) AS part, json_each(part.metadata) AS j"
+            " WHERE j.type IN ('text', 'integer', 'real', 'true', 'false')"
+        )
+        per_slice = max(1, FIELD_SAMPLE_ROWS // FIELD_SLICES)
         with self._read() as conn:
             rows = conn.execute(
-                "SELECT j.key, j.value, j.type FROM (SELECT metadata FROM logs ORDER BY id DESC LIMIT ?) AS recent,"
-                " json_each(recent.metadata) AS j WHERE j.type IN ('text', 'integer', 'real', 'true', 'false')",
-                (FIELD_SAMPLE_ROWS,),
+                pick.format("SELECT metadata FROM logs ORDER BY id DESC LIMIT ?"), (FIELD_SAMPLE_ROWS,)
             ).fetchall()
+            low, high = conn.execute("SELECT min(id), max(id) FROM logs").fetchone()
+            if low is not None and high - low + 1 > FIELD_SAMPLE_ROWS:
+                for k in range(FIELD_SLICES):
+                    start = low + (high - low) * k // FIELD_SLICES
+                    rows += conn.execute(
+                        pick.format("SELECT metadata FROM logs WHERE id >= ? ORDER BY id LIMIT ?"), (start, per_slice)
+                    ).fetchall()
         out: dict[str, list[str]] = {}
         for key, value, kind in rows:
             values = out.setdefault(str(key), [])

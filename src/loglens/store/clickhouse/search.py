@@ -33,6 +33,7 @@ from ..base import SearchPage
 
 SELECTED = "id, ts_ms, timestamp, level, service, message, user_id, metadata, received_ms"
 FIELD_SAMPLE_ROWS = 2000
+FIELD_SLICES = 16  # fields(): one-minute runs sampled across the stored times, besides the latest
 MAX_DATETIME_MS = (1 << 32) * 1000  # ClickHouse DateTime ends in 2106
 # meta_t kinds
 STRING, INTEGER, REAL, BOOLEAN, OTHER = 1, 2, 3, 4, 5
@@ -143,6 +144,9 @@ class SearchMethods:
     def _query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
+    def minute_range(self) -> tuple[int, int] | None:
+        raise NotImplementedError
+
     def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]:
         """The newest entries by event time (the search's order), optionally of one service."""
         return self.search(of_service(service), limit=limit).logs
@@ -220,8 +224,23 @@ class SearchMethods:
         return [_row_dict(r) for r in rows]
 
     def fields(self, sample_values: int) -> dict[str, list[str]]:
-        """Metadata keys in the latest entries, each with up to `sample_values` distinct values (as text)."""
+        """Metadata keys seen across the store, each with up to `sample_values` distinct values (as text): the
+        latest entries, then up to FIELD_SAMPLE_ROWS / FIELD_SLICES entries from each of FIELD_SLICES equal spans
+        of the stored event times (from the minute rollup), so a key only older batches carry is offered too.
+        Bounded cost: each span's read stops at its LIMIT, whatever the store's size."""
         rows = self._query(f"SELECT meta_k, meta_t, meta_s FROM {{logs}} ORDER BY id DESC LIMIT {FIELD_SAMPLE_ROWS}")
+        span = self.minute_range()
+        if span is not None and span[1] > span[0]:
+            first, last = span
+            per_slice = max(1, FIELD_SAMPLE_ROWS // FIELD_SLICES)
+            for k in range(FIELD_SLICES):
+                start = first + (last + 1 - first) * k // FIELD_SLICES
+                end = first + (last + 1 - first) * (k + 1) // FIELD_SLICES
+                rows += self._query(  # no ORDER BY: ClickHouse stops reading once the LIMIT is met
+                    "SELECT meta_k, meta_t, meta_s FROM {logs} WHERE ts >= toDateTime(%(at)s)"
+                    f" AND ts < toDateTime(%(until)s) LIMIT {per_slice}",
+                    {"at": start * 60, "until": max(end, start + 1) * 60},
+                )
         out: dict[str, list[str]] = {}
         for keys, kinds, texts in rows:
             for key, kind, text in zip(keys, kinds, texts, strict=True):

@@ -55,7 +55,13 @@ function alertItem(alert, resolved) {
   var classes = "alert sev-" + severity + (resolved ? " alert-resolved" : "") + (acked ? " alert-acked" : "");
   var when = resolved ? relativeTime(alert.resolved_at, "resolved ") : relativeTime(alert.fired_at, "");
   var badge = resolved ? "RESOLVED" : acked ? "ACKED" : alert.severity;
-  var reason = resolved && alert.resolved_reason ? el("p", { className: "alert-reason", text: alert.resolved_reason }) : null;
+  // A resolved alert says that it resolved and why; what it said when it fired follows, marked as the past.
+  var reason = resolved
+    ? el("p", { className: "alert-reason", text: alert.resolved_reason || "resolved: the condition no longer holds" })
+    : null;
+  var message = resolved
+    ? el("p", { className: "alert-message alert-fired", text: "When it fired: " + alert.message })
+    : el("p", { className: "alert-message", text: alert.message });
   return el(
     "li",
     {
@@ -76,8 +82,8 @@ function alertItem(alert, resolved) {
         el("span", { className: "alert-time" }, [when]),
         el("a", { className: "explore-link", href: alertUrl(alert), text: "Explore" }),
       ]),
-      el("p", { className: "alert-message", text: alert.message }),
       reason,
+      message,
       resolved || acked ? null : ackButton(alert),
     ]
   );

@@ -1,7 +1,7 @@
 /* The two charts (log volume, error rate), drawn by Chart.js: the classic script in vendor/, used as window.Chart. */
 
 import { $, el } from "./dom.js";
-import { bucketLabel, bucketMs, exact, percent } from "./format.js";
+import { bucketLabel, bucketMs, exact, percent, spansDays } from "./format.js";
 import { state } from "./state.js";
 
 var charts = { volume: null, error: null, keys: [] };
@@ -61,7 +61,9 @@ function chartOptions(colors, yTitle, percentAxis) {
       },
     },
     plugins: {
-      legend: { labels: { color: colors.text, boxWidth: 12, boxHeight: 8, usePointStyle: true } },
+      // The legend is drawn in HTML under the title (renderLegend), where long labels wrap at any width: the
+      // canvas legend cuts them off on a phone. Chart.js still builds its items, which the HTML legend shows.
+      legend: { display: false, labels: { color: colors.text, boxWidth: 12, boxHeight: 8, usePointStyle: true } },
       tooltip: {
         callbacks: {
           title: function (items) {
@@ -171,6 +173,21 @@ export function recolorCharts() {
   });
 }
 
+/* The chart's legend items as an HTML list: a swatch in the line's colour (dashed for a dashed line) and the text,
+ * which wraps. Not a control (the canvas legend's click-to-hide was mouse-only): the keyboard skips it. */
+function renderLegend(chart, id) {
+  var list = $(id);
+  var items = (chart.legend && chart.legend.legendItems) || [];
+  var nodes = items.map(function (item) {
+    var dataset = chart.data.datasets[item.datasetIndex];
+    var swatch = el("span", { className: "legend-swatch", "aria-hidden": "true" });
+    swatch.style.borderColor = dataset.borderColor;
+    swatch.style.borderStyle = dataset.borderDash ? "dashed" : "solid";
+    return el("li", { className: "legend-item" }, [swatch, el("span", { className: "legend-text", text: item.text })]);
+  });
+  list.replaceChildren.apply(list, nodes);
+}
+
 /* Dashes the line into the bucket that is still filling (its value will grow), as the legend says. */
 function partialSegment(partialIndex) {
   return {
@@ -196,8 +213,10 @@ export function renderCharts(data) {
   charts.keys = series.map(function (p) {
     return p.time;
   });
+  // Over more than one day (24 h, 7 d, a long custom range) each label carries its date: "Dec 6, 14:00".
+  var withDay = series.length > 0 && spansDays(series[0].time, series[series.length - 1].time);
   var labels = series.map(function (p) {
-    return bucketLabel(p.time);
+    return bucketLabel(p.time, withDay);
   });
   var radius = series.length > 30 ? 0 : 2;
   var partialIndex = -1;
@@ -244,6 +263,8 @@ export function renderCharts(data) {
 
   charts.volume.update("none");
   charts.error.update("none");
+  renderLegend(charts.volume, "volume-legend");
+  renderLegend(charts.error, "error-legend");
   // For tests and tools: what the charts currently span.
   ["volume-chart", "error-chart"].forEach(function (id) {
     var canvas = $(id);

@@ -7,6 +7,18 @@ import { state } from "./state.js";
 
 var STATUS_ORDER = { down: 0, degraded: 1, healthy: 2 };
 
+/* The recent error rate, when there were recent entries; otherwise what is true: nothing arrived lately. */
+function recentLine(h) {
+  var minutes = state.data && state.data.settings ? state.data.settings.window_minutes : null;
+  var recent = typeof h.recent_count === "number" ? h.recent_count : null;
+  if (recent === 0 || (recent === null && h.status === "down")) {
+    var text = minutes ? "no entries in the last " + minutes + " min" : "no recent entries";
+    return el("span", { className: "service-stats service-recent service-silent", text: text });
+  }
+  var of = recent === null ? "" : " (of " + numberFormat.format(recent) + ")";
+  return el("span", { className: "service-stats service-recent", text: "recent error rate " + percent(h.error_rate || 0) + of });
+}
+
 export function renderServices(health) {
   var names = Object.keys(health).sort(function (a, b) {
     var sa = STATUS_ORDER[health[a].status];
@@ -33,7 +45,7 @@ export function renderServices(health) {
           plural(h.log_count, " log", " logs") + " · " + numberFormat.format(h.error_count || 0),
           plural(h.error_count || 0, " error", " errors"),
         ]),
-        el("span", { className: "service-stats", text: "recent error rate " + percent(h.error_rate || 0) }),
+        recentLine(h),
         el("span", { className: "service-stats" }, ["last seen ", relativeTime(h.last_seen, "")]),
         el("a", { className: "explore-link", href: serviceUrl(name, state.range), text: "Explore its logs" }),
       ]

@@ -4,7 +4,7 @@
  * accepts, Escape closes; without a highlighted suggestion Enter submits the search. */
 
 import { $, el } from "../dom.js";
-import { quote } from "./links.js";
+import { fieldQuery, quote } from "./links.js";
 
 var LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
 var FIELDS = ["service:", "level:", "level>=", "user_id:", "message:"];
@@ -65,15 +65,35 @@ function readFields(answer) {
   return out;
 }
 
+var loaded = Promise.resolve();
+
 /* Fetch the names once (on load); the box works with field names and levels alone until they arrive. */
 export function loadSuggestions() {
-  return Promise.all([
+  loaded = Promise.all([
     getJson("/api/services").then(readServices),
     getJson("/api/fields").then(readFields),
   ]).then(function (answers) {
     data.services = answers[0];
     data.fields = answers[1];
   });
+  return loaded;
+}
+
+/* Resolves once the names have arrived (or failed to). */
+export function namesLoaded() {
+  return loaded.catch(function () {
+    return undefined;
+  });
+}
+
+/* The field query that a bare word probably meant: "service:checkout" when it is a service's name, "level:ERROR"
+ * for a level, "user_id:u-1" for a user id seen; null when it is none of these. */
+export function fieldFor(word) {
+  if (data.services.indexOf(word) >= 0) return fieldQuery("service", word);
+  if (LEVELS.indexOf(word.toUpperCase()) >= 0) return "level:" + word.toUpperCase();
+  var users = (data.fields.user_id || []).map(String);
+  if (users.indexOf(word) >= 0) return fieldQuery("user_id", word);
+  return null;
 }
 
 /* The token at the caret: from the last space or parenthesis before it to the caret (quotes kept together). */

@@ -73,6 +73,8 @@ export function startLive(catchUp) {
       }
     );
   });
+  setButton(true);
+  refreshSummary(true); // the first search's "No more matches." goes: new matches are coming
   source.addEventListener("message", onEntry);
   source.addEventListener("log", onEntry);
   source.addEventListener("error", function () {
@@ -87,7 +89,6 @@ export function startLive(catchUp) {
       status("Live · reconnecting…", "connecting");
     }
   });
-  setButton(true);
 }
 
 function release(missed) {
@@ -104,6 +105,7 @@ export function stopLive() {
   live.source = null;
   setButton(false);
   status("", "off");
+  refreshSummary(true);
 }
 
 function setButton(on) {

@@ -28,14 +28,50 @@ export function fromLocalInput(value) {
   return isNaN(ms) ? "" : new Date(ms).toISOString();
 }
 
+var UNIT_MS = { s: 1000, m: 60000, h: 3600000, d: 86400000, w: 604800000 };
+
+/* "2h" (that long before now, as the API reads it) -> its length in ms; null for anything else. */
+export function relativeMs(value) {
+  var match = /^(\d{1,9})([smhdw])$/.exec(String(value || "").trim());
+  return match ? Number(match[1]) * UNIT_MS[match[2]] : null;
+}
+
+/* A URL bound that is relative ("2h") is shown in its box as the moment it means now; as long as the box keeps
+ * that value, the bound stays relative (so the URL round trip keeps "from=2h"), and an edit makes it absolute. */
+var relative = { from: null, to: null }; // {text: "2h", input: "2024-...T12:00:00"} while the box shows it
+
+function fill(name, value) {
+  var input = $(name + "-input");
+  relative[name] = null;
+  var span = relativeMs(value);
+  if (span === null) {
+    input.value = toLocalInput(value) || "";
+    return;
+  }
+  input.value = toLocalInput(new Date(Date.now() - span).toISOString());
+  relative[name] = { text: String(value).trim(), input: input.value };
+}
+
+/* The box's value as the view's bound: the relative text it was filled from while unchanged, else RFC 3339. */
+function boundOf(name) {
+  var value = $(name + "-input").value;
+  var kept = relative[name];
+  return kept && kept.input === value ? kept.text : fromLocalInput(value);
+}
+
+function boundMs(bound) {
+  var span = relativeMs(bound);
+  return span === null ? Date.parse(bound) : Date.now() - span;
+}
+
 /* Show the view's range in the controls. */
 export function syncRange() {
   var custom = !isPreset(view.from, view.to);
   $("range-select").value = custom ? "custom" : view.from;
   $("custom-range").hidden = !custom;
   if (custom) {
-    $("from-input").value = toLocalInput(view.from) || "";
-    $("to-input").value = toLocalInput(view.to) || "";
+    fill("from", view.from);
+    fill("to", view.to);
   }
 }
 
@@ -51,14 +87,14 @@ export function readRange() {
     view.to = "";
     return true;
   }
-  var fromIso = fromLocalInput(from.value);
-  var toIso = fromLocalInput(to.value);
+  var fromIso = boundOf("from");
+  var toIso = boundOf("to");
   if (!fromIso) {
     from.setCustomValidity("Choose when the range starts.");
     from.reportValidity();
     return false;
   }
-  if (toIso && Date.parse(toIso) < Date.parse(fromIso)) {
+  if (toIso && boundMs(toIso) < boundMs(fromIso)) {
     to.setCustomValidity("The end is before the start.");
     to.reportValidity();
     return false;

@@ -2,8 +2,10 @@
  * user has since replaced is dropped (a generation number), so a slow answer never overwrites a newer one. A query
  * the server cannot parse comes back as a 400 with a message, shown under the query box. */
 
-import { $ } from "../dom.js";
+import { $, el } from "../dom.js";
 import { numberFormat, plural } from "../format.js";
+import { fieldFor, namesLoaded } from "./complete.js";
+import { exploreUrl } from "./links.js";
 import { appendResults, focusEntry, showResults, shown } from "./table.js";
 import { apiParams, view } from "./view.js";
 
@@ -48,6 +50,42 @@ export function toLogin() {
   window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname + window.location.search));
 }
 
+var BARE_WORD = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/;
+
+/* For a query of bare words only, some of which are a service's name (or a level, or a user id): the same query
+ * with those words as field terms ("checkout" -> "service:checkout"); else null. Bare words match message text
+ * only, so a service's name alone finds nothing. */
+export function fieldSuggestion(q) {
+  var words = String(q).trim().split(/\s+/);
+  var changed = false;
+  for (var i = 0; i < words.length; i += 1) {
+    if (!BARE_WORD.test(words[i]) || /^(AND|OR|NOT)$/.test(words[i])) return null;
+    var field = fieldFor(words[i]);
+    if (field) {
+      words[i] = field;
+      changed = true;
+    }
+  }
+  return changed ? words.join(" ") : null;
+}
+
+/* "Did you mean service:checkout?" under the query box, with a link that runs it (empty text hides it). */
+function showHint(suggestion) {
+  var box = $("query-hint");
+  if (!suggestion) {
+    box.hidden = true;
+    box.replaceChildren();
+    return;
+  }
+  var href = exploreUrl({ q: suggestion, from: view.from, to: view.to });
+  box.replaceChildren(
+    "Nothing has these words in its message. Did you mean ",
+    el("a", { href: href, className: "query-hint-link", text: suggestion }),
+    "?"
+  );
+  box.hidden = false;
+}
+
 /* GET with a deadline; resolves to {ok, status, data} (data is the JSON body, or null). */
 function getJson(params) {
   var controller = new AbortController();
@@ -80,7 +118,8 @@ function summary() {
   if (search.took !== null) text += " · " + search.took + " ms";
   $("results-summary").textContent = "— " + text;
   $("load-more").hidden = !search.cursor;
-  $("results-end").hidden = !!search.cursor || shown.rows === 0;
+  // while Live is on, more matches are on their way: "No more matches." would be stale
+  $("results-end").hidden = !!search.cursor || shown.rows === 0 || document.body.classList.contains("live");
 }
 
 function setBusy(busy) {
@@ -122,6 +161,12 @@ function fetchPage(cursor) {
       var logs = Array.isArray(data.logs) ? data.logs : [];
       if (cursor) appendResults(logs);
       else showResults(logs, view.q ? "No entries match this query in this range." : "No entries in this range.");
+      if (!cursor && logs.length === 0 && view.q) {
+        var asked = view.q;
+        namesLoaded().then(function () {
+          if (generation === search.generation && view.q === asked) showHint(fieldSuggestion(asked));
+        });
+      }
       search.cursor = data.next_cursor || null;
       search.took = typeof data.took_ms === "number" ? Math.round(data.took_ms * 10) / 10 : null;
       return true;
@@ -143,6 +188,7 @@ function fetchPage(cursor) {
 /* A new search for the current view; resolves to true when the query was accepted. */
 export function runSearch() {
   search.generation += 1;
+  showHint(null);
   search.cursor = null;
   search.took = null;
   var focus = view.focus;

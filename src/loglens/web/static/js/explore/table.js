@@ -2,19 +2,10 @@
  * row's toggle (or a click on the row, or Enter) opens. Log text goes in with textContent only (../dom.js). */
 
 import { $, el } from "../dom.js";
-import { exact, parseTime } from "../format.js";
+import { dayTime, exact, parseTime } from "../format.js";
 import { entryUrl, exploreUrl, fieldQuery } from "./links.js";
 
 var LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
-var stamp = new Intl.DateTimeFormat(undefined, {
-  month: "short",
-  day: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-  second: "2-digit",
-  fractionalSecondDigits: 3,
-  hour12: false,
-});
 
 export var shown = { ids: new Set(), rows: 0 };
 
@@ -75,7 +66,7 @@ function resultRows(entry, isNew) {
       cell("r-time", [
         ms === null
           ? el("span", { text: entry.timestamp })
-          : el("time", { datetime: entry.timestamp, title: exact(ms), text: stamp.format(new Date(ms)) }),
+          : el("time", { datetime: entry.timestamp, title: exact(ms), text: dayTime(ms, "millis") }),
       ]),
       cell("r-level", [el("span", { className: "level level-" + level.toLowerCase(), text: entry.level })]),
       cell("r-service", [el("span", { className: "r-service-name", text: entry.service })]),
