@@ -54,6 +54,8 @@ bench: install
 	$(BIN)/python bench/dashboard_cost.py
 	$(BIN)/python bench/auth_cost.py
 	$(BIN)/python bench/search.py $(foreach n,$(SEARCH_BENCH_ENTRIES),--entries $(n))
+	$(BIN)/python bench/exactly_once.py --entries 100000
+	$(BIN)/python bench/export.py
 	if command -v clickhouse-server >/dev/null; then $(BIN)/python bench/clickhouse.py; \
 	else echo "bench: clickhouse-server not installed (make system-deps): ClickHouse mode skipped"; fi
 
