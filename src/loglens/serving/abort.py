@@ -9,41 +9,24 @@ shuts it down (both directions); Granian's next write fails and it drops the con
 
 from __future__ import annotations
 
-import contextlib
-import os
 import socket
 
-FD_DIR = "/proc/self/fd"
-
-
-def _address(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    return host.strip("[]"), int(port)
+from .sockets import address, find_socket
 
 
 def abort_connection(client: str, server: str) -> bool:
     """Shut down the TCP connection between `client` and `server` ("host:port" as RSGI's scope gives them);
     False when no socket of this process has those addresses (the client has gone already)."""
     try:
-        peer, local = _address(client), _address(server)
+        peer, local = address(client), address(server)
     except ValueError:
         return False
-    try:
-        names = os.listdir(FD_DIR)
-    except OSError:
+    sock = find_socket(lambda _, s: s.getpeername()[:2] == peer and s.getsockname()[:2] == local)
+    if sock is None:
         return False
-    for name in names:
+    with sock:  # a duplicate: closing it leaves Granian's open
         try:
-            if not os.readlink(f"{FD_DIR}/{name}").startswith("socket:"):
-                continue
-            sock = socket.socket(fileno=os.dup(int(name)))  # a duplicate: closing it leaves Granian's open
-        except (OSError, ValueError):
-            continue
-        with contextlib.closing(sock):
-            try:
-                if sock.getpeername()[:2] == peer and sock.getsockname()[:2] == local:
-                    sock.shutdown(socket.SHUT_RDWR)  # acts on the connection, not only on this descriptor
-                    return True
-            except OSError:
-                continue
-    return False
+            sock.shutdown(socket.SHUT_RDWR)  # acts on the connection, not only on this descriptor
+        except OSError:
+            return False
+    return True

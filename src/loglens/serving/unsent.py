@@ -1,14 +1,14 @@
 """How much of a streamed response a client has taken, asked of the kernel: Granian cannot tell us.
 
 Granian's RSGI stream transport queues every `send_bytes` in an unbounded channel and resolves the awaitable at
-once, whether or not the socket can take the bytes (granian 2.8, src/rsgi/io.rs): awaiting it is no
-backpressure, and a client that never reads made the worker hold the whole response. What has left the process
-for a connection is what the kernel holds or has delivered: `tcpi_bytes_acked` (bytes the peer acknowledged)
-plus the send queue, for the TCP socket with the connection's addresses. Linux answers that over a sock_diag
-netlink socket (what `ss -ti` uses; no privilege needed, no file descriptor of Granian's touched). Dropping a
-connection does need its descriptor: found in /proc/self/fd by the socket's inode, duplicated, checked to be
-that socket still, set to reset on close (SO_LINGER 0) and shut down, so Granian's next write fails and it frees
-the connection and everything queued for it.
+once, whether or not the socket can take the bytes (granian 2.8, src/rsgi/io.rs): awaiting it is no backpressure,
+and a client that never reads made the worker hold the whole response. What has left the process for a connection is
+what the kernel holds or has delivered: `tcpi_bytes_acked` (bytes the peer acknowledged) plus the send queue, for
+the TCP socket with the connection's addresses. Linux answers that over a sock_diag netlink socket (what `ss -ti`
+uses; no privilege needed, no file descriptor of Granian's touched). Dropping a connection does need its descriptor:
+found in /proc/self/fd by the socket's inode (serving/sockets.py), duplicated, checked to be that socket still, set
+to reset on close (SO_LINGER 0) and shut down, so Granian's next write fails and it frees the connection and
+everything queued for it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import os
 import socket
 import struct
 from typing import Protocol
+
+from .sockets import address, find_socket
 
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
@@ -43,11 +45,6 @@ class Probe(Protocol):
         """Reset the connection whose socket has this inode; False when it is already gone."""
 
 
-def _address(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    return host.strip("[]"), int(port)
-
-
 def _packed(family: int, host: str) -> bytes:
     return socket.inet_pton(family, host).ljust(16, b"\0")
 
@@ -68,7 +65,7 @@ class KernelProbe:
         return self._sock
 
     def sent(self, server: str, client: str) -> tuple[int, int] | None:
-        local, remote = _address(server), _address(client)
+        local, remote = address(server), address(client)
         families = [(socket.AF_INET6, local[0], remote[0])] if ":" in local[0] else []
         if ":" not in local[0]:
             # an IPv4 client of a socket bound to `::` has an IPv6 (v4-mapped) socket
@@ -126,34 +123,16 @@ class KernelProbe:
 
     def drop(self, inode: int) -> bool:
         target = f"socket:[{inode}]"
-        try:
-            names = os.listdir("/proc/self/fd")
-        except OSError:
+        sock = find_socket(lambda link, s: link == target and os.fstat(s.fileno()).st_ino == inode)
+        if sock is None:  # gone (or the number was reused meanwhile)
             return False
-        for name in names:
+        with sock:  # our duplicate only; Granian's own descriptor fails its next write and closes
             try:
-                if os.readlink(f"/proc/self/fd/{name}") != target:
-                    continue
-                dup = os.dup(int(name))
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.shutdown(socket.SHUT_RDWR)
             except OSError:
-                continue
-            try:
-                if os.fstat(dup).st_ino != inode:  # the number was reused meanwhile
-                    continue
-                sock = socket.socket(fileno=dup)
-                dup = -1
-                try:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                finally:
-                    sock.close()  # our duplicate only; Granian's own descriptor fails its next write and closes
-                return True
-            finally:
-                if dup >= 0:
-                    os.close(dup)
-        return False
+                pass
+        return True
 
     def close(self) -> None:
         if self._sock is not None:
