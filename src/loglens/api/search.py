@@ -35,11 +35,11 @@ EXPORT_PAGE = 1000
 TAIL_BATCH = 500
 # What a live tail holds at once, so a client that does not read costs a fixed amount: it reads about
 # TAIL_READ_BYTES of entries per query (rows sized by its previous query, 1 to TAIL_BATCH) and sends them in
-# pieces of about TAIL_PIECE_BYTES; an entry already sent is not kept.
+# chunks of about CHUNK_BYTES; an entry already sent is not kept.
 TAIL_READ_BYTES = 128 * 1024
-TAIL_PIECE_BYTES = 64 * 1024
 # An export's body goes out in chunks of this many entries, or sooner once a chunk reaches about CHUNK_BYTES (one
-# entry may be up to ingest.max_entry_bytes), so that the memory an export holds stays bounded.
+# entry may be up to ingest.max_entry_bytes), so that the memory an export holds stays bounded. Each chunk costs
+# the server a hop to its event loop: one per entry made NDJSON 10x slower than CSV.
 CHUNK_ENTRIES = 200
 CHUNK_BYTES = 64 * 1024
 CSV_COLUMNS = ("id", "timestamp", "level", "service", "message", "user_id", "metadata", "received_ms")
@@ -160,23 +160,17 @@ class _Export:
         return f"the export stopped after {self.sent} entries: {reason}"
 
     def ndjson(self) -> Iterator[bytes]:
-        """One JSON line per entry, sent in chunks of CHUNK_ENTRIES lines or about CHUNK_BYTES (each chunk costs
-        the server a hop to its event loop: one per entry made NDJSON 10x slower than CSV); if the export fails
-        midway, the lines so far and a last line {"error": ..., "exported": N}."""
-        lines: list[bytes] = []
-        size = 0
-        try:
-            for entry in self:
-                line = orjson.dumps(entry) + b"\n"
-                lines.append(line)
-                size += len(line)
-                if len(lines) >= CHUNK_ENTRIES or size >= CHUNK_BYTES:
-                    yield b"".join(lines)
-                    lines, size = [], 0
-        except Exception as exc:
-            lines.append(orjson.dumps({"error": self.stopped(exc), "exported": self.sent}) + b"\n")
-        if lines:
-            yield b"".join(lines)
+        """One JSON line per entry, in chunks (_chunked); if the export fails midway, the lines so far and a last
+        line {"error": ..., "exported": N}."""
+
+        def lines() -> Iterator[bytes]:
+            try:
+                for entry in self:
+                    yield orjson.dumps(entry) + b"\n"
+            except Exception as exc:
+                yield orjson.dumps({"error": self.stopped(exc), "exported": self.sent}) + b"\n"
+
+        return _chunked(lines(), CHUNK_ENTRIES)
 
     def csv(self) -> Iterator[bytes]:
         """CSV with a header row; if the export fails midway, ExportAborted (the connection is cut)."""
@@ -185,6 +179,20 @@ class _Export:
                 yield chunk.encode()
         except Exception as exc:
             raise ExportAborted(self.stopped(exc)) from exc
+
+
+def _chunked(pieces: Iterator[bytes], most: int) -> Iterator[bytes]:
+    """`pieces` joined into chunks of at most `most` pieces, each cut once it reaches CHUNK_BYTES."""
+    chunk: list[bytes] = []
+    size = 0
+    for piece in pieces:
+        chunk.append(piece)
+        size += len(piece)
+        if len(chunk) >= most or size >= CHUNK_BYTES:
+            yield b"".join(chunk)
+            chunk, size = [], 0
+    if chunk:
+        yield b"".join(chunk)
 
 
 def _csv_rows(entries: Iterator[dict[str, Any]]) -> Iterator[str]:
@@ -247,14 +255,9 @@ def _events(store: Store, hub: TailHub, query: Node, last: int, heartbeat: float
                 limit = TAIL_BATCH
                 while last < newest:
                     events, last, limit = _tail_read(store, query, last, newest, limit)
-                    events.reverse()
-                    while events:
-                        piece = [events.pop()]
-                        size = len(piece[0])
-                        while events and size + len(events[-1]) <= TAIL_PIECE_BYTES:
-                            size += len(events[-1])
-                            piece.append(events.pop())
-                        yield b"".join(piece)
+                    events.reverse()  # popped as they go out: an event sent is not kept
+                    for chunk in _chunked((events.pop() for _ in range(len(events))), TAIL_BATCH):
+                        yield chunk
                         next_beat = time.monotonic() + heartbeat
             if time.monotonic() >= next_beat:
                 yield b": heartbeat\n\n"
