@@ -608,7 +608,8 @@ class SQLiteStore:
             rows = conn.execute(
                 pick.format("SELECT metadata FROM logs ORDER BY id DESC LIMIT ?"), (FIELD_SAMPLE_ROWS,)
             ).fetchall()
-            low, high = conn.execute("SELECT min(id), max(id) FROM logs").fetchone()
+            # one probe each: min(id) and max(id) in one SELECT scan the whole table
+            low, high = conn.execute("SELECT (SELECT min(id) FROM logs), (SELECT max(id) FROM logs)").fetchone()
             if low is not None and high - low + 1 > FIELD_SAMPLE_ROWS:
                 for k in range(FIELD_SLICES):
                     start = low + (high - low) * k // FIELD_SLICES
