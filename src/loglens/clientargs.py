@@ -36,6 +36,9 @@ def add_url_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+KEY_HINT = f"pass a key with --api-key KEY or set {API_KEY_ENV}"  # what a 401 tells a client command's user
+
+
 def server_message(body: bytes) -> str:
     """The text of an error answer: its JSON `error` (every LogLens error body has one), else the body itself."""
     text = body[:2000].decode(errors="replace").strip()
@@ -52,8 +55,5 @@ def refusal(status: int, body: bytes) -> str:
     a key (a command line has no other way to learn it)."""
     message = server_message(body) or f"HTTP {status}"
     if status == 401:
-        message += (
-            f"; pass a key with --api-key KEY or set {API_KEY_ENV}"
-            " (`loglens keys create --role read|ingest|admin` makes one)"
-        )
+        message += f"; {KEY_HINT} (`loglens keys create --role read|ingest|admin` makes one)"
     return message

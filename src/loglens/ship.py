@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from .client import BulkOutcome, BulkSender
-from .clientargs import API_KEY_ENV, add_api_key_option
+from .clientargs import KEY_HINT, add_api_key_option
 
 MAX_SHOWN = 20
 # What the server answers when the key is missing, unknown or may not ingest: ship stops at the first such answer.
@@ -26,7 +26,7 @@ REFUSED = frozenset({401, 403})
 
 def key_hint(status: int) -> str:
     if status == 401:
-        return f"; pass a key with --api-key KEY or set {API_KEY_ENV}"
+        return f"; {KEY_HINT}"
     return "; ship needs a key with the ingest role"
 
 
