@@ -1,0 +1,283 @@
+"""The syslog listeners of one worker process: one thread running an event loop for its TCP connections and its
+UDP socket, handing each batch of messages to the pipeline as HTTP ingest does.
+
+Memory is bounded however fast senders send. A TCP connection is read in chunks of READ_BYTES, and the next chunk
+is read only once the last one's entries are committed: while the store is slow or busy (StoreBusy: the writer's
+queue is full) the listener retries with a growing pause and reads nothing meanwhile, so the kernel's buffers
+fill and TCP's flow control makes the sender wait. Connections past max_connections wait in the kernel's
+backlog. UDP has no flow control: datagrams that arrive while the listener waits for the store stay in the
+socket's receive buffer, and past it the kernel drops them (counted in /metrics). Nothing is acknowledged to a
+sender: what was read but not committed when the worker ends is lost (counted as dropped when it stops cleanly).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ...store import StoreError
+from ...validation import Undecodable
+from .counters import SyslogCounters
+from .framing import Framer, Oversize
+from .mapping import to_entry
+from .parse import SyslogError, parse
+from .sockets import SyslogSockets
+
+if TYPE_CHECKING:
+    from ...pipeline import IngestResult, Pipeline
+
+log = logging.getLogger(__name__)
+
+READ_BYTES = 128 * 1024  # one TCP read, and so at most this much of one connection's messages per batch
+DATAGRAM_BYTES = 65_535
+MAX_DATAGRAMS = 1000  # datagrams read in one go (one batch)
+RETRY_FIRST, RETRY_LONGEST = 0.05, 1.0  # seconds between attempts while the store refuses a batch
+LOG_EVERY = 10.0  # seconds: at most one line about rejected messages (and one about store refusals) per this
+STOP_SECONDS = 10.0  # how long a stopping listener waits for batches already handed to the store
+
+
+class RateLimitedLog:
+    """One warning per `every` seconds at most, saying how many were left unsaid since the last one."""
+
+    def __init__(self, every: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every = every
+        self.clock = clock
+        self.last = -every
+        self.suppressed = 0
+
+    def warning(self, message: str, *args: Any) -> None:
+        now = self.clock()
+        if now - self.last < self.every:
+            self.suppressed += 1
+            return
+        if self.suppressed:
+            message += f" (and {self.suppressed} more since the last such line)"
+        log.warning("syslog: " + message, *args)
+        self.last, self.suppressed = now, 0
+
+
+def decode(frames: list[bytes | Oversize], received: float, max_entry_bytes: int) -> list[Any]:
+    """Frames as pipeline items: an entry dict, or an Undecodable saying why the frame is no message."""
+    received_iso = datetime.fromtimestamp(received, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = datetime.fromtimestamp(received).astimezone()  # RFC 3164 times are in the server's zone
+    items: list[Any] = []
+    for frame in frames:
+        if isinstance(frame, Oversize):
+            items.append(
+                Undecodable(
+                    f"a syslog message of {frame.size} bytes is over ingest.max_entry_bytes ({max_entry_bytes})",
+                    "max_entry_bytes",
+                )
+            )
+            continue
+        try:
+            items.append(to_entry(parse(frame, now=now), received_iso))
+        except SyslogError as exc:
+            items.append(Undecodable(f"{exc}: {frame[:80]!r}", "syslog"))
+    return items
+
+
+class SyslogListener:
+    def __init__(
+        self,
+        sockets: SyslogSockets,
+        pipeline: Pipeline,
+        counters: SyslogCounters,
+        *,
+        max_entry_bytes: int,
+        max_connections: int,
+        tls: ssl.SSLContext | None = None,
+        handshake_seconds: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.sockets = sockets
+        self.pipeline = pipeline
+        self.counters = counters
+        self.max_entry_bytes = max_entry_bytes
+        self.max_connections = max_connections
+        self.tls = tls
+        self.handshake_seconds = handshake_seconds
+        self.clock = clock
+        self.rejections = RateLimitedLog(LOG_EVERY)
+        self.refusals = RateLimitedLog(LOG_EVERY)
+        self._thread = threading.Thread(target=self._run, name="loglens-syslog", daemon=True)
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._stopping = False
+        self._readers: set[asyncio.Task[None]] = set()  # accept loop, UDP loop, one per connection
+        self._batches: set[asyncio.Task[None]] = set()  # batches handed to the pipeline
+
+    # -- start and stop (any thread) --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait(10)
+
+    def close(self) -> None:
+        """Stop reading, wait for batches already read to commit (or be counted as dropped), close the sockets."""
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and self._thread.is_alive():
+            with contextlib.suppress(RuntimeError):  # the loop has ended already
+                loop.call_soon_threadsafe(stop.set)
+            self._thread.join(STOP_SECONDS + 5)
+        self.sockets.close()
+
+    # -- the loop's thread --------------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._main())
+        except Exception:
+            log.exception("syslog: the listener failed")
+        finally:
+            loop.close()
+            self._ready.set()
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        if self.sockets.tcp is not None:
+            self._spawn(self._accept(self.sockets.tcp))
+        if self.sockets.udp is not None:
+            self._spawn(self._datagrams(self.sockets.udp))
+        self._ready.set()
+        await self._stop.wait()
+        self._stopping = True
+        for task in list(self._readers):
+            task.cancel()
+        await asyncio.gather(*self._readers, return_exceptions=True)
+        if self._batches:
+            await asyncio.wait(self._batches, timeout=STOP_SECONDS)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._readers.add(task)
+        task.add_done_callback(self._readers.discard)
+
+    async def _ingest(self, frames: list[bytes | Oversize], transport: str, peer: str) -> None:
+        """Hand one batch to the pipeline and wait until it is committed; shielded, so that a stopping listener
+        cancels its readers without abandoning a batch half way."""
+        if not frames:
+            return
+        batch = asyncio.get_running_loop().create_task(self._store(frames, transport, peer))
+        self._batches.add(batch)
+        batch.add_done_callback(self._batches.discard)
+        await asyncio.shield(batch)
+
+    async def _store(self, frames: list[bytes | Oversize], transport: str, peer: str) -> None:
+        self.counters.received.labels(transport).inc(len(frames))
+        items = decode(frames, self.clock(), self.max_entry_bytes)
+        nbytes = sum(len(f) if isinstance(f, bytes) else 0 for f in frames)
+        pause = RETRY_FIRST
+        while True:
+            try:
+                result = await self.pipeline.ingest_async(items, nbytes=nbytes, endpoint="syslog")
+            except StoreError as exc:
+                if self._stopping:
+                    self.counters.dropped.labels(transport, "stopping").inc(len(items))
+                    log.warning("syslog: %d messages from %s not stored, stopping: %s", len(items), peer, exc)
+                    return
+                self.refusals.warning("the store refused a batch (%s); not reading until it takes it", exc)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, RETRY_LONGEST)
+                continue
+            self._report(result, peer)
+            return
+
+    def _report(self, result: IngestResult, peer: str) -> None:
+        for _, problems in result.rejected:
+            reason = problems[0].message if problems else "invalid"
+            self.rejections.warning("rejected a message from %s: %s", peer, reason)
+
+    async def _accept(self, listening: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        slots = asyncio.Semaphore(self.max_connections)
+        while True:
+            await slots.acquire()
+            try:
+                conn, peer = await loop.sock_accept(listening)
+            except OSError as exc:  # e.g. out of descriptors: wait, do not spin
+                slots.release()
+                self.refusals.warning("cannot accept a connection: %s", exc)
+                await asyncio.sleep(0.1)
+                continue
+            self._spawn(self._connection(conn, _peer(peer), slots))
+
+    async def _connection(self, conn: socket.socket, peer: str, slots: asyncio.Semaphore) -> None:
+        loop = asyncio.get_running_loop()
+        writer: asyncio.StreamWriter | None = None
+        self.counters.connections.inc()
+        try:
+            reader = asyncio.StreamReader(limit=READ_BYTES, loop=loop)
+            protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+            transport, _ = await loop.connect_accepted_socket(
+                lambda: protocol,
+                conn,
+                ssl=self.tls,
+                ssl_handshake_timeout=self.handshake_seconds if self.tls else None,
+            )
+            writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+            framer = Framer(self.max_entry_bytes)
+            while True:
+                data = await reader.read(READ_BYTES)
+                try:
+                    frames = framer.feed(data) if data else framer.finish()
+                except ValueError as exc:  # a broken octet count: the rest of the stream cannot be framed
+                    self.rejections.warning("closing the connection from %s: %s", peer, exc)
+                    await self._ingest_broken(str(exc), peer)
+                    return
+                await self._ingest(frames, "tcp", peer)
+                if not data:
+                    return
+        except (ConnectionError, ssl.SSLError, TimeoutError, OSError) as exc:
+            log.info("syslog: connection from %s ended: %s", peer, exc)
+        finally:
+            self.counters.connections.dec()
+            slots.release()
+            if writer is not None:
+                writer.close()
+            else:
+                conn.close()
+
+    async def _ingest_broken(self, reason: str, peer: str) -> None:
+        """Count a stream that cannot be framed as one rejected message (kind syslog_framing)."""
+        try:
+            await self.pipeline.ingest_async([Undecodable(reason, "syslog_framing")], endpoint="syslog")
+        except StoreError as exc:
+            log.info("syslog: the broken stream from %s was not counted: %s", peer, exc)
+
+    async def _datagrams(self, sock: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            first, sender = await loop.sock_recvfrom(sock, DATAGRAM_BYTES)
+            frames: list[bytes | Oversize] = [first]
+            while len(frames) < MAX_DATAGRAMS:  # whatever else has arrived, without waiting
+                try:
+                    frames.append(sock.recv(DATAGRAM_BYTES))
+                except (BlockingIOError, InterruptedError):
+                    break
+            frames = [
+                Oversize(len(f), f[:80]) if isinstance(f, bytes) and len(f) > self.max_entry_bytes else f
+                for f in frames
+            ]
+            await self._ingest([_unframed(f) for f in frames], "udp", _peer(sender))
+
+
+def _unframed(frame: bytes | Oversize) -> bytes | Oversize:
+    return frame.rstrip(b"\r\n\0") if isinstance(frame, bytes) else frame
+
+
+def _peer(address: Any) -> str:
+    if isinstance(address, tuple) and len(address) >= 2:
+        return f"{address[0]}:{address[1]}"
+    return str(address)
