@@ -85,6 +85,59 @@ def decode(frames: list[bytes | Oversize], received: float, max_entry_bytes: int
     return items
 
 
+class Inbox(asyncio.Protocol):
+    """One connection's received bytes, at most about `limit` of them: past it the transport stops reading
+    until `read` takes them (so the kernel's buffers fill and TCP makes the sender wait). Unlike asyncio's
+    StreamReader it hands over what arrived before a connection broke (a TLS peer that closes without
+    close_notify) before it reports the end."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.buffer = bytearray()
+        self.ended = False
+        self.error: BaseException | None = None
+        self.transport: asyncio.Transport | None = None
+        self._paused = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if len(self.buffer) >= self.limit and not self._paused and self.transport is not None:
+            self.transport.pause_reading()
+            self._paused = True
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self.ended = True
+        self._wake()
+        return False  # close the transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.ended = True
+        self.error = exc
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def read(self) -> bytes:
+        """What has arrived (waiting for something), or b"" once the connection has ended and all was read."""
+        while not self.buffer and not self.ended:
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+        data = bytes(self.buffer)
+        self.buffer.clear()
+        if self._paused and self.transport is not None and not self.ended:
+            self._paused = False
+            self.transport.resume_reading()
+        return data
+
+
 class SyslogListener:
     def __init__(
         self,
@@ -215,21 +268,18 @@ class SyslogListener:
 
     async def _connection(self, conn: socket.socket, peer: str, slots: asyncio.Semaphore) -> None:
         loop = asyncio.get_running_loop()
-        writer: asyncio.StreamWriter | None = None
+        inbox = Inbox(READ_BYTES)
         self.counters.connections.inc()
         try:
-            reader = asyncio.StreamReader(limit=READ_BYTES, loop=loop)
-            protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
-            transport, _ = await loop.connect_accepted_socket(
-                lambda: protocol,
+            await loop.connect_accepted_socket(
+                lambda: inbox,
                 conn,
                 ssl=self.tls,
                 ssl_handshake_timeout=self.handshake_seconds if self.tls else None,
             )
-            writer = asyncio.StreamWriter(transport, protocol, reader, loop)
             framer = Framer(self.max_entry_bytes)
             while True:
-                data = await reader.read(READ_BYTES)
+                data = await inbox.read()
                 try:
                     frames = framer.feed(data) if data else framer.finish()
                 except ValueError as exc:  # a broken octet count: the rest of the stream cannot be framed
@@ -238,14 +288,16 @@ class SyslogListener:
                     return
                 await self._ingest(frames, "tcp", peer)
                 if not data:
+                    if inbox.error is not None:
+                        log.info("syslog: connection from %s ended: %s", peer, inbox.error)
                     return
         except (ConnectionError, ssl.SSLError, TimeoutError, OSError) as exc:
             log.info("syslog: connection from %s ended: %s", peer, exc)
         finally:
             self.counters.connections.dec()
             slots.release()
-            if writer is not None:
-                writer.close()
+            if inbox.transport is not None:
+                inbox.transport.close()
             else:
                 conn.close()
 
