@@ -62,6 +62,7 @@ def start(state: LogLens) -> SyslogListener | None:
         max_connections=settings.max_connections,
         tls=tls_context(settings),
         handshake_seconds=config["server"]["client_timeout_seconds"],
+        threads=config["server"]["threads"],
         clock=state.clock,
     )
     listener.start()

@@ -1,13 +1,15 @@
 """The syslog listeners of one worker process: one thread running an event loop for its TCP connections and its
-UDP socket, handing each batch of messages to the pipeline as HTTP ingest does.
+UDP socket, handing each batch of messages to the pipeline on a few threads of its own, as HTTP ingest does.
 
-Memory is bounded however fast senders send. A TCP connection is read in chunks of READ_BYTES, and the next chunk
-is read only once the last one's entries are committed: while the store is slow or busy (StoreBusy: the writer's
-queue is full) the listener retries with a growing pause and reads nothing meanwhile, so the kernel's buffers
-fill and TCP's flow control makes the sender wait. Connections past max_connections wait in the kernel's
-backlog. UDP has no flow control: datagrams that arrive while the listener waits for the store stay in the
-socket's receive buffer, and past it the kernel drops them (counted in /metrics). Nothing is acknowledged to a
-sender: what was read but not committed when the worker ends is lost (counted as dropped when it stops cleanly).
+Memory is bounded however fast senders send. A TCP connection is read in chunks of READ_BYTES; one chunk's
+entries are parsed and validated while the chunk before commits, and the next is read only once that one is
+committed (two batches per connection at most, so parsing and the store's commits overlap). While the store is
+slow or busy (StoreBusy: the writer's queue is full) the listener retries with a growing pause and reads nothing
+meanwhile, so the kernel's buffers fill and TCP's flow control makes the sender wait. Connections past
+max_connections wait in the kernel's backlog. UDP has no flow control: datagrams that arrive while the listener
+waits for the store stay in the socket's receive buffer, and past it the kernel drops them (counted in /metrics).
+Nothing is acknowledged to a sender: what was read but not committed when the worker ends is lost (counted as
+dropped when it stops cleanly).
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ...store import StoreError
@@ -149,6 +153,7 @@ class SyslogListener:
         max_connections: int,
         tls: ssl.SSLContext | None = None,
         handshake_seconds: float = 30.0,
+        threads: int = 4,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.sockets = sockets
@@ -168,6 +173,9 @@ class SyslogListener:
         self._stopping = False
         self._readers: set[asyncio.Task[None]] = set()  # accept loop, UDP loop, one per connection
         self._batches: set[asyncio.Task[None]] = set()  # batches handed to the pipeline
+        # parsing, validation and the wait for the commit run on these threads, as HTTP ingest runs on the request
+        # threads: the schema validator gives the GIL up, so batches of several connections validate in parallel
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="loglens-syslog-batch")
 
     # -- start and stop (any thread) --------------------------------------------------------------------------
 
@@ -195,6 +203,7 @@ class SyslogListener:
             log.exception("syslog: the listener failed")
         finally:
             loop.close()
+            self._pool.shutdown(wait=True)
             self._ready.set()
 
     async def _main(self) -> None:
@@ -217,24 +226,26 @@ class SyslogListener:
         self._readers.add(task)
         task.add_done_callback(self._readers.discard)
 
-    async def _ingest(self, frames: list[bytes | Oversize], transport: str, peer: str) -> None:
-        """Hand one batch to the pipeline and wait until it is committed; shielded, so that a stopping listener
-        cancels its readers without abandoning a batch half way."""
+    def _submit(self, frames: list[bytes | Oversize], transport: str, peer: str) -> asyncio.Task[None] | None:
+        """Start handing one batch to the pipeline (None for no frames). Its reader awaits it shielded, so that
+        a stopping listener cancels its readers without abandoning a batch half way."""
         if not frames:
-            return
+            return None
         batch = asyncio.get_running_loop().create_task(self._store(frames, transport, peer))
         self._batches.add(batch)
         batch.add_done_callback(self._batches.discard)
-        await asyncio.shield(batch)
+        return batch
 
     async def _store(self, frames: list[bytes | Oversize], transport: str, peer: str) -> None:
         self.counters.received.labels(transport).inc(len(frames))
-        items = decode(frames, self.clock(), self.max_entry_bytes)
+        loop = asyncio.get_running_loop()
+        items = await loop.run_in_executor(self._pool, decode, frames, self.clock(), self.max_entry_bytes)
         nbytes = sum(len(f) if isinstance(f, bytes) else 0 for f in frames)
+        ingest = partial(self.pipeline.ingest, items, nbytes=nbytes, endpoint="syslog")
         pause = RETRY_FIRST
         while True:
             try:
-                result = await self.pipeline.ingest_async(items, nbytes=nbytes, endpoint="syslog")
+                result = await loop.run_in_executor(self._pool, ingest)
             except StoreError as exc:
                 if self._stopping:
                     self.counters.dropped.labels(transport, "stopping").inc(len(items))
@@ -278,6 +289,7 @@ class SyslogListener:
                 ssl_handshake_timeout=self.handshake_seconds if self.tls else None,
             )
             framer = Framer(self.max_entry_bytes)
+            in_flight: asyncio.Task[None] | None = None  # the batch before: read one ahead, never more
             while True:
                 data = await inbox.read()
                 try:
@@ -286,8 +298,13 @@ class SyslogListener:
                     self.rejections.warning("closing the connection from %s: %s", peer, exc)
                     await self._ingest_broken(str(exc), peer)
                     return
-                await self._ingest(frames, "tcp", peer)
+                batch = self._submit(frames, "tcp", peer)
+                if in_flight is not None:
+                    await asyncio.shield(in_flight)
+                in_flight = batch
                 if not data:
+                    if in_flight is not None:
+                        await asyncio.shield(in_flight)
                     if inbox.error is not None:
                         log.info("syslog: connection from %s ended: %s", peer, inbox.error)
                     return
@@ -310,6 +327,7 @@ class SyslogListener:
 
     async def _datagrams(self, sock: socket.socket) -> None:
         loop = asyncio.get_running_loop()
+        in_flight: asyncio.Task[None] | None = None  # the batch before: read one ahead, never more
         while True:
             first, sender = await loop.sock_recvfrom(sock, DATAGRAM_BYTES)
             frames: list[bytes | Oversize] = [first]
@@ -322,7 +340,10 @@ class SyslogListener:
                 Oversize(len(f), f[:80]) if isinstance(f, bytes) and len(f) > self.max_entry_bytes else f
                 for f in frames
             ]
-            await self._ingest([_unframed(f) for f in frames], "udp", _peer(sender))
+            batch = self._submit([_unframed(f) for f in frames], "udp", _peer(sender))
+            if in_flight is not None:
+                await asyncio.shield(in_flight)
+            in_flight = batch
 
 
 def _unframed(frame: bytes | Oversize) -> bytes | Oversize:

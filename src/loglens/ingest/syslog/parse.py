@@ -35,6 +35,10 @@ _RFC3339_LOOSE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(
 _BSD_STAMP = re.compile(r"([A-Z][a-z]{2}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2})")
 _TAG = re.compile(r"([!-9;-Z\\^-~]{1,48}?)(?:\[([!-Z\\^-~]{1,128})\])?:(?: |$)")  # printable, no ':' '[' ']'
 _PRINTABLE = re.compile(r"[!-~]+")
+_HEADER_5424 = re.compile(
+    rf"([!-~]{{1,64}}) ([!-~]{{1,{HOSTNAME_MAX}}}) ([!-~]{{1,{APP_NAME_MAX}}}) ([!-~]{{1,{PROCID_MAX}}})"
+    rf" ([!-~]{{1,{MSGID_MAX}}}) "
+)
 _SD_NAME = re.compile(r"[!#-<>-\\^-~]{1,32}")  # printable but '=', ' ', ']', '"'
 _SD_VALUE_ESCAPE = re.compile(r'\\([\\"\]])')
 
@@ -87,13 +91,18 @@ def _field(text: str, at: int, name: str, longest: int) -> tuple[str | None, int
 
 
 def _parse_5424(pri: int, text: str) -> SyslogMessage:
-    stamp, at = _field(text, 0, "TIMESTAMP", 64)
+    header = _HEADER_5424.match(text)  # the five fields at once; field by field only to say what is wrong
+    if header is not None:
+        stamp, hostname, app_name, procid, msgid = (None if f == NIL else f for f in header.groups())
+        at = header.end()
+    else:
+        stamp, at = _field(text, 0, "TIMESTAMP", 64)
+        hostname, at = _field(text, at, "HOSTNAME", HOSTNAME_MAX)
+        app_name, at = _field(text, at, "APP-NAME", APP_NAME_MAX)
+        procid, at = _field(text, at, "PROCID", PROCID_MAX)
+        msgid, at = _field(text, at, "MSGID", MSGID_MAX)
     if stamp is not None:
         _check_rfc3339(stamp)
-    hostname, at = _field(text, at, "HOSTNAME", HOSTNAME_MAX)
-    app_name, at = _field(text, at, "APP-NAME", APP_NAME_MAX)
-    procid, at = _field(text, at, "PROCID", PROCID_MAX)
-    msgid, at = _field(text, at, "MSGID", MSGID_MAX)
     sd, at = _structured_data(text, at)
     if at < len(text):
         if text[at] != " ":
