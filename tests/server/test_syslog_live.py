@@ -4,9 +4,11 @@ workers sharing the listeners, and on ClickHouse."""
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,6 +87,9 @@ def test_invalid_messages_are_counted_not_stored(served: tuple[LiveServer, int])
     wait_until_metric(server.url, 'loglens_entries_rejected_total{endpoint="syslog",kind="syslog"}', before + 3)
     assert search(server.url, "service:bad") == []
     assert "rejected a message from 127.0.0.1" in server.output()
+    with urllib.request.urlopen(server.url + "/api/validation-stats", timeout=10) as response:
+        stats = json.loads(response.read())
+    assert stats["error_types"]["syslog"] >= 3
 
 
 def wait_until_metric(url: str, name: str, at_least: float, timeout: float = 20.0) -> float:

@@ -83,3 +83,31 @@ def test_bad_syslog_settings_stop_loading_naming_the_key(value: object, says: st
 def test_a_remote_address_is_accepted_when_said_to_be_meant() -> None:
     cfg = load(env={}, overrides={"ingest": {"syslog": {"tcp": "0.0.0.0:5514", "allow_remote": True}}})
     assert read_settings(cfg).tcp == ("0.0.0.0", 5514)
+
+
+def test_rejections_are_logged_at_most_once_per_interval_saying_how_many_were_left_out(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from loglens.ingest.syslog.listener import RateLimitedLog
+
+    now = [100.0]
+    limited = RateLimitedLog(10.0, clock=lambda: now[0])
+    with caplog.at_level("WARNING"):
+        for second in range(25):
+            now[0] = 100.0 + second
+            limited.warning("rejected %s", second)
+    assert [r.getMessage() for r in caplog.records] == [
+        "syslog: rejected 0",
+        "syslog: rejected 10 (and 9 more since the last such line)",
+        "syslog: rejected 20 (and 9 more since the last such line)",
+    ]
+
+
+def test_decoded_frames_become_entries_or_say_why_not() -> None:
+    from loglens.ingest.syslog.listener import decode
+    from loglens.validation import Undecodable
+
+    items = decode([b"<11>1 - h app - - - ok", b"junk", Oversize(70_000, b"<14>...")], 1_796_000_000.0, 65_536)
+    assert items[0]["service"] == "app" and items[0]["timestamp"] == "2026-11-30T00:53:20.000Z"
+    assert isinstance(items[1], Undecodable) and items[1].kind == "syslog" and "b'junk'" in items[1].reason
+    assert isinstance(items[2], Undecodable) and items[2].kind == "max_entry_bytes" and "70000 bytes" in items[2].reason
