@@ -3,7 +3,9 @@ reading (TCP backpressure) or let the kernel drop and count (UDP), never bufferi
 
 from __future__ import annotations
 
+import os
 import select
+import signal
 import socket
 import sqlite3
 import time
@@ -151,3 +153,21 @@ def test_udp_datagrams_the_stuck_listener_cannot_take_are_dropped_by_the_kernel_
         wait_until(accounted, 60, "stored plus dropped datagrams never added up to those sent")
         assert metric(server.url, drops) > 0  # the buffer overflowed: the listener did not read ahead into memory
         assert metric(server.url, ACCEPTED) > 0
+
+
+def test_a_killed_worker_is_replaced_and_senders_reach_the_listeners_meanwhile(tmp_path: Path) -> None:
+    """The sockets belong to the serving process: while Granian replaces a worker killed with -9, every new
+    connection and datagram is taken by a worker, none refused."""
+    port = free_port_both()
+    with LiveServer(tmp_path, config(port, workers=2)) as server:
+        first, second = server.worker_pids()
+        os.kill(first, signal.SIGKILL)
+        for i in range(20):  # at once, while the worker is being replaced, and after
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+                conn.sendall(b"<14>1 - h respawn - - - tcp %02d\n" % i)
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                udp.sendto(b"<14>1 - h respawn - - - udp %02d" % i, ("127.0.0.1", port))
+            time.sleep(0.05)
+        messages = [e["message"] for e in wait_for(server.url, "service:respawn", 40)]
+        assert messages == sorted([f"tcp {i:02d}" for i in range(20)] + [f"udp {i:02d}" for i in range(20)])
+        wait_until(lambda: len(server.worker_pids()) == 2 and second in server.worker_pids(), 20, "not replaced")
