@@ -12,9 +12,11 @@ import copy
 import reprlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from .config import IngestSettings
 
 DEFAULT_ENTRY_BYTES = 64 * 1024
 MAX_MESSAGE_CHARS = 240  # a problem message longer than this keeps its head and tail
@@ -52,14 +54,8 @@ class Limits:
     max_string_chars: int = 32 * 1024
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Mapping[str, Any]]) -> Limits:
-        ingest = config["ingest"]
-        return cls(
-            ingest["max_entry_bytes"],
-            ingest["max_metadata_depth"],
-            ingest["max_metadata_keys"],
-            ingest["max_string_chars"],
-        )
+    def from_settings(cls, ingest: IngestSettings) -> Limits:
+        return cls(ingest.max_entry_bytes, ingest.max_metadata_depth, ingest.max_metadata_keys, ingest.max_string_chars)
 
     def entry_too_large(self, size: int) -> str:
         return f"the entry is {size} bytes as JSON, over ingest.max_entry_bytes ({self.max_entry_bytes})"
