@@ -64,9 +64,9 @@ class WebhookHandler:
         self,
         url: str,
         *,
-        timeout_seconds: float = 5.0,
-        retries: int = 3,
-        backoff_seconds: float = 0.5,
+        timeout_seconds: float = WebhookHandlerSpec.timeout_seconds,
+        retries: int = WebhookHandlerSpec.retries,
+        backoff_seconds: float = WebhookHandlerSpec.backoff_seconds,
         headers: Mapping[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from .declare import Key, is_section, keys, kinds, optional, plain, tagged
-from .sections import AlertingSettings, Settings
+from .sections import Settings
 
 COMMAND = "python -m loglens.config.reference > docs/configuration.md"
 
@@ -27,10 +27,11 @@ This file is generated from the settings' declarations: after changing a setting
 
 LogLens reads its settings once, at startup: the built-in defaults below, deep-merged with a YAML file (the file
 named by `--config` or `CONFIG_PATH`, else `./config.yaml` when present), then `LOGLENS_*` environment variables.
-A variable's value is read as YAML (`LOGLENS_SERVER_ALLOWED_HOSTS='[logs.example.com]'`); a mapping such as
-`LOGLENS_STORAGE_CLICKHOUSE='{{host: ch1, port: 9000}}'` merges key by key, like the file's. An unknown key (at any
-depth, alert handlers' keys included), a wrong type or a value out of bounds stops `loglens serve` with one line
-naming the key, and exit code 2.
+A variable's value is read as YAML (`LOGLENS_SERVER_ALLOWED_HOSTS='[logs.example.com]'`), except a string
+setting's, which is taken as it is. A mapping such as `LOGLENS_STORAGE_CLICKHOUSE='{{host: ch1, port: 9000}}'`
+merges key by key, like the file's, and the variables of its single keys (`LOGLENS_STORAGE_CLICKHOUSE_PASSWORD`)
+apply after it. An unknown key (at any depth, alert handlers' keys included), a wrong type or a value out of bounds
+stops `loglens serve` with one line naming the key, and exit code 2.
 """
 
 
@@ -57,6 +58,8 @@ def _default(key: Key) -> str:
         return "required"
     if is_section(key.hint):
         return "see below"
+    if key.default == "":
+        return '`""`'
     text = yaml.safe_dump(plain(key.default), default_flow_style=True, width=10_000).strip()
     text = text.removesuffix("\n...").removesuffix("...").strip() or '""'
     return f"`{text}`"
@@ -103,13 +106,15 @@ def render() -> str:
         if len(top.path) != 1:
             continue
         lines += [f"## `{top.name}`", "", top.setting.help + ".", ""]
-        lines += _table((k for k in keys(top.hint, top.path)), env=True)
+        section = list(keys(top.hint, top.path))
+        lines += _table(section, env=True)
         lines.append("")
-    handlers = typing.get_type_hints(AlertingSettings)["handlers"]
-    for spec in kinds(handlers) or ():
-        lines += [f"### `alerting.handlers` entries of `type: {tagged(spec)}`", "", (spec.__doc__ or "").strip(), ""]
-        lines += _table(keys(spec, ("alerting", "handlers[]")), env=False)
-        lines.append("")
+        for key in section:  # the entries of a list of kinds (alerting.handlers), each kind with its own keys
+            for kind in kinds(optional(key.hint)[0]) or ():
+                title = f"### `{key.name}` entries with `type: {tagged(kind)}`"
+                lines += [title, "", (kind.__doc__ or "").strip(), ""]
+                lines += _table(keys(kind, (*key.path[:-1], key.path[-1] + "[]")), env=False)
+                lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

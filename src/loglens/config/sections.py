@@ -178,18 +178,22 @@ class AnalyticsSettings:
 class LogHandlerSpec:
     """Writes each alert transition to the server's log, one line each."""
 
-    type: Literal["log"] = setting("log", "`log`", env=False)
+    type: Literal["log"] = setting("log", "`log` for this kind", env=False)
 
 
 @dataclass(frozen=True, kw_only=True)
 class WebhookHandlerSpec:
     """POSTs each alert transition as JSON; retries connection errors, 429 and 5xx with exponential backoff."""
 
-    type: Literal["webhook"] = setting("webhook", "`webhook`", env=False)
+    type: Literal["webhook"] = setting("webhook", "`webhook` for this kind", env=False)
     url: str = setting(
-        "", "Where to POST the alert (http or https)", pattern=r"https?://.+", pattern_help="an http(s) URL",
-        required=True, env=False,
-    )  # fmt: skip
+        "",
+        "Where to POST the alert",
+        pattern=r"https?://.+",
+        pattern_help="an http(s) URL",
+        required=True,
+        env=False,
+    )
     timeout_seconds: float = setting(
         5.0, "How long one attempt waits for the receiver", minimum=0.001, maximum=3600, env=False
     )
