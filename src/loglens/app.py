@@ -19,6 +19,7 @@ from .alerts.handlers import AlertHandler, build_handlers
 from .alerts.rules import ErrorRateRule, HighVolumeRule, Rule, ServiceDownRule
 from .analytics import Analytics
 from .auth.gate import Gate, build_gate
+from .config import Settings
 from .health import HealthPolicy
 from .limits import Limits, ServiceGate
 from .metrics import Metrics, RequestTimer
@@ -38,7 +39,7 @@ FAST_INGEST = "loglens.fast_ingest"
 class LogLens:
     """Everything one app instance owns; kept in app.extensions['loglens']."""
 
-    config: dict[str, dict[str, Any]]
+    config: Settings
     clock: Callable[[], float]
     store: Store
     validator: Validator
@@ -74,7 +75,7 @@ class LogLens:
 
 
 def create_app(
-    config: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | Settings | None = None,
     *,
     clock: Callable[[], float] = time.time,
     handlers: list[AlertHandler] | None = None,
@@ -83,9 +84,13 @@ def create_app(
     """Build a LogLens app.
 
     `config` None reads config.yaml / $CONFIG_PATH and LOGLENS_* variables; a mapping is merged over the
-    built-in defaults only (tests pass just what they change). `handlers` adds notifiers to the configured ones.
+    built-in defaults only (tests pass just what they change); `Settings` are taken as they are. `handlers` adds
+    notifiers to the configured ones.
     """
-    cfg = config_mod.load() if config is None else config_mod.load(env={}, overrides=config, path=None)
+    if isinstance(config, Settings):
+        cfg = config
+    else:
+        cfg = config_mod.load() if config is None else config_mod.load(env={}, overrides=config, path=None)
     metrics = Metrics()
     store = open_store(cfg, on_commit=metrics.observe_commit)
     try:
@@ -94,7 +99,7 @@ def create_app(
         store.close()
         raise
     app = Flask(__name__, static_folder=None)
-    app.config["MAX_CONTENT_LENGTH"] = cfg["server"]["max_body_bytes"]
+    app.config["MAX_CONTENT_LENGTH"] = cfg.server.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["loglens"] = state
 
@@ -111,9 +116,9 @@ def create_app(
     views.init_app(app)
     from .api.fast import FastIngest
 
-    fast = FastIngest(app.wsgi_app, state, cfg["server"]["max_body_bytes"])
+    fast = FastIngest(app.wsgi_app, state, cfg.server.max_body_bytes)
     app.wsgi_app = fast  # type: ignore[method-assign]
-    proxies = cfg["server"]["trusted_proxies"]
+    proxies = cfg.server.trusted_proxies
     if not proxies:  # the RSGI bridge (serving/rsgi.py) answers ordinary POST /api/logs on its event loop
         app.extensions[FAST_INGEST] = fast
     else:  # outermost, so that the gate (fast path included) sees the client's address and scheme
@@ -134,37 +139,34 @@ def create_app(
 
 
 def _build(
-    cfg: dict[str, dict[str, Any]],
+    cfg: Settings,
     store: Store,
     clock: Callable[[], float],
     extra_handlers: list[AlertHandler] | None,
     start_jobs: bool,
     metrics: Metrics,
 ) -> LogLens:
-    alerting = cfg["alerting"]
-    try:
-        configured = build_handlers(alerting["handlers"])
-    except ValueError as exc:
-        raise config_mod.ConfigError(str(exc)) from None
-    dispatcher = Dispatcher([*configured, *(extra_handlers or [])], maxsize=alerting["queue_size"])
-    policy = HealthPolicy.from_config(cfg)
+    alerting = cfg.alerting
+    configured = build_handlers(alerting.handlers)
+    dispatcher = Dispatcher([*configured, *(extra_handlers or [])], maxsize=alerting.queue_size)
+    policy = HealthPolicy.from_settings(alerting)
     rules: list[Rule] = [
         ErrorRateRule(policy),
-        HighVolumeRule(alerting["high_volume_threshold"]),
+        HighVolumeRule(alerting.high_volume_threshold),
         ServiceDownRule(policy.down_minutes),
     ]
     engine = AlertEngine(
         store,
         rules,
-        cooldown_seconds=alerting["cooldown_seconds"],
+        cooldown_seconds=alerting.cooldown_seconds,
         clock=clock,
         dispatcher=dispatcher,
         is_leader=store.is_leader,
         policy=policy,
     )
-    checks = IngestChecks(engine, min_interval=alerting["ingest_check_seconds"])
-    service_gate = ServiceGate(lambda: (info.service for info in store.services()), cfg["ingest"]["max_services"])
-    validator = Validator(limits=Limits.from_config(cfg), services=service_gate)
+    checks = IngestChecks(engine, min_interval=alerting.ingest_check_seconds)
+    service_gate = ServiceGate(lambda: (info.service for info in store.services()), cfg.ingest.max_services)
+    validator = Validator(limits=Limits.from_settings(cfg.ingest), services=service_gate)
     state = LogLens(
         config=cfg,
         clock=clock,
@@ -176,16 +178,14 @@ def _build(
         checks=checks,
         dispatcher=dispatcher,
         simulator=Simulator(),
-        gate=build_gate(cfg, store.keys, clock),
+        gate=build_gate(cfg.auth, cfg.server, store.keys, clock),
         metrics=metrics,
-        tail=TailHub(
-            store.last_id, max_streams=cfg["search"]["max_streams"], poll_seconds=cfg["search"]["poll_seconds"]
-        ),
+        tail=TailHub(store.last_id, max_streams=cfg.search.max_streams, poll_seconds=cfg.search.poll_seconds),
     )
     if start_jobs:
         from .jobs import start_scheduler
 
-        state.scheduler = start_scheduler(engine, store, cfg, clock)
+        state.scheduler = start_scheduler(engine, store, cfg.alerting, cfg.storage, clock)
     return state
 
 

@@ -34,9 +34,9 @@ def decode(fmt: IngestFormat, data: bytes, state: LogLens) -> Batch:
     try:
         return fmt.decode(
             data,
-            max_entries=state.config["ingest"]["max_batch_entries"],
+            max_entries=state.config.ingest.max_batch_entries,
             received_ns=int(state.clock() * 1_000_000_000),
-            max_entry_bytes=state.config["ingest"]["max_entry_bytes"],
+            max_entry_bytes=state.config.ingest.max_entry_bytes,
         )
     except TooManyEntries as exc:
         raise ApiError(413, str(exc)) from None

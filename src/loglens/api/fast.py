@@ -42,7 +42,7 @@ class FastIngest:
     def __init__(self, app: WSGIApp, state: LogLens, max_body_bytes: int) -> None:
         self.app = app
         self.state = state
-        self.max_body_bytes = min(max_body_bytes, state.config["ingest"]["max_entry_bytes"])  # Flask says 413
+        self.max_body_bytes = min(max_body_bytes, state.config.ingest.max_entry_bytes)  # Flask says 413
 
     def _eligible(self, environ: dict[str, Any]) -> bool:
         return (

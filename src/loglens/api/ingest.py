@@ -16,7 +16,6 @@ from werkzeug.exceptions import BadRequest
 
 from ..app import current_loglens
 from ..auth.access import requires
-from ..limits import Limits
 from ..pipeline import IngestResult
 from .body import parse_json, read_body
 from .errors import ApiError, error_response
@@ -41,7 +40,7 @@ def post_log() -> ResponseReturnValue:
     if failed is not None:
         raise failed
     state = current_loglens()
-    limits = Limits.from_config(state.config)
+    limits = state.validator.limits
     if len(data) > limits.max_entry_bytes:  # before parsing: a single POST's body is its entry
         raise ApiError(413, limits.entry_too_large(len(data)))
     entry = parse_json(data)

@@ -101,7 +101,7 @@ def _api_error(exc: ApiError) -> ResponseReturnValue:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    limit = current_loglens().config["server"]["max_body_bytes"]
+    limit = current_loglens().config.server.max_body_bytes
     return _status(413, f"request body is larger than server.max_body_bytes ({limit} bytes)")
 
 

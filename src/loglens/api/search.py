@@ -217,7 +217,7 @@ def export_logs() -> ResponseReturnValue:
     state = current_loglens()
     criteria = _criteria()
     fmt = choice_arg("format", "ndjson", ("ndjson", "csv"))
-    pages = _pages(state.store, criteria, state.config["search"]["max_export_entries"])
+    pages = _pages(state.store, criteria, state.config.search.max_export_entries)
     # the first page before the answer starts: a failure there (a query past its deadline) is an ordinary error
     # answer; one on a later page ends the stream so that the client can tell (_Export.ndjson, _Export.csv)
     export = _Export(next(pages, []), pages)
@@ -290,7 +290,7 @@ def stream_logs() -> ResponseReturnValue:
         response.status_code = 503
         response.headers["Retry-After"] = "5"
         return response
-    heartbeat = state.config["search"]["heartbeat_seconds"]
+    heartbeat = state.config.search.heartbeat_seconds
     response = Response(_events(state.store, state.tail, query, last, heartbeat), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"

@@ -23,6 +23,7 @@ from flask import Flask, Response, g, redirect, request
 from flask.typing import ResponseReturnValue
 from werkzeug.http import parse_cookie
 
+from ..config import AuthSettings, ServerSettings
 from ..web import SECURITY_HEADERS
 from .access import GRANTED, Access, declared
 from .hosts import AllowedHosts
@@ -98,21 +99,20 @@ BAD_KEY = _unauthorized("unknown or revoked API key")
 class Gate:
     def __init__(
         self,
-        config: Mapping[str, Mapping[str, Any]],
+        auth: AuthSettings,
+        server: ServerSettings,
         keys: KeyStore,
         clock: Callable[[], float],
         signer: SessionSigner,
     ) -> None:
-        auth = config["auth"]
-        self.enabled: bool = auth["enabled"]
-        self.hosts = AllowedHosts(config["server"]["host"], config["server"]["allowed_hosts"])
+        self.enabled: bool = auth.enabled
+        self.hosts = AllowedHosts(server.host, server.allowed_hosts)
         self.keys = keys
         self.clock = clock
         self.signer = signer
-        self.session_ms = int(auth["session_hours"] * 3_600_000)
-        window = auth["failure_window_seconds"]
-        self.failures = Buckets(auth["max_failures"], auth["max_failures"] / window, clock)
-        self.ingest = Buckets(auth["ingest_burst"], auth["ingest_rate"], clock)
+        self.session_ms = int(auth.session_hours * 3_600_000)
+        self.failures = Buckets(auth.max_failures, auth.max_failures / auth.failure_window_seconds, clock)
+        self.ingest = Buckets(auth.ingest_burst, auth.ingest_rate, clock)
         self._cache: dict[str, tuple[ApiKey, float]] = {}  # key id -> (record, when read); known keys only
         self._ended: dict[str, tuple[bool, float]] = {}  # session id -> (ended, when read)
 
@@ -246,9 +246,9 @@ def _key_text(environ: Mapping[str, Any]) -> str | None:
     return None
 
 
-def build_gate(config: Mapping[str, Mapping[str, Any]], keys: KeyStore, clock: Callable[[], float]) -> Gate:
+def build_gate(auth: AuthSettings, server: ServerSettings, keys: KeyStore, clock: Callable[[], float]) -> Gate:
     signer = SessionSigner(lambda: keys.auth_secret("session", secrets.token_hex(32)))
-    return Gate(config, keys, clock, signer)
+    return Gate(auth, server, keys, clock, signer)
 
 
 def current_principal() -> Principal:

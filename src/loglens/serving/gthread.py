@@ -160,9 +160,9 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]
     """The gthread worker with request buffering in its poller (see the module's docstring)."""
 
     def init_process(self) -> None:
-        server = self.app.loglens_config["server"]
-        self.client_timeout: float = server["client_timeout_seconds"]
-        self.max_body_bytes: int = server["max_body_bytes"]
+        server = self.app.loglens_config.server
+        self.client_timeout: float = server.client_timeout_seconds
+        self.max_body_bytes: int = server.max_body_bytes
         self.buffering: set[BufferedConn] = set()
         super().init_process()
 

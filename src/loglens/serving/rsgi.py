@@ -68,8 +68,10 @@ class BufferedWSGI:
         max_unsent_bytes: int | None = None,
         fast: FastPath | None = None,
         probe: Probe | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
+        self.on_close = on_close  # closes the app once the worker has drained (RSGI's __rsgi_del__)
         self.fast = fast
         self.max_body_bytes = max_body_bytes
         self.client_timeout = client_timeout
@@ -96,7 +98,9 @@ class BufferedWSGI:
         pass
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.executor.shutdown(wait=True)  # the app itself is closed by server._granian_worker
+        self.executor.shutdown(wait=True)
+        if self.on_close is not None:
+            self.on_close()
 
     async def __rsgi__(self, scope: Any, proto: Any) -> None:
         if scope.proto != "http":  # websockets are off; nothing else is routed here

@@ -23,8 +23,8 @@ def dashboard() -> ResponseReturnValue:
     state = current_app.extensions["loglens"]
     return render_template(
         "dashboard.html",
-        refresh_seconds=state.config["dashboard"]["refresh_seconds"],
-        error_rate_threshold=state.config["alerting"]["error_rate_threshold"],
+        refresh_seconds=state.config.dashboard.refresh_seconds,
+        error_rate_threshold=state.config.alerting.error_rate_threshold,
         **page_context(),
     )
 
@@ -34,10 +34,10 @@ def page_context() -> dict[str, Any]:
     from ..auth.gate import current_principal
 
     state = current_app.extensions["loglens"]
-    auth = state.config["auth"]
+    auth = state.config.auth
     session = current_principal().session
     return {
-        "open_warning": auth["allow_open"] and not auth["enabled"],
+        "open_warning": auth.allow_open and not auth.enabled,
         "csrf_token": state.gate.signer.csrf_token(session) if session is not None else None,
     }
 
