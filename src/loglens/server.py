@@ -16,9 +16,10 @@ import orjson
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from .app import FAST_INGEST, LogLens, create_app
+from .app import FAST_INGEST, create_app
 from .auth.hosts import bind_address
 from .serving.shutdown import ShutdownDeadline, SignalSafeEvent
+from .state import LogLens
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import urllib.parse
 from flask import Blueprint, Flask, Response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
-from ..app import current_loglens
+from ..state import current_loglens
 from ..web import page_context
 from .access import requires
 from .gate import DASHBOARD_ROLES, Denial, Gate
