@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import orjson
+from werkzeug.datastructures import Headers
 from werkzeug.http import HTTP_STATUS_CODES
 
 from .logsafe import escape
@@ -49,7 +50,7 @@ class Answer(NamedTuple):
         return [self.body]
 
 
-def secure(headers: MutableMapping[str, str]) -> None:
+def secure(headers: Headers) -> None:
     """Add the security headers that `headers` (a Flask response's) does not set itself."""
     for name, value in SECURITY_HEADERS:
         headers.setdefault(name, value)

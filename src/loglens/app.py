@@ -81,7 +81,7 @@ def create_app(
 
 
 def _secure(response: Response) -> Response:
-    answer.secure(response.headers)  # type: ignore[arg-type]
+    answer.secure(response.headers)
     return response
 
 
