@@ -10,6 +10,7 @@ The security headers are attached here too: built into every Answer, and set on 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -45,9 +46,15 @@ class Answer(NamedTuple):
     body: bytes
 
     def wsgi(self, start_response: Callable[..., Any]) -> list[bytes]:
-        """Send it through a WSGI server (its status line as Flask writes it: `201 CREATED`)."""
-        start_response(f"{self.status} {HTTP_STATUS_CODES.get(self.status, 'unknown').upper()}", self.headers)
+        """Send it through a WSGI server."""
+        start_response(status_line(self.status), self.headers)
         return [self.body]
+
+
+@functools.cache
+def status_line(status: int) -> str:
+    """A WSGI status line as Flask writes it: `201 CREATED`."""
+    return f"{status} {HTTP_STATUS_CODES.get(status, 'unknown').upper()}"
 
 
 def secure(headers: Headers) -> None:

@@ -35,7 +35,7 @@ def decode_body(
         data = gunzip(data, limit)
     elif encoding not in ("", "identity"):
         raise ApiError(415, f"Content-Encoding {encoding!r} is not supported; use gzip or none")
-    if not data.strip():
+    if not data or data.isspace():  # isspace: no copy of the body, as strip() would make
         if allow_empty:
             return b""
         raise ApiError(400, "the request body is empty")

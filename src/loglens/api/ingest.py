@@ -11,8 +11,7 @@ ingest.max_entry_bytes is a 413; a store error is a 503 (answer.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
@@ -30,10 +29,10 @@ bp = Blueprint("ingest", __name__)
 
 ROUTE = "/api/logs"
 JSON_TYPES = ("application/json",)
+ACCEPTED = {"status": "accepted"}
 
 
-@dataclass(frozen=True, slots=True)
-class IngestRequest:
+class IngestRequest(NamedTuple):  # a NamedTuple: built per request, it costs a third of a frozen dataclass
     """What answering POST /api/logs needs of a request, whichever way it came."""
 
     environ: Mapping[str, Any]  # read only: the gate reads the Host, key and cookie headers; the body its type
@@ -67,7 +66,7 @@ async def answer(state: LogLens, request: IngestRequest) -> Answer:
         return store_failure(exc, f"POST {ROUTE}").answer()
     if result.rejected:
         return json_answer(400, {"status": "invalid", "errors": [p.message for p in result.rejected[0][1]]})
-    return json_answer(201, {"status": "accepted"})
+    return json_answer(201, ACCEPTED)
 
 
 def answer_now(state: LogLens, request: IngestRequest) -> Answer:
