@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from flask import Blueprint, request
+from flask import Blueprint
+from flask import request as flask_request  # `request` here is the IngestRequest
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest
 
@@ -100,7 +101,7 @@ def _flask_body() -> bytes:
 def post_log() -> ResponseReturnValue:
     """The requests api/fast.py leaves to Flask (gzip, chunked, another Content-Type, a body over the limits)."""
     state = current_loglens()
-    return respond(answer_now(state, IngestRequest(request.environ, _flask_body, current_principal())))
+    return respond(answer_now(state, IngestRequest(flask_request.environ, _flask_body, current_principal())))
 
 
 @bp.errorhandler(ApiError)  # raised before the view: the one-value-per-parameter check (api/__init__.py)
