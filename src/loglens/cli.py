@@ -114,10 +114,15 @@ def _serve(args: argparse.Namespace) -> int:
     host, port = cfg.server.host, cfg.server.port
     if args.dev:
         from .app import create_app
+        from .state import loglens_of
 
-        create_app(cfg).run(host=host, port=port, threaded=True)
-        if listening is not None:
-            listening.close()
+        app = create_app(cfg)
+        try:
+            app.run(host=host, port=port, threaded=True)
+        finally:  # Ctrl-C ends run(): commit pending writes, deliver queued alerts
+            loglens_of(app).close()
+            if listening is not None:
+                listening.close()
         return 0
     from .server import serve
 

@@ -15,10 +15,11 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from .app import FAST_INGEST, LogLens, create_app
+from .app import FAST_INGEST, create_app
 from .auth.hosts import bind_address
 from .config import Settings
 from .serving.shutdown import ShutdownDeadline, SignalSafeEvent
+from .state import LogLens
 
 log = logging.getLogger(__name__)
 

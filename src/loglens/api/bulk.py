@@ -15,13 +15,13 @@ from typing import Any
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from ..app import LogLens, current_loglens
+from ..answer import ApiError
 from ..auth.access import requires
 from ..ingest import Batch, DecodeError, IngestFormat, TooManyEntries, by_content_type
 from ..ingest.bulk import JSON, NDJSON
 from ..pipeline import IngestResult
+from ..state import LogLens, current_loglens
 from .body import read_body
-from .errors import ApiError
 
 bp = Blueprint("bulk", __name__)
 

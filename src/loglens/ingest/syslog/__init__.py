@@ -17,7 +17,7 @@ from .settings import SyslogSettings, read_settings
 from .sockets import SyslogBindError, SyslogSockets, adopt, bind, export, tls_context
 
 if TYPE_CHECKING:
-    from ...app import LogLens
+    from ...state import LogLens
 
 log = logging.getLogger(__name__)
 __all__ = ["SyslogBindError", "SyslogListener", "SyslogSettings", "listen", "start"]
