@@ -19,7 +19,7 @@ from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.server
 
-SHUTDOWN_DEADLINE = 30  # seconds (loglens.server.SHUTDOWN_DEADLINE, the README's figure)
+SHUTDOWN_DEADLINE = 30  # seconds (loglens.serving.server.SHUTDOWN_DEADLINE, the README's figure)
 FORCED_EXIT_CODE = 1  # loglens.serving.shutdown.FORCED_EXIT_CODE
 
 
@@ -111,7 +111,7 @@ def test_a_second_sigterm_ends_a_process_stuck_in_its_signal_handler_at_once() -
 
 
 def test_the_deadline_and_exit_code_are_the_ones_the_readme_gives() -> None:
-    from loglens.server import SHUTDOWN_DEADLINE as deadline
+    from loglens.serving.server import SHUTDOWN_DEADLINE as deadline
     from loglens.serving.shutdown import FORCED_EXIT_CODE as code
 
     assert (deadline, code) == (SHUTDOWN_DEADLINE, FORCED_EXIT_CODE)
@@ -124,7 +124,7 @@ def test_granians_sigterm_handler_does_not_deadlock_when_it_runs_inside_its_even
         """
         import os, signal
         from loglens import config
-        from loglens.server import granian_server
+        from loglens.serving.server import granian_server
         server = granian_server(config.load(None))
         signal.signal(signal.SIGTERM, server.signal_handler_interrupt)
         with server.main_loop_interrupt._cond:

@@ -14,7 +14,8 @@ from typing import Any
 import orjson
 import pytest
 
-from loglens.client import BulkSender, LogLensHandler, level_name, record_to_entry
+from loglens.client import BulkSender, LogLensHandler
+from loglens.client.handler import level_name, record_to_entry
 from tests.support.live import free_port
 
 # A reply is (status, headers, body); the default reply accepts every line.

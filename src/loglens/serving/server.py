@@ -16,9 +16,9 @@ import orjson
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from .app import FAST_INGEST, LogLens, create_app
-from .auth.hosts import bind_address
-from .serving.shutdown import ShutdownDeadline, SignalSafeEvent
+from ..app import FAST_INGEST, LogLens, create_app
+from ..auth.hosts import bind_address
+from .shutdown import ShutdownDeadline, SignalSafeEvent
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ _worker_state: LogLens | None = None
 def granian_app() -> Any:
     """The RSGI app factory Granian calls inside each worker process: the WSGI app behind a request buffer."""
     global _worker_state
-    from .serving.rsgi import BufferedWSGI
+    from .rsgi import BufferedWSGI
 
     app = worker_app(orjson.loads(os.environ[WORKER_CONFIG_ENV]))
     _worker_state = app.extensions["loglens"]
@@ -152,7 +152,7 @@ def granian_server(config: dict[str, dict[str, Any]]) -> Any:
     server = config["server"]
     os.environ[WORKER_CONFIG_ENV] = orjson.dumps(config).decode()
     granian = MPServer(
-        "loglens.server:granian_app",
+        "loglens.serving.server:granian_app",
         address=bind_address(server["host"]),  # Granian binds addresses only (`localhost` ended in a traceback)
         port=server["port"],
         # RSGI, not Granian's WSGI: the request body is read on the event loop with a deadline, and only a
