@@ -20,13 +20,12 @@ from .alerts.rules import ErrorRateRule, HighVolumeRule, Rule, ServiceDownRule
 from .analytics import Analytics
 from .auth.gate import Gate, build_gate
 from .health import HealthPolicy
-from .limits import Limits, ServiceGate
 from .metrics import Metrics, RequestTimer
 from .pipeline import Pipeline
 from .search.tail import TailHub
 from .simulator import Simulator
 from .store import Store, open_store
-from .validation import Validator
+from .validation import Limits, ServiceGate, Validator
 
 log = logging.getLogger(__name__)
 # app.extensions: the api.fast.FastIngest whose event-loop path the RSGI bridge may use (absent behind proxies:

@@ -16,8 +16,8 @@ from werkzeug.exceptions import BadRequest
 
 from ..app import current_loglens
 from ..auth.access import requires
-from ..limits import Limits
 from ..pipeline import IngestResult
+from ..validation import Limits
 from .body import parse_json, read_body
 from .errors import ApiError, error_response
 

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from ..app import current_loglens
 from ..auth.access import requires
 from ..config import simulator_enabled
-from ..limits import excerpt
+from ..validation import excerpt
 from .body import json_object
 from .errors import ApiError
 
