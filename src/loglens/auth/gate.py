@@ -27,7 +27,7 @@ from ..web import SECURITY_HEADERS
 from .access import GRANTED, Access, declared
 from .hosts import AllowedHosts
 from .keys import ApiKey, KeyStore, Role, digest, split
-from .limits import Buckets, retry_after
+from .rate_limit import Buckets, retry_after
 from .session import COOKIE, CSRF_HEADER, Session, SessionSigner
 
 PRINCIPAL_KEY = "loglens.principal"  # environ: the fast path's decision, when it hands a request to Flask
