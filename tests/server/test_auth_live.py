@@ -18,21 +18,10 @@ import requests
 
 from loglens.auth.session import COOKIE
 from loglens.client import LogLensHandler
+from tests.support.keys_cli import CLEAN_ENV, create_key, loglens
 from tests.support.live import LiveServer, free_port
 
 pytestmark = pytest.mark.server
-
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("LOGLENS_") and k != "CONFIG_PATH"}
-
-
-def loglens(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "loglens.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**CLEAN_ENV, **(env or {})},
-    )
 
 
 def serve_args(tmp_path: Path, host: str, port: int, config: str = "") -> list[str]:
@@ -108,15 +97,6 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     config = {"auth": {"enabled": True}, "simulator": {"enabled": True}}
     with LiveServer(tmp_path_factory.mktemp("guarded"), config) as live:
         yield live
-
-
-def create_key(server: LiveServer, role: str) -> str:
-    """`loglens keys create` beside the running server, on its store."""
-    done = loglens(
-        "keys", "create", "--role", role, "--data-dir", str(server.data_dir), "--config", str(server.config_path)
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
 
 
 def stored(server: LiveServer, read_key: str, service: str) -> int:

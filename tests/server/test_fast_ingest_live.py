@@ -17,8 +17,8 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.server.test_backpressure import write_lock
 from tests.support.live import LiveServer
+from tests.support.write_lock import write_lock
 
 pytestmark = pytest.mark.server
 JSON = {"Content-Type": "application/json"}

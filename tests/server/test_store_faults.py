@@ -17,12 +17,10 @@ import orjson
 import pytest
 import yaml
 
-from loglens.store.sqlite import SQLiteStore
-from loglens.validation import StatsDelta
 from tests.conftest import require
-from tests.store.test_contract import entry
 from tests.support.live import LiveServer, free_port
 from tests.support.smallfs import can_mount, fill, small_filesystem
+from tests.support.store_files import make_store, overwrite
 
 pytestmark = pytest.mark.server
 
@@ -131,19 +129,6 @@ def serve(tmp_path: Path, store: Path, timeout: float = 60) -> subprocess.Comple
     return subprocess.run(
         [*cmd, "--config", str(config)], capture_output=True, text=True, timeout=timeout, start_new_session=True
     )
-
-
-def make_store(path: Path, entries: int = 3000) -> None:
-    store = SQLiteStore(str(path))
-    for i in range(0, entries, 500):
-        store.write([entry(i, message=f"entry {i + k} " + "m" * 200) for k in range(500)], StatsDelta(valid=500))
-    store.close()
-
-
-def overwrite(path: Path, offset: int, data: bytes) -> None:
-    with path.open("r+b") as f:
-        f.seek(offset)
-        f.write(data)
 
 
 def test_store_with_random_bytes_over_its_middle_refuses_to_start_with_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -15,8 +15,8 @@ from loglens.store import StoreError, open_store
 from loglens.store.clickhouse import ClickHouseStore, DriverConnection, Endpoint, preflight
 from loglens.store.clickhouse.lease import Lease
 from loglens.store.clickhouse.schema import MIGRATIONS, SCHEMA_VERSION
-from tests.store.test_contract import T0, entry
 from tests.support.clickhouse import PASSWORD_USER, ClickHouseServer
+from tests.support.entries import T0, entry
 from tests.support.live import free_port
 
 

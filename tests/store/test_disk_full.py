@@ -13,7 +13,7 @@ from loglens.store import StoreError, StoreFull
 from loglens.store.sqlite import SQLiteStore
 from loglens.validation import StatsDelta
 from tests.conftest import require
-from tests.store.test_contract import entry
+from tests.support.entries import entry
 from tests.support.smallfs import can_mount, fill, small_filesystem
 
 

@@ -23,7 +23,7 @@ from loglens.store.indexer import INDEX_SUFFIX, attach, indexed_through
 from loglens.store.sqlite import SQLiteStore
 from loglens.store.sqlite_search import Walk, compile_query, register_functions
 from loglens.store.topk import top_users_sql
-from tests.store.test_search import BASE_MS, make_entry
+from tests.support.entries import BASE_MS, make_entry
 from tests.support.vmsteps import VMSteps
 
 BATCH = 10_000

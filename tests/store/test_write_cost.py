@@ -15,7 +15,7 @@ import pytest
 from loglens.model import StatsDelta
 from loglens.store.batch import ingest_params, prepare, search_params
 from loglens.store.sqlite import INGEST, INGEST_SEARCH, SQLiteStore
-from tests.store.test_search import BASE_MS, make_entry
+from tests.support.entries import BASE_MS, make_entry
 from tests.support.vmsteps import VMSteps
 
 BIG = 300_000  # stored rows of the big store
