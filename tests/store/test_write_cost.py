@@ -39,6 +39,7 @@ def _steps(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> in
     return steps.count
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("statement", "params"), [(INGEST_SEARCH, search_params), (INGEST, ingest_params)])
 def test_a_commit_costs_the_same_on_a_big_store(tmp_path: Path, statement: str, params: object) -> None:
     batch = prepare(
