@@ -20,6 +20,7 @@ from loglens.auth.session import COOKIE
 from loglens.client import LogLensHandler
 from tests.support.keys_cli import CLEAN_ENV, create_key, loglens
 from tests.support.live import LiveServer, free_port
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.server
 
@@ -114,10 +115,12 @@ def test_a_key_created_beside_a_running_server_works_at_once(guarded: LiveServer
     assert requests.post(url, json=entry, headers={"Authorization": f"Bearer {key}"}, timeout=5).status_code == 201
     assert requests.get(f"{guarded.url}/api/alerts", headers={"X-API-Key": key}, timeout=5).status_code == 403
     assert loglens("keys", "revoke", key, "--data-dir", str(guarded.data_dir)).returncode == 0
-    deadline = time.monotonic() + 10  # the server trusts a key it has read for KEY_CACHE_SECONDS
-    while requests.post(url, json=entry, headers={"X-API-Key": key}, timeout=5).status_code != 401:
-        assert time.monotonic() < deadline, "the revoked key still works"
-        time.sleep(0.1)
+    wait_until(  # the server trusts a key it has read for KEY_CACHE_SECONDS
+        lambda: requests.post(url, json=entry, headers={"X-API-Key": key}, timeout=5).status_code == 401,
+        10,
+        "the revoked key stopped working",
+        interval=0.1,
+    )
 
 
 def test_handler_ship_and_simulate_send_their_key(guarded: LiveServer, tmp_path: Path) -> None:
@@ -203,10 +206,12 @@ def test_logout_refuses_the_copied_cookie_in_every_worker_and_after_a_restart_on
         assert answers(first) == (200, 200, 200)
         out = browser.post(f"{first.url}/logout", data={"csrf_token": token}, allow_redirects=False, timeout=5)
         assert out.status_code == 303
-        deadline = time.monotonic() + 10
-        while {answers(first) for _ in range(10)} != {(401, 401, 302)}:  # 30 requests over both workers
-            assert time.monotonic() < deadline, "a worker still takes the logged-out cookie"
-            time.sleep(0.1)
+        wait_until(  # 30 requests over both workers
+            lambda: {answers(first) for _ in range(10)} == {(401, 401, 302)},
+            10,
+            "no worker takes the logged-out cookie",
+            interval=0.1,
+        )
         assert len(first.worker_pids()) == 2
     finally:
         first.stop()

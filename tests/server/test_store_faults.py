@@ -6,7 +6,6 @@ import json
 import random
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from tests.conftest import require
 from tests.support.live import LiveServer, free_port
 from tests.support.smallfs import can_mount, fill, small_filesystem
 from tests.support.store_files import make_store, overwrite
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.server
 
@@ -75,9 +75,7 @@ def test_full_disk_answers_503_health_fails_and_the_server_recovers_by_itself(sm
         assert body["total_logs"] == acknowledged  # every acknowledged entry is there, nothing of the 503s
 
         filler.unlink()  # space returns; nobody writes: /health must see it by itself
-        deadline = time.monotonic() + 15
-        while request(server.url + "/health")[0] != 200 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: request(server.url + "/health")[0] == 200, 15, "/health answered 200", interval=0.2)
         status, body, _ = request(server.url + "/health")
         assert status == 200 and body["status"] == "healthy"
         status, body, _ = request(server.url + "/api/logs", orjson.dumps(LINE))
@@ -111,10 +109,7 @@ def test_a_restart_on_a_full_disk_serves_failing_and_recovers_when_space_returns
         assert server.proc is not None and server.proc.poll() is None, server.output()
 
         filler.unlink()  # space returns; nobody writes: the server must notice by itself, without a restart
-        deadline = time.monotonic() + 20
-        while (answer := request(server.url + "/health"))[0] != 200:
-            assert time.monotonic() < deadline, answer
-            time.sleep(0.2)
+        wait_until(lambda: request(server.url + "/health")[0] == 200, 20, "/health answered 200", interval=0.2)
         status, body, _ = request(server.url + "/api/logs", orjson.dumps(LINE))
         assert status == 201, body
         status, body, _ = request(server.url + "/health")
