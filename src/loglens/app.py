@@ -21,14 +21,13 @@ from .auth import gate, views
 from .auth.gate import build_gate
 from .config import Settings
 from .health import HealthPolicy
-from .limits import Limits, ServiceGate
 from .metrics import Metrics, RequestTimer
 from .pipeline import Pipeline
 from .search.tail import TailHub
 from .simulator import Simulator
 from .state import LogLens, attach
 from .store import Store, open_store
-from .validation import Validator
+from .validation import Limits, ServiceGate, Validator
 from .web import register_web
 from .web.api_docs import register_docs
 

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from loglens.store import StoreBusy
-from tests.api.test_endpoints import log
+from tests.support.json_entry import log
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,10 @@ from loglens.store import StoreError, open_store
 from loglens.store.clickhouse import ClickHouseStore, DriverConnection, Endpoint, preflight
 from loglens.store.clickhouse.lease import Lease
 from loglens.store.clickhouse.schema import MIGRATIONS, SCHEMA_VERSION
-from tests.store.test_contract import T0, entry
 from tests.support.clickhouse import PASSWORD_USER, ClickHouseServer
+from tests.support.entries import T0, entry
 from tests.support.live import free_port
+from tests.support.wait import wait_until
 
 
 def storage(server: ClickHouseServer, database: str, **clickhouse: Any) -> StorageSettings:
@@ -136,10 +136,7 @@ def test_lease_elects_the_oldest_live_node_and_hands_over_when_it_resigns(clickh
         assert second.wait_beats(2, 10)
         assert second.holder == first.node and not second.is_leader()
         first.close()  # resigns: the other takes over at its next heartbeat, without waiting for expiry
-        deadline = time.monotonic() + 10
-        while not second.is_leader():
-            assert time.monotonic() < deadline, "the second node never took the lease over"
-            time.sleep(0.05)
+        wait_until(second.is_leader, 10, "the second node took the lease over")
         assert second.holder == second.node
     finally:
         first.close()

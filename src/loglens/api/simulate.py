@@ -10,8 +10,8 @@ from flask.typing import ResponseReturnValue
 from ..answer import ApiError
 from ..auth.access import requires
 from ..config import simulator_enabled
-from ..limits import excerpt
 from ..state import current_loglens
+from ..validation import excerpt
 from .body import json_object
 
 bp = Blueprint("simulate", __name__)

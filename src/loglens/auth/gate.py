@@ -28,7 +28,7 @@ from ..config import AuthSettings, ServerSettings
 from .access import GRANTED, Access, declared
 from .hosts import AllowedHosts
 from .keys import ApiKey, KeyStore, Role, digest, split
-from .limits import Buckets, retry_after
+from .rate_limit import Buckets, retry_after
 from .session import COOKIE, CSRF_HEADER, Session, SessionSigner
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -27,9 +27,8 @@ from ..analytics import max_minutes
 from ..auth.access import GRANTED, Access, declared
 from ..auth.gate import DASHBOARD_ROLES, SAFE_METHODS
 from ..config import Settings
-from ..limits import Limits, limit_schema
 from ..model import TS_RANGE
-from ..validation import load_schema
+from ..validation import Limits, limit_schema, load_schema
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 Routes = Mapping[tuple[str, str], tuple[Access | None, bool]]  # (METHOD, path) -> (access level, is a page)

@@ -15,11 +15,11 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from .app import FAST_INGEST, create_app
-from .auth.hosts import bind_address
-from .config import Settings
-from .serving.shutdown import ShutdownDeadline, SignalSafeEvent
-from .state import LogLens
+from ..app import FAST_INGEST, create_app
+from ..auth.hosts import bind_address
+from ..config import Settings
+from ..state import LogLens
+from .shutdown import ShutdownDeadline, SignalSafeEvent
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def granian_app(config: Settings) -> Any:
     request buffer. Once the worker has drained (SIGTERM), Granian calls the buffer's `__rsgi_del__`, which
     closes the app: Granian workers are multiprocessing children, which leave through os._exit, so atexit
     handlers never run there."""
-    from .serving.rsgi import BufferedWSGI
+    from .rsgi import BufferedWSGI
 
     app = worker_app(config)
     state: LogLens = app.extensions["loglens"]
@@ -136,7 +136,7 @@ def granian_server(config: Settings) -> Any:
 
     server = config.server
     granian = MPServer(
-        "loglens.server:granian_app",
+        "loglens.serving.server:granian_app",
         address=bind_address(server.host),  # Granian binds addresses only (`localhost` ended in a traceback)
         port=server.port,
         # RSGI, not Granian's WSGI: the request body is read on the event loop with a deadline, and only a
