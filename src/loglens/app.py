@@ -20,6 +20,7 @@ from .alerts.rules import ErrorRateRule, HighVolumeRule, Rule, ServiceDownRule
 from .analytics import Analytics
 from .auth.gate import Gate, build_gate
 from .health import HealthPolicy
+from .health_probe import StoreProbe
 from .limits import Limits, ServiceGate
 from .metrics import Metrics, RequestTimer
 from .pipeline import Pipeline
@@ -51,6 +52,7 @@ class LogLens:
     gate: Gate
     metrics: Metrics
     tail: TailHub
+    health_probe: StoreProbe
     scheduler: Any = None
     _closed: bool = field(default=False, repr=False)
     _close_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -64,6 +66,7 @@ class LogLens:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
         self.tail.close()
+        self.health_probe.close()
         self.checks.close()
         self.dispatcher.close()
         self.store.close()
@@ -169,6 +172,7 @@ def _build(
         tail=TailHub(
             store.last_id, max_streams=cfg["search"]["max_streams"], poll_seconds=cfg["search"]["poll_seconds"]
         ),
+        health_probe=StoreProbe(store),
     )
     if start_jobs:
         from .jobs import start_scheduler
