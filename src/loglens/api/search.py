@@ -24,7 +24,7 @@ from ..search.params import decode_cursor, encode_cursor, parse_time
 from ..search.query import Node, QueryError, parse
 from ..search.tail import TailHub
 from ..store import Store, StoreError
-from ..store.base import ID_LIMIT
+from ..store.base import ID_LIMIT, QueryTimeout
 from .body import choice_arg, int_arg
 from .errors import ApiError
 
@@ -240,7 +240,11 @@ def _last_event_id(latest: int) -> int:
     return int(raw)
 
 
-def _events(store: Store, hub: TailHub, query: Node, last: int, heartbeat: float) -> Iterator[bytes]:
+def _events(
+    store: Store, hub: TailHub, query: Node, last: int, heartbeat: float, query_text: str = ""
+) -> Iterator[bytes]:
+    """The SSE body of a live tail. A tail query that runs past search.query_timeout_seconds ends the stream with
+    an `error` event saying so (the same query would only time out again), logged at WARNING."""
     try:
         yield b"retry: 2000\n: connected\n\n"
         seen = last
@@ -254,7 +258,12 @@ def _events(store: Store, hub: TailHub, query: Node, last: int, heartbeat: float
                 next_query = time.monotonic() + hub.poll_seconds
                 limit = TAIL_BATCH
                 while last < newest:
-                    events, last, limit = _tail_read(store, query, last, newest, limit)
+                    try:
+                        events, last, limit = _tail_read(store, query, last, newest, limit)
+                    except QueryTimeout as exc:  # the same query would time out again: tell the client, stop
+                        log.warning("live tail stopped: %s (q=%s)", exc, escape(query_text[:200]))
+                        yield _error_event(str(exc), timeout_seconds=exc.seconds)
+                        return
                     events.reverse()  # popped as they go out: an event sent is not kept
                     for chunk in _chunked((events.pop() for _ in range(len(events))), TAIL_BATCH):
                         yield chunk
@@ -264,6 +273,10 @@ def _events(store: Store, hub: TailHub, query: Node, last: int, heartbeat: float
                 next_beat = time.monotonic() + heartbeat
     finally:
         hub.detach()
+
+
+def _error_event(message: str, **extra: Any) -> bytes:
+    return b"event: error\ndata: %s\n\n" % orjson.dumps({"status": "error", "error": message, **extra})
 
 
 def _tail_read(store: Store, query: Node, last: int, newest: int, limit: int) -> tuple[list[bytes], int, int]:
@@ -291,7 +304,8 @@ def stream_logs() -> ResponseReturnValue:
         response.headers["Retry-After"] = "5"
         return response
     heartbeat = state.config["search"]["heartbeat_seconds"]
-    response = Response(_events(state.store, state.tail, query, last, heartbeat), mimetype="text/event-stream")
+    body = _events(state.store, state.tail, query, last, heartbeat, request.args.get("q", ""))
+    response = Response(body, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response
