@@ -37,6 +37,10 @@ TAIL_BATCH = 500
 # TAIL_READ_BYTES of entries per query (rows sized by its previous query, 1 to TAIL_BATCH) and sends them in
 # chunks of about CHUNK_BYTES; an entry already sent is not kept.
 TAIL_READ_BYTES = 128 * 1024
+# Rows of a tail's first read, before it knows how large its entries are: a few of the largest entries
+# (ingest.max_entry_bytes, 64 KiB by default). Starting each wake at TAIL_BATCH rows instead made 60 tails hold
+# 60 x 500 entries at once (2 MB each with 2 KB entries) and left the worker 130 MB larger.
+TAIL_FIRST_READ = 4
 # An export's body goes out in chunks of this many entries, or sooner once a chunk reaches about CHUNK_BYTES (one
 # entry may be up to ingest.max_entry_bytes), so that the memory an export holds stays bounded. Each chunk costs
 # the server a hop to its event loop: one per entry made NDJSON 10x slower than CSV.
@@ -250,13 +254,13 @@ def _events(
         seen = last
         next_beat = time.monotonic() + heartbeat
         next_query = 0.0  # coalescing: no tail query sooner than poll_seconds after the previous one
+        limit = TAIL_FIRST_READ  # then sized by each read for the next, across wakes (_tail_read)
         while not hub.closed:
             hub.pause(min(next_query, next_beat) - time.monotonic())
             newest = hub.wait_newer(seen, max(0.0, next_beat - time.monotonic()))
             if newest is not None:
                 seen = newest
                 next_query = time.monotonic() + hub.poll_seconds
-                limit = TAIL_BATCH
                 while last < newest:
                     try:
                         events, last, limit = _tail_read(store, query, last, newest, limit)
