@@ -21,6 +21,7 @@ from .auth import gate, views
 from .auth.gate import build_gate
 from .config import Settings
 from .health import HealthPolicy
+from .health_probe import StoreProbe
 from .metrics import Metrics, RequestTimer
 from .pipeline import Pipeline
 from .search.tail import TailHub
@@ -141,6 +142,7 @@ def _build(
         gate=build_gate(cfg.auth, cfg.server, store.keys, clock),
         metrics=metrics,
         tail=TailHub(store.last_id, max_streams=cfg.search.max_streams, poll_seconds=cfg.search.poll_seconds),
+        health_probe=StoreProbe(store),
     )
     if start_jobs:
         from .jobs import start_scheduler

@@ -20,6 +20,7 @@ from .alerts.engine import AlertEngine, IngestChecks
 from .analytics import Analytics
 from .auth.gate import Gate
 from .config import Settings
+from .health_probe import StoreProbe
 from .metrics import Metrics
 from .pipeline import Pipeline
 from .search.tail import TailHub
@@ -48,6 +49,7 @@ class LogLens:
     gate: Gate
     metrics: Metrics
     tail: TailHub
+    health_probe: StoreProbe
     scheduler: Any = None
     syslog: Any = None  # the syslog listener (ingest/syslog), None when ingest.syslog is off
     _closed: bool = field(default=False, repr=False)
@@ -64,6 +66,7 @@ class LogLens:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
         self.tail.close()
+        self.health_probe.close()
         self.checks.close()
         self.dispatcher.close()
         self.store.close()

@@ -16,11 +16,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
+import requests
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Api, BrowserProblems
+from tests.support import slowquery
 from tests.support.live import LiveServer
 from tests.support.pages import STREAM, bulk, entry, open_explore, query_of, search, settled
 
@@ -480,3 +483,31 @@ def test_live_stops_for_a_query_that_does_not_parse(
     expect(page.locator("body")).to_have_attribute("data-live", "following")
     page.locator("#live-btn").click()
     expect(page.locator("#live-btn")).to_have_attribute("aria-pressed", "false")
+
+
+def test_live_stops_and_says_why_when_its_query_runs_past_the_deadline(
+    page: Page, make_server: Callable[..., LiveServer], browser_problems: BrowserProblems
+) -> None:
+    browser_problems.allow_aborted(STREAM)  # the page closes the stream on the server's error event
+    server = make_server({"search": {"query_timeout_seconds": 1}})
+    query = slowquery.slow_query()
+    open_explore(page, server, "?" + urlencode({"q": query}))
+    page.locator("#live-btn").click()
+    expect(page.locator("body")).to_have_attribute("data-live", "following")
+    # entries none of which match, each checked against every phrase: the tail's next query runs past 1 s
+    stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    body = b"\n".join(
+        json.dumps(
+            {"timestamp": stamp, "level": "INFO", "service": "slow", "message": slowquery.entry(i, False).message}
+        ).encode()
+        for i in range(10_000)
+    )
+    answer = requests.post(
+        server.url + "/api/logs/bulk", data=body, headers={"Content-Type": "application/x-ndjson"}, timeout=60
+    )
+    assert answer.status_code == 200, answer.text[:300]
+    status = page.locator("#live-status")
+    expect(status).to_contain_text("Live stopped: the query ran past 1 s", timeout=30_000)
+    expect(status).to_contain_text("narrow the time range or the query")
+    expect(page.locator("#live-btn")).to_have_attribute("aria-pressed", "false")
+    assert "Traceback" not in server.output()

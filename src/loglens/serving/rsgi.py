@@ -40,6 +40,22 @@ _END = object()
 LONGEST_POLL = 0.25  # seconds between two looks at a connection whose client has not taken enough yet
 
 
+def _check_header_values(headers: Any) -> None:
+    """Refused (400) when a request header arrived with no value Granian hands on: it passes only values of visible
+    ASCII, tabs and spaces, and leaves out any other (a byte past 0x7F: UTF-8 or Latin-1 text), though it keeps the
+    name (emmett-framework/granian#335, closed as wontfix). Answering as if the header had not been sent would
+    change what the request means (a Last-Event-ID, a key, a cookie, a Content-Encoding silently gone), so the
+    client is told which header to encode instead. A name also sent with one readable value is not detectable."""
+    passed = {name for name, _ in headers.items()}
+    for name in headers.keys():
+        if name not in passed:
+            raise Refused(
+                400,
+                f"request header {name}: its value has bytes outside visible ASCII; send header values as ASCII"
+                " (percent-encode other text)",
+            )
+
+
 @dataclass
 class _Unsent:
     """One streamed response's count: what it pushed to Granian, and what of the connection left the process."""
@@ -109,6 +125,7 @@ class BufferedWSGI:
         headers = scope.headers
         length = headers.get("content-length")
         try:
+            _check_header_values(headers)
             if length is None and scope.http_version != "2" and "transfer-encoding" not in headers:
                 body = b""  # HTTP/1.x: a request with neither header has no body
             else:

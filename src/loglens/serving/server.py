@@ -6,6 +6,7 @@ worker stops, so a SIGTERM drains in-flight requests, then commits pending write
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import gc
 import logging
@@ -62,13 +63,32 @@ def switch_interval(config: Settings) -> float:
 
 def worker_app(config: Settings) -> Flask:
     """The app of one serving worker, in a process tuned for serving (tests that build apps in-process keep
-    CPython's settings): the GIL switch interval for its backend, and the garbage collector's settings above."""
+    CPython's settings): the GIL switch interval for its backend, glibc's malloc arenas (below), and the garbage
+    collector's settings above."""
     sys.setswitchinterval(switch_interval(config))
+    _limit_malloc_arenas()
     app = create_app(config)
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
     return app
+
+
+# glibc gives each new thread that allocates its own malloc arena, up to 8 per core, and an arena keeps what was
+# freed in it: a worker's 70 serving threads (one per live tail) each leave their high-water mark. Measured with 60
+# tails that never read and 20 MB ingested (Granian): the worker grew 135 MB with the default, 75 MB with 2
+# arenas. MALLOC_ARENA_MAX in the environment, if set, wins.
+MALLOC_ARENAS = 2
+M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
+
+
+def _limit_malloc_arenas() -> None:
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return
+    try:
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+    except (OSError, AttributeError):  # not glibc: its own allocator's settings apply
+        pass
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
