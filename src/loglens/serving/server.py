@@ -10,6 +10,7 @@ import ctypes
 import functools
 import gc
 import logging
+import os
 import sys
 from typing import Any
 
