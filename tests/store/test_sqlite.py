@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from loglens.store import NewAlert, StoreError
-from loglens.store.migrations import SCHEMA_VERSION
 from loglens.store.sqlite import SQLiteStore
+from loglens.store.sqlite.migrations import SCHEMA_VERSION
 from loglens.validation import StatsDelta
 from tests.store.test_contract import T0, entry
 
@@ -83,9 +83,9 @@ def test_upgrades_store_from_older_version(tmp_path: Path) -> None:
 
 
 def test_retention_deletes_entries_by_arrival_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import loglens.store.sqlite as sqlite_mod
+    import loglens.store.sqlite.retention as retention
 
-    monkeypatch.setattr(sqlite_mod, "RETENTION_CHUNK", 3)
+    monkeypatch.setattr(retention, "RETENTION_CHUNK", 3)
     store = SQLiteStore(str(tmp_path / "s.db"))
     try:
         for i in range(10):  # arrival times T0 + i minutes; event times all "old"
@@ -100,13 +100,13 @@ def test_retention_deletes_entries_by_arrival_in_chunks(tmp_path: Path, monkeypa
 
 
 def test_batches_grouped_into_one_commit_add_up_repeated_keys(tmp_path: Path) -> None:
-    from loglens.store.batch import prepare
+    from loglens.store.sqlite.batch import prepare
 
     store = SQLiteStore(str(tmp_path / "s.db"))
     try:
         first = prepare([entry(0, user="u1", received=T0 + 5), entry(0, level="ERROR", user="u1")], StatsDelta(valid=2))
         second = prepare([entry(0, user="u1", received=T0 + 9), entry(1, service="db")], StatsDelta(valid=2, invalid=1))
-        store._writer.submit(lambda conn: store._apply(conn, [first, second]))  # as the writer groups them
+        store._writer.submit(lambda conn: store._writes.apply(conn, [first, second]))  # as the writer groups them
         m0 = T0 // 60_000
         assert [(r.minute - m0, r.total, r.errors) for r in store.minute_counts(m0, m0 + 1)] == [(0, 3, 1), (1, 1, 0)]
         assert store.top_users(m0, m0 + 1, 5) == [("u1", 3)]
@@ -122,11 +122,11 @@ def test_batches_grouped_into_one_commit_add_up_repeated_keys(tmp_path: Path) ->
 
 
 def test_upgrades_version_1_store_keeping_its_data(tmp_path: Path) -> None:
-    from loglens.store.migrations import MIGRATIONS, _statements
+    from loglens.store.sqlite.migrations import MIGRATIONS, statements
 
     path = tmp_path / "v1.db"
     conn = sqlite3.connect(path)
-    for statement in _statements(MIGRATIONS[0]):
+    for statement in statements(MIGRATIONS[0]):
         conn.execute(statement)
     conn.execute(
         "INSERT INTO logs (ts_ms, received_ms, timestamp, level, service, message)"

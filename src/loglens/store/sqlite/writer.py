@@ -1,13 +1,10 @@
-"""One writer thread with group commit: concurrent callers share one SQLite transaction.
+"""SQLite's group commit: concurrent callers share one transaction (the loop, queue and waiting: group_commit.py).
 
 Callers hand the writer a job (a function of the write connection) and block until the transaction that ran
 it has committed. Batch jobs that share a `batch_fn` are merged: one call applies all their payloads, so a
 group of N single-entry requests costs one set of statements and one fsync, not N. A `batch_fn` must apply its
 payloads in ONE statement: when a group holds nothing else, the writer runs it without BEGIN/COMMIT, so SQLite
 commits it on its own, and the writer takes the GIL back once per group instead of once per statement.
-
-The queue is bounded by pending entries and bytes; past that, `submit` raises StoreBusy
-instead of letting memory grow.
 
 A `connect` that raises StoreFull (a full disk met while opening the store) does not stop the writer: it starts
 failing (/health reports why), answers every job with that error, and tries to open the store again for each group
@@ -18,37 +15,25 @@ caller, as before.
 from __future__ import annotations
 
 import logging
-import queue
 import sqlite3
 import threading
 import time
-from _thread import LockType
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from .base import StoreCorrupt, StoreError, StoreFailing, StoreFull
-from .sqlite_errors import store_error
-from .waiting import LoopSignal, Pending, Signal, held_lock
+from ..base import StoreCorrupt, StoreFailing, StoreFull
+from ..group_commit import GroupCommit, Job
+from .errors import store_error
 
 log = logging.getLogger(__name__)
 
-GROUP_MAX_ENTRIES = 20_000
+BatchFn = Callable[[sqlite3.Connection, list[Any]], None]
 
 
-@dataclass(eq=False)
-class _Job:
-    fn: Callable[[sqlite3.Connection], Any] | None
-    entries: int
-    nbytes: int
-    batch_fn: Callable[[sqlite3.Connection, list[Any]], None] | None = None
-    payload: Any = None
-    done: Signal = field(default_factory=held_lock)  # released once the job's transaction has ended (waiting.py)
-    result: Any = None
-    error: BaseException | None = None
+class Writer(GroupCommit[sqlite3.Connection]):
+    GROUP_MAX_ENTRIES = 20_000
+    START_FAILING = (StoreFull,)
 
-
-class Writer:
     def __init__(
         self,
         connect: Callable[[], sqlite3.Connection],
@@ -59,155 +44,50 @@ class Writer:
         name: str = "loglens-writer",
         on_commit: Callable[[int, int, float], None] | None = None,
     ) -> None:
-        self._connect = connect
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._pending = Pending(max_pending_entries, max_pending_bytes)
+        super().__init__(
+            connect,
+            max_pending_entries=max_pending_entries,
+            max_pending_bytes=max_pending_bytes,
+            name=name,
+        )
         self._conn_lock = lock  # held around each transaction when readers share the connection
-        self._closed = False
         # Called by the writer thread after each group: (jobs committed, entries committed, seconds). Metrics.
         self.on_commit = on_commit
-        # The error of the last failed transaction while the store is failing (full disk, I/O error, damaged
-        # file); cleared by the next transaction that commits.
-        self.failure: StoreFailing | None = None
-        self.failing_since: float | None = None
-        self._condemned: StoreFailing | None = None  # set by condemn(): every write is refused from then on
-        self._ready = threading.Event()
-        self._startup_error: BaseException | None = None
-        self.connection: sqlite3.Connection | None = None
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        if self._startup_error is not None:
-            raise self._startup_error
+        self._start()
 
-    def submit(self, fn: Callable[[sqlite3.Connection], Any], *, entries: int = 0, nbytes: int = 0) -> Any:
-        """Run `fn(conn)` inside a write transaction; return its result once committed."""
-        return self._enqueue(_Job(fn, entries, nbytes))
-
-    def submit_batch(
-        self, batch_fn: Callable[[sqlite3.Connection, list[Any]], None], payload: Any, *, entries: int, nbytes: int
-    ) -> None:
+    def submit_batch(self, batch_fn: BatchFn, payload: Any, *, entries: int, nbytes: int) -> None:
         """Have `batch_fn(conn, [payload, ...])` apply `payload`, merged with neighbours that share `batch_fn`."""
-        self._enqueue(_Job(None, entries, nbytes, batch_fn, payload))
+        self._wait(Job(entries, nbytes, payload, batch_fn=batch_fn))
 
-    async def submit_batch_async(
-        self, batch_fn: Callable[[sqlite3.Connection, list[Any]], None], payload: Any, *, entries: int, nbytes: int
-    ) -> None:
+    async def submit_batch_async(self, batch_fn: BatchFn, payload: Any, *, entries: int, nbytes: int) -> None:
         """`submit_batch` for a coroutine on an event loop: the loop goes on serving while the group commits."""
-        signal = LoopSignal()
-        job = _Job(None, entries, nbytes, batch_fn, payload, done=signal)
-        self._admit(job)
-        self._queue.put(job)
-        await signal.wait()
-        if job.error is not None:
-            raise job.error
+        await self._wait_async(Job(entries, nbytes, payload, batch_fn=batch_fn))
 
-    def _enqueue(self, job: _Job) -> Any:
-        lock = job.done
-        assert isinstance(lock, LockType)  # a thread waits on the default held_lock
-        self._admit(job)
-        self._queue.put(job)
-        lock.acquire()
-        if job.error is not None:
-            raise job.error
-        return job.result
-
-    def _admit(self, job: _Job) -> None:
-        with self._pending.lock:
-            if self._closed:
-                raise StoreError("the store is closed")
-            if self._condemned is not None:
-                raise self._condemned
-            self._pending.admit(job.entries, job.nbytes)
-
-    @property
-    def pending_entries(self) -> int:
-        return self._pending.entries
-
-    def close(self) -> None:
-        with self._pending.lock:
-            if self._closed:
-                return
-            self._closed = True
-        self._queue.put(None)
-        self._thread.join()
-
-    def _run(self) -> None:
+    def _commit(self, conn: sqlite3.Connection, jobs: list[Job]) -> None:
         try:
-            self.connection = self._connect()
-        except StoreFull as exc:  # start failing; each group tries to open the store again (_commit)
-            self._failed(exc)
-        except BaseException as exc:  # reported to the constructor's caller
-            self._startup_error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        stop = False
-        while not stop:
-            first = self._queue.get()
-            if first is None:
-                break
-            jobs = [first]
-            size = first.entries
-            while size < GROUP_MAX_ENTRIES:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                jobs.append(nxt)
-                size += nxt.entries
-            self._commit(jobs)
-        if self.connection is not None:
-            self.connection.close()
+            self._transaction(conn, jobs)
+            self._succeeded()
+        except Exception as exc:
+            error = self._failed(exc)
+            if len(jobs) == 1 or isinstance(error, StoreFailing):  # a full disk fails every job alike
+                for job in jobs:
+                    job.error = _as_store_error(job.error) if job.error is not None else error
+            else:  # one bad job must not fail its neighbours: retry each on its own
+                for job in jobs:
+                    job.error = None
+                    try:
+                        self._transaction(conn, [job])
+                        self._succeeded()
+                    except Exception as exc:
+                        job.error = self._failed(exc)
 
-    def _commit(self, jobs: list[_Job]) -> None:
-        started = time.perf_counter()
-        try:
-            if self.connection is None:  # it could not be opened (a full disk): try again
-                try:
-                    self.connection = self._connect()
-                except Exception as exc:
-                    error = self._failed(exc)
-                    for job in jobs:
-                        job.error = error
-                    return
-            conn = self.connection
+    def _ended(self, jobs: list[Job], seconds: float) -> None:
+        if self.on_commit is not None:
+            committed = [job for job in jobs if job.error is None]
             try:
-                self._transaction(conn, jobs)
-                self._succeeded()
-            except Exception as exc:
-                error = self._failed(exc)
-                if len(jobs) == 1 or isinstance(error, StoreFailing):  # a full disk fails every job alike
-                    for job in jobs:
-                        job.error = _as_store_error(job.error) if job.error is not None else error
-                else:  # one bad job must not fail its neighbours: retry each on its own
-                    for job in jobs:
-                        job.error = None
-                        try:
-                            self._transaction(conn, [job])
-                            self._succeeded()
-                        except Exception as exc:
-                            job.error = self._failed(exc)
-        finally:
-            self._pending.settle([(job.entries, job.nbytes) for job in jobs])
-            for job in jobs:
-                job.done.release()
-            if self.on_commit is not None:
-                committed = [job for job in jobs if job.error is None]
-                try:
-                    self.on_commit(len(committed), sum(j.entries for j in committed), time.perf_counter() - started)
-                except Exception:  # metrics must never stop the writer
-                    log.exception("on_commit failed")
-
-    def condemn(self, error: StoreFailing) -> None:
-        """Refuse every write from now on (a damaged file found while serving); /health reports `error`."""
-        with self._pending.lock:
-            self._condemned = error
-        self.failure = error
-        self.failing_since = time.time()
+                self.on_commit(len(committed), sum(j.entries for j in committed), seconds)
+            except Exception:  # metrics must never stop the writer
+                log.exception("on_commit failed")
 
     def _succeeded(self) -> None:
         if self.failure is not None and self._condemned is None:
@@ -227,7 +107,7 @@ class Writer:
             self.failure = error
         return error
 
-    def _transaction(self, conn: sqlite3.Connection, jobs: list[_Job]) -> None:
+    def _transaction(self, conn: sqlite3.Connection, jobs: list[Job]) -> None:
         if self._conn_lock is not None:
             self._conn_lock.acquire()
         try:
