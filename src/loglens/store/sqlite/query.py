@@ -16,19 +16,7 @@ from typing import Any
 import orjson
 
 from ...model import LEVEL_RANK
-from ...search.query import (
-    WORD_RE,
-    And,
-    Everything,
-    FieldIs,
-    LevelCompare,
-    MetaCompare,
-    MetaIs,
-    Node,
-    Not,
-    Or,
-    Words,
-)
+from ...search import query as nodes  # the query AST
 from ..query_values import compare, number
 from .field_tokens import FIELD_KEYS, indexable, legacy_token, token
 
@@ -53,7 +41,7 @@ def words_match(message: str | None, words: str, prefix: int) -> int:
     """1 when `message` has the space-separated `words` consecutively (the last as a prefix when `prefix`)."""
     if message is None:
         return 0
-    tokens = WORD_RE.findall(message.lower())
+    tokens = nodes.WORD_RE.findall(message.lower())
     wanted = _split(words)
     n = len(wanted)
     if n == 1 and not prefix:
@@ -74,7 +62,7 @@ def register_functions(conn: sqlite3.Connection) -> None:
 # -- compiling ---------------------------------------------------------------------------------------------------
 
 
-def compile_query(node: Node) -> Compiled:
+def compile_query(node: nodes.Node) -> Compiled:
     params: list[Any] = []
     where = _where(node, params)
     # user_id and id equalities go through the field index; the user rollups cannot name a user's minutes, since
@@ -86,26 +74,26 @@ def _meta_path(key: str) -> str:
     return '$."' + key + '"'  # keys are [A-Za-z0-9_.-]: the grammar allows nothing that needs escaping
 
 
-def _where(node: Node, params: list[Any]) -> str:
-    if isinstance(node, Everything):
+def _where(node: nodes.Node, params: list[Any]) -> str:
+    if isinstance(node, nodes.Everything):
         return "1"
-    if isinstance(node, Words):
+    if isinstance(node, nodes.Words):
         params += [" ".join(node.words), int(node.prefix)]
         return "loglens_words(logs.message, ?, ?)"
-    if isinstance(node, FieldIs):
+    if isinstance(node, nodes.FieldIs):
         column = f"logs.{node.field}"
         if node.prefix:
             params += [len(node.value), node.value]
             return f"coalesce(substr({column}, 1, ?) = ?, 0)"
         params.append(node.value)
         return f"{column} IS ?" if node.field == "user_id" else f"{column} = ?"
-    if isinstance(node, LevelCompare):
+    if isinstance(node, nodes.LevelCompare):
         levels = [name for name, rank in LEVEL_RANK.items() if compare(rank, node.op, node.rank)]
         if not levels:
             return "0"
         params += levels
         return f"logs.level IN ({', '.join('?' * len(levels))})"
-    if isinstance(node, MetaIs):
+    if isinstance(node, nodes.MetaIs):
         path = _meta_path(node.key)
         if node.prefix:
             params += [path, path, len(node.value), node.value]
@@ -128,29 +116,29 @@ def _where(node: Node, params: list[Any]) -> str:
             parts.append("json_type(logs.metadata, ?) = ?")
             params += [path, node.value]
         return "coalesce(" + " OR ".join(f"({p})" for p in parts) + ", 0)"
-    if isinstance(node, MetaCompare):
+    if isinstance(node, nodes.MetaCompare):
         path = _meta_path(node.key)
         params += [path, path, node.number]
         return (
             "coalesce(json_type(logs.metadata, ?) IN ('integer', 'real')"
             f" AND json_extract(logs.metadata, ?) {node.op} ?, 0)"
         )
-    if isinstance(node, Not):
+    if isinstance(node, nodes.Not):
         return f"NOT ({_where(node.child, params)})"
-    if isinstance(node, And):
+    if isinstance(node, nodes.And):
         return " AND ".join(f"({_where(c, params)})" for c in node.children)
-    if isinstance(node, Or):
+    if isinstance(node, nodes.Or):
         return " OR ".join(f"({_where(c, params)})" for c in node.children)
     raise TypeError(f"unknown query node {node!r}")
 
 
-def _implied(node: Node, leaf: Callable[[Node], str | None]) -> str | None:
+def _implied(node: nodes.Node, leaf: Callable[[nodes.Node], str | None]) -> str | None:
     """An FTS5 expression every row matching `node` satisfies, built from what `leaf` says of its leaves (None:
     this index cannot narrow them): AND keeps the parts it can say, OR needs them all."""
-    if isinstance(node, And):
+    if isinstance(node, nodes.And):
         parts = [p for p in (_implied(c, leaf) for c in node.children) if p is not None]
         return " AND ".join(f"({p})" for p in parts) or None
-    if isinstance(node, Or):
+    if isinstance(node, nodes.Or):
         ors = [_implied(c, leaf) for c in node.children]
         if any(p is None for p in ors):
             return None
@@ -158,13 +146,13 @@ def _implied(node: Node, leaf: Callable[[Node], str | None]) -> str | None:
     return leaf(node)
 
 
-def _fts(node: Node) -> str | None:
+def _fts(node: nodes.Node) -> str | None:
     """Over the word index (`search`): the all-letter words of the query."""
     return _implied(node, _words_leaf)
 
 
-def _words_leaf(node: Node) -> str | None:
-    if not isinstance(node, Words):
+def _words_leaf(node: nodes.Node) -> str | None:
+    if not isinstance(node, nodes.Words):
         return None
     terms = []
     for i, word in enumerate(node.words):
@@ -177,17 +165,17 @@ def _words_leaf(node: Node) -> str | None:
     return " AND ".join(terms) or None
 
 
-def _fields(node: Node) -> str | None:
+def _fields(node: nodes.Node) -> str | None:
     """Over the field index (`fields`, store/sqlite/field_tokens.py): only the equalities it can answer, user_id and a
     FIELD_KEYS metadata value that can only match a string (one that reads as a number or a boolean also matches
     those, which the index leaves out). The rows it names are then checked by `where` like any others."""
     return _implied(node, _fields_leaf)
 
 
-def _fields_leaf(node: Node) -> str | None:
-    if isinstance(node, FieldIs) and node.field == "user_id" and not node.prefix:
+def _fields_leaf(node: nodes.Node) -> str | None:
+    if isinstance(node, nodes.FieldIs) and node.field == "user_id" and not node.prefix:
         return _field_token("user_id", node.value)
-    if isinstance(node, MetaIs) and node.key in FIELD_KEYS and not node.prefix and number(node.value) is None:
+    if isinstance(node, nodes.MetaIs) and node.key in FIELD_KEYS and not node.prefix and number(node.value) is None:
         if node.value not in ("true", "false"):
             return _field_token(node.key, node.value)
     return None

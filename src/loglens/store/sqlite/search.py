@@ -22,14 +22,9 @@ class Search:
         self.search_index = connections.search_index
 
     def search(
-        self,
-        query: Node,
-        *,
-        from_ms: int | None = None,
-        to_ms: int | None = None,
-        limit: int = 100,
-        after: Cursor | None = None,
+        self, query: Node, from_ms: int | None, to_ms: int | None, limit: int, after: Cursor | None
     ) -> SearchPage:
+        """Entries matching `query` with from_ms <= event time < to_ms, newest first, after the keyset cursor."""
         compiled = compile_query(query)
         with self._connections.read() as conn:
             indexed = indexed_through(conn) if self.search_index else 0

@@ -191,7 +191,7 @@ class SQLiteStore:
 
     def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]:
         """The newest entries by event time (the search's time access path), optionally of one service."""
-        return self._search.search(of_service(service), limit=limit).logs
+        return self._search.search(of_service(service), None, None, limit, None).logs
 
     # -- search ------------------------------------------------------------------------------------------
 
@@ -204,7 +204,7 @@ class SQLiteStore:
         limit: int = 100,
         after: Cursor | None = None,
     ) -> SearchPage:
-        return self._search.search(query, from_ms=from_ms, to_ms=to_ms, limit=limit, after=after)
+        return self._search.search(query, from_ms, to_ms, limit, after)
 
     def refresh(self) -> None:
         """Index every committed entry now (the indexer does it within index_interval on its own)."""

@@ -11,7 +11,22 @@ from __future__ import annotations
 
 from .fragments import BASE_V5, SEARCH_TEXT, search_trigger
 
-SQL = """
+# One user rollup re-keyed: copied into a table keyed (time, user_id, service), which then takes its name.
+REKEY = """    CREATE TABLE {table}_by_user (
+        {col} INTEGER NOT NULL,
+        service TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY ({col}, user_id, service)
+    ) WITHOUT ROWID;;
+    INSERT INTO {table}_by_user SELECT {col}, service, user_id, count FROM {table};;
+    DROP TABLE {table};;
+    ALTER TABLE {table}_by_user RENAME TO {table};;
+"""
+REKEYED = REKEY.format(table="rollup_user", col="minute") + REKEY.format(table="rollup_user_hour", col="hour")
+
+SQL = (
+    """
     CREATE TABLE log_minutes (
         minute INTEGER NOT NULL,
         block INTEGER NOT NULL,
@@ -23,26 +38,7 @@ SQL = """
         SELECT minute, id >> 12, min(id), max(id)
         FROM (SELECT CASE WHEN ts_ms >= 0 THEN ts_ms / 60000 ELSE (ts_ms - 59999) / 60000 END AS minute, id FROM logs)
         GROUP BY 1, 2;;
-    CREATE TABLE rollup_user_by_user (
-        minute INTEGER NOT NULL,
-        service TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        count INTEGER NOT NULL,
-        PRIMARY KEY (minute, user_id, service)
-    ) WITHOUT ROWID;;
-    INSERT INTO rollup_user_by_user SELECT minute, service, user_id, count FROM rollup_user;;
-    DROP TABLE rollup_user;;
-    ALTER TABLE rollup_user_by_user RENAME TO rollup_user;;
-    CREATE TABLE rollup_user_hour_by_user (
-        hour INTEGER NOT NULL,
-        service TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        count INTEGER NOT NULL,
-        PRIMARY KEY (hour, user_id, service)
-    ) WITHOUT ROWID;;
-    INSERT INTO rollup_user_hour_by_user SELECT hour, service, user_id, count FROM rollup_user_hour;;
-    DROP TABLE rollup_user_hour;;
-    ALTER TABLE rollup_user_hour_by_user RENAME TO rollup_user_hour;;
+REKEYED
     CREATE VIRTUAL TABLE search USING fts5(
         text, content='', detail='none', columnsize=0, tokenize="unicode61 remove_diacritics 0 categories 'L*'"
     );;
@@ -51,4 +47,7 @@ SQL = """
     CREATE VIEW ingest_search AS SELECT NULL AS rows, NULL AS minutes, NULL AS users, NULL AS hours,
         NULL AS services, NULL AS counters, NULL AS spans, NULL AS entries, NULL AS max_logs WHERE false;;
 INGEST_SEARCH_TRIGGER
-    """.replace("INGEST_SEARCH_TRIGGER", search_trigger(BASE_V5)).replace("SEARCH_TEXT", SEARCH_TEXT)
+    """.replace("REKEYED\n", REKEYED)
+    .replace("INGEST_SEARCH_TRIGGER", search_trigger(BASE_V5))
+    .replace("SEARCH_TEXT", SEARCH_TEXT)
+)
