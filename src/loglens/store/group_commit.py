@@ -42,7 +42,8 @@ class Job:
     nbytes: int
     payload: Any = None
     fn: Callable[[Any], Any] | None = None  # a function of the connection, run on the writer thread
-    batch_fn: Any = None  # what applies the payload, when the backend has several (SQLite); payloads of one go together
+    # what applies the payload, when the backend has several (SQLite's writer); payloads of one go together
+    batch_fn: Callable[[Any, list[Any]], None] | None = None
     done: Signal = field(default_factory=held_lock)  # released once the job's transaction has ended (waiting.py)
     result: Any = None
     error: BaseException | None = None

@@ -112,7 +112,7 @@ class Writer(GroupCommit[sqlite3.Connection]):
             self._conn_lock.acquire()
         try:
             batch_fn = jobs[0].batch_fn
-            # `==`, not `is`: a bound method such as store._apply is a new object at every access
+            # `==`, not `is`: a bound method such as Writes.apply is a new object at every access
             if batch_fn is not None and all(job.batch_fn == batch_fn for job in jobs):
                 # one batch function for the whole group: it is one statement, committed by SQLite on its own
                 try:
