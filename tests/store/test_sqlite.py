@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from loglens.store import NewAlert, StoreError
 from loglens.store.sqlite import SQLiteStore
-from loglens.store.sqlite.migrations import SCHEMA_VERSION
+from loglens.store.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION
 from loglens.validation import StatsDelta
 from tests.store.test_contract import T0, entry
 
@@ -69,6 +70,31 @@ def test_refuses_file_that_is_not_sqlite(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match="not a usable LogLens store"):
         SQLiteStore(str(path))
+
+
+# SHA-256 (first 16 hex digits) of each released schema version's SQL: a store at version N was built by exactly
+# these statements, so none may change (a new version is a new module: store/sqlite/migrations/).
+RELEASED = [
+    "899a07ff2ee73201",
+    "e91c9d056ed682e5",
+    "d62ff4bafe1f4be2",
+    "3fbaf6b2e530e209",
+    "42a53b1c3d71fa5c",
+    "58a47fff001c2a68",
+    "4d9688ac15e84be7",
+    "0a21096a51dc5417",
+    "be4b3220b2e43380",
+    "78bcea955944811a",
+    "cd1ce18c679d26f9",
+    "94e5fdfd03a10371",
+    "c493e982f519d2b9",
+]
+
+
+def test_released_schema_versions_keep_their_sql() -> None:
+    released = [hashlib.sha256(sql.encode()).hexdigest()[:16] for sql in MIGRATIONS[: len(RELEASED)]]
+    assert released == RELEASED
+    assert SCHEMA_VERSION >= len(RELEASED)
 
 
 def test_upgrades_store_from_older_version(tmp_path: Path) -> None:

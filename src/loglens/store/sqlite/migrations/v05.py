@@ -1,7 +1,7 @@
 """Migration 5: search. `log_minutes` is the time access path: for each event-time minute, the id ranges holding
 its entries (one row per minute and 4096-id block, so a late entry widens nothing beyond its block), upserted by
 the `ingest_search` trigger in the same statement as the entries. `search` is an FTS5 index of each message's
-words (SEARCH_TEXT above); contentless and without positions (phrases are checked on the candidate rows). It is
+words (fragments.SEARCH_TEXT); contentless and without positions (phrases are checked on the candidate rows). It is
 filled by the indexer (store/sqlite/indexer.py), which trails the writer by a fraction of a second: counter
 `search.indexed` is the highest id it has indexed; searches scan the ids above it. The user rollups are re-keyed
 (time, user_id, service), so finding a user's minutes is one probe per hour and minute instead of one per
