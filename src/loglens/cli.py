@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
@@ -18,6 +19,7 @@ from . import config as config_mod
 from .auth import keys_cli
 from .auth.hosts import WILDCARDS, bind_address, is_loopback
 from .clientargs import add_api_key_option, add_url_argument, api_key_headers, refusal
+from .config import Settings
 from .store.base import StoreError
 
 log = logging.getLogger("loglens")
@@ -78,7 +80,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"loglens: {refusal}", file=sys.stderr)
         return 2
     try:
-        bind_address(cfg["server"]["host"])  # a name that resolves to no address stops startup here, in one line
+        bind_address(cfg.server.host)  # a name that resolves to no address stops startup here, in one line
     except ValueError as exc:
         print(f"loglens: {exc}", file=sys.stderr)
         return 2
@@ -88,34 +90,52 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"loglens: {exc}", file=sys.stderr)
         return 2
     try:
-        where = check_store(cfg)
+        where, cfg = check_store(cfg)
     except StoreError as exc:
         print(f"loglens: store error: {' '.join(str(exc).split())}", file=sys.stderr)
         if server_lock is not None:
             server_lock.release()
         return 2
+    from .ingest import syslog
+
+    try:  # the syslog listeners, bound here for every worker (ingest/syslog/sockets.py)
+        listening = syslog.listen(cfg)  # held open for the workers until serving ends
+    except syslog.SyslogBindError as exc:
+        print(f"loglens: {exc}", file=sys.stderr)
+        if server_lock is not None:
+            server_lock.release()
+        return 2
     print(startup_line(cfg, where), flush=True)
-    if not cfg["auth"]["enabled"] and not is_loopback(cfg["server"]["host"]):
+    if not cfg.auth.enabled and not is_loopback(cfg.server.host):
         log.warning(
             "auth.allow_open: serving %s without access control; anyone who can reach it can read and write its logs",
-            cfg["server"]["host"],
+            cfg.server.host,
         )
-    host, port = cfg["server"]["host"], cfg["server"]["port"]
+    host, port = cfg.server.host, cfg.server.port
     if args.dev:
         from .app import create_app
+        from .state import loglens_of
 
-        create_app(cfg).run(host=host, port=port, threaded=True)
+        app = create_app(cfg)
+        try:
+            app.run(host=host, port=port, threaded=True)
+        finally:  # Ctrl-C ends run(): commit pending writes, deliver queued alerts
+            loglens_of(app).close()
+            if listening is not None:
+                listening.close()
         return 0
     from .server import serve
 
     serve(cfg)
+    if listening is not None:
+        listening.close()
     return 0
 
 
-def open_bind_refusal(cfg: dict[str, dict[str, Any]]) -> str | None:
+def open_bind_refusal(cfg: Settings) -> str | None:
     """Why the server must not start: a non-loopback address with auth off and no auth.allow_open."""
-    host = cfg["server"]["host"]
-    if cfg["auth"]["enabled"] or cfg["auth"]["allow_open"] or is_loopback(host):
+    host = cfg.server.host
+    if cfg.auth.enabled or cfg.auth.allow_open or is_loopback(host):
         return None
     return (
         f"refusing to serve {host or '0.0.0.0'!r} with access control off: anyone who can reach it could read and "
@@ -125,39 +145,40 @@ def open_bind_refusal(cfg: dict[str, dict[str, Any]]) -> str | None:
     )
 
 
-def startup_line(cfg: dict[str, dict[str, Any]], where_stored: str | None = None) -> str:
+def startup_line(cfg: Settings, where_stored: str | None = None) -> str:
     """What `serve` prints first: the address it binds, and a URL that reaches the dashboard from here."""
-    host, port = cfg["server"]["host"], cfg["server"]["port"]
+    host, port = cfg.server.host, cfg.server.port
     bound = f"[{host}]" if ":" in host else host
     if host in WILDCARDS:
         local = "[::1]" if ":" in host else "127.0.0.1"
         where = f"{bound or '0.0.0.0'}:{port} (every interface)"
     else:
         local, where = bound, f"{bound}:{port}"
-    access = "API keys required" if cfg["auth"]["enabled"] else "access control OFF"
+    access = "API keys required" if cfg.auth.enabled else "access control OFF"
     return (
         f"LogLens listening on {where}, {access}; dashboard: http://{local}:{port}/"
         f"  (store: {where_stored or config_mod.store_path(cfg)})"
     )
 
 
-def check_store(cfg: dict[str, dict[str, Any]]) -> str:
+def check_store(cfg: Settings) -> tuple[str, Settings]:
     """Open the store once before serving: a damaged or unusable store stops startup here, with one line and
     exit code 2, instead of failing inside every worker. Migrations and the startup integrity check
     (storage.integrity_check) run here, once; the workers then skip it (a background check of a big store runs
-    in the workers, which serve meanwhile). Returns where the store is, for the startup line."""
-    if cfg["storage"]["backend"] == "clickhouse":  # reach every server of a cluster and migrate its tables
+    in the workers, which serve meanwhile). Returns where the store is, for the startup line, and the settings
+    the workers start with."""
+    if cfg.storage.backend == "clickhouse":  # reach every server of a cluster and migrate its tables
         from .store.clickhouse import preflight
 
-        return preflight(cfg["storage"])
+        return preflight(cfg.storage), cfg
     from .store import open_store
 
     store = open_store(cfg)
     in_background = getattr(store, "integrity_in_background", False)  # a big store: each worker checks it
     store.close()
     if not in_background:
-        cfg["storage"]["integrity_check"] = "off"
-    return config_mod.store_path(cfg)
+        cfg = dataclasses.replace(cfg, storage=dataclasses.replace(cfg.storage, integrity_check="off"))
+    return config_mod.store_path(cfg), cfg
 
 
 def _simulate(args: argparse.Namespace) -> int:

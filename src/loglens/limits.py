@@ -12,11 +12,13 @@ import copy
 import reprlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-DEFAULT_ENTRY_BYTES = 64 * 1024
+from .config import IngestSettings
+
+DEFAULT_ENTRY_BYTES = IngestSettings.max_entry_bytes
 MAX_MESSAGE_CHARS = 240  # a problem message longer than this keeps its head and tail
 MAX_LISTED = 5  # limit problems reported for one entry
 TOP_LEVEL_STRINGS = ("timestamp", "level", "service", "message", "user_id")
@@ -47,19 +49,13 @@ def shorten(message: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_entry_bytes: int = DEFAULT_ENTRY_BYTES
-    max_metadata_depth: int = 16
-    max_metadata_keys: int = 256
-    max_string_chars: int = 32 * 1024
+    max_metadata_depth: int = IngestSettings.max_metadata_depth
+    max_metadata_keys: int = IngestSettings.max_metadata_keys
+    max_string_chars: int = IngestSettings.max_string_chars
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Mapping[str, Any]]) -> Limits:
-        ingest = config["ingest"]
-        return cls(
-            ingest["max_entry_bytes"],
-            ingest["max_metadata_depth"],
-            ingest["max_metadata_keys"],
-            ingest["max_string_chars"],
-        )
+    def from_settings(cls, ingest: IngestSettings) -> Limits:
+        return cls(ingest.max_entry_bytes, ingest.max_metadata_depth, ingest.max_metadata_keys, ingest.max_string_chars)
 
     def entry_too_large(self, size: int) -> str:
         return f"the entry is {size} bytes as JSON, over ingest.max_entry_bytes ({self.max_entry_bytes})"

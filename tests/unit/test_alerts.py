@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from flask import Flask
 
 from loglens.alerts.dispatch import Dispatcher
 from loglens.alerts.handlers import AlertHandler, DeliveryError, LogHandler, WebhookHandler, build_handlers
+from loglens.config import ConfigError, load
 from loglens.jobs import apply_retention, check_alerts
 from tests.conftest import FakeClock
 
@@ -196,12 +198,13 @@ def test_slow_handler_never_slows_ingest(make_app: Any, clock: FakeClock) -> Non
 
 
 def test_handlers_satisfy_protocol_and_build_from_config() -> None:
-    handlers = build_handlers([{"type": "log"}, {"type": "webhook", "url": "http://127.0.0.1:9/x"}])
+    specs = [{"type": "log"}, {"type": "webhook", "url": "http://127.0.0.1:9/x"}]
+    handlers = build_handlers(load(env={}, overrides={"alerting": {"handlers": specs}}).alerting.handlers)
     assert [type(h) for h in handlers] == [LogHandler, WebhookHandler]
     assert all(isinstance(h, AlertHandler) for h in handlers)
     assert isinstance(Recorder(), AlertHandler)
-    with pytest.raises(ValueError, match="unknown type 'pager'"):
-        build_handlers([{"type": "pager"}])
+    with pytest.raises(ConfigError, match=r"alerting\.handlers\[0\]: unknown type 'pager'"):
+        load(env={}, overrides={"alerting": {"handlers": [{"type": "pager"}]}})
 
 
 class Receiver:
@@ -337,7 +340,8 @@ def test_scheduler_job_runs_log_at_debug_not_info(make_app: Any, clock: FakeCloc
     scheduler = start_scheduler(
         state.engine,
         state.store,
-        {**state.config, "alerting": {**state.config["alerting"], "check_interval_seconds": 1}},
+        dataclasses.replace(state.config.alerting, check_interval_seconds=1),
+        state.config.storage,
         clock,
     )
     try:
