@@ -17,12 +17,13 @@ import pytest
 
 from loglens.model import StatsDelta
 from loglens.search.query import Node, parse
-from loglens.store.batch import SPAN_IDS, prepare
-from loglens.store.field_tokens import BUCKETS, token
-from loglens.store.indexer import INDEX_SUFFIX, attach, indexed_through
 from loglens.store.sqlite import SQLiteStore
-from loglens.store.sqlite_search import Walk, compile_query, register_functions
-from loglens.store.topk import top_users_sql
+from loglens.store.sqlite.batch import SPAN_IDS, prepare
+from loglens.store.sqlite.field_tokens import BUCKETS, token
+from loglens.store.sqlite.indexer import INDEX_SUFFIX, attach, indexed_through
+from loglens.store.sqlite.query import compile_query, register_functions
+from loglens.store.sqlite.topk import top_users_sql
+from loglens.store.sqlite.walk import Walk
 from tests.support.entries import BASE_MS, make_entry
 from tests.support.vmsteps import VMSteps
 
@@ -145,7 +146,7 @@ def _with_request_ids(path: Path, count: int, **kwargs: Any) -> SQLiteStore:
 
 @pytest.mark.slow
 def test_a_request_id_is_found_through_the_field_index_at_any_volume(tmp_path: Path) -> None:
-    """The field index names the rows of the value's bucket, about 1 in BUCKETS (store/field_tokens.py): the SQL
+    """The field index names the rows of the value's bucket, about 1 in BUCKETS (store/sqlite/field_tokens.py): the SQL
     around it runs some 40 VM instructions per named row, not a scan of the store."""
     for name, count in (("small.db", 20_000), ("big.db", 200_000)):
         _with_request_ids(tmp_path / name, count).close()

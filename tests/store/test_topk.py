@@ -1,4 +1,4 @@
-"""Top users are approximate (each bucket keeps its biggest users, store/topk.py): their error, measured here
+"""Top users are approximate (each bucket keeps its biggest users, store/sqlite/topk.py): their error, measured here
 against the exact counts of the same entries, stays small for the users that matter."""
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def test_top_users_stay_close_to_the_exact_answer_while_each_bucket_keeps_few(tm
         # what is kept really is bounded: KEPT users per hour and service (+ the hour's total row), though far more
         # distinct users sent entries in each
         store.maintain()
-        with store._read() as conn:  # a look at the table the bound is about
+        with store._connections.read() as conn:  # a look at the table the bound is about
             kept = conn.execute(
                 "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM rollup_user_hour GROUP BY hour, service)"
             ).fetchone()[0]

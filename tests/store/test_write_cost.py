@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from loglens.model import StatsDelta
-from loglens.store.batch import ingest_params, prepare, search_params
-from loglens.store.sqlite import INGEST, INGEST_SEARCH, SQLiteStore
+from loglens.store.sqlite import SQLiteStore
+from loglens.store.sqlite.batch import ingest_params, prepare, search_params
+from loglens.store.sqlite.writes import INGEST, INGEST_SEARCH
 from tests.support.entries import BASE_MS, make_entry
 from tests.support.vmsteps import VMSteps
 

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 
-from .base import StoreCorrupt
+from ..base import StoreCorrupt
 
 log = logging.getLogger(__name__)
 

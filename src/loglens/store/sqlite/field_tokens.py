@@ -2,7 +2,7 @@
 the FIELD_KEYS metadata keys, people's lookup keys.
 
 A token is the value's field letter and one of BUCKETS buckets of its CRC-32 (`r3f0`), built in the request thread
-from the entry's own values (store/batch.py) and stored with the row (`logs.field_tokens`, migration 11); the
+from the entry's own values (store/sqlite/batch.py) and stored with the row (`logs.field_tokens`, migration 11); the
 indexer copies it into the index as it is. A bucket names every row whose value falls in it, so a lookup reads about
 1 in BUCKETS of the rows plus the value's own, and checks each against the query like any other row.
 

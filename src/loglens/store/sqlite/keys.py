@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from ..auth.keys import ApiKey
+from ...auth.keys import ApiKey
 
 Read = Callable[[], AbstractContextManager[sqlite3.Connection]]
 Submit = Callable[[Callable[[sqlite3.Connection], Any]], Any]

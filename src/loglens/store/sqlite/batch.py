@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 
 import orjson
 
-from ..model import ERROR_LEVELS, MINUTE_MS, Entry, StatsDelta
+from ...model import ERROR_LEVELS, MINUTE_MS, Entry, StatsDelta
+from ..entry_rows import ROW_FIELDS, delta_counters
 from .field_tokens import row_tokens
 
 HOUR_MINUTES = 60
@@ -64,10 +64,6 @@ def _joined(batches: Sequence[PreparedBatch]) -> list[str]:
     return joined
 
 
-# An entry's stored fields up to user_id, as one tuple (attrgetter builds it in C); metadata follows as JSON text.
-ROW_FIELDS = attrgetter("ts_ms", "received_ms", "timestamp", "level", "service", "message", "user_id")
-
-
 def _json(value: object) -> str:
     return orjson.dumps(value).decode()
 
@@ -79,12 +75,7 @@ def _nul_safe(message: str) -> str | list[str]:
 
 def prepare(entries: Sequence[Entry], delta: StatsDelta, *, tokens: bool = True) -> PreparedBatch:
     """The batch of `entries`; with `tokens`, each row also carries its field tokens (migration 11)."""
-    counters: Counter[str] = Counter()
-    if delta.total:
-        counters["validation.valid"] += delta.valid
-        counters["validation.invalid"] += delta.invalid
-        for kind, n in delta.error_types.items():
-            counters[f"error_type.{kind}"] += n
+    counters = delta_counters(delta)
     if not entries:
         return PreparedBatch(("[]", "[]", "[]", "[]", "[]", _json(list(counters.items()))), 0)
     rows = _rows(entries, tokens)
@@ -147,7 +138,7 @@ def _rows(entries: Sequence[Entry], tokens: bool) -> str:
 def _prepare_many(entries: Sequence[Entry], rows: str, counters: Counter[str]) -> PreparedBatch:
     keys = [(e.ts_ms // MINUTE_MS, e.service) for e in entries]
     # (minute, piece) -> [first offset, last offset, newest ts_ms]: at most SPAN_IDS ids each, so that a page can
-    # skip most of a big batch's minute by its newest event time (store/sqlite_search.py)
+    # skip most of a big batch's minute by its newest event time (store/sqlite/walk.py)
     spans: dict[tuple[int, int], list[int]] = {}
     for offset, ((minute, _), e) in enumerate(zip(keys, entries, strict=True)):
         span = spans.get((minute, offset // SPAN_IDS))

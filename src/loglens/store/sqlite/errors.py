@@ -12,7 +12,7 @@ import os
 import shutil
 import sqlite3
 
-from .base import StoreBusy, StoreCorrupt, StoreError, StoreFailing, StoreFull
+from ..base import StoreBusy, StoreCorrupt, StoreError, StoreFailing, StoreFull
 
 SQLITE_BUSY = 5
 SQLITE_LOCKED = 6

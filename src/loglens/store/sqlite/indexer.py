@@ -27,8 +27,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .base import StoreFailing
-from .migrations import INDEXES
+from ..base import StoreFailing
+from .migrations.fragments import INDEXES
 
 log = logging.getLogger(__name__)
 

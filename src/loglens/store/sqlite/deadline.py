@@ -11,8 +11,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .base import QueryTimeout
-from .sqlite_errors import primary_code
+from ..base import QueryTimeout
+from .errors import primary_code
 
 SQLITE_INTERRUPT = 9
 CHECK_EVERY = 10_000  # VM instructions between two looks at the clock (well under a millisecond of work)
