@@ -33,7 +33,7 @@ def test_damaged_store_is_refused_when_it_opens(damaged: Path, check: str) -> No
 def test_check_off_opens_a_damaged_store_unchecked_and_only_reads_of_damaged_pages_fail(damaged: Path) -> None:
     store = SQLiteStore(str(damaged), integrity_check="off")
     try:
-        assert store.integrity_pragma is None and not store.integrity_in_background  # no check, now or later
+        assert store._connections.integrity_pragma is None and not store.integrity_in_background  # no check at all
         assert store.health().ok  # nothing has looked at the damaged pages yet
         assert store.totals().total_logs == 2000  # the counters are intact
         with pytest.raises(StoreCorrupt, match="damaged"):  # reading every entry reaches the damage
