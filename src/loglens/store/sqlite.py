@@ -18,7 +18,8 @@ import orjson
 
 from ..model import MAX_TS_MS, MIN_TS_MS, MINUTE_MS, Entry, StatsDelta
 from ..search.query import Node, of_service
-from . import integrity
+from ..search.stats import AggregateRequest
+from . import integrity, sqlite_stats
 from .base import (
     Alert,
     MinuteCount,
@@ -572,6 +573,12 @@ class SQLiteStore:
             rows, more = walk.page(limit)
         next_cursor = (rows[-1][1], rows[-1][0]) if more and rows else None
         return SearchPage([row_dict(r) for r in rows], next_cursor)
+
+    def aggregate(self, request: AggregateRequest) -> list[Any]:
+        """Grouped aggregates of the matching entries (search/stats.py shapes them into an answer)."""
+        with self._read() as conn:
+            indexed = indexed_through(conn) if self.search_index else 0
+            return sqlite_stats.aggregate(conn, request, indexed=indexed, use_index=self.search_index)
 
     def refresh(self) -> None:
         """Index every committed entry now (the indexer does it within index_interval on its own)."""

@@ -20,8 +20,10 @@ from typing import Any
 import orjson
 
 from ...model import Entry, StatsDelta
+from ...search.stats import AggregateRequest
 from ..base import MinuteCount, ServiceInfo, StoreError, StoreHealth, Totals
 from ..batch import ROW_FIELDS
+from . import stats
 from .alert_rows import AlertMethods
 from .connection import Connection, NativeConnection
 from .inserter import GroupInserter
@@ -161,6 +163,10 @@ class ClickHouseStore(SearchMethods, AlertMethods):
     def _query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         sql = sql.format(**{name: self.tables[name] for name in _TABLE_NAMES})
         return self._conn().query(sql, params, timeout=self.query_timeout)
+
+    def aggregate(self, request: AggregateRequest) -> list[Any]:
+        """Grouped aggregates of the matching entries (search/stats.py shapes them into an answer)."""
+        return stats.aggregate(self._query, request)
 
     def is_leader(self) -> bool:
         return self.lease.is_leader()
