@@ -110,8 +110,9 @@ def test_a_timechart_counts_every_bucket_with_gaps_as_zero(fresh_store: Callable
     assert isinstance(stage, Timechart)
     got = answer(store, pipeline, BASE_MS + 7 * 60_000, BASE_MS + HOUR_MS + 1, max_buckets=60)
     assert got.span_seconds == 300 and got.times[0] == BASE_MS + 5 * 60_000 and len(got.times) == 12
-    matching = oracle.matching(batch, lambda e: has_words(e.message, ["timeout"], False), got.times[0] + 120_000,
-                               BASE_MS + HOUR_MS + 1)
+    matching = oracle.matching(
+        batch, lambda e: has_words(e.message, ["timeout"], False), got.times[0] + 120_000, BASE_MS + HOUR_MS + 1
+    )
     want = oracle.timechart(stage, matching, got.times, 300_000)
     assert {(s["group"], s["column"]) for s in got.series} == set(want)
     for series in got.series:
@@ -180,8 +181,9 @@ def test_a_timechart_keeps_the_biggest_series_and_folds_the_rest(big_store: tupl
     rest = [e for e in matching if e.service not in biggest]
     folded = oracle.timechart(Timechart(stage.aggs, None, 3600), rest, got.times, HOUR_MS)
     for series in got.series:
-        source = folded[(None, series["column"])] if series["group"] == OTHER else want[(series["group"],
-                                                                                           series["column"])]
+        source = (
+            folded[(None, series["column"])] if series["group"] == OTHER else want[(series["group"], series["column"])]
+        )
         assert series["values"] == source, series
 
 

@@ -114,9 +114,14 @@ def disorderly(n: int, seed: int, base_ms: int, span_ms: int) -> list[Entry]:
                 meta["ms"] = rnd.choice(["slow", True, None])
             out.append(
                 Entry(
-                    max(0, ts), ts, "t", rnd.choice(levels), f"svc-{rnd.randrange(20):02d}",
+                    max(0, ts),
+                    ts,
+                    "t",
+                    rnd.choice(levels),
+                    f"svc-{rnd.randrange(20):02d}",
                     rnd.choice(["card declined for order 7", "timeout talking to db", "ok", "user login"]),
-                    f"user-{rnd.randrange(500)}" if rnd.random() < 0.9 else None, meta,
+                    f"user-{rnd.randrange(500)}" if rnd.random() < 0.9 else None,
+                    meta,
                 )
             )
     return out[:n]

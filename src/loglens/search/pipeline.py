@@ -226,8 +226,9 @@ class _Build(Transformer[Token, object]):
         if name.startswith("metadata.") and len(name) > len("metadata."):
             return name
         if name == "message":
-            raise QueryError(f"message cannot be {purpose}; use service, level, user_id or metadata.<key>",
-                             self._column(token))
+            raise QueryError(
+                f"message cannot be {purpose}; use service, level, user_id or metadata.<key>", self._column(token)
+            )
         raise QueryError(f"unknown field {name!r}; use service, level, user_id or metadata.<key>", self._column(token))
 
     def agg(self, children: list[Token]) -> Agg:
@@ -237,16 +238,19 @@ class _Build(Transformer[Token, object]):
         alias = rest[-1] if rest and rest[-1].type == "NAME" else None
         if func == "count":
             if field_token is not None:
-                raise QueryError("count() takes no field; use count_distinct(field) to count values",
-                                 self._column(field_token))
+                raise QueryError(
+                    "count() takes no field; use count_distinct(field) to count values", self._column(field_token)
+                )
             return Agg("count", None, str(alias) if alias else "count")
         if field_token is None:
-            raise QueryError(f"{func}() needs a field, e.g. {func}(metadata.processing_time_ms)",
-                             self._column(children[0]))
+            raise QueryError(
+                f"{func}() needs a field, e.g. {func}(metadata.processing_time_ms)", self._column(children[0])
+            )
         field = self._field(field_token, "aggregated")
         if func in NUMERIC_FUNCS and not field.startswith("metadata."):
-            raise QueryError(f"{func}() needs a numeric field; {field} is text, use metadata.<key>",
-                             self._column(field_token))
+            raise QueryError(
+                f"{func}() needs a numeric field; {field} is text, use metadata.<key>", self._column(field_token)
+            )
         return Agg(func, field, str(alias) if alias else f"{func}({field})")  # type: ignore[arg-type]
 
     def aggs(self, children: list[Agg]) -> tuple[Agg, ...]:
@@ -342,7 +346,8 @@ def parse_pipeline(text: str) -> Pipeline:
     node = parse(filter_text)
     pipeline = Pipeline(node)
     for stage_text, offset in stage_texts:
-        pipeline = _apply(pipeline, _parse_stage(stage_text, offset), offset)
+        start = offset + len(stage_text) - len(stage_text.lstrip())  # where the stage's first word is
+        pipeline = _apply(pipeline, _parse_stage(stage_text, offset), start)
     return pipeline
 
 
@@ -353,7 +358,9 @@ def _apply(pipeline: Pipeline, stage: _Stage, offset: int) -> Pipeline:
             raise QueryError("a query has one stats, timechart or top stage", column)
         if isinstance(stage, _Top):
             return Pipeline(
-                pipeline.filter, Stats((Agg("count", None, "count"),), (stage.field,)), (SortKey("count", True),),
+                pipeline.filter,
+                Stats((Agg("count", None, "count"),), (stage.field,)),
+                (SortKey("count", True),),
                 stage.n,
             )
         return Pipeline(pipeline.filter, stage)

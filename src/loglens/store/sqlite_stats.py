@@ -13,8 +13,9 @@ from typing import Any
 
 import orjson
 
+from ..model import MINUTE_MS
 from ..search.stats import AggregateRequest
-from .sqlite_search import MINUTE_MS, Compiled, _merge, compile_query
+from .sqlite_search import Compiled, _merge, compile_query
 
 PERCENTILE = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 
