@@ -66,6 +66,10 @@ def test_the_range_defaults_to_the_last_hour_and_from_narrows_it(client: FlaskCl
     assert stats(client, "| stats count()")["rows"] == [[5]]
     assert stats(client, "| stats count()", **{"from": "2025-12-31T23:30:00Z"})["rows"] == [[1]]
     assert stats(client, "| stats count()", **{"from": "30d", "to": "2h"})["rows"] == []
+    ingest(client, [entry(10, timestamp="2025-12-01T00:00:00Z")])
+    assert stats(client, "| stats count()")["rows"] == [[5]]
+    whole = stats(client, "| stats count()", **{"from": ""})
+    assert whole["rows"] == [[6]] and whole["from"] == "2025-12-01T00:00:00.000Z"
 
 
 def test_csv_carries_the_table(client: FlaskClient) -> None:

@@ -88,3 +88,15 @@ def test_rejects_what_means_nothing_saying_where(text: str, message: str, column
 def test_the_whole_query_is_bounded_in_length() -> None:
     with pytest.raises(QueryError, match="longer than 2000"):
         parse_pipeline("| stats count() by service" + " " * 2000)
+
+
+def test_a_chosen_span_keeps_aligned_buckets_within_the_bound() -> None:
+    from loglens.search.stats import bucket_count, choose_span_s
+
+    for start in (0, 1, 59_999, 1_767_225_600_123):
+        for length in (1, 999, 3_600_000, 3_600_001, 86_400_000, 7 * 86_400_000 + 5, 400 * 86_400_000):
+            for most in (1, 7, 60, 1000):
+                span = choose_span_s(start, start + length, most)
+                assert bucket_count(start, start + length, span * 1000) <= most, (start, length, most, span)
+    assert choose_span_s(1_767_225_600_000, 1_767_225_600_000 + 3_600_000, 60) == 60  # an aligned hour: minutes
+    assert choose_span_s(1_767_225_600_001, 1_767_225_600_001 + 3_600_000, 60) == 300  # unaligned: 61 would not fit

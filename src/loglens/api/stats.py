@@ -4,7 +4,8 @@
     /api/stats?q=| timechart span=5m count() by level&from=6h&to=1h
     /api/stats?q=...&format=csv      the answer as CSV (a table: its columns; a timechart: time, group, columns)
 
-The range defaults to the last hour. The grammar is in search/pipeline.py, the engine in search/stats.py.
+The range defaults to the last hour; an empty `from` means from the first stored entry. The grammar is in
+search/pipeline.py, the engine in search/stats.py.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from flask.typing import ResponseReturnValue
 
 from ..app import current_loglens
 from ..auth.access import requires
-from ..model import iso_from_ms
+from ..model import MINUTE_MS, iso_from_ms
 from ..search.params import parse_time
 from ..search.pipeline import Pipeline, parse_pipeline
 from ..search.query import QueryError
@@ -48,7 +49,7 @@ def _pipeline() -> Pipeline:
 
 
 def _time(name: str, default: str, now_ms: int) -> int:
-    raw = request.args.get(name, "").strip() or default
+    raw = request.args.get(name, default).strip() or default
     try:
         return parse_time(raw, now_ms)
     except ValueError as exc:
@@ -62,8 +63,12 @@ def stats() -> ResponseReturnValue:
     state = current_loglens()
     now_ms = int(state.clock() * 1000)
     pipeline = _pipeline()
-    from_ms = _time("from", DEFAULT_RANGE, now_ms)
     to_ms = _time("to", "0s", now_ms)
+    if request.args.get("from", DEFAULT_RANGE).strip() == "":  # the whole store: from its first stored minute
+        stored = state.store.minute_range()
+        from_ms = min(stored[0] * MINUTE_MS, to_ms - 1) if stored is not None else to_ms - 3_600_000
+    else:
+        from_ms = _time("from", DEFAULT_RANGE, now_ms)
     if from_ms >= to_ms:
         raise ApiError(400, "from must be earlier than to", parameter="from")
     fmt = choice_arg("format", "json", ("json", "csv"))

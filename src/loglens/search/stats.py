@@ -57,6 +57,7 @@ class Answer:
 
     kind: str
     columns: list[str]
+    by: list[str] = field(default_factory=list)  # the group fields (a table's first columns)
     rows: list[list[Any]] = field(default_factory=list)
     times: list[int] = field(default_factory=list)
     series: list[dict[str, Any]] = field(default_factory=list)
@@ -65,7 +66,7 @@ class Answer:
     folded: int = 0  # groups folded into (other)
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "columns": self.columns, "groups": self.groups}
+        out: dict[str, Any] = {"kind": self.kind, "columns": self.columns, "by": self.by, "groups": self.groups}
         out["folded"] = self.folded
         if self.kind == "table":
             out["rows"] = self.rows
@@ -74,12 +75,20 @@ class Answer:
         return out
 
 
+def bucket_count(from_ms: int, to_ms: int, span_ms: int) -> int:
+    """How many buckets of `span_ms` (aligned to the epoch) the range [from_ms, to_ms) touches."""
+    return (to_ms - 1) // span_ms - from_ms // span_ms + 1
+
+
 def choose_span_s(from_ms: int, to_ms: int, max_buckets: int) -> int:
-    seconds = max(1, math.ceil((to_ms - from_ms) / 1000))
+    """The smallest nice span whose aligned buckets over the range number at most max_buckets."""
     for span in NICE_SPANS_S:
-        if math.ceil(seconds / span) <= max_buckets:
+        if bucket_count(from_ms, to_ms, span * 1000) <= max_buckets:
             return span
-    return math.ceil(seconds / max_buckets)
+    span = math.ceil((to_ms - from_ms) / 1000 / max_buckets)
+    while bucket_count(from_ms, to_ms, span * 1000) > max_buckets:
+        span += 1
+    return span
 
 
 def answer(
@@ -122,7 +131,7 @@ def _table(store: Aggregator, pipeline: Pipeline, stage: Stats, from_ms: int, to
     if pipeline.limit is not None:
         rows = rows[: pipeline.limit]
         out = [[*row[:width], *_numbers(stage.aggs, row[width + 2 :])] for row in rows]
-        return Answer("table", columns, rows=out, groups=found)
+        return Answer("table", columns, list(stage.by), rows=out, groups=found)
     kept, rest = rows[:limit], rows[limit:]
     if not keys:
         kept.sort(key=lambda r: _group_order(r[:width]))
@@ -132,7 +141,7 @@ def _table(store: Aggregator, pipeline: Pipeline, stage: Stats, from_ms: int, to
         other = store.aggregate(replace(request, drop=drop, fold=True))
         if other:
             out.append([OTHER, *([None] * (width - 1)), *_numbers(stage.aggs, other[0][1:])])
-    return Answer("table", columns, rows=out, groups=found, folded=len(rest))
+    return Answer("table", columns, list(stage.by), rows=out, groups=found, folded=len(rest))
 
 
 def _numbers(aggs: Sequence[Agg], values: Sequence[Any]) -> list[Any]:
@@ -192,7 +201,7 @@ def _timechart(
     span_s = stage.span_seconds or choose_span_s(from_ms, to_ms, max_buckets)
     span_ms = span_s * 1000
     first = from_ms // span_ms * span_ms
-    count = (to_ms - 1) // span_ms - from_ms // span_ms + 1
+    count = bucket_count(from_ms, to_ms, span_ms)
     if count > max_buckets:
         wider = choose_span_s(from_ms, to_ms, max_buckets)
         raise StatsError(
@@ -232,7 +241,14 @@ def _timechart(
         series += [{"group": OTHER, "column": a.name, "values": p} for a, p in zip(stage.aggs, other, strict=True)]
     columns = [agg.name for agg in stage.aggs]
     return Answer(
-        "timechart", columns, times=times, series=series, span_seconds=span_s, groups=len(ranked), folded=len(rest)
+        "timechart",
+        columns,
+        list(by),
+        times=times,
+        series=series,
+        span_seconds=span_s,
+        groups=len(ranked),
+        folded=len(rest),
     )
 
 
