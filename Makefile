@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python bench/search.py $(foreach n,$(SEARCH_BENCH_ENTRIES),--entries $(n))
 	$(BIN)/python bench/exactly_once.py --entries 100000
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/syslog.py
 	if command -v clickhouse-server >/dev/null; then $(BIN)/python bench/clickhouse.py; \
 	else echo "bench: clickhouse-server not installed (make system-deps): ClickHouse mode skipped"; fi
 
@@ -73,10 +74,12 @@ format: install
 	$(BIN)/ruff check --fix src tests bench
 
 # Debian packages the tests need: Chromium for Playwright, ClickHouse (18.16; the tests start their own servers on
-# free loopback ports, the package's service is never started). Run as root; .ci/run calls it.
+# free loopback ports, the package's service is never started), rsyslog and util-linux's logger (syslog senders;
+# the tests run their own rsyslogd in the foreground). Run as root; .ci/run calls it.
 system-deps:
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver clickhouse-server clickhouse-client >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver clickhouse-server clickhouse-client \
+		rsyslog bsdutils openssl >/dev/null
 
 # an sdist and a wheel in dist/, both carrying the dashboard's Chart.js and its licence (vendor/, not in git)
 dist: install

@@ -52,6 +52,7 @@ class LogLens:
     metrics: Metrics
     tail: TailHub
     scheduler: Any = None
+    syslog: Any = None  # the syslog listener (ingest/syslog), None when ingest.syslog is off
     _closed: bool = field(default=False, repr=False)
     _close_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -61,6 +62,8 @@ class LogLens:
             if self._closed:
                 return
             self._closed = True
+        if self.syslog is not None:  # first: stop reading, let what was read commit
+            self.syslog.close()
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
         self.tail.close()
@@ -118,6 +121,13 @@ def create_app(
     app.wsgi_app = RequestTimer(app.wsgi_app, metrics, *_route_labels(app))  # type: ignore[method-assign]
     metrics.watch(state)
     atexit.register(state.close)
+    from .ingest import syslog
+
+    try:
+        state.syslog = syslog.start(state)
+    except BaseException:
+        state.close()
+        raise
     return app
 
 

@@ -94,6 +94,15 @@ def _serve(args: argparse.Namespace) -> int:
         if server_lock is not None:
             server_lock.release()
         return 2
+    from .ingest import syslog
+
+    try:  # the syslog listeners, bound here for every worker (ingest/syslog/sockets.py)
+        listening = syslog.listen(cfg)  # held open for the workers until serving ends
+    except syslog.SyslogBindError as exc:
+        print(f"loglens: {exc}", file=sys.stderr)
+        if server_lock is not None:
+            server_lock.release()
+        return 2
     print(startup_line(cfg, where), flush=True)
     if not cfg["auth"]["enabled"] and not is_loopback(cfg["server"]["host"]):
         log.warning(
@@ -105,10 +114,14 @@ def _serve(args: argparse.Namespace) -> int:
         from .app import create_app
 
         create_app(cfg).run(host=host, port=port, threaded=True)
+        if listening is not None:
+            listening.close()
         return 0
     from .server import serve
 
     serve(cfg)
+    if listening is not None:
+        listening.close()
     return 0
 
 

@@ -145,6 +145,12 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "max_services": Setting(
             1000, int, "Most distinct services tracked; an entry naming a new service past it is rejected", 1
         ),
+        "syslog": Setting(
+            {},
+            dict,
+            "Syslog listeners (RFC 5424/3164), off when empty: {tcp: HOST:PORT, udp: HOST:PORT, tls_cert: PEM,"
+            " tls_key: PEM, allow_remote: false, max_connections: 256}; see docs/syslog.md",
+        ),
     },
     "analytics": {
         "max_buckets": Setting(60, int, "Most time buckets in one series; longer ranges use wider buckets", 1, 10_000),
@@ -311,7 +317,17 @@ def load(
     _check_handlers(config["alerting"]["handlers"])
     config["storage"]["clickhouse"] = _check_clickhouse(config["storage"]["clickhouse"])
     _check_hosts(config["server"]["allowed_hosts"])
+    _check_syslog(config)
     return config
+
+
+def _check_syslog(config: dict[str, dict[str, Any]]) -> None:
+    from .ingest.syslog.settings import SyslogConfigError, read_settings  # its own module: imported when needed
+
+    try:
+        read_settings(config)
+    except SyslogConfigError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _check_clickhouse(values: Mapping[str, Any]) -> dict[str, Any]:
