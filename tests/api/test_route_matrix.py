@@ -49,6 +49,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/services"): "read",
     ("GET", "/api/fields"): "read",
     ("GET", "/api/stats"): "read",
+    ("GET", "/api/facets"): "read",
     ("GET", "/explore"): "read-page",
 }
 # Which roles may call each level (admin may do everything; read and ingest only their own part).

@@ -105,3 +105,25 @@ def test_search_refuses_a_query_with_stages_and_points_to_stats(client: FlaskCli
     for path in ("/api/logs", "/api/logs/export"):
         response = client.get(path, query_string={"q": "level:ERROR | stats count()"})
         assert response.status_code == 400 and "/api/stats" in response.json["error"], response.json
+
+
+def test_facets_count_the_top_values_of_each_field_for_the_filter(client: FlaskClient) -> None:
+    sample(client)
+    ingest(
+        client,
+        [entry(50, service="pay", metadata={"region": "eu"}), entry(51, service="pay", metadata={"region": "eu"})],
+    )
+    response = client.get("/api/facets", query_string={"q": "service:pay"})
+    assert response.status_code == 200, response.json
+    fields = {f["field"]: f for f in response.json["fields"]}
+    assert list(fields) == ["service", "level", "user_id", "metadata.ms", "metadata.region"]
+    assert fields["service"]["values"] == [{"value": "pay", "count": 5}] and fields["service"]["distinct"] == 1
+    assert fields["level"]["values"] == [{"value": "INFO", "count": 3}, {"value": "ERROR", "count": 2}]
+    assert fields["user_id"]["values"] == [{"value": "u1", "count": 2}, {"value": "u2", "count": 1}]
+    assert fields["user_id"]["distinct"] == 3  # u1, u2 and entries without one
+    assert fields["metadata.region"]["values"] == [{"value": "eu", "count": 2}]
+
+
+def test_facets_refuse_a_query_with_stages(client: FlaskClient) -> None:
+    response = client.get("/api/facets", query_string={"q": "x | stats count()"})
+    assert response.status_code == 400 and "without stages" in response.json["error"]

@@ -122,3 +122,32 @@ def test_a_stage_that_does_not_parse_is_shown_with_the_servers_message(
     page.goto(live_server.url + "/explore?from=1h&q=" + quote("| stats p95(service)"))
     expect(page.get_by_test_id("query-error")).to_contain_text("needs a numeric field")
     expect(page.get_by_test_id("stats-panel")).to_be_hidden()
+
+
+def facet_values(page: Page, field: str) -> list[tuple[str, int]]:
+    return [
+        (item.locator(".facet-text").inner_text(), int(item.locator(".facet-count").inner_text().replace(",", "")))
+        for item in page.locator(f'.facet[data-field="{field}"] .facet-item').all()
+    ]
+
+
+def test_facets_show_the_apis_counts_and_add_or_exclude_a_value(page: Page, live_server: LiveServer) -> None:
+    with Api(live_server.url) as api:
+        bulk(api, sample())
+        open_explore(page, live_server, "?q=card&from=1h")
+        expect(page.get_by_test_id("facets")).to_be_visible()
+        facets = api.session.get(api.base + "/api/facets", params={"q": "card", "from": "1h"}, timeout=10).json()
+        for facet in facets["fields"]:
+            expect(page.locator(f'.facet[data-field="{facet["field"]}"] .facet-item')).to_have_count(
+                len(facet["values"])
+            )
+            assert facet_values(page, facet["field"]) == [(v["value"], v["count"]) for v in facet["values"]]
+    page.locator('.facet[data-field="service"] .facet-value').first.click()
+    first = facets["fields"][0]["values"][0]["value"]
+    expect(page.get_by_test_id("query-input")).to_have_value(f"card service:{first}")
+    expect(page.locator('.facet[data-field="service"] .facet-item')).to_have_count(1)
+    exclude = page.get_by_role("button", name="Exclude level:INFO")
+    exclude.focus()
+    page.keyboard.press("Enter")  # reachable by keyboard
+    expect(page.get_by_test_id("query-input")).to_have_value(f"card service:{first} -level:INFO")
+    expect(page.locator('.facet[data-field="level"] .facet-text')).to_have_text(["ERROR"])

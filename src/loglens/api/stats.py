@@ -1,4 +1,5 @@
-"""GET /api/stats: a query with an aggregating stage (`| stats`, `| timechart`, `| top`) answered over a range.
+"""GET /api/stats: a query with an aggregating stage (`| stats`, `| timechart`, `| top`) answered over a range;
+GET /api/facets: the most frequent values of the main fields for a filter, beside Explore's results.
 
     /api/stats?q=level>=ERROR | stats count() by service&from=24h
     /api/stats?q=| timechart span=5m count() by level&from=6h&to=1h
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from collections import Counter
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -22,22 +24,31 @@ from ..app import current_loglens
 from ..auth.access import requires
 from ..model import MINUTE_MS, iso_from_ms
 from ..search.params import parse_time
-from ..search.pipeline import Pipeline, parse_pipeline
+from ..search.pipeline import Agg, Pipeline, SortKey, Stats, parse_pipeline
 from ..search.query import QueryError
 from ..search.stats import Answer, StatsError, answer
+from ..store import Store
 from .body import choice_arg
 from .errors import ApiError
 
 bp = Blueprint("stats", __name__)
 DEFAULT_RANGE = "1h"
+COUNT = Agg("count", None, "count")
+FACET_VALUES = 5  # values shown per field
+FACET_SAMPLE = 500  # newest matches whose metadata keys are counted to choose the metadata fields shown
+META_FACETS = 4  # metadata fields shown: the keys most of the sample carries
 
 
-def _pipeline() -> Pipeline:
+def _pipeline(*, aggregating: bool = True) -> Pipeline:
     text = request.args.get("q", "")
     try:
         pipeline = parse_pipeline(text)
     except QueryError as exc:
         raise ApiError(400, str(exc), parameter="q", column=exc.column) from None
+    if not aggregating:
+        if pipeline.aggregate is not None:
+            raise ApiError(400, "facets take a filter without stages", parameter="q")
+        return pipeline
     if pipeline.aggregate is None:
         raise ApiError(
             400,
@@ -56,21 +67,26 @@ def _time(name: str, default: str, now_ms: int) -> int:
         raise ApiError(400, f"{name}: {exc}", parameter=name) from None
 
 
-@bp.get("/api/stats")
-@requires("read")
-def stats() -> ResponseReturnValue:
-    started = time.perf_counter()
-    state = current_loglens()
-    now_ms = int(state.clock() * 1000)
-    pipeline = _pipeline()
+def _range(store: Store, now_ms: int) -> tuple[int, int]:
+    """The request's [from, to): the last hour unless given; an empty `from` is the store's first minute."""
     to_ms = _time("to", "0s", now_ms)
-    if request.args.get("from", DEFAULT_RANGE).strip() == "":  # the whole store: from its first stored minute
-        stored = state.store.minute_range()
+    if request.args.get("from", DEFAULT_RANGE).strip() == "":
+        stored = store.minute_range()
         from_ms = min(stored[0] * MINUTE_MS, to_ms - 1) if stored is not None else to_ms - 3_600_000
     else:
         from_ms = _time("from", DEFAULT_RANGE, now_ms)
     if from_ms >= to_ms:
         raise ApiError(400, "from must be earlier than to", parameter="from")
+    return from_ms, to_ms
+
+
+@bp.get("/api/stats")
+@requires("read")
+def stats() -> ResponseReturnValue:
+    started = time.perf_counter()
+    state = current_loglens()
+    pipeline = _pipeline()
+    from_ms, to_ms = _range(state.store, int(state.clock() * 1000))
     fmt = choice_arg("format", "json", ("json", "csv"))
     try:
         result = answer(
@@ -109,3 +125,26 @@ def _csv(result: Answer) -> Response:
     return Response(
         out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="loglens-stats.csv"'}
     )
+
+
+@bp.get("/api/facets")
+@requires("read")
+def facets() -> ResponseReturnValue:
+    """The most frequent values of service, level, user_id and of the metadata keys most matches carry, with
+    their counts, for a filter (no stages) over a range: what Explore shows beside the results."""
+    started = time.perf_counter()
+    state = current_loglens()
+    pipeline = _pipeline(aggregating=False)
+    from_ms, to_ms = _range(state.store, int(state.clock() * 1000))
+    sample = state.store.search(pipeline.filter, from_ms=from_ms, to_ms=to_ms, limit=FACET_SAMPLE).logs
+    keys = Counter(key for entry in sample for key in (entry.get("metadata") or {}))
+    fields = ["service", "level", "user_id", *(f"metadata.{key}" for key, _ in keys.most_common(META_FACETS))]
+    max_buckets = int(state.config["analytics"]["max_buckets"])
+    out = []
+    for name in fields:
+        top = Pipeline(pipeline.filter, Stats((COUNT,), (name,)), (SortKey("count", True),), FACET_VALUES)
+        result = answer(state.store, top, from_ms, to_ms, max_buckets=max_buckets)
+        values = [{"value": value, "count": count} for value, count in result.rows if value is not None]
+        if values:
+            out.append({"field": name, "values": values, "distinct": result.groups})
+    return {"fields": out, "took_ms": round((time.perf_counter() - started) * 1000, 2)}

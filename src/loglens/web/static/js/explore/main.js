@@ -11,6 +11,7 @@ import { $ } from "../dom.js";
 import { closeSuggestions, initComplete, loadSuggestions } from "./complete.js";
 import { isLive, startLive, stopLive } from "./live.js";
 import { readRange, showCustom, syncRange } from "./range.js";
+import { drawFacets, hideFacets } from "./facets.js";
 import { drawHistogram, hideHistogram, initHistogram } from "./histogram.js";
 import { latest, loadMore, runSearch, showQueryError } from "./search.js";
 import { hasStages } from "./stages.js";
@@ -47,6 +48,12 @@ function followHistogram() {
     : null;
 }
 
+/* A facet's click: run its query over the same range. */
+function applyQuery(q) {
+  $("query-input").value = q;
+  submit();
+}
+
 /* Dragging across the histogram: a custom range of what was dragged over. */
 function narrowTo(fromIso, toIso) {
   view.from = fromIso;
@@ -62,6 +69,7 @@ function goStats() {
   if (isLive()) stopLive();
   window.clearInterval(histogramTimer);
   hideHistogram();
+  hideFacets();
   $("results-panel").hidden = true;
   $("live-btn").disabled = true;
   return runStats().then(function (result) {
@@ -88,8 +96,13 @@ function go() {
   $("live-btn").disabled = false;
   if (isLive()) stopLive();
   return runSearch().then(function (ok) {
-    if (ok) followHistogram(); // a query the search refused has its message shown already
-    else hideHistogram();
+    if (ok) {
+      followHistogram(); // a query the search refused has its message shown already
+      drawFacets(applyQuery);
+    } else {
+      hideHistogram();
+      hideFacets();
+    }
     if (!view.live) return;
     if (ok) {
       startLive(latest);
