@@ -39,13 +39,14 @@ function syncControls() {
 
 /* The histogram follows the view: drawn for every search, and redrawn while Live is on. */
 function followHistogram() {
-  drawHistogram(narrowTo);
+  var drawn = drawHistogram(narrowTo);
   window.clearInterval(histogramTimer);
   histogramTimer = view.live
     ? window.setInterval(function () {
         if (isLive()) drawHistogram(narrowTo);
       }, HISTOGRAM_LIVE_MS)
     : null;
+  return drawn;
 }
 
 /* A facet's click: run its query over the same range. */
@@ -97,8 +98,13 @@ function go() {
   if (isLive()) stopLive();
   return runSearch().then(function (ok) {
     if (ok) {
-      followHistogram(); // a query the search refused has its message shown already
-      drawFacets(applyQuery);
+      // a query the search refused has its message shown already; the page is settled (data-loading cleared)
+      // once the histogram and the facets have their answers too
+      var body = document.body;
+      body.dataset.loading = "panels";
+      Promise.allSettled([followHistogram(), drawFacets(applyQuery)]).then(function () {
+        delete body.dataset.loading;
+      });
     } else {
       hideHistogram();
       hideFacets();
