@@ -33,11 +33,16 @@ $(DEV_STAMP): requirements.lock $(RUNTIME_STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	touch $@
 
+# Chart.js for the dashboard, Swagger UI for the API reference page (/docs); --ignore-scripts: swagger-ui-dist's
+# dependency @scarf/scarf would otherwise report the install to its maker
 $(VENDOR)/chart.umd.min.js: package.json package-lock.json
-	npm ci --no-audit --no-fund --silent
+	npm ci --no-audit --no-fund --silent --ignore-scripts
 	mkdir -p $(VENDOR)
 	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
 	cp node_modules/chart.js/LICENSE.md $(VENDOR)/chart.js.LICENSE.md
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/
+	cp node_modules/swagger-ui-dist/LICENSE $(VENDOR)/swagger-ui.LICENSE
+	cp node_modules/swagger-ui-dist/NOTICE $(VENDOR)/swagger-ui.NOTICE
 
 run: install-runtime
 	$(BIN)/loglens serve --host $(HOST) $(if $(PORT),--port $(PORT))

@@ -101,11 +101,13 @@ def create_app(
     from .api import errors, register_api
     from .auth import gate, views
     from .web import register_web
+    from .web.api_docs import register_docs
 
     errors.route_exactly(app)  # first: the gate must see `//api/logs` as the unknown path it is
     gate.init_app(app, state.gate)
     register_api(app)
     register_web(app)
+    register_docs(app)
     views.init_app(app)
     from .api.fast import FastIngest
 

@@ -51,6 +51,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/stats"): "read",
     ("GET", "/api/facets"): "read",
     ("GET", "/explore"): "read-page",
+    ("GET", "/docs"): "read-page",
 }
 # Which roles may call each level (admin may do everything; read and ingest only their own part).
 ALLOWED_ROLES = {"ingest": {"ingest", "admin"}, "read": {"read", "admin"}, "read-page": {"read", "admin"}}
