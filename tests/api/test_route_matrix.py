@@ -50,6 +50,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/fields"): "read",
     ("GET", "/api/stats"): "read",
     ("GET", "/api/facets"): "read",
+    ("GET", "/api/patterns"): "read",
     ("GET", "/explore"): "read-page",
     ("GET", "/docs"): "read-page",
 }

@@ -127,3 +127,19 @@ def test_facets_count_the_top_values_of_each_field_for_the_filter(client: FlaskC
 def test_facets_refuse_a_query_with_stages(client: FlaskClient) -> None:
     response = client.get("/api/facets", query_string={"q": "x | stats count()"})
     assert response.status_code == 400 and "without stages" in response.json["error"]
+
+
+def test_patterns_group_messages_into_templates_with_a_query_that_finds_them(client: FlaskClient) -> None:
+    messages = [f"card declined for order {n}: insufficient funds" for n in range(12)]
+    messages += [f"user u-{n} logged in from 10.0.0.{n}" for n in range(5)]
+    ingest(client, [entry(i, message=m) for i, m in enumerate(messages)])
+    response = client.get("/api/patterns", query_string={"q": "-level:DEBUG"})
+    assert response.status_code == 200, response.json
+    result = response.json
+    assert result["sampled"] == 17 and result["complete"] is True
+    found = [(p["template"], p["count"]) for p in result["patterns"]]
+    assert found == [("card declined for order <*>: insufficient funds", 12), ("user <*> logged in from <*>", 5)]
+    first = result["patterns"][0]
+    assert first["query"] == '"card declined for order" "insufficient funds"' and sum(first["spark"]) == 12
+    matched = client.get("/api/logs", query_string={"q": first["query"], "limit": 100}).json["logs"]
+    assert sorted(e["message"] for e in matched) == sorted(messages[:12])

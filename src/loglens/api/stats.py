@@ -1,5 +1,6 @@
 """GET /api/stats: a query with an aggregating stage (`| stats`, `| timechart`, `| top`) answered over a range;
-GET /api/facets: the most frequent values of the main fields for a filter, beside Explore's results.
+GET /api/facets: the most frequent values of the main fields for a filter, beside Explore's results;
+GET /api/patterns: the matching messages grouped into templates.
 
     /api/stats?q=level>=ERROR | stats count() by service&from=24h
     /api/stats?q=| timechart span=5m count() by level&from=6h&to=1h
@@ -22,8 +23,9 @@ from flask.typing import ResponseReturnValue
 
 from ..app import current_loglens
 from ..auth.access import requires
-from ..model import MINUTE_MS, iso_from_ms
+from ..model import MINUTE_MS, iso_from_ms, parse_timestamp_ms
 from ..search.params import parse_time
+from ..search.patterns import mine
 from ..search.pipeline import Agg, Pipeline, SortKey, Stats, parse_pipeline
 from ..search.query import QueryError
 from ..search.stats import Answer, StatsError, answer
@@ -37,6 +39,8 @@ COUNT = Agg("count", None, "count")
 FACET_VALUES = 5  # values shown per field
 FACET_SAMPLE = 500  # newest matches whose metadata keys are counted to choose the metadata fields shown
 META_FACETS = 4  # metadata fields shown: the keys most of the sample carries
+PATTERN_SAMPLE = 10_000  # newest matches mined for patterns
+PATTERN_PAGE = 1000
 
 
 def _pipeline(*, aggregating: bool = True) -> Pipeline:
@@ -148,3 +152,42 @@ def facets() -> ResponseReturnValue:
         if values:
             out.append({"field": name, "values": values, "distinct": result.groups})
     return {"fields": out, "took_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+
+@bp.get("/api/patterns")
+@requires("read")
+def patterns() -> ResponseReturnValue:
+    """The matching messages grouped into templates (search/patterns.py), mined from the newest PATTERN_SAMPLE
+    matches of the range: the answer says how many were read and whether that was every match."""
+    started = time.perf_counter()
+    state = current_loglens()
+    pipeline = _pipeline(aggregating=False)
+    from_ms, to_ms = _range(state.store, int(state.clock() * 1000))
+    sample: list[dict[str, Any]] = []
+    after = None
+    complete = False
+    while len(sample) < PATTERN_SAMPLE:
+        page = state.store.search(
+            pipeline.filter,
+            from_ms=from_ms,
+            to_ms=to_ms,
+            limit=min(PATTERN_PAGE, PATTERN_SAMPLE - len(sample)),
+            after=after,
+        )
+        sample += page.logs
+        if page.next is None:
+            complete = True
+            break
+        after = page.next
+    for entry in sample:
+        entry["ts_ms"] = parse_timestamp_ms(entry["timestamp"])
+    since_ms = min((e["ts_ms"] for e in sample), default=from_ms) if not complete else from_ms
+    found = mine(sample, since_ms, to_ms)
+    return {
+        "patterns": [p.to_json() for p in found],
+        "sampled": len(sample),
+        "complete": complete,
+        "since": iso_from_ms(since_ms),
+        "to": iso_from_ms(to_ms),
+        "took_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
