@@ -15,7 +15,7 @@ PORT ?=
 # stored entries for bench/search.py (each store is filled once, then reused from $LOGLENS_BENCH_DIR)
 SEARCH_BENCH_ENTRIES ?= 1000000 10000000
 
-.PHONY: install install-runtime run test test-clickhouse bench bench-clickhouse lint format dist system-deps \
+.PHONY: install install-runtime run test test-fast test-clickhouse bench bench-clickhouse lint format dist system-deps \
 	screenshots clean
 
 # what `make run` needs: the runtime set, loglens itself (editable) and the dashboard's Chart.js
@@ -49,6 +49,11 @@ run: install-runtime
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The edit loop: unit, api and store tests without the long runs (marked slow) and the one live server among them
+# (marked server). `make test` runs everything, these included.
+test-fast: install
+	$(BIN)/python -m pytest tests/unit tests/api tests/store -m "not slow and not server" $(PYTEST_ARGS)
 
 # The app-level suites again, with every app on a ClickHouse store (the tests start their own clickhouse-server).
 test-clickhouse: install

@@ -37,8 +37,8 @@ import orjson  # noqa: E402
 from loglens.model import LEVELS, Entry, iso_from_ms  # noqa: E402
 from loglens.search.query import parse  # noqa: E402
 from loglens.store import Store  # noqa: E402
-from loglens.store.migrations import SCHEMA_VERSION  # noqa: E402
 from loglens.store.sqlite import SQLiteStore  # noqa: E402
+from loglens.store.sqlite.migrations import SCHEMA_VERSION  # noqa: E402
 from loglens.validation import StatsDelta  # noqa: E402
 
 T = TypeVar("T")

@@ -18,8 +18,8 @@ from flask import Flask
 from loglens.auth.access import declared
 from loglens.model import StatsDelta
 from loglens.store import NewAlert
-from tests.store.test_contract import entry
 from tests.support.auth import WRONG_KEY, bearer, make_keys
+from tests.support.entries import entry
 
 # (method, path with <> for each variable part) -> access level. HEAD and OPTIONS follow their route's level.
 # Some lines name routes other branches add (metrics, OpenAPI, search, explore): they apply once those exist.

@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 from flask.testing import FlaskClient
 
-from tests.api.test_search import entry
+from tests.support.search_entries import entry
 
 
 def ingest(client: FlaskClient, entries: list[dict[str, Any]]) -> None:

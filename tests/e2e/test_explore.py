@@ -12,23 +12,24 @@ import csv
 import io
 import json
 import re
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlencode
 
 import pytest
+import requests
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Api, BrowserProblems
+from tests.support import slowquery
 from tests.support.live import LiveServer
+from tests.support.pages import STREAM, bulk, entry, open_explore, query_of, search, settled
 
 pytestmark = pytest.mark.e2e
 
 XSS = "<img src=x onerror=alert(1)>"
-STREAM = "/api/logs/stream"
 
 # What the results table shows, row by row (and whether each row's JSON is open).
 ROWS_JS = """() => [...document.querySelectorAll('#results-body tr.result-row')].map((tr) => {
@@ -46,30 +47,6 @@ ROWS_JS = """() => [...document.querySelectorAll('#results-body tr.result-row')]
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds")
-
-
-def entry(
-    seconds_ago: float,
-    level: str = "INFO",
-    service: str = "web",
-    message: str = "hello",
-    **extra: Any,
-) -> dict[str, Any]:
-    moment = datetime.now(UTC) - timedelta(seconds=seconds_ago)
-    return {"timestamp": iso(moment), "level": level, "service": service, "message": message, **extra}
-
-
-def bulk(api: Api, entries: list[dict[str, Any]]) -> None:
-    body = "\n".join(json.dumps(e) for e in entries)
-    response = api.session.post(
-        api.base + "/api/logs/bulk", data=body, headers={"Content-Type": "application/x-ndjson"}, timeout=30
-    )
-    assert response.status_code == 200, response.text
-    assert response.json()["accepted"] == len(entries), response.text
 
 
 def search_all(api: Api, **params: str) -> list[dict[str, Any]]:
@@ -95,41 +72,6 @@ def rows(page: Page) -> list[dict[str, Any]]:
 
 def row_ids(page: Page) -> list[int]:
     return [row["id"] for row in rows(page)]
-
-
-def open_explore(page: Page, server: LiveServer, query: str = "") -> None:
-    page.goto(server.url + "/explore" + query)
-    settled(page)
-
-
-def settled(page: Page) -> None:
-    """The search in flight (if any) has been answered and drawn, and so have the histogram and the facets."""
-    expect(page.locator("#results-summary")).to_have_text(re.compile(r"\S"))
-    expect(page.locator("body")).not_to_have_attribute("aria-busy", "true")
-    expect(page.locator("body")).not_to_have_attribute("data-loading", "panels")
-
-
-def search(page: Page, query: str) -> None:
-    box = page.locator("#query-input")
-    box.fill(query)
-    box.press("Escape")  # close the suggestions, if any
-    page.locator("#search-btn").click()
-    settled(page)
-
-
-def query_of(page: Page) -> dict[str, list[str]]:
-    return parse_qs(urlparse(page.url).query)
-
-
-def eventually(check: Callable[[], Any], timeout: float = 8.0, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return check()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(interval)
 
 
 # ---------------------------------------------------------------- tests
@@ -541,3 +483,31 @@ def test_live_stops_for_a_query_that_does_not_parse(
     expect(page.locator("body")).to_have_attribute("data-live", "following")
     page.locator("#live-btn").click()
     expect(page.locator("#live-btn")).to_have_attribute("aria-pressed", "false")
+
+
+def test_live_stops_and_says_why_when_its_query_runs_past_the_deadline(
+    page: Page, make_server: Callable[..., LiveServer], browser_problems: BrowserProblems
+) -> None:
+    browser_problems.allow_aborted(STREAM)  # the page closes the stream on the server's error event
+    server = make_server({"search": {"query_timeout_seconds": 1}})
+    query = slowquery.slow_query()
+    open_explore(page, server, "?" + urlencode({"q": query}))
+    page.locator("#live-btn").click()
+    expect(page.locator("body")).to_have_attribute("data-live", "following")
+    # entries none of which match, each checked against every phrase: the tail's next query runs past 1 s
+    stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    body = b"\n".join(
+        json.dumps(
+            {"timestamp": stamp, "level": "INFO", "service": "slow", "message": slowquery.entry(i, False).message}
+        ).encode()
+        for i in range(10_000)
+    )
+    answer = requests.post(
+        server.url + "/api/logs/bulk", data=body, headers={"Content-Type": "application/x-ndjson"}, timeout=60
+    )
+    assert answer.status_code == 200, answer.text[:300]
+    status = page.locator("#live-status")
+    expect(status).to_contain_text("Live stopped: the query ran past 1 s", timeout=30_000)
+    expect(status).to_contain_text("narrow the time range or the query")
+    expect(page.locator("#live-btn")).to_have_attribute("aria-pressed", "false")
+    assert "Traceback" not in server.output()

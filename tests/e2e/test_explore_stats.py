@@ -12,8 +12,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Api, BrowserProblems
-from tests.e2e.test_explore import bulk, entry, open_explore
 from tests.support.live import LiveServer
+from tests.support.pages import bulk, entry, open_explore
 
 pytestmark = pytest.mark.e2e
 

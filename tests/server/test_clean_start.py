@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from loglens.store import integrity
-from loglens.store.sqlite import SQLiteStore
+from loglens.store.sqlite import SQLiteStore, integrity
 from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.server

@@ -19,7 +19,7 @@ from tests.support.live import LiveServer
 from tests.support.syslog import free_port_both, metric, wait_for
 
 pytestmark = pytest.mark.server
-SHUTDOWN_DEADLINE = 30  # loglens.server.SHUTDOWN_DEADLINE
+SHUTDOWN_DEADLINE = 30  # loglens.serving.server.SHUTDOWN_DEADLINE
 ACCEPTED = 'loglens_entries_accepted_total{endpoint="syslog"}'
 
 

@@ -88,13 +88,24 @@ class RSSSampler:
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peak_kb = 0
+        self.samples: list[tuple[float, int]] = []  # (seconds since start, KB), for the figures of a failure
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        started = time.monotonic()
         while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, worker_rss_kb(self.pid))
+            rss = worker_rss_kb(self.pid)
+            self.peak_kb = max(self.peak_kb, rss)
+            self.samples.append((time.monotonic() - started, rss))
             self._stop.wait(0.05)
+
+    def series(self) -> str:
+        """The largest RSS of each second, in MB."""
+        seconds: dict[int, int] = {}
+        for at, kb in self.samples:
+            seconds[int(at)] = max(seconds.get(int(at), 0), kb)
+        return " ".join(f"{kb // 1024}" for _, kb in sorted(seconds.items()))
 
     @contextmanager
     def running(self) -> Iterator[RSSSampler]:
@@ -118,43 +129,52 @@ def export_lines(server: LiveServer, timeout: float = 90) -> int:
     return lines
 
 
-@pytest.mark.parametrize("http_server", SERVERS)
+@pytest.mark.parametrize(
+    "http_server",
+    [
+        pytest.param(
+            "granian",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="issue 22, not done on Granian: measured from the worker's start its peak is 111-129 MB above it"
+                " (the warm-up 20-25 MB, 60 tails and the flood 60-70 MB, 4 exports 20-30 MB); Gunicorn's is 85-92 MB",
+            ),
+        ),
+        "gunicorn",
+    ],
+)
 def test_tails_and_exports_that_never_read_keep_the_worker_within_100_mb(tmp_path: Path, http_server: str) -> None:
-    # Without the search index: its indexer takes in a second's worth of ingest at a time (more when the machine
-    # is busy), which is not what this test measures; tails and exports of every entry do not use it.
-    config = {
-        "server": {"http_server": http_server},
-        "search": {"poll_seconds": 0.05},
-        "storage": {"search_index": False},
-    }
+    # With the search index on (the default): its indexer takes in what was ingested since its last round, and
+    # every tail's store connection has the index attached.
+    config = {"server": {"http_server": http_server}, "search": {"poll_seconds": 0.05}}
     server = LiveServer(tmp_path / "srv", config)
     with server:
         assert server.proc is not None
+        settle(server.proc.pid, 10)
+        start_kb = worker_rss_kb(server.proc.pid)  # the budget counts from here: the worker as it started
         session = requests.Session()
-        # warm up every path the test takes (ingest, tail, export), so that the figures include their code
+        # every path the test takes once (ingest, tail, export): the memory their first use costs is in the budget
         ingest(session, server, "warm", 0, BATCH)
         tail = SSEStream(server.port, "/api/logs/stream?q=service:warm")
         ingest(session, server, "warm", BATCH, 10)
         assert tail.next_log().json()["service"] == "warm"
         tail.close()
         assert export_lines(server) == BATCH + 10
-        before_kb = worker_rss_kb(server.proc.pid)
+        warm_kb = worker_rss_kb(server.proc.pid)
 
         hostile: list[socket.socket] = []
         sampler = RSSSampler(server.proc.pid)
         flood_deadline = time.monotonic() + 120
         ingested = 0
         try:
-            hostile += [unread_request(server.port, "/api/logs/stream") for _ in range(TAILS)]
-            wait_answered(hostile, 20)
-            # Each open tail has a thread and a store connection whatever it reads (README, "Live tails and the
-            # serving threads"); that fixed cost is in the start figure: one batch (2 MB, less than the kernel
-            # takes for a connection) gives each tail its first entries, but no tail is behind yet.
-            ingest(session, server, "flood", 0, BATCH)
-            ingested += BATCH
-            settle(server.proc.pid, 10)
-            start_kb = worker_rss_kb(server.proc.pid)
             with sampler.running():
+                # every tail, its thread and its store connection count against the budget too
+                hostile += [unread_request(server.port, "/api/logs/stream") for _ in range(TAILS)]
+                wait_answered(hostile, 20)
+                ingest(session, server, "flood", 0, BATCH)
+                ingested += BATCH
+                settle(server.proc.pid, 10)
+                open_kb = worker_rss_kb(server.proc.pid)
                 for batch in range(1, FLOOD_BATCHES):
                     if batch == FLOOD_BATCHES // 2:  # the exports start with half of the flood stored
                         exports = [unread_request(server.port, "/api/logs/export") for _ in range(EXPORTS)]
@@ -173,11 +193,12 @@ def test_tails_and_exports_that_never_read_keep_the_worker_within_100_mb(tmp_pat
                 sock.close()
 
         figures = (
-            f"{http_server}: worker RSS before the clients {before_kb // 1024} MB, with {TAILS} tails open"
-            f" {start_kb // 1024} MB, peak {peak_kb // 1024} MB"
+            f"{http_server}: worker RSS at start {start_kb // 1024} MB, warmed up {warm_kb // 1024} MB, with {TAILS}"
+            f" tails open {open_kb // 1024} MB, peak {peak_kb // 1024} MB"
         )
         print(figures)
-        assert peak_kb - start_kb < BUDGET_KB, figures
+        print(f"worker RSS each second (MB): {sampler.series()}")
+        assert peak_kb - start_kb < BUDGET_KB, f"{figures}; each second: {sampler.series()}"
         assert ingested == FLOOD_BATCHES * BATCH, f"only {ingested} entries ingested in 120 s"
         # the server still serves: a new tail gets every new entry, an export gets every stored one
         assert session.get(server.url + "/health", timeout=10).status_code == 200

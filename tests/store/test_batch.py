@@ -1,4 +1,4 @@
-"""store/batch.py: a single entry's batch (the single-POST fast path) is exactly what the general path builds."""
+"""store/sqlite/batch.py: a single entry's batch (the single-POST fast path) is exactly what the general path builds."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import orjson
 import pytest
 
 from loglens.model import Entry, StatsDelta
-from loglens.store.batch import _prepare_many, _rows, prepare
-from tests.store.test_search import BASE_MS, make_entry
+from loglens.store.sqlite.batch import _prepare_many, _rows, prepare
+from tests.support.entries import BASE_MS, make_entry
 
 ENTRIES = [
     make_entry(1, BASE_MS + 61_000, "plain"),

@@ -26,8 +26,10 @@ from hypothesis import strategies as st
 
 from loglens.model import LEVELS, Entry, StatsDelta
 from loglens.search.query import parse
-from loglens.store import Store, batch, sqlite_search
-from loglens.store.sqlite_search import _merge
+from loglens.store import Store
+from loglens.store.sqlite import batch
+from loglens.store.sqlite import walk as sqlite_walk
+from loglens.store.sqlite.walk import _merge
 from tests.support.search_oracle import BASE_MS, META_KEYS, SERVICES, USERS, VOCAB, Predicate, has_words, queries
 
 DAY_MS = 86_400_000
@@ -50,7 +52,7 @@ spans_strategy = st.lists(
 def test_merged_id_ranges_are_disjoint_cover_every_span_and_bound_its_entries(
     spans: list[tuple[int, int, int]], gap: int, longest: int
 ) -> None:
-    with mock.patch.multiple(sqlite_search, MERGE_GAP=gap, MERGE_MAX=longest):
+    with mock.patch.multiple(sqlite_walk, MERGE_GAP=gap, MERGE_MAX=longest):
         ranges = _merge(list(spans))
     for (_, last, _), (first, _, _) in zip(ranges, ranges[1:], strict=False):
         assert last < first, f"ranges overlap: their ids would be read twice ({ranges})"
@@ -144,7 +146,7 @@ SMALL = {"FIRST_BUDGET": 16, "MERGE_GAP": 8, "MERGE_MAX": 64, "FIELD_CANDIDATES"
 @contextlib.contextmanager
 def shaped(shape: dict[str, int]) -> Iterator[None]:
     walk = {k: v for k, v in shape.items() if k != "SPAN_IDS"}
-    with mock.patch.multiple(sqlite_search, **walk), mock.patch.object(batch, "SPAN_IDS", shape["SPAN_IDS"]):
+    with mock.patch.multiple(sqlite_walk, **walk), mock.patch.object(batch, "SPAN_IDS", shape["SPAN_IDS"]):
         yield
 
 
@@ -236,6 +238,7 @@ def write(store: Store, oracle: Oracle, entries: list[Entry], index: bool) -> No
         store.refresh()  # SQLite: the word and field indexes now cover these; else they are read one by one
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     flow=traffic,
@@ -316,6 +319,7 @@ def test_pages_hold_each_match_once_in_order_while_entries_arrive(
                     next_commit()
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(flow=traffic, shape=walk_shape(), service=st.sampled_from([None, *SERVICES]))
 def test_recent_logs_and_the_tail_read_each_entry_once(
@@ -346,7 +350,7 @@ def test_recent_logs_and_the_tail_read_each_entry_once(
 
 def test_the_real_boundaries_are_the_ones_the_test_draws() -> None:
     """REAL must name the store's own values, or the test's 'real' examples test something else."""
-    assert {name: getattr(sqlite_search, name) for name in REAL if name != "SPAN_IDS"} == {
+    assert {name: getattr(sqlite_walk, name) for name in REAL if name != "SPAN_IDS"} == {
         name: value for name, value in REAL.items() if name != "SPAN_IDS"
     }
     assert batch.SPAN_IDS == REAL["SPAN_IDS"]

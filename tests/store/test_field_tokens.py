@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loglens.store.field_tokens import BUCKETS, FIELD_VALUE_MAX, indexable, row_tokens, token
+from loglens.store.sqlite.field_tokens import BUCKETS, FIELD_VALUE_MAX, indexable, row_tokens, token
 
 values = st.text(st.characters(blacklist_categories=("Cs",)), max_size=FIELD_VALUE_MAX + 8)
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from loglens.store import Store
-from loglens.store.batch import prepare
 from loglens.store.sqlite import SQLiteStore
+from loglens.store.sqlite.batch import prepare
 from loglens.validation import StatsDelta
-from tests.store.test_contract import entry
+from tests.support.entries import entry
 
 MESSAGES = ["before\x00after", "\x00leading", "trailing\x00", "a\x00\x00b", "\x00", "plain"]
 
@@ -29,7 +29,7 @@ def test_batches_with_and_without_nul_grouped_into_one_commit(tmp_path: Path) ->
     try:
         first = prepare([entry(message="one"), entry(message="two\x00")], StatsDelta(valid=2))
         second = prepare([entry(message="\x00three")], StatsDelta(valid=1))
-        store._writer.submit(lambda conn: store._apply(conn, [first, second]))  # as the writer groups them
+        store._writer.submit(lambda conn: store._writes.apply(conn, [first, second]))  # as the writer groups them
         assert [r["message"] for r in reversed(store.recent_logs(5))] == ["one", "two\x00", "\x00three"]
     finally:
         store.close()

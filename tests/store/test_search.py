@@ -14,27 +14,15 @@ import pytest
 from loglens.model import Entry
 from loglens.search.query import parse
 from loglens.store import Store, StoreError
-from loglens.store.batch import ingest_params, prepare, search_params
-from loglens.store.indexer import INDEX_SUFFIX, indexed_through
-from loglens.store.migrations import _FIELDS_TEXT_V10, MIGRATIONS, _statements
-from loglens.store.sqlite import INGEST, INGEST_SEARCH, SQLiteStore
-from loglens.store.sqlite_search import register_functions
+from loglens.store.sqlite import SQLiteStore
+from loglens.store.sqlite.batch import ingest_params, prepare, search_params
+from loglens.store.sqlite.indexer import INDEX_SUFFIX, indexed_through
+from loglens.store.sqlite.migrations import MIGRATIONS, statements
+from loglens.store.sqlite.migrations.fragments import FIELDS_TEXT_V10
+from loglens.store.sqlite.query import register_functions
+from loglens.store.sqlite.writes import INGEST, INGEST_SEARCH
 from loglens.validation import StatsDelta
-
-BASE_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
-
-
-def make_entry(i: int, ts_ms: int, message: str | None = None, **kw: object) -> Entry:
-    return Entry(
-        ts_ms,
-        BASE_MS + i,
-        f"t{i}",
-        str(kw.get("level", "INFO")),
-        str(kw.get("service", "svc")),
-        message or f"entry number {i}",
-        kw.get("user_id"),  # type: ignore[arg-type]
-        kw.get("metadata"),  # type: ignore[arg-type]
-    )
+from tests.support.entries import BASE_MS, make_entry
 
 
 def all_pages(store: Store, query: str, limit: int) -> list[int]:
@@ -118,7 +106,7 @@ def test_a_schema_2_store_is_migrated_in_place(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path, isolation_level=None)
     for version, script in enumerate(MIGRATIONS[:2], 1):
-        for statement in _statements(script):
+        for statement in statements(script):
             conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {version}")
     old = [make_entry(i, BASE_MS + (40 - i) * 1000, f"legacy entry {i}", user_id=f"user-{i % 4}") for i in range(40)]
@@ -155,7 +143,7 @@ def test_rows_indexed_by_schema_10_are_found_and_evicted_after_the_upgrade(tmp_p
     register_functions(conn)
     conn.execute("PRAGMA legacy_alter_table = ON")  # as migrate() runs them
     for version, script in enumerate(MIGRATIONS[:10], 1):
-        for statement in _statements(script):
+        for statement in statements(script):
             conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {version}")
 
@@ -166,7 +154,7 @@ def test_rows_indexed_by_schema_10_are_found_and_evicted_after_the_upgrade(tmp_p
         ]
 
     conn.execute(INGEST_SEARCH, search_params([prepare(entries(0, "old"), StatsDelta(40), tokens=False)], 1000))
-    conn.execute(f"INSERT INTO fields (rowid, text) SELECT id, {_FIELDS_TEXT_V10} FROM logs")
+    conn.execute(f"INSERT INTO fields (rowid, text) SELECT id, {FIELDS_TEXT_V10} FROM logs")
     conn.execute("INSERT INTO search (rowid, text) SELECT id, message FROM logs")
     conn.execute(
         "INSERT INTO counters (name, value) VALUES ('search.indexed', 40)"
@@ -257,7 +245,7 @@ def test_the_indexer_catches_up_on_its_own(make_store: Callable[..., Store]) -> 
     store.write([make_entry(i, BASE_MS + i, "catch me") for i in range(30)], StatsDelta(30))
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        with store._read() as conn:  # type: ignore[attr-defined]
+        with store._connections.read() as conn:  # type: ignore[attr-defined]
             if indexed_through(conn) == 30:
                 break
         time.sleep(0.05)

@@ -1,5 +1,5 @@
-"""The search index's own file (store/indexer.py): indexing takes no lock on the store, the file is rebuilt when it
-is damaged or foreign, and entries that leave the store leave the index through the queue."""
+"""The search index's own file (store/sqlite/indexer.py): indexing takes no lock on the store, the file is rebuilt
+when it is damaged or foreign, and entries that leave the store leave the index through the queue."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ import pytest
 
 from loglens.search.query import parse
 from loglens.store import StoreError
-from loglens.store.indexer import INDEX_SUFFIX, attach
 from loglens.store.sqlite import SQLiteStore
+from loglens.store.sqlite.indexer import INDEX_SUFFIX, attach
 from loglens.validation import StatsDelta
-
-from .test_search import BASE_MS, make_entry
+from tests.support.entries import BASE_MS, make_entry
 
 
 def _messages(store: SQLiteStore, query: str) -> list[str]:
@@ -111,7 +110,7 @@ def test_entries_that_leave_the_store_leave_the_index_and_the_queue(tmp_path: Pa
         store.refresh()
         assert _messages(store, "first") == []
         assert len(_messages(store, "second")) == 100
-        with store._read() as conn:
+        with store._connections.read() as conn:
             assert conn.execute("SELECT count(*) FROM unindex").fetchone()[0] <= 1  # the last one stays
     finally:
         store.close()

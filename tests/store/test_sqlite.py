@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from loglens.store import NewAlert, StoreError
-from loglens.store.migrations import SCHEMA_VERSION
 from loglens.store.sqlite import SQLiteStore
+from loglens.store.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION
 from loglens.validation import StatsDelta
-from tests.store.test_contract import T0, entry
+from tests.support.entries import T0, entry
 
 
 def test_reopened_store_keeps_entries_stats_and_alerts(tmp_path: Path) -> None:
@@ -71,6 +72,31 @@ def test_refuses_file_that_is_not_sqlite(tmp_path: Path) -> None:
         SQLiteStore(str(path))
 
 
+# SHA-256 (first 16 hex digits) of each released schema version's SQL: a store at version N was built by exactly
+# these statements, so none may change (a new version is a new module: store/sqlite/migrations/).
+RELEASED = [
+    "899a07ff2ee73201",
+    "e91c9d056ed682e5",
+    "d62ff4bafe1f4be2",
+    "3fbaf6b2e530e209",
+    "42a53b1c3d71fa5c",
+    "58a47fff001c2a68",
+    "4d9688ac15e84be7",
+    "0a21096a51dc5417",
+    "be4b3220b2e43380",
+    "78bcea955944811a",
+    "cd1ce18c679d26f9",
+    "94e5fdfd03a10371",
+    "c493e982f519d2b9",
+]
+
+
+def test_released_schema_versions_keep_their_sql() -> None:
+    released = [hashlib.sha256(sql.encode()).hexdigest()[:16] for sql in MIGRATIONS[: len(RELEASED)]]
+    assert released == RELEASED
+    assert SCHEMA_VERSION >= len(RELEASED)
+
+
 def test_upgrades_store_from_older_version(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     sqlite3.connect(path).close()  # version 0: an empty file from before the first migration
@@ -83,9 +109,9 @@ def test_upgrades_store_from_older_version(tmp_path: Path) -> None:
 
 
 def test_retention_deletes_entries_by_arrival_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import loglens.store.sqlite as sqlite_mod
+    import loglens.store.sqlite.retention as retention
 
-    monkeypatch.setattr(sqlite_mod, "RETENTION_CHUNK", 3)
+    monkeypatch.setattr(retention, "RETENTION_CHUNK", 3)
     store = SQLiteStore(str(tmp_path / "s.db"))
     try:
         for i in range(10):  # arrival times T0 + i minutes; event times all "old"
@@ -100,13 +126,13 @@ def test_retention_deletes_entries_by_arrival_in_chunks(tmp_path: Path, monkeypa
 
 
 def test_batches_grouped_into_one_commit_add_up_repeated_keys(tmp_path: Path) -> None:
-    from loglens.store.batch import prepare
+    from loglens.store.sqlite.batch import prepare
 
     store = SQLiteStore(str(tmp_path / "s.db"))
     try:
         first = prepare([entry(0, user="u1", received=T0 + 5), entry(0, level="ERROR", user="u1")], StatsDelta(valid=2))
         second = prepare([entry(0, user="u1", received=T0 + 9), entry(1, service="db")], StatsDelta(valid=2, invalid=1))
-        store._writer.submit(lambda conn: store._apply(conn, [first, second]))  # as the writer groups them
+        store._writer.submit(lambda conn: store._writes.apply(conn, [first, second]))  # as the writer groups them
         m0 = T0 // 60_000
         assert [(r.minute - m0, r.total, r.errors) for r in store.minute_counts(m0, m0 + 1)] == [(0, 3, 1), (1, 1, 0)]
         assert store.top_users(m0, m0 + 1, 5) == [("u1", 3)]
@@ -122,11 +148,11 @@ def test_batches_grouped_into_one_commit_add_up_repeated_keys(tmp_path: Path) ->
 
 
 def test_upgrades_version_1_store_keeping_its_data(tmp_path: Path) -> None:
-    from loglens.store.migrations import MIGRATIONS, _statements
+    from loglens.store.sqlite.migrations import MIGRATIONS, statements
 
     path = tmp_path / "v1.db"
     conn = sqlite3.connect(path)
-    for statement in _statements(MIGRATIONS[0]):
+    for statement in statements(MIGRATIONS[0]):
         conn.execute(statement)
     conn.execute(
         "INSERT INTO logs (ts_ms, received_ms, timestamp, level, service, message)"

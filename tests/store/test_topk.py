@@ -1,4 +1,4 @@
-"""Top users are approximate (each bucket keeps its biggest users, store/topk.py): their error, measured here
+"""Top users are approximate (each bucket keeps its biggest users, store/sqlite/topk.py): their error, measured here
 against the exact counts of the same entries, stays small for the users that matter."""
 
 from __future__ import annotations
@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 from loglens.model import MINUTE_MS, Entry, iso_from_ms
 from loglens.store.sqlite import SQLiteStore
@@ -39,6 +41,7 @@ def compare(approx: list[tuple[str, int]], exact: Counter[str], top: int) -> tup
     return recall, worst
 
 
+@pytest.mark.slow
 def test_top_users_stay_close_to_the_exact_answer_while_each_bucket_keeps_few(tmp_path: Path) -> None:
     entries = traffic(30_000, 120)
     store = SQLiteStore(str(tmp_path / "s.db"), top_users_kept=KEPT, prune_after_rows=500)
@@ -62,7 +65,7 @@ def test_top_users_stay_close_to_the_exact_answer_while_each_bucket_keeps_few(tm
         # what is kept really is bounded: KEPT users per hour and service (+ the hour's total row), though far more
         # distinct users sent entries in each
         store.maintain()
-        with store._read() as conn:  # a look at the table the bound is about
+        with store._connections.read() as conn:  # a look at the table the bound is about
             kept = conn.execute(
                 "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM rollup_user_hour GROUP BY hour, service)"
             ).fetchone()[0]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from loglens.store import StoreCorrupt, StoreError, StoreFull
-from loglens.store.writer import Writer
+from loglens.store.sqlite.writer import Writer
 
 
 class Target:

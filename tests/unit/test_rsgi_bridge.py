@@ -27,6 +27,9 @@ class Headers:
     def items(self) -> list[tuple[str, str]]:
         return list(self._headers.items())
 
+    def keys(self) -> list[str]:
+        return list(self._headers)
+
 
 class Scope:
     proto = "http"

@@ -25,9 +25,9 @@ def test_syslog_setting_is_off_by_default_and_read_from_yaml_or_environment() ->
         ({"tcp": "logs.example.com:514"}, "not an IP address"),
         ({"tcp": "127.0.0.1:5514", "tls_cert": "c.pem"}, "both tls_cert and tls_key"),
         ({"udp": "127.0.0.1:5514", "tls_cert": "c.pem", "tls_key": "k.pem"}, "set tcp"),
-        ({"tcp": "127.0.0.1:1", "port": 5}, "unknown key 'port'"),
+        ({"tcp": "127.0.0.1:1", "port": 5}, "unknown key ingest.syslog.port"),
         ({"tcp": "127.0.0.1:1", "max_connections": 0}, "max_connections"),
-        ("127.0.0.1:5514", "expected dict"),
+        ("127.0.0.1:5514", "must be a mapping"),
     ],
 )
 def test_bad_syslog_settings_stop_loading_naming_the_key(value: object, says: str) -> None:

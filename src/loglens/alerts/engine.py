@@ -8,14 +8,14 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from ..health import HealthPolicy
-from ..store import Alert, AlertingReader, Maintenance
+from ..store import Alert, AlertStore, ServiceCounts, ServiceRetirement
 from .dispatch import Dispatcher
 from .rules import Rule
 
 log = logging.getLogger(__name__)
 
 
-class EngineStore(AlertingReader, Maintenance, Protocol):
+class EngineStore(ServiceCounts, AlertStore, ServiceRetirement, Protocol):
     """The engine reads aggregates, keeps alert rows, and retires silent services (forget_service)."""
 
 

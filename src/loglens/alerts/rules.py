@@ -8,7 +8,7 @@ from typing import Protocol
 
 from ..health import HealthPolicy
 from ..model import MINUTE_MS
-from ..store import AggregateReader, NewAlert
+from ..store import NewAlert, ServiceCounts
 
 CRITICAL, WARNING = "CRITICAL", "WARNING"
 
@@ -17,13 +17,11 @@ class Rule(Protocol):
     @property
     def name(self) -> str: ...
 
-    def evaluate(
-        self, store: AggregateReader, services: Iterable[str] | None, now_ms: int
-    ) -> dict[str, NewAlert | None]:
+    def evaluate(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> dict[str, NewAlert | None]:
         """For each service in scope (all known services when None): a finding if the condition holds, else None."""
         ...
 
-    def cleared(self, store: AggregateReader, service: str, now_ms: int) -> str:
+    def cleared(self, store: ServiceCounts, service: str, now_ms: int) -> str:
         """Why the condition no longer holds for `service`, in words (the resolved alert says this)."""
         ...
 
@@ -35,9 +33,7 @@ class ErrorRateRule:
     policy: HealthPolicy
     name: str = "error_rate"
 
-    def evaluate(
-        self, store: AggregateReader, services: Iterable[str] | None, now_ms: int
-    ) -> dict[str, NewAlert | None]:
+    def evaluate(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> dict[str, NewAlert | None]:
         policy = self.policy
         counts = store.service_window(*policy.window(now_ms))
         scope = set(counts) if services is None else set(services)
@@ -61,7 +57,7 @@ class ErrorRateRule:
                 out[service] = None
         return out
 
-    def cleared(self, store: AggregateReader, service: str, now_ms: int) -> str:
+    def cleared(self, store: ServiceCounts, service: str, now_ms: int) -> str:
         policy = self.policy
         total, errors = store.service_window(*policy.window(now_ms)).get(service, (0, 0))
         limit = f"{policy.error_rate_threshold:.1%}"
@@ -84,9 +80,7 @@ class HighVolumeRule:
     threshold: int
     name: str = "high_volume"
 
-    def evaluate(
-        self, store: AggregateReader, services: Iterable[str] | None, now_ms: int
-    ) -> dict[str, NewAlert | None]:
+    def evaluate(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> dict[str, NewAlert | None]:
         now_minute = now_ms // MINUTE_MS
         counts = store.service_window(now_minute, now_minute)
         scope = set(counts) if services is None else set(services)
@@ -109,7 +103,7 @@ class HighVolumeRule:
             )
         return out
 
-    def cleared(self, store: AggregateReader, service: str, now_ms: int) -> str:
+    def cleared(self, store: ServiceCounts, service: str, now_ms: int) -> str:
         now_minute = now_ms // MINUTE_MS
         total = store.service_window(now_minute, now_minute).get(service, (0, 0))[0]
         return f"resolved: volume from {service} back to {total} logs this minute, at or under {self.threshold}"
@@ -120,9 +114,7 @@ class ServiceDownRule:
     minutes: float
     name: str = "service_down"
 
-    def evaluate(
-        self, store: AggregateReader, services: Iterable[str] | None, now_ms: int
-    ) -> dict[str, NewAlert | None]:
+    def evaluate(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> dict[str, NewAlert | None]:
         wanted = None if services is None else set(services)
         out: dict[str, NewAlert | None] = {}
         for info in store.services():
@@ -143,7 +135,7 @@ class ServiceDownRule:
             )
         return out
 
-    def cleared(self, store: AggregateReader, service: str, now_ms: int) -> str:
+    def cleared(self, store: ServiceCounts, service: str, now_ms: int) -> str:
         for info in store.services():
             if info.service == service:
                 ago = max(0, now_ms - info.last_seen_ms) / MINUTE_MS

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
-from ..app import current_loglens
+from ..answer import ApiError
 from ..auth.access import requires
 from ..logsafe import escape
 from ..model import LEVELS, iso_from_ms
@@ -24,10 +24,10 @@ from ..search.params import decode_cursor, encode_cursor, parse_time
 from ..search.pipeline import split_stages
 from ..search.query import Node, QueryError, parse
 from ..search.tail import TailHub
+from ..state import current_loglens
 from ..store import Store, StoreError
-from ..store.base import ID_LIMIT
+from ..store.base import ID_LIMIT, QueryTimeout
 from .body import choice_arg, int_arg
-from .errors import ApiError
 
 log = logging.getLogger(__name__)
 bp = Blueprint("search", __name__)
@@ -38,6 +38,10 @@ TAIL_BATCH = 500
 # TAIL_READ_BYTES of entries per query (rows sized by its previous query, 1 to TAIL_BATCH) and sends them in
 # chunks of about CHUNK_BYTES; an entry already sent is not kept.
 TAIL_READ_BYTES = 128 * 1024
+# Rows of a tail's first read, before it knows how large its entries are: a few of the largest entries
+# (ingest.max_entry_bytes, 64 KiB by default). Starting each wake at TAIL_BATCH rows instead made 60 tails hold
+# 60 x 500 entries at once (2 MB each with 2 KB entries) and left the worker 130 MB larger.
+TAIL_FIRST_READ = 4
 # An export's body goes out in chunks of this many entries, or sooner once a chunk reaches about CHUNK_BYTES (one
 # entry may be up to ingest.max_entry_bytes), so that the memory an export holds stays bounded. Each chunk costs
 # the server a hop to its event loop: one per entry made NDJSON 10x slower than CSV.
@@ -220,7 +224,7 @@ def export_logs() -> ResponseReturnValue:
     state = current_loglens()
     criteria = _criteria()
     fmt = choice_arg("format", "ndjson", ("ndjson", "csv"))
-    pages = _pages(state.store, criteria, state.config["search"]["max_export_entries"])
+    pages = _pages(state.store, criteria, state.config.search.max_export_entries)
     # the first page before the answer starts: a failure there (a query past its deadline) is an ordinary error
     # answer; one on a later page ends the stream so that the client can tell (_Export.ndjson, _Export.csv)
     export = _Export(next(pages, []), pages)
@@ -243,21 +247,30 @@ def _last_event_id(latest: int) -> int:
     return int(raw)
 
 
-def _events(store: Store, hub: TailHub, query: Node, last: int, heartbeat: float) -> Iterator[bytes]:
+def _events(
+    store: Store, hub: TailHub, query: Node, last: int, heartbeat: float, query_text: str = ""
+) -> Iterator[bytes]:
+    """The SSE body of a live tail. A tail query that runs past search.query_timeout_seconds ends the stream with
+    an `error` event saying so (the same query would only time out again), logged at WARNING."""
     try:
         yield b"retry: 2000\n: connected\n\n"
         seen = last
         next_beat = time.monotonic() + heartbeat
         next_query = 0.0  # coalescing: no tail query sooner than poll_seconds after the previous one
+        limit = TAIL_FIRST_READ  # then sized by each read for the next, across wakes (_tail_read)
         while not hub.closed:
             hub.pause(min(next_query, next_beat) - time.monotonic())
             newest = hub.wait_newer(seen, max(0.0, next_beat - time.monotonic()))
             if newest is not None:
                 seen = newest
                 next_query = time.monotonic() + hub.poll_seconds
-                limit = TAIL_BATCH
                 while last < newest:
-                    events, last, limit = _tail_read(store, query, last, newest, limit)
+                    try:
+                        events, last, limit = _tail_read(store, query, last, newest, limit)
+                    except QueryTimeout as exc:  # the same query would time out again: tell the client, stop
+                        log.warning("live tail stopped: %s (q=%s)", exc, escape(query_text[:200]))
+                        yield _error_event(str(exc), timeout_seconds=exc.seconds)
+                        return
                     events.reverse()  # popped as they go out: an event sent is not kept
                     for chunk in _chunked((events.pop() for _ in range(len(events))), TAIL_BATCH):
                         yield chunk
@@ -267,6 +280,10 @@ def _events(store: Store, hub: TailHub, query: Node, last: int, heartbeat: float
                 next_beat = time.monotonic() + heartbeat
     finally:
         hub.detach()
+
+
+def _error_event(message: str, **extra: Any) -> bytes:
+    return b"event: error\ndata: %s\n\n" % orjson.dumps({"status": "error", "error": message, **extra})
 
 
 def _tail_read(store: Store, query: Node, last: int, newest: int, limit: int) -> tuple[list[bytes], int, int]:
@@ -287,14 +304,11 @@ def stream_logs() -> ResponseReturnValue:
     query = _query()
     last = _last_event_id(state.store.last_id())
     if not state.tail.attach():
-        response = jsonify(
-            {"status": "error", "error": f"too many live streams (search.max_streams = {state.tail.max_streams})"}
-        )
-        response.status_code = 503
-        response.headers["Retry-After"] = "5"
-        return response
-    heartbeat = state.config["search"]["heartbeat_seconds"]
-    response = Response(_events(state.store, state.tail, query, last, heartbeat), mimetype="text/event-stream")
+        message = f"too many live streams (search.max_streams = {state.tail.max_streams})"
+        raise ApiError(503, message, headers=(("Retry-After", "5"),))
+    heartbeat = state.config.search.heartbeat_seconds
+    body = _events(state.store, state.tail, query, last, heartbeat, request.args.get("q", ""))
+    response = Response(body, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
     return response

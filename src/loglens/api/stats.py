@@ -21,7 +21,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
-from ..app import current_loglens
+from ..answer import ApiError
 from ..auth.access import requires
 from ..model import MINUTE_MS, iso_from_ms, parse_timestamp_ms
 from ..search.params import parse_time
@@ -29,9 +29,9 @@ from ..search.patterns import mine
 from ..search.pipeline import Agg, Pipeline, SortKey, Stats, parse_pipeline
 from ..search.query import QueryError
 from ..search.stats import Answer, StatsError, answer
+from ..state import current_loglens
 from ..store import Store
 from .body import choice_arg
-from .errors import ApiError
 
 bp = Blueprint("stats", __name__)
 DEFAULT_RANGE = "1h"
@@ -93,9 +93,7 @@ def stats() -> ResponseReturnValue:
     from_ms, to_ms = _range(state.store, int(state.clock() * 1000))
     fmt = choice_arg("format", "json", ("json", "csv"))
     try:
-        result = answer(
-            state.store, pipeline, from_ms, to_ms, max_buckets=int(state.config["analytics"]["max_buckets"])
-        )
+        result = answer(state.store, pipeline, from_ms, to_ms, max_buckets=state.config.analytics.max_buckets)
     except StatsError as exc:
         raise ApiError(400, str(exc), parameter="q") from None
     if fmt == "csv":
@@ -143,7 +141,7 @@ def facets() -> ResponseReturnValue:
     sample = state.store.search(pipeline.filter, from_ms=from_ms, to_ms=to_ms, limit=FACET_SAMPLE).logs
     keys = Counter(key for entry in sample for key in (entry.get("metadata") or {}))
     fields = ["service", "level", "user_id", *(f"metadata.{key}" for key, _ in keys.most_common(META_FACETS))]
-    max_buckets = int(state.config["analytics"]["max_buckets"])
+    max_buckets = state.config.analytics.max_buckets
     out = []
     for name in fields:
         top = Pipeline(pipeline.filter, Stats((COUNT,), (name,)), (SortKey("count", True),), FACET_VALUES)

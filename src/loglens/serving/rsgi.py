@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from ..answer import Answer, too_large
 from . import responses
 from .abort import abort_connection
 from .responses import Refused
@@ -34,9 +35,25 @@ log = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # Answers a request on the event loop itself, or None to leave it to the WSGI app (api/fast.py: POST /api/logs)
-FastPath = Callable[[dict[str, Any], bytes], Awaitable[tuple[int, list[tuple[str, str]], bytes] | None]]
+FastPath = Callable[[dict[str, Any], bytes], Awaitable[Answer | None]]
 _END = object()
 LONGEST_POLL = 0.25  # seconds between two looks at a connection whose client has not taken enough yet
+
+
+def _check_header_values(headers: Any) -> None:
+    """Refused (400) when a request header arrived with no value Granian hands on: it passes only values of visible
+    ASCII, tabs and spaces, and leaves out any other (a byte past 0x7F: UTF-8 or Latin-1 text), though it keeps the
+    name (emmett-framework/granian#335, closed as wontfix). Answering as if the header had not been sent would
+    change what the request means (a Last-Event-ID, a key, a cookie, a Content-Encoding silently gone), so the
+    client is told which header to encode instead. A name also sent with one readable value is not detectable."""
+    passed = {name for name, _ in headers.items()}
+    for name in headers.keys():
+        if name not in passed:
+            raise Refused(
+                400,
+                f"request header {name}: its value has bytes outside visible ASCII; send header values as ASCII"
+                " (percent-encode other text)",
+            )
 
 
 @dataclass
@@ -68,8 +85,10 @@ class BufferedWSGI:
         max_unsent_bytes: int | None = None,
         fast: FastPath | None = None,
         probe: Probe | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
+        self.on_close = on_close  # closes the app once the worker has drained (RSGI's __rsgi_del__)
         self.fast = fast
         self.max_body_bytes = max_body_bytes
         self.client_timeout = client_timeout
@@ -96,7 +115,9 @@ class BufferedWSGI:
         pass
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.executor.shutdown(wait=True)  # the app itself is closed by server._granian_worker
+        self.executor.shutdown(wait=True)
+        if self.on_close is not None:
+            self.on_close()
 
     async def __rsgi__(self, scope: Any, proto: Any) -> None:
         if scope.proto != "http":  # websockets are off; nothing else is routed here
@@ -104,13 +125,13 @@ class BufferedWSGI:
         headers = scope.headers
         length = headers.get("content-length")
         try:
+            _check_header_values(headers)
             if length is None and scope.http_version != "2" and "transfer-encoding" not in headers:
                 body = b""  # HTTP/1.x: a request with neither header has no body
             else:
                 body = await self._read_body(length, proto)
         except Refused as refused:
-            payload = responses.error_body(refused.message)
-            proto.response_bytes(refused.status, responses.error_headers(payload), payload)
+            proto.response_bytes(*responses.refusal(refused.status, refused.message))
             return
         environ = self._environ(scope, headers, body)
         if self.fast is not None:
@@ -133,7 +154,7 @@ class BufferedWSGI:
                 raise Refused(400, responses.bad_length(length_header))
             declared = int(length_header)
             if declared > limit:
-                raise Refused(413, responses.too_large(limit))
+                raise Refused(413, too_large(limit))
             if declared == 0:
                 return b""
         # Piece by piece: cancelling Granian's whole-body `await proto()` at a deadline does not end it (measured).
@@ -155,7 +176,7 @@ class BufferedWSGI:
                     break
                 size += len(chunk)
                 if size > limit:
-                    raise Refused(413, responses.too_large(limit))
+                    raise Refused(413, too_large(limit))
                 chunks.append(chunk)
                 if size == declared:  # all of it: no need to wait for the end-of-body signal
                     break

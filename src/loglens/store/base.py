@@ -165,17 +165,22 @@ class EntryWriter(Protocol):
         ...
 
 
-class AggregateReader(Protocol):
-    """What the dashboard, the API and the alert rules read."""
+class ServiceCounts(Protocol):
+    """What the alert rules read: per-service counts over a window, and the known services."""
 
-    def totals(self) -> Totals: ...
-    def validation_stats(self) -> dict[str, Any]: ...
-    def minute_counts(self, first: int, last: int, service: str | None = None) -> list[MinuteCount]: ...
     def service_window(self, first: int, last: int) -> dict[str, tuple[int, int]]:
         """Per service (total, errors) over epoch minutes first..last inclusive."""
         ...
 
     def services(self) -> list[ServiceInfo]: ...
+
+
+class AggregateReader(ServiceCounts, Protocol):
+    """What the dashboard and the API read: aggregates kept with the entries."""
+
+    def totals(self) -> Totals: ...
+    def validation_stats(self) -> dict[str, Any]: ...
+    def minute_counts(self, first: int, last: int, service: str | None = None) -> list[MinuteCount]: ...
     def top_users(self, first: int, last: int, limit: int, service: str | None = None) -> list[tuple[str, int]]: ...
     def top_services(self, first: int, last: int, limit: int) -> list[tuple[str, int]]: ...
     def recent_logs(self, limit: int, service: str | None = None) -> list[dict[str, Any]]: ...
@@ -217,8 +222,18 @@ class LogSearch(Protocol):
         ...
 
 
-class AlertStore(Protocol):
-    """Alert state as rows: the alert engine's transitions and the API's lists."""
+class AlertLog(Protocol):
+    """Alert rows as the API and the dashboard list them."""
+
+    def alert(self, alert_id: int) -> Alert | None: ...
+    def alerts(self, state: str = "all", limit: int = 100) -> list[Alert]: ...
+    def alert_counts(self) -> dict[tuple[str, str], int]:
+        """Alerts stored, by (rule, state)."""
+        ...
+
+
+class AlertStore(AlertLog, Protocol):
+    """Alert state as rows: the alert engine's transitions and the API's acknowledgements, besides the lists."""
 
     def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int) -> Alert | None:
         """Store a firing alert unless one is firing, or one fired within the cooldown, for its rule+service."""
@@ -232,12 +247,6 @@ class AlertStore(Protocol):
         """Acknowledge a firing alert (again: no change); None if no alert has that id or it is not firing."""
         ...
 
-    def alert(self, alert_id: int) -> Alert | None: ...
-    def alerts(self, state: str = "all", limit: int = 100) -> list[Alert]: ...
-    def alert_counts(self) -> dict[tuple[str, str], int]:
-        """Alerts stored, by (rule, state)."""
-        ...
-
 
 class KeyHolder(Protocol):
     """The access gate's view of the store: API keys and auth secrets."""
@@ -248,8 +257,15 @@ class KeyHolder(Protocol):
         ...
 
 
-class Maintenance(Protocol):
-    """Jobs that run on one node at a time, the store's health, and its lifecycle."""
+class Leadership(Protocol):
+    def is_leader(self) -> bool:
+        """Whether this process should run the single-node jobs (alert evaluation, retention) now. An embedded
+        store is always its own leader; a shared one elects one node through a lease."""
+        ...
+
+
+class Maintenance(Leadership, Protocol):
+    """The periodic jobs (jobs.py): retention and upkeep, run by the elected node."""
 
     def apply_retention(self, cutoff_ms: int) -> int:
         """Delete entries and rollups older than `cutoff_ms` and enforce max_logs; returns entries deleted.
@@ -260,14 +276,17 @@ class Maintenance(Protocol):
         """Periodic upkeep of derived data (the SQLite store compacts its user rollups)."""
         ...
 
+
+class ServiceRetirement(Protocol):
+    """The alert engine retires services silent for too long."""
+
     def forget_service(self, service: str, silent_since_ms: int) -> bool:
         """Retire a service last seen before `silent_since_ms` (it leaves services()); False if it has sent since."""
         ...
 
-    def is_leader(self) -> bool:
-        """Whether this process should run the single-node jobs (alert evaluation, retention) now. An embedded
-        store is always its own leader; a shared one elects one node through a lease."""
-        ...
+
+class Lifecycle(Protocol):
+    """The store's health and its end: the app's /health and shutdown."""
 
     def health(self, *, probe: bool = True) -> StoreHealth:
         """Whether the store can take writes. While it is failing, `probe` tries a small write (rate-limited)
@@ -277,10 +296,20 @@ class Maintenance(Protocol):
     def close(self) -> None: ...
 
 
-class AlertingReader(AggregateReader, AlertStore, Protocol):
-    """The alert engine and the dashboard: aggregates plus alert state."""
+class AlertingReader(AggregateReader, AlertLog, Protocol):
+    """The dashboard: aggregates plus the alert lists."""
 
 
 @runtime_checkable
-class Store(EntryWriter, AggregateReader, LogSearch, AlertStore, KeyHolder, Maintenance, Protocol):
+class Store(
+    EntryWriter,
+    AggregateReader,
+    LogSearch,
+    AlertStore,
+    KeyHolder,
+    Maintenance,
+    ServiceRetirement,
+    Lifecycle,
+    Protocol,
+):
     """Everything a backend provides; callers take the smallest Protocol above that covers what they use."""

@@ -1,4 +1,4 @@
-"""How a caller waits for its write: both write queues (SQLite's writer, ClickHouse's inserter) use these.
+"""How a caller waits for its write: the group-commit core (group_commit.py) that both backends' writers share.
 
 A job carries a `done` signal that the writer thread releases once the job's transaction or INSERT has ended.
 A thread waits on a held lock (`held_lock`); a coroutine on the event loop waits on a `LoopSignal`, whose release

@@ -8,22 +8,22 @@ worker, counters.py counts what only they see. See docs/syslog.md.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ...config import Settings
 from .counters import SyslogCounters
 from .listener import SyslogListener
-from .settings import SyslogConfigError, SyslogSettings, read_settings
+from .settings import SyslogSettings, read_settings
 from .sockets import SyslogBindError, SyslogSockets, adopt, bind, export, tls_context
 
 if TYPE_CHECKING:
-    from ...app import LogLens
+    from ...state import LogLens
 
 log = logging.getLogger(__name__)
-__all__ = ["SyslogBindError", "SyslogConfigError", "SyslogListener", "SyslogSettings", "listen", "start"]
+__all__ = ["SyslogBindError", "SyslogListener", "SyslogSettings", "listen", "start"]
 
 
-def listen(config: Mapping[str, Mapping[str, Any]]) -> SyslogSockets | None:
+def listen(config: Settings) -> SyslogSockets | None:
     """In the serving process, before its workers: bind the configured listeners and name them for the workers.
     None when syslog is off. Raises SyslogBindError (address in use, TLS files that do not load)."""
     settings = read_settings(config)
@@ -58,11 +58,11 @@ def start(state: LogLens) -> SyslogListener | None:
         sockets,
         state.pipeline,
         counters,
-        max_entry_bytes=config["ingest"]["max_entry_bytes"],
+        max_entry_bytes=config.ingest.max_entry_bytes,
         max_connections=settings.max_connections,
         tls=tls_context(settings),
-        handshake_seconds=config["server"]["client_timeout_seconds"],
-        threads=config["server"]["threads"],
+        handshake_seconds=config.server.client_timeout_seconds,
+        threads=config.server.threads,
         clock=state.clock,
     )
     listener.start()

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..base import Alert, NewAlert
 from .connection import Connection
-
-if TYPE_CHECKING:
-    from .schema import Tables
-    from .store import IdSource
+from .ids import IdSource
+from .schema import Tables
 
 ALERT_COLUMNS = (
     "id",

@@ -9,7 +9,6 @@ exact array test and results equal SQLite's.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 import orjson
@@ -30,6 +29,7 @@ from ...search.query import (
     words_of,
 )
 from ..base import SearchPage
+from ..query_values import compare, number
 
 SELECTED = "id, ts_ms, timestamp, level, service, message, user_id, metadata, received_ms"
 FIELD_SAMPLE_ROWS = 2000
@@ -37,7 +37,6 @@ FIELD_SLICES = 16  # fields(): one-minute runs sampled across the stored times, 
 MAX_DATETIME_MS = (1 << 32) * 1000  # ClickHouse DateTime ends in 2106
 # meta_t kinds
 STRING, INTEGER, REAL, BOOLEAN, OTHER = 1, 2, 3, 4, 5
-NUMBER_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
 def message_words(message: str) -> list[str]:
@@ -96,7 +95,7 @@ class Compiler:
                 test = f"{column} = {self.param(node.value)}"
             return f"ifNull({test}, 0)" if node.field == "user_id" else test
         if isinstance(node, LevelCompare):
-            levels = [name for name, rank in LEVEL_RANK.items() if _compare(rank, node.op, node.rank)]
+            levels = [name for name, rank in LEVEL_RANK.items() if compare(rank, node.op, node.rank)]
             return f"level IN ({', '.join(self.param(v) for v in levels)})" if levels else "0"
         if isinstance(node, MetaIs):
             key, value = self.param(node.key), self.param(node.value)
@@ -105,9 +104,9 @@ class Compiler:
                 test = f"t IN ({STRING}, {INTEGER}) AND substring(s, 1, {n}) = {value}"
             else:
                 tests = [f"(t IN ({STRING}, {BOOLEAN}) AND s = {value})"]
-                number = _number(node.value)
-                if number is not None:
-                    tests.append(f"(t IN ({INTEGER}, {REAL}) AND n = {self.param(number)})")
+                as_number = number(node.value)
+                if as_number is not None:
+                    tests.append(f"(t IN ({INTEGER}, {REAL}) AND n = {self.param(as_number)})")
                 test = " OR ".join(tests)
             return f"arrayExists((k, t, s, n) -> k = {key} AND ({test}), meta_k, meta_t, meta_s, meta_n)"
         if isinstance(node, MetaCompare):
@@ -267,14 +266,3 @@ def _row_dict(row: tuple[Any, ...]) -> dict[str, Any]:
 def compile_where(node: Node) -> tuple[str, dict[str, Any]]:
     compiler = Compiler()
     return compiler.where(node), compiler.params
-
-
-def _number(text: str) -> float | None:
-    if not NUMBER_RE.fullmatch(text):
-        return None
-    value = float(text)
-    return value if math.isfinite(value) else None
-
-
-def _compare(left: float, op: str, right: float) -> bool:
-    return {">": left > right, ">=": left >= right, "<": left < right, "<=": left <= right}[op]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,13 +18,15 @@ from typing import Any
 
 import orjson
 
+from ...config import ClickHouseSettings, StorageSettings
 from ...model import Entry, StatsDelta
 from ...search.stats import AggregateRequest
 from ..base import MinuteCount, ServiceInfo, StoreError, StoreHealth, Totals
-from ..batch import ROW_FIELDS
+from ..entry_rows import ROW_FIELDS, delta_counters
 from . import stats
 from .alert_rows import AlertMethods
 from .connection import Connection, NativeConnection
+from .ids import IdSource
 from .inserter import GroupInserter
 from .keys import ClickHouseKeys
 from .lease import Lease
@@ -54,31 +55,6 @@ LOG_COLUMNS = (
 ROLLUPS = ("rollup_minute", "rollup_user", "rollup_user_hour")
 
 
-class IdSource:
-    """Time-ordered 64-bit ids: milliseconds << 22 | node (10 bits) << 12 | sequence (12 bits), increasing per
-    node, so `ORDER BY id` is arrival order within a node and across nodes up to clock skew."""
-
-    def __init__(self) -> None:
-        self.node = uuid.uuid4().int & 0x3FF
-        self._last = 0
-        self._lock = threading.Lock()
-
-    def take(self, n: int) -> int:
-        """Reserve n consecutive counter values; returns the first (turn each into an id with `id_of`)."""
-        with self._lock:
-            first = max(self._last + 1, int(time.time() * 1000) << 12)
-            self._last = first + n - 1
-            return first
-
-    def id_of(self, counter: int) -> int:
-        return ((counter >> 12) << 22) | (self.node << 12) | (counter & 0xFFF)
-
-    def new_ids(self, n: int) -> list[int]:
-        """n new ids, in increasing order."""
-        first, id_of = self.take(n), self.id_of
-        return [id_of(counter) for counter in range(first, first + n)]
-
-
 # A write of at least this many entries is encoded by the thread that prepared it (native.py); smaller ones
 # (single POSTs) are encoded together by the writer, which saves the per-block overhead.
 ENCODE_MIN_ROWS = 100
@@ -97,13 +73,13 @@ class ClickHouseStore(SearchMethods, AlertMethods):
         self,
         connect: Callable[[], Connection],
         *,
-        database: str = "loglens",
-        cluster: str = "",
+        database: str = ClickHouseSettings.database,
+        cluster: str = ClickHouseSettings.cluster,
         servers: Callable[[], list[Connection]] | None = None,
-        max_logs: int = 5_000_000,
-        max_pending_entries: int = 100_000,
-        max_pending_bytes: int = 256 * 1024 * 1024,
-        lease_seconds: float = 30.0,
+        max_logs: int = StorageSettings.max_logs,
+        max_pending_entries: int = StorageSettings.max_pending_entries,
+        max_pending_bytes: int = StorageSettings.max_pending_bytes,
+        lease_seconds: float = ClickHouseSettings.lease_seconds,
         on_commit: Callable[[int, int, float], None] | None = None,
         query_timeout: float | None = None,
     ) -> None:
@@ -229,12 +205,7 @@ class ClickHouseStore(SearchMethods, AlertMethods):
         await self._writer.submit_batch_async(self._payload(entries, delta), entries=len(entries), nbytes=nbytes)
 
     def _payload(self, entries: Sequence[Entry], delta: StatsDelta) -> Payload:
-        counters: Counter[str] = Counter()
-        if delta.total:
-            counters["validation.valid"] += delta.valid
-            counters["validation.invalid"] += delta.invalid
-            for kind, n in delta.error_types.items():
-                counters[f"error_type.{kind}"] += n
+        counters = delta_counters(delta)
         rows = [
             ROW_FIELDS(e)
             + (orjson.dumps(e.metadata).decode() if e.metadata is not None else None, message_words(e.message))

@@ -77,9 +77,23 @@ export function startLive(catchUp) {
   refreshSummary(true); // the first search's "No more matches." goes: new matches are coming
   source.addEventListener("message", onEntry);
   source.addEventListener("log", onEntry);
-  source.addEventListener("error", function () {
+  source.addEventListener("error", function (event) {
     if (live.source !== source) return;
-    if (source.readyState === EventSource.CLOSED) {
+    if (event.data) {
+      // The server's own `error` event (the tail's query ran past its deadline): reconnecting would only
+      // run it again, so stop and say why.
+      var message = "the server ended the stream";
+      try {
+        message = JSON.parse(event.data).error || message;
+      } catch (error) {
+        // keep the generic message
+      }
+      source.close();
+      live.source = null;
+      view.live = false;
+      setButton(false);
+      status("Live stopped: " + message, "closed");
+    } else if (source.readyState === EventSource.CLOSED) {
       // The server refused the stream (e.g. too many live tails) and EventSource gives up: say so, switch off.
       live.source = null;
       view.live = false;

@@ -1,0 +1,8 @@
+"""SQLite schema versions: one module each (v01 ... v13), the SQL they share (fragments.py), and the runner."""
+
+from __future__ import annotations
+
+from .fragments import INDEXES, UNINDEX_ROWS
+from .runner import MIGRATIONS, SCHEMA_VERSION, migrate, statements
+
+__all__ = ["INDEXES", "MIGRATIONS", "SCHEMA_VERSION", "UNINDEX_ROWS", "migrate", "statements"]

@@ -1,0 +1,187 @@
+"""The query AST compiled to SQLite SQL (the walk that answers a search with it: walk.py).
+
+Compiling gives two things. `where` is an SQL condition over the `logs` row that decides every leaf exactly
+(user text only ever travels as a parameter). `fts` is an FTS5 expression implied by the query (every matching row
+contains it) over the `search` index (migration 5), or None; it only narrows the rows to look at.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+from ...model import LEVEL_RANK
+from ...search import query as nodes  # the query AST
+from ..query_values import compare, number
+from .field_tokens import FIELD_KEYS, indexable, legacy_token, token
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    where: str
+    params: tuple[Any, ...]
+    fts: str | None  # over the word index (`search`)
+    fields: str | None = None  # over the field index (`fields`, store/sqlite/field_tokens.py)
+
+
+# -- words: the SQL function behind message matching ------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _split(words: str) -> tuple[str, ...]:
+    return tuple(words.split(" "))
+
+
+def words_match(message: str | None, words: str, prefix: int) -> int:
+    """1 when `message` has the space-separated `words` consecutively (the last as a prefix when `prefix`)."""
+    if message is None:
+        return 0
+    tokens = nodes.WORD_RE.findall(message.lower())
+    wanted = _split(words)
+    n = len(wanted)
+    if n == 1 and not prefix:
+        return 1 if wanted[0] in tokens else 0
+    head, last = wanted[:-1], wanted[-1]
+    for i in range(len(tokens) - n + 1):
+        if tuple(tokens[i : i + n - 1]) == head:
+            token = tokens[i + n - 1]
+            if token == last or (prefix and token.startswith(last)):
+                return 1
+    return 0
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    conn.create_function("loglens_words", 3, words_match, deterministic=True)
+
+
+# -- compiling ---------------------------------------------------------------------------------------------------
+
+
+def compile_query(node: nodes.Node) -> Compiled:
+    params: list[Any] = []
+    where = _where(node, params)
+    # user_id and id equalities go through the field index; the user rollups cannot name a user's minutes, since
+    # each bucket keeps only its biggest users (store/sqlite/topk.py)
+    return Compiled(where, tuple(params), _fts(node), _fields(node))
+
+
+def _meta_path(key: str) -> str:
+    return '$."' + key + '"'  # keys are [A-Za-z0-9_.-]: the grammar allows nothing that needs escaping
+
+
+def _where(node: nodes.Node, params: list[Any]) -> str:
+    if isinstance(node, nodes.Everything):
+        return "1"
+    if isinstance(node, nodes.Words):
+        params += [" ".join(node.words), int(node.prefix)]
+        return "loglens_words(logs.message, ?, ?)"
+    if isinstance(node, nodes.FieldIs):
+        column = f"logs.{node.field}"
+        if node.prefix:
+            params += [len(node.value), node.value]
+            return f"coalesce(substr({column}, 1, ?) = ?, 0)"
+        params.append(node.value)
+        return f"{column} IS ?" if node.field == "user_id" else f"{column} = ?"
+    if isinstance(node, nodes.LevelCompare):
+        levels = [name for name, rank in LEVEL_RANK.items() if compare(rank, node.op, node.rank)]
+        if not levels:
+            return "0"
+        params += levels
+        return f"logs.level IN ({', '.join('?' * len(levels))})"
+    if isinstance(node, nodes.MetaIs):
+        path = _meta_path(node.key)
+        if node.prefix:
+            params += [path, path, len(node.value), node.value]
+            return (
+                "coalesce(json_type(logs.metadata, ?) IN ('text', 'integer')"
+                " AND substr(CAST(json_extract(logs.metadata, ?) AS TEXT), 1, ?) = ?, 0)"
+            )
+        # metadata is stored as orjson writes it, so a string value equal to v appears in the text as
+        # orjson.dumps(v): a substring test (cheap) before any JSON parsing (dear) on each scanned row
+        parts = [
+            "instr(logs.metadata, ?) > 0 AND json_type(logs.metadata, ?) = 'text'"
+            " AND json_extract(logs.metadata, ?) = ?"
+        ]
+        params += [orjson.dumps(node.value).decode(), path, path, node.value]
+        as_number = number(node.value)
+        if as_number is not None:
+            parts.append("json_type(logs.metadata, ?) IN ('integer', 'real') AND json_extract(logs.metadata, ?) = ?")
+            params += [path, path, as_number]
+        if node.value in ("true", "false"):
+            parts.append("json_type(logs.metadata, ?) = ?")
+            params += [path, node.value]
+        return "coalesce(" + " OR ".join(f"({p})" for p in parts) + ", 0)"
+    if isinstance(node, nodes.MetaCompare):
+        path = _meta_path(node.key)
+        params += [path, path, node.number]
+        return (
+            "coalesce(json_type(logs.metadata, ?) IN ('integer', 'real')"
+            f" AND json_extract(logs.metadata, ?) {node.op} ?, 0)"
+        )
+    if isinstance(node, nodes.Not):
+        return f"NOT ({_where(node.child, params)})"
+    if isinstance(node, nodes.And):
+        return " AND ".join(f"({_where(c, params)})" for c in node.children)
+    if isinstance(node, nodes.Or):
+        return " OR ".join(f"({_where(c, params)})" for c in node.children)
+    raise TypeError(f"unknown query node {node!r}")
+
+
+def _implied(node: nodes.Node, leaf: Callable[[nodes.Node], str | None]) -> str | None:
+    """An FTS5 expression every row matching `node` satisfies, built from what `leaf` says of its leaves (None:
+    this index cannot narrow them): AND keeps the parts it can say, OR needs them all."""
+    if isinstance(node, nodes.And):
+        parts = [p for p in (_implied(c, leaf) for c in node.children) if p is not None]
+        return " AND ".join(f"({p})" for p in parts) or None
+    if isinstance(node, nodes.Or):
+        ors = [_implied(c, leaf) for c in node.children]
+        if any(p is None for p in ors):
+            return None
+        return " OR ".join(f"({p})" for p in ors)
+    return leaf(node)
+
+
+def _fts(node: nodes.Node) -> str | None:
+    """Over the word index (`search`): the all-letter words of the query."""
+    return _implied(node, _words_leaf)
+
+
+def _words_leaf(node: nodes.Node) -> str | None:
+    if not isinstance(node, nodes.Words):
+        return None
+    terms = []
+    for i, word in enumerate(node.words):
+        # the index holds runs of letters only (numbers, most of a log's distinct tokens, made it cost
+        # twice as much); ASCII only: SQLite and Python fold a few other letters differently
+        if not (word.isascii() and word.isalpha()):
+            continue
+        last_prefix = node.prefix and i == len(node.words) - 1
+        terms.append(f'"{word}"' + ("*" if last_prefix else ""))
+    return " AND ".join(terms) or None
+
+
+def _fields(node: nodes.Node) -> str | None:
+    """Over the field index (`fields`, store/sqlite/field_tokens.py): only the equalities it can answer, user_id and a
+    FIELD_KEYS metadata value that can only match a string (one that reads as a number or a boolean also matches
+    those, which the index leaves out). The rows it names are then checked by `where` like any others."""
+    return _implied(node, _fields_leaf)
+
+
+def _fields_leaf(node: nodes.Node) -> str | None:
+    if isinstance(node, nodes.FieldIs) and node.field == "user_id" and not node.prefix:
+        return _field_token("user_id", node.value)
+    if isinstance(node, nodes.MetaIs) and node.key in FIELD_KEYS and not node.prefix and number(node.value) is None:
+        if node.value not in ("true", "false"):
+            return _field_token(node.key, node.value)
+    return None
+
+
+def _field_token(field: str, value: str) -> str | None:
+    if not indexable(value):  # not in the index: the time walk finds it
+        return None
+    return f'"{token(field, value)}" OR "{legacy_token(field, value)}"'  # rows stored since and before migration 11
