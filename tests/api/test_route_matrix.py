@@ -48,6 +48,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/logs/stream"): "read",
     ("GET", "/api/services"): "read",
     ("GET", "/api/fields"): "read",
+    ("GET", "/api/stats"): "read",
+    ("GET", "/api/facets"): "read",
+    ("GET", "/api/patterns"): "read",
     ("GET", "/explore"): "read-page",
     ("GET", "/docs"): "read-page",
 }
@@ -89,7 +92,9 @@ def level(method: str, pattern: str) -> str:
 
 
 def sample(method: str, url: str) -> dict[str, Any]:
-    """A request body the route accepts, so that a let-through call shows a success."""
+    """A request (body or query) the route accepts, so that a let-through call shows a success."""
+    if url == "/api/stats" and method != "OPTIONS":
+        return {"query_string": {"q": "| stats count()"}}
     if method != "POST":
         return {}
     if url == "/api/logs":

@@ -50,9 +50,10 @@ def open_explore(page: Page, server: LiveServer, query: str = "") -> None:
 
 
 def settled(page: Page) -> None:
-    """The search in flight (if any) has been answered and drawn."""
+    """The search in flight (if any) has been answered and drawn, and so have the histogram and the facets."""
     expect(page.locator("#results-summary")).to_have_text(re.compile(r"\S"))
     expect(page.locator("body")).not_to_have_attribute("aria-busy", "true")
+    expect(page.locator("body")).not_to_have_attribute("data-loading", "panels")
 
 
 def search(page: Page, query: str) -> None:

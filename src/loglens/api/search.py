@@ -21,6 +21,7 @@ from ..auth.access import requires
 from ..logsafe import escape
 from ..model import LEVELS, iso_from_ms
 from ..search.params import decode_cursor, encode_cursor, parse_time
+from ..search.pipeline import split_stages
 from ..search.query import Node, QueryError, parse
 from ..search.tail import TailHub
 from ..state import current_loglens
@@ -58,6 +59,8 @@ class Criteria:
 
 def _query(name: str = "q") -> Node:
     text = request.args.get(name, "")
+    if len(split_stages(text)) > 1:
+        raise ApiError(400, "the query has stages after '|': ask /api/stats for aggregations", parameter=name)
     try:
         return parse(text)
     except QueryError as exc:

@@ -1,7 +1,8 @@
 """`loglens query QUERY [--since 1h] [--limit N] [--json]` and `loglens tail [QUERY]`, against a running server.
 
 Both take the server URL the way `loglens ship` does (`--url`, else $LOGLENS_URL, else http://127.0.0.1:5000).
-`query` prints a table (NDJSON with --json), newest first, following the cursor up to --limit entries; `tail`
+`query` prints a table (NDJSON with --json), newest first, following the cursor up to --limit entries; a query with
+a stage (`| stats ...`, `| timechart ...`, `| top ...`) prints the answer's table instead (GET /api/stats); `tail`
 prints entries as they are committed (GET /api/logs/stream) and reconnects with Last-Event-ID, so a dropped
 connection loses nothing; it says on stderr when it has lost the server and gives up after --retry-seconds
 (default 30) without one. Exit codes: 0 ok, 1 the server failed or could not be reached, 2 bad arguments, a query
@@ -22,6 +23,7 @@ from typing import Any, TextIO
 
 import orjson
 
+from ..model import iso_from_ms
 from .args import add_api_key_option, add_url_argument, api_key_headers, refusal
 
 PAGE = 1000
@@ -30,8 +32,15 @@ REFUSED = frozenset({400, 401, 403})  # answers that the same request would get 
 
 
 def add_parsers(subparsers: Any) -> None:
-    query = subparsers.add_parser("query", help="search stored entries (GET /api/logs), newest first")
-    query.add_argument("query", nargs="?", default="", help="e.g. 'level>=ERROR service:auth-service timeout'")
+    query = subparsers.add_parser(
+        "query", help="search stored entries (GET /api/logs), newest first, or aggregate them (GET /api/stats)"
+    )
+    query.add_argument(
+        "query",
+        nargs="?",
+        default="",
+        help="e.g. 'level>=ERROR service:auth-service timeout', or 'level>=ERROR | stats count() by service'",
+    )
     query.add_argument("--since", help="how far back: 15m, 2h, 7d or an RFC 3339 time (default: everything)")
     query.add_argument("--until", help="end of the range (relative or RFC 3339; default: now and later)")
     query.add_argument("--limit", type=int, default=100, help="most entries to print (default 100)")
@@ -111,10 +120,83 @@ def _print(log: dict[str, Any], as_json: bool, out: TextIO) -> None:
     out.write(orjson.dumps(log).decode() + "\n" if as_json else format_row(log) + "\n")
 
 
+def has_stages(query: str) -> bool:
+    """Whether the query has a stage after `|` outside a quoted phrase (search/pipeline.py splits the same way)."""
+    quoted = escaped = False
+    for char in query:
+        if escaped:
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "|" and not quoted:
+            return True
+    return False
+
+
+def stats_rows(answer: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """A stats answer as a header and rows: a table as it is; a timechart one row per bucket and group."""
+    if answer["kind"] == "table":
+        return list(answer["columns"]), [list(row) for row in answer["rows"]]
+    columns = list(answer["columns"])
+    by_group: dict[Any, dict[str, list[Any]]] = {}
+    for series in answer["series"]:
+        by_group.setdefault(series["group"], {})[series["column"]] = series["values"]
+    rows = []
+    for i, ts in enumerate(answer["times"]):
+        for group, values in by_group.items():
+            rows.append([iso_from_ms(ts), group, *(values[c][i] for c in columns)])
+    return ["time", "group", *columns], rows
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def print_stats(answer: dict[str, Any], as_json: bool, out: TextIO) -> None:
+    header, rows = stats_rows(answer)
+    if as_json:
+        for row in rows:
+            out.write(orjson.dumps(dict(zip(header, row, strict=True))).decode() + "\n")
+        return
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(header)]
+    out.write("  ".join(h.upper().ljust(w) for h, w in zip(header, widths, strict=True)).rstrip() + "\n")
+    for row in cells:
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    if not answer.get("complete", True):
+        print(f"({answer['folded']} smaller groups folded into (other))", file=sys.stderr)
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    """A query with a stats, timechart or top stage: GET /api/stats, printed as a table (NDJSON with --json)."""
+    params = {"q": args.query, "from": args.since or ""}  # no --since: from the first stored entry
+    if args.until:
+        params["to"] = args.until
+    try:
+        answer = _get(
+            f"{args.url.rstrip('/')}/api/stats?{urllib.parse.urlencode(params)}", api_key_headers(args.api_key)
+        )
+        print_stats(answer, args.json, sys.stdout)
+    except ClientError as exc:
+        print(f"loglens query: {exc}", file=sys.stderr)
+        return exc.code
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
 def run_query(args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= 1_000_000:
         print("loglens query: --limit must be between 1 and 1000000", file=sys.stderr)
         return 2
+    if has_stages(args.query):
+        return run_stats(args)
     base = args.url.rstrip("/")
     out = sys.stdout
     header = None if args.json else f"{'TIMESTAMP':<29} {'LEVEL':<8} {'SERVICE':<20} {'USER':<12} MESSAGE\n"

@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from ..auth.keys import KeyStore
 from ..model import Entry, StatsDelta, iso_from_ms
 from ..search.query import Node
+from ..search.stats import AggregateRequest
 
 AlertState = Literal["firing", "resolved"]
 
@@ -215,6 +216,10 @@ class LogSearch(Protocol):
         ...
 
     def fields(self, sample_values: int) -> dict[str, list[str]]: ...
+
+    def aggregate(self, request: AggregateRequest) -> list[Any]:
+        """Grouped aggregates of the matching entries, one row per group (search/stats.py says what a row holds)."""
+        ...
 
 
 class AlertLog(Protocol):

@@ -20,8 +20,10 @@ import orjson
 
 from ...config import ClickHouseSettings, StorageSettings
 from ...model import Entry, StatsDelta
+from ...search.stats import AggregateRequest
 from ..base import MinuteCount, ServiceInfo, StoreError, StoreHealth, Totals
 from ..entry_rows import ROW_FIELDS, delta_counters
+from . import stats
 from .alert_rows import AlertMethods
 from .connection import Connection, NativeConnection
 from .ids import IdSource
@@ -137,6 +139,10 @@ class ClickHouseStore(SearchMethods, AlertMethods):
     def _query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         sql = sql.format(**{name: self.tables[name] for name in _TABLE_NAMES})
         return self._conn().query(sql, params, timeout=self.query_timeout)
+
+    def aggregate(self, request: AggregateRequest) -> list[Any]:
+        """Grouped aggregates of the matching entries (search/stats.py shapes them into an answer)."""
+        return stats.aggregate(self._query, request)
 
     def is_leader(self) -> bool:
         return self.lease.is_leader()

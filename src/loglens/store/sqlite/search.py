@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...search.query import Node
+from ...search.stats import AggregateRequest
 from ..base import SearchPage
+from . import stats
 from .connections import Connections
 from .indexer import indexed_through
 from .query import compile_query
@@ -34,6 +36,12 @@ class Search:
             rows, more = walk.page(limit)
         next_cursor = (rows[-1][1], rows[-1][0]) if more and rows else None
         return SearchPage([row_dict(r) for r in rows], next_cursor)
+
+    def aggregate(self, request: AggregateRequest) -> list[Any]:
+        """Grouped aggregates of the matching entries (search/stats.py shapes them into an answer)."""
+        with self._connections.read() as conn:
+            indexed = indexed_through(conn) if self.search_index else 0
+            return stats.aggregate(conn, request, indexed=indexed, use_index=self.search_index)
 
     def get_log(self, log_id: int) -> dict[str, Any] | None:
         with self._connections.read() as conn:

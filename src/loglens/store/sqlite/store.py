@@ -16,6 +16,7 @@ from typing import Any
 from ...config import StorageSettings
 from ...model import Entry, StatsDelta
 from ...search.query import Node, of_service
+from ...search.stats import AggregateRequest
 from ..base import Alert, MinuteCount, NewAlert, SearchPage, ServiceInfo, StoreError, StoreHealth, Totals
 from . import integrity, retention
 from .alerts import Alerts
@@ -211,6 +212,9 @@ class SQLiteStore:
         """Index every committed entry now (the indexer does it within index_interval on its own)."""
         if self._index is not None:
             self._index.catch_up()
+
+    def aggregate(self, request: AggregateRequest) -> list[Any]:
+        return self._search.aggregate(request)
 
     def get_log(self, log_id: int) -> dict[str, Any] | None:
         return self._search.get_log(log_id)

@@ -11,8 +11,15 @@ import { $ } from "../dom.js";
 import { closeSuggestions, initComplete, loadSuggestions } from "./complete.js";
 import { isLive, startLive, stopLive } from "./live.js";
 import { readRange, showCustom, syncRange } from "./range.js";
-import { latest, loadMore, runSearch } from "./search.js";
+import { drawFacets, hideFacets } from "./facets.js";
+import { drawHistogram, hideHistogram, initHistogram } from "./histogram.js";
+import { latest, loadMore, runSearch, showQueryError } from "./search.js";
+import { hasStages } from "./stages.js";
+import { hideStats, runStats } from "./statsview.js";
 import { apiParams, readUrl, view, writeUrl } from "./view.js";
+
+var HISTOGRAM_LIVE_MS = 5000; // while Live is on, the histogram is redrawn this often
+var histogramTimer = null;
 
 /* Export links always carry the view's query and range. */
 function syncExports() {
@@ -30,12 +37,78 @@ function syncControls() {
   syncExports();
 }
 
+/* The histogram follows the view: drawn for every search, and redrawn while Live is on. */
+function followHistogram() {
+  var drawn = drawHistogram(narrowTo);
+  window.clearInterval(histogramTimer);
+  histogramTimer = view.live
+    ? window.setInterval(function () {
+        if (isLive()) drawHistogram(narrowTo);
+      }, HISTOGRAM_LIVE_MS)
+    : null;
+  return drawn;
+}
+
+/* A facet's click: run its query over the same range. */
+function applyQuery(q) {
+  $("query-input").value = q;
+  submit();
+}
+
+/* Dragging across the histogram: a custom range of what was dragged over. */
+function narrowTo(fromIso, toIso) {
+  view.from = fromIso;
+  view.to = toIso;
+  view.live = false;
+  writeUrl();
+  syncControls();
+  go();
+}
+
+/* A query with stages: its answer (table and chart) instead of the entry list; no live tail for it. */
+function goStats() {
+  if (isLive()) stopLive();
+  window.clearInterval(histogramTimer);
+  hideHistogram();
+  hideFacets();
+  $("results-panel").hidden = true;
+  $("live-btn").disabled = true;
+  return runStats().then(function (result) {
+    if (result.stale) return;
+    if (result.ok) {
+      showQueryError("");
+      return;
+    }
+    hideStats();
+    showQueryError(result.message);
+  }).catch(function () {
+    hideStats();
+    showQueryError("Cannot reach the LogLens server. Search again to retry.");
+  });
+}
+
 /* Search for the current view; Live restarts with the new query when it is on. */
 function go() {
   syncExports();
   document.title = view.q ? "LogLens · " + view.q : "LogLens · Explore";
+  if (hasStages(view.q)) return goStats();
+  hideStats();
+  $("results-panel").hidden = false;
+  $("live-btn").disabled = false;
   if (isLive()) stopLive();
   return runSearch().then(function (ok) {
+    if (ok) {
+      // a query the search refused has its message shown already; the page is settled (data-loading cleared)
+      // once the histogram and the facets have their answers too
+      var body = document.body;
+      body.dataset.loading = "panels";
+      Promise.allSettled([followHistogram(), drawFacets(applyQuery)]).then(function () {
+        delete body.dataset.loading;
+      });
+    } else {
+      hideHistogram();
+      hideFacets();
+    }
     if (!view.live) return;
     if (ok) {
       startLive(latest);
@@ -73,11 +146,15 @@ function init() {
     submit();
   });
   $("load-more").addEventListener("click", loadMore);
+  initHistogram();
   $("live-btn").addEventListener("click", function () {
     view.live = !isLive();
     writeUrl();
     if (view.live) go(); // search again (the query may have been refused), then follow
-    else stopLive();
+    else {
+      stopLive();
+      window.clearInterval(histogramTimer);
+    }
   });
   document.querySelectorAll(".example").forEach(function (button) {
     button.addEventListener("click", function () {

@@ -1,0 +1,158 @@
+"""Aggregations on SQLite: one grouped SELECT over the entries a time range and a filter select.
+
+The time range is read through the per-minute id spans (`log_minutes`), as the search does, so the cost follows the
+range, not the store; a filter with words reads the word index where it covers the ids. Percentiles are exact, by a
+Python aggregate that keeps the values of its group (SQLite has no percentile function).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from array import array
+from typing import Any
+
+import orjson
+
+from ...model import MINUTE_MS
+from ...search.stats import AggregateRequest
+from .query import Compiled, compile_query
+from .walk import _merge
+
+PERCENTILE = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
+
+
+class Quantile:
+    """The value at position floor(q * n) of the n sorted values (nearest rank, as ClickHouse's quantileExact)."""
+
+    def __init__(self) -> None:
+        self.values = array("d")
+        self.q = 0.5
+
+    def step(self, value: float | None, q: float) -> None:
+        if value is not None:
+            self.values.append(value)
+            self.q = q
+
+    def finalize(self) -> float | None:
+        n = len(self.values)
+        if n == 0:
+            return None
+        ordered = sorted(self.values)
+        return ordered[min(n - 1, int(self.q * n))]
+
+
+def _path(field: str) -> str:
+    return '$."' + field[len("metadata.") :] + '"'
+
+
+def group_expr(field: str, params: list[Any]) -> str:
+    """A group's value as text (None when the entry has none): metadata values as their JSON text, booleans as
+    true / false; objects and arrays are no group."""
+    if not field.startswith("metadata."):
+        return f"logs.{field}"
+    path = _path(field)
+    params += [path, path]
+    return (
+        "(SELECT CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'"
+        " WHEN 'text' THEN j.value WHEN 'integer' THEN CAST(j.value AS TEXT) WHEN 'real' THEN CAST(j.value AS TEXT)"
+        " END FROM (SELECT json_type(logs.metadata, ?) AS type, json_extract(logs.metadata, ?) AS value) AS j)"
+    )
+
+
+def number_expr(field: str, params: list[Any]) -> str:
+    path = _path(field)
+    params += [path, path]
+    return "CASE WHEN json_type(logs.metadata, ?) IN ('integer', 'real') THEN json_extract(logs.metadata, ?) END"
+
+
+def agg_expr(func: str, field: str | None, params: list[Any]) -> str:
+    if func == "count":
+        return "count(*)"
+    assert field is not None
+    if func == "count_distinct":
+        return f"count(DISTINCT {group_expr(field, params)})"
+    value = number_expr(field, params)
+    if func in PERCENTILE:
+        params.append(PERCENTILE[func])
+        return f"loglens_quantile({value}, ?)"
+    return f"{func}({value})"
+
+
+def aggregate(conn: sqlite3.Connection, request: AggregateRequest, *, indexed: int, use_index: bool) -> list[Any]:
+    """The rows of `request` (see AggregateRequest) from a read connection."""
+    conn.create_aggregate("loglens_quantile", 2, Quantile)  # type: ignore[arg-type]
+    compiled = compile_query(request.query)
+    plain, through_index = _ranges(conn, request, compiled, indexed, use_index)
+    # three levels: the matching rows (through the word index or row by row), their group values (g0, g1, ...),
+    # then the groups; every level names its rows `logs`, so that the expressions read the same at each
+    outer_params: list[Any] = []
+    keys: list[str] = []
+    if request.bucket_ms is not None:
+        keys.append("(logs.ts_ms / ?) * ?")
+        outer_params += [request.bucket_ms, request.bucket_ms]
+    names = [f"logs.g{i}" for i in range(len(request.by))]
+    key = f"json_array({', '.join(names)})"
+    if not request.fold:
+        keys += [*names, key]
+    aggs = [agg_expr(a.func, a.field, outer_params) for a in request.aggs]
+    group_params: list[Any] = []
+    groups = [f"{group_expr(field, group_params)} AS g{i}" for i, field in enumerate(request.by)]
+    where, where_params = _where(request, compiled)
+    branches: list[str] = []
+    matching_params: list[Any] = []
+    if through_index:
+        branches.append(
+            "SELECT logs.* FROM json_each(?) AS r CROSS JOIN search CROSS JOIN logs ON logs.id = search.rowid"
+            f" WHERE search MATCH ? AND search.rowid BETWEEN r.value ->> 0 AND r.value ->> 1 AND {where}"
+        )
+        matching_params += [orjson.dumps(through_index).decode(), compiled.fts, *where_params]
+    branches.append(
+        "SELECT logs.* FROM json_each(?) AS r CROSS JOIN logs WHERE logs.id BETWEEN r.value ->> 0 AND r.value ->> 1"
+        f" AND {where}"
+    )
+    matching_params += [orjson.dumps(plain).decode(), *where_params]
+    matching = " UNION ALL ".join(branches)
+    inner = f"SELECT {', '.join(['logs.*', *groups])} FROM ({matching}) AS logs"
+    sql = f"SELECT {', '.join([*keys, 'count(*)', *aggs])} FROM ({inner}) AS logs"
+    params = [*outer_params, *group_params, *matching_params]
+    if request.fold and request.drop:
+        sql += f" WHERE {key} NOT IN (SELECT value FROM json_each(?))"
+        params.append(orjson.dumps(list(request.drop)).decode())
+    n_keys = len(keys)
+    if n_keys:
+        sql += f" GROUP BY {', '.join(str(i + 1) for i in range(n_keys))}"
+    # an aggregate without GROUP BY answers one row even when nothing matched
+    return [row for row in conn.execute(sql, params).fetchall() if row[n_keys] > 0]
+
+
+def _where(request: AggregateRequest, compiled: Compiled) -> tuple[str, list[Any]]:
+    return (
+        f"logs.ts_ms >= ? AND logs.ts_ms < ? AND ({compiled.where})",
+        [request.from_ms, request.to_ms, *compiled.params],
+    )
+
+
+def _ranges(
+    conn: sqlite3.Connection, request: AggregateRequest, compiled: Compiled, indexed: int, use_index: bool
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The id ranges holding the range's entries: those to read through the word index (when the filter has words
+    and the index covers them) and those to read row by row."""
+    if not use_index:
+        low = conn.execute("SELECT id FROM logs ORDER BY id LIMIT 1").fetchone()
+        high = conn.execute("SELECT id FROM logs ORDER BY id DESC LIMIT 1").fetchone()
+        return ([(low[0], high[0])] if low and high else []), []
+    spans = conn.execute(
+        "SELECT first_id, last_id, coalesce(max_ts, 0) FROM log_minutes WHERE minute BETWEEN ? AND ?",
+        (request.from_ms // MINUTE_MS, (request.to_ms - 1) // MINUTE_MS),
+    ).fetchall()
+    plain: list[tuple[int, int]] = []
+    through_index: list[tuple[int, int]] = []
+    for first, last, _ in _merge([tuple(s) for s in spans]):
+        if compiled.fts is None or first > indexed:
+            plain.append((first, last))
+        elif last <= indexed:
+            through_index.append((first, last))
+        else:
+            through_index.append((first, indexed))
+            plain.append((indexed + 1, last))
+    return plain, through_index

@@ -1,0 +1,57 @@
+/* The query's parts as the server splits them: a filter, then stages each after a `|` outside a quoted phrase
+ * (search/pipeline.py). A query with stages is answered by /api/stats, not by the entry search. */
+
+export function splitStages(q) {
+  var parts = [];
+  var start = 0;
+  var quoted = false;
+  for (var i = 0; i < q.length; i += 1) {
+    var c = q[i];
+    if (quoted && c === "\\") {
+      i += 1;
+    } else if (c === '"') {
+      quoted = !quoted;
+    } else if (c === "|" && !quoted) {
+      parts.push(q.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(q.slice(start));
+  return parts;
+}
+
+export function hasStages(q) {
+  return splitStages(q).length > 1;
+}
+
+/* The filter part of a query (what the histogram counts). */
+export function filterOf(q) {
+  return splitStages(q)[0].trim();
+}
+
+/* GET an API path with a deadline; resolves to {ok, status, data}. */
+export function getJson(url, timeoutMs) {
+  var controller = new AbortController();
+  var timer = window.setTimeout(function () {
+    controller.abort();
+  }, timeoutMs || 30000);
+  return fetch(url, { signal: controller.signal, cache: "no-store", headers: { Accept: "application/json" } })
+    .then(function (response) {
+      return response
+        .json()
+        .catch(function () {
+          return null;
+        })
+        .then(function (data) {
+          return { ok: response.ok, status: response.status, data: data };
+        });
+    })
+    .finally(function () {
+      window.clearTimeout(timer);
+    });
+}
+
+/* Colours from the stylesheet (dark mode changes them too). */
+export function cssVar(name) {
+  return window.getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}

@@ -1,0 +1,206 @@
+"""Aggregations on every backend, checked against brute force over the same entries (tests/support/stats_oracle.py):
+random filters and stages over small random stores, and fixed questions over a store of 20,000 entries that arrive
+as real traffic does (late, in bursts of one millisecond, far in the past)."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from loglens.model import Entry, StatsDelta
+from loglens.search.pipeline import Pipeline, Stats, Timechart, parse_pipeline
+from loglens.search.stats import OTHER, answer
+from loglens.store import Store
+from tests.support import stats_oracle as oracle
+from tests.support.search_oracle import BASE_MS, Predicate, entries, has_words, queries
+
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+
+
+@pytest.fixture
+def fresh_store(backend: str, request: pytest.FixtureRequest) -> Iterator[Callable[[], Store]]:
+    """An empty store for each example: a new one on SQLite; on ClickHouse one database per test, emptied between
+    examples by retention with a cutoff after all test data."""
+    from tests.store.conftest import OPENERS
+
+    opened: list[Store] = []
+    with tempfile.TemporaryDirectory(prefix="loglens-stats-") as tmp:
+
+        def make() -> Store:
+            if backend.startswith("sqlite") or not opened:
+                for store in opened:
+                    store.close()
+                opened.clear()
+                opened.append(OPENERS[backend](request, Path(tempfile.mkdtemp(dir=tmp))))
+            else:
+                opened[0].apply_retention(BASE_MS + 30 * DAY_MS)
+            return opened[0]
+
+        yield make
+        for store in opened:
+            store.close()
+
+
+def same(got: Any, want: Any) -> bool:
+    if isinstance(got, float) and isinstance(want, float):
+        return math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9)
+    return bool(got == want)
+
+
+def assert_rows(got: list[list[Any]], want: list[list[Any]], context: str) -> None:
+    order = lambda row: tuple((v is None, str(v)) for v in row)  # noqa: E731
+    got, want = sorted(got, key=order), sorted(want, key=order)
+    assert len(got) == len(want), f"{context}: {len(got)} rows, expected {len(want)}:\n{got}\n{want}"
+    for g, w in zip(got, want, strict=True):
+        assert all(same(a, b) for a, b in zip(g, w, strict=True)), f"{context}: row {g}, expected {w}"
+
+
+STAGES = [
+    "stats count()",
+    "stats count() by service",
+    "stats count(), count_distinct(user_id) by level",
+    "stats sum(metadata.n), avg(metadata.n), min(metadata.n), max(metadata.n) by service",
+    "stats p50(metadata.n), p90(metadata.n), p95(metadata.n), p99(metadata.n)",
+    "stats count() by metadata.region, user_id",
+    "stats count_distinct(metadata.n) by service",
+    "top 2 user_id",
+]
+
+
+def write(store: Store, batch: list[Entry]) -> None:
+    for k in range(0, len(batch), 5000):
+        store.write(batch[k : k + 5000], StatsDelta(len(batch[k : k + 5000])))
+    store.refresh()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(batch=entries(), query=queries, stage=st.sampled_from(STAGES), cut=st.integers(0, 300_000))
+def test_stats_equal_brute_force_over_random_entries(
+    fresh_store: Callable[[], Store], batch: list[Entry], query: tuple[str, Predicate], stage: str, cut: int
+) -> None:
+    store = fresh_store()
+    write(store, batch)
+    text = f"{query[0]} | {stage}"
+    pipeline = parse_pipeline(text)
+    got = answer(store, pipeline, BASE_MS + cut // 3, BASE_MS + cut + 1, max_buckets=60)
+    matching = oracle.matching(batch, query[1], BASE_MS + cut // 3, BASE_MS + cut + 1)
+    want, groups = oracle.table(pipeline, matching, 1000)
+    if pipeline.limit is not None:  # top: the biggest groups, ties by group text
+        want.sort(key=lambda r: (-r[-1], tuple((v is None, str(v)) for v in r[:-1])))
+        want = want[: pipeline.limit]
+        assert got.rows == want, text
+    assert_rows(got.rows, want, text)
+    assert got.groups == groups and got.folded == 0
+
+
+def test_a_timechart_counts_every_bucket_with_gaps_as_zero(fresh_store: Callable[[], Store]) -> None:
+    store = fresh_store()
+    batch = oracle.disorderly(3000, 1, BASE_MS, HOUR_MS)
+    write(store, batch)
+    pipeline = parse_pipeline("timeout | timechart span=5m count(), avg(metadata.ms), p95(metadata.ms) by level")
+    stage = pipeline.aggregate
+    assert isinstance(stage, Timechart)
+    got = answer(store, pipeline, BASE_MS + 7 * 60_000, BASE_MS + HOUR_MS + 1, max_buckets=60)
+    assert got.span_seconds == 300 and got.times[0] == BASE_MS + 5 * 60_000 and len(got.times) == 12
+    matching = oracle.matching(
+        batch, lambda e: has_words(e.message, ["timeout"], False), got.times[0] + 120_000, BASE_MS + HOUR_MS + 1
+    )
+    want = oracle.timechart(stage, matching, got.times, 300_000)
+    assert {(s["group"], s["column"]) for s in got.series} == set(want)
+    for series in got.series:
+        expected = want[(series["group"], series["column"])]
+        assert all(same(a, b) for a, b in zip(series["values"], expected, strict=True)), series
+
+
+BIG_QUESTIONS = [
+    "| stats count() by service",
+    "level>=ERROR | stats count(), count_distinct(user_id), p95(metadata.ms), avg(metadata.ms) by service, level",
+    "card | stats count() by metadata.region",
+    "service:svc-03 | stats p50(metadata.ms), p99(metadata.ms), min(metadata.ms), max(metadata.ms), sum(metadata.ms)",
+    "-level:INFO | stats count_distinct(user_id) by service | sort -count | limit 5",
+]
+
+
+@pytest.fixture
+def big_store(fresh_store: Callable[[], Store]) -> tuple[Store, list[Entry]]:
+    store = fresh_store()
+    batch = oracle.disorderly(20_000, 7, BASE_MS, 6 * HOUR_MS)
+    write(store, batch)
+    return store, batch
+
+
+def test_stats_at_scale_with_late_entries_and_bursts_equal_brute_force(big_store: tuple[Store, list[Entry]]) -> None:
+    store, batch = big_store
+    for text in BIG_QUESTIONS:
+        pipeline = parse_pipeline(text)
+        predicate = _predicate(text)
+        for lo, hi in [(BASE_MS, BASE_MS + 6 * HOUR_MS), (BASE_MS + HOUR_MS + 17, BASE_MS + 2 * HOUR_MS - 3)]:
+            got = answer(store, pipeline, lo, hi, max_buckets=60)
+            want, _ = oracle.table(pipeline, oracle.matching(batch, predicate, lo, hi), 1000)
+            if pipeline.limit is not None:
+                want.sort(key=lambda r: (-r[-1], str(r[0])))
+                assert [r[0] for r in got.rows] == [r[0] for r in want[: pipeline.limit]], text
+                want = want[: pipeline.limit]
+            assert_rows(got.rows, want, f"{text} over [{lo}, {hi})")
+
+
+def test_groups_past_the_bound_fold_into_one_exact_other_row(big_store: tuple[Store, list[Entry]]) -> None:
+    store, batch = big_store
+    pipeline = parse_pipeline("| stats count(), count_distinct(service), p90(metadata.ms) by user_id")
+    got = answer(store, pipeline, BASE_MS, BASE_MS + 6 * HOUR_MS, max_buckets=60, max_groups=50)
+    matching = oracle.matching(batch, lambda e: True, BASE_MS, BASE_MS + 6 * HOUR_MS)
+    want, groups = oracle.table(pipeline, matching, 1000)
+    assert got.groups == groups == 501 and got.folded == groups - 50 and len(got.rows) == 51
+    by_count = sorted(want, key=lambda r: (-r[1], (r[0] is None, str(r[0]))))
+    assert_rows(got.rows[:-1], by_count[:50], "kept groups")
+    kept = {r[0] for r in by_count[:50]}
+    rest = [e for e in matching if e.user_id not in kept]
+    other = [OTHER, *(oracle.compute(a, rest) for a in pipeline.aggregate.aggs)]  # type: ignore[union-attr]
+    assert_rows([got.rows[-1]], [other], "the (other) row")
+
+
+def test_a_timechart_keeps_the_biggest_series_and_folds_the_rest(big_store: tuple[Store, list[Entry]]) -> None:
+    store, batch = big_store
+    pipeline = parse_pipeline("| timechart span=1h count(), count_distinct(user_id) by service")
+    got = answer(store, pipeline, BASE_MS, BASE_MS + 6 * HOUR_MS, max_buckets=60, max_series=5)
+    stage = pipeline.aggregate
+    assert isinstance(stage, Timechart)
+    matching = oracle.matching(batch, lambda e: True, BASE_MS, BASE_MS + 6 * HOUR_MS)
+    want = oracle.timechart(stage, matching, got.times, HOUR_MS)
+    totals = {g: sum(v) for (g, c), v in want.items() if c == "count"}
+    biggest = sorted(totals, key=lambda g: (-totals[g], str(g)))[:5]
+    assert [s["group"] for s in got.series if s["column"] == "count"] == [*sorted(biggest), OTHER]
+    rest = [e for e in matching if e.service not in biggest]
+    folded = oracle.timechart(Timechart(stage.aggs, None, 3600), rest, got.times, HOUR_MS)
+    for series in got.series:
+        source = (
+            folded[(None, series["column"])] if series["group"] == OTHER else want[(series["group"], series["column"])]
+        )
+        assert series["values"] == source, series
+
+
+def _predicate(text: str) -> Predicate:
+    filter_text = text.split("|")[0].strip()
+    return {
+        "": lambda e: True,
+        "level>=ERROR": lambda e: e.level in ("ERROR", "CRITICAL"),
+        "card": lambda e: has_words(e.message, ["card"], False),
+        "service:svc-03": lambda e: e.service == "svc-03",
+        "-level:INFO": lambda e: e.level != "INFO",
+    }[filter_text]
+
+
+def test_an_empty_range_answers_no_rows(fresh_store: Callable[[], Store]) -> None:
+    store = fresh_store()
+    got = answer(store, parse_pipeline("| stats count() by service"), BASE_MS, BASE_MS + 1000, max_buckets=60)
+    assert got.rows == [] and got.groups == 0
+    assert isinstance(parse_pipeline("| stats count()").aggregate, Stats)
+    assert Pipeline  # the module's public names are what the API uses
