@@ -143,3 +143,14 @@ def test_patterns_group_messages_into_templates_with_a_query_that_finds_them(cli
     assert first["query"] == '"card declined for order" "insufficient funds"' and sum(first["spark"]) == 12
     matched = client.get("/api/logs", query_string={"q": first["query"], "limit": 100}).json["logs"]
     assert sorted(e["message"] for e in matched) == sorted(messages[:12])
+
+
+def test_a_range_past_what_entries_may_carry_is_cut_to_it(client: FlaskClient) -> None:
+    sample(client)
+    whole = stats(client, "| stats count()", **{"from": "756805885w"})
+    assert whole["rows"] == [[5]] and whole["from"].startswith("1970-01-01")
+    before_1970 = {"from": "756805885w", "to": "756805000w"}
+    assert stats(client, "| stats count() by service", **before_1970)["rows"] == []
+    assert stats(client, "| timechart count()", **before_1970)["series"] == []
+    assert client.get("/api/facets", query_string=before_1970).json["fields"] == []
+    assert client.get("/api/patterns", query_string=before_1970).json["patterns"] == []

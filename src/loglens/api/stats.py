@@ -23,12 +23,12 @@ from flask.typing import ResponseReturnValue
 
 from ..answer import ApiError
 from ..auth.access import requires
-from ..model import MINUTE_MS, iso_from_ms, parse_timestamp_ms
+from ..model import MAX_TS_MS, MIN_TS_MS, MINUTE_MS, iso_from_ms, parse_timestamp_ms
 from ..search.params import parse_time
 from ..search.patterns import mine
 from ..search.pipeline import Agg, Pipeline, SortKey, Stats, parse_pipeline
 from ..search.query import QueryError
-from ..search.stats import Answer, StatsError, answer
+from ..search.stats import Answer, StatsError, answer, empty_answer
 from ..state import current_loglens
 from ..store import Store
 from .body import choice_arg
@@ -41,6 +41,9 @@ FACET_SAMPLE = 500  # newest matches whose metadata keys are counted to choose t
 META_FACETS = 4  # metadata fields shown: the keys most of the sample carries
 PATTERN_SAMPLE = 10_000  # newest matches mined for patterns
 PATTERN_PAGE = 1000
+# Facets and patterns ask the store several times; past this many seconds they ask no more and answer what they
+# have (`complete: false`), so that the whole request stays near one query's deadline, not a multiple of it.
+BUDGET_SECONDS = 2.0
 
 
 def _pipeline(*, aggregating: bool = True) -> Pipeline:
@@ -81,7 +84,10 @@ def _range(store: Store, now_ms: int) -> tuple[int, int]:
         from_ms = _time("from", DEFAULT_RANGE, now_ms)
     if from_ms >= to_ms:
         raise ApiError(400, "from must be earlier than to", parameter="from")
-    return from_ms, to_ms
+    # only stored event times matter, and the answer names its range in RFC 3339: cut to what entries may carry
+    # (a range wholly outside holds nothing: it comes back empty, from == to)
+    to_ms = max(MIN_TS_MS, min(to_ms, MAX_TS_MS + 1))
+    return min(max(from_ms, MIN_TS_MS), to_ms), to_ms
 
 
 @bp.get("/api/stats")
@@ -93,7 +99,10 @@ def stats() -> ResponseReturnValue:
     from_ms, to_ms = _range(state.store, int(state.clock() * 1000))
     fmt = choice_arg("format", "json", ("json", "csv"))
     try:
-        result = answer(state.store, pipeline, from_ms, to_ms, max_buckets=state.config.analytics.max_buckets)
+        if from_ms == to_ms:  # a range outside every time an entry may carry
+            result = empty_answer(pipeline)
+        else:
+            result = answer(state.store, pipeline, from_ms, to_ms, max_buckets=state.config.analytics.max_buckets)
     except StatsError as exc:
         raise ApiError(400, str(exc), parameter="q") from None
     if fmt == "csv":
@@ -138,18 +147,24 @@ def facets() -> ResponseReturnValue:
     state = current_loglens()
     pipeline = _pipeline(aggregating=False)
     from_ms, to_ms = _range(state.store, int(state.clock() * 1000))
+    if from_ms == to_ms:  # a range outside every time an entry may carry
+        return {"fields": [], "complete": True, "took_ms": round((time.perf_counter() - started) * 1000, 2)}
     sample = state.store.search(pipeline.filter, from_ms=from_ms, to_ms=to_ms, limit=FACET_SAMPLE).logs
     keys = Counter(key for entry in sample for key in (entry.get("metadata") or {}))
     fields = ["service", "level", "user_id", *(f"metadata.{key}" for key, _ in keys.most_common(META_FACETS))]
     max_buckets = state.config.analytics.max_buckets
     out = []
+    complete = True
     for name in fields:
+        if time.perf_counter() - started > BUDGET_SECONDS:
+            complete = False
+            break
         top = Pipeline(pipeline.filter, Stats((COUNT,), (name,)), (SortKey("count", True),), FACET_VALUES)
         result = answer(state.store, top, from_ms, to_ms, max_buckets=max_buckets)
         values = [{"value": value, "count": count} for value, count in result.rows if value is not None]
         if values:
             out.append({"field": name, "values": values, "distinct": result.groups})
-    return {"fields": out, "took_ms": round((time.perf_counter() - started) * 1000, 2)}
+    return {"fields": out, "complete": complete, "took_ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
 @bp.get("/api/patterns")
@@ -164,7 +179,7 @@ def patterns() -> ResponseReturnValue:
     sample: list[dict[str, Any]] = []
     after = None
     complete = False
-    while len(sample) < PATTERN_SAMPLE:
+    while len(sample) < PATTERN_SAMPLE and time.perf_counter() - started <= BUDGET_SECONDS:
         page = state.store.search(
             pipeline.filter,
             from_ms=from_ms,
@@ -180,10 +195,11 @@ def patterns() -> ResponseReturnValue:
     for entry in sample:
         entry["ts_ms"] = parse_timestamp_ms(entry["timestamp"])
     since_ms = min((e["ts_ms"] for e in sample), default=from_ms) if not complete else from_ms
-    found = mine(sample, since_ms, to_ms)
+    found, mined = mine(sample, since_ms, to_ms, deadline=started + 2 * BUDGET_SECONDS)
+    complete = complete and mined == len(sample)
     return {
         "patterns": [p.to_json() for p in found],
-        "sampled": len(sample),
+        "sampled": mined,
         "complete": complete,
         "since": iso_from_ms(since_ms),
         "to": iso_from_ms(to_ms),

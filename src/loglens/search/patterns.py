@@ -10,6 +10,8 @@ message, and a query that finds its entries (the template's fixed words as phras
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -27,13 +29,14 @@ MASKS = (
     r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b",
     r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b",
     r"\b0x[0-9a-fA-F]+\b",
-    r"\b[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b(?<=\w{8})",  # hex of 8+ with a digit and a letter
+    r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b",  # hex of 8+ with a digit and a letter
     r"\b[A-Za-z]+[-_]\d[A-Za-z0-9_-]*\b",
     r"[-+]?\b\d+(?:\.\d+)?\b",
 )
 SIMILARITY = 0.4  # Drain's threshold: the share of a template's tokens a message must share to join it
 MOST_TEMPLATES = 50
 SPARK_BUCKETS = 24
+MINED_CHARS = 500  # of each message: templates of what follows add little, and masking stays cheap
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,15 +79,22 @@ def template_query(template: str) -> str | None:
     return " ".join(phrases) or None
 
 
-def mine(entries: Iterable[dict[str, Any]], since_ms: int, to_ms: int) -> list[Pattern]:
-    """Templates of the entries' messages, the most frequent first (at most MOST_TEMPLATES); each entry carries
-    `message` and `ts_ms`. The sparkline has SPARK_BUCKETS buckets over [since_ms, to_ms)."""
+def mine(
+    entries: Iterable[dict[str, Any]], since_ms: int, to_ms: int, deadline: float = math.inf
+) -> tuple[list[Pattern], int]:
+    """Templates of the entries' messages, the most frequent first (at most MOST_TEMPLATES), and how many entries
+    were mined: each entry carries `message` and `ts_ms`; mining stops at `deadline` (time.perf_counter()). The
+    sparkline has SPARK_BUCKETS buckets over [since_ms, to_ms)."""
     miner = _miner()
     members: dict[int, list[int]] = {}
     examples: dict[int, str] = {}
+    mined = 0
     for entry in entries:
+        if time.perf_counter() > deadline:
+            break
+        mined += 1
         message = str(entry["message"])
-        cluster_id = miner.drain.add_log_message(miner.masker.mask(message))[0].cluster_id
+        cluster_id = miner.drain.add_log_message(miner.masker.mask(message[:MINED_CHARS]))[0].cluster_id
         members.setdefault(cluster_id, []).append(int(entry["ts_ms"]))
         examples.setdefault(cluster_id, message)
     width = max(1, -(-(to_ms - since_ms) // SPARK_BUCKETS))
@@ -97,4 +107,4 @@ def mine(entries: Iterable[dict[str, Any]], since_ms: int, to_ms: int) -> list[P
         template = cluster.get_template()
         out.append(Pattern(template, len(times), examples[cluster.cluster_id], template_query(template), spark))
     out.sort(key=lambda p: (-p.count, p.template))
-    return out[:MOST_TEMPLATES]
+    return out[:MOST_TEMPLATES], mined

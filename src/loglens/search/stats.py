@@ -112,6 +112,17 @@ def answer(
     raise StatsError("the query has no stats, timechart or top stage")
 
 
+def empty_answer(pipeline: Pipeline) -> Answer:
+    """The answer over a range that holds no time at all."""
+    stage = pipeline.aggregate
+    if isinstance(stage, Timechart):
+        by = [stage.by] if stage.by else []
+        return Answer("timechart", [agg.name for agg in stage.aggs], by, span_seconds=stage.span_seconds or 1)
+    if isinstance(stage, Stats):
+        return Answer("table", list(pipeline.columns), list(stage.by))
+    raise StatsError("the query has no stats, timechart or top stage")
+
+
 # -- stats -------------------------------------------------------------------------------------------------------
 
 
