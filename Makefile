@@ -73,10 +73,12 @@ format: install
 	$(BIN)/ruff check --fix src tests bench
 
 # Debian packages the tests need: Chromium for Playwright, ClickHouse (18.16; the tests start their own servers on
-# free loopback ports, the package's service is never started). Run as root; .ci/run calls it.
+# free loopback ports, the package's service is never started), rsyslog with omelasticsearch (tests run their own
+# rsyslogd in the foreground). Run as root; .ci/run calls it.
 system-deps:
 	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver clickhouse-server clickhouse-client >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver clickhouse-server clickhouse-client \
+		rsyslog rsyslog-elasticsearch >/dev/null
 
 # an sdist and a wheel in dist/, both carrying the dashboard's Chart.js and its licence (vendor/, not in git)
 dist: install

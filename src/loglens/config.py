@@ -145,6 +145,24 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "max_services": Setting(
             1000, int, "Most distinct services tracked; an entry naming a new service past it is rejected", 1
         ),
+        "default_service": Setting(
+            "unknown_service", str, "Service of a Loki line or Elasticsearch document that names none"
+        ),
+        "loki_service_labels": Setting(
+            ["service_name", "service", "app", "application", "job", "container"],
+            list,
+            "Loki push: labels naming the service, the first present wins (else ingest.default_service)",
+        ),
+        "loki_level_labels": Setting(
+            ["level", "severity", "detected_level", "lvl"],
+            list,
+            "Loki push: labels or structured metadata naming the level, the first that names one wins",
+        ),
+        "elasticsearch_service_fields": Setting(
+            ["service.name", "service", "app", "programname"],
+            list,
+            "Elasticsearch bulk: document fields naming the service, the first present wins (else the index name)",
+        ),
     },
     "analytics": {
         "max_buckets": Setting(60, int, "Most time buckets in one series; longer ranges use wider buckets", 1, 10_000),
@@ -311,6 +329,7 @@ def load(
     _check_handlers(config["alerting"]["handlers"])
     config["storage"]["clickhouse"] = _check_clickhouse(config["storage"]["clickhouse"])
     _check_hosts(config["server"]["allowed_hosts"])
+    _check_names(config["ingest"])
     return config
 
 
@@ -345,6 +364,16 @@ def _check_hosts(hosts: list[Any]) -> None:
     for i, host in enumerate(hosts):
         if not isinstance(host, str) or not host.strip():
             raise ConfigError(f"server.allowed_hosts[{i}]: expected a host name, got {host!r}")
+
+
+def _check_names(ingest: Mapping[str, Any]) -> None:
+    """The shipper mappings: lists of non-empty names, and a non-empty default service."""
+    for key in ("loki_service_labels", "loki_level_labels", "elasticsearch_service_fields"):
+        for i, name in enumerate(ingest[key]):
+            if not isinstance(name, str) or not name:
+                raise ConfigError(f"ingest.{key}[{i}]: expected a label or field name, got {name!r}")
+    if not ingest["default_service"].strip():
+        raise ConfigError("ingest.default_service: must not be empty")
 
 
 def _check_handlers(handlers: list[Any]) -> None:

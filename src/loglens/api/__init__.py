@@ -6,11 +6,25 @@ from flask import Flask, request
 
 
 def register_api(app: Flask) -> None:
-    from . import alerts, bulk, dashboard, errors, health, ingest, metrics, openapi, otlp, search, simulate
+    from . import (
+        alerts,
+        bulk,
+        dashboard,
+        elastic,
+        errors,
+        health,
+        ingest,
+        loki,
+        metrics,
+        openapi,
+        otlp,
+        search,
+        simulate,
+    )
     from .body import single_args
 
     errors.init_app(app)
-    modules = (health, ingest, bulk, otlp, dashboard, simulate, alerts, metrics, openapi, search)
+    modules = (health, ingest, bulk, otlp, loki, elastic, dashboard, simulate, alerts, metrics, openapi, search)
     for module in modules:
         app.register_blueprint(module.bp)
     api = {module.bp.name for module in modules}

@@ -1,0 +1,147 @@
+"""Elasticsearch's bulk API under /elasticsearch/, answered in Elasticsearch's shapes, for the shippers that speak it
+(Filebeat, Logstash, Fluent Bit, Vector, rsyslog's omelasticsearch, syslog-ng, the official clients).
+
+POST (or PUT) /elasticsearch/_bulk and /elasticsearch/{index}/_bulk take NDJSON (gzip allowed); documents are
+mapped as ingest/elastic.py says, validated and stored like any bulk entry. The answer is 200 with `took`,
+`errors` and one `items` entry per action in order: 201 for a stored document, 400 with `error.type` and
+`error.reason` for a refused one, so a shipper retries only what failed (nothing here succeeds on a retry but a
+whole request refused with 503). Whole-request errors are Elasticsearch's `{"error": {...}, "status": N}`: 400 for
+a body that cannot be read, 413 past server.max_body_bytes or ingest.max_batch_entries, 415 for another
+Content-Type, 503 with Retry-After when the store's writer is saturated or failing.
+
+What shippers ask before they send is answered too (every response carries `X-Elastic-Product: Elasticsearch`,
+which the 8.x clients require): the version at the base path (GET and HEAD), `_license`, `_xpack`,
+`_cluster/health`, `_nodes`, and index templates, legacy templates, ILM policies and ingest pipelines, which
+exist as far as a shipper can tell (GET/HEAD 200, PUT acknowledged) and change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from ..app import current_loglens
+from ..auth.access import requires
+from ..ingest.elastic import BulkBatch, ElasticMapping, decode_bulk
+from ..limits import DEFAULT_ENTRY_BYTES
+from ..logsafe import escape
+from ..store import StoreBusy, StoreError
+from . import elastic_probes
+from .body import read_body
+from .bulk import decode
+from .errors import ApiError
+
+log = logging.getLogger(__name__)
+bp = Blueprint("elasticsearch", __name__, url_prefix="/elasticsearch")
+
+BULK_TYPES = (
+    "application/x-ndjson",
+    "application/json",
+    "application/vnd.elasticsearch+x-ndjson",
+    "application/vnd.elasticsearch+json",
+)
+ERROR_TYPES = {400: "illegal_argument_exception", 413: "content_too_long_exception", 415: "media_type_header_exception"}
+REJECTED_TYPE = "document_parsing_exception"
+STORED_SHARDS = {"total": 1, "successful": 1, "failed": 0}
+
+
+class BulkFormat:
+    """ingest/elastic.py's decoder for one request's path index, as an IngestFormat for api/bulk.py's `decode`."""
+
+    content_types: tuple[str, ...] = BULK_TYPES
+
+    def __init__(self, index: str, mapping: ElasticMapping) -> None:
+        self.index = index
+        self.mapping = mapping
+
+    def decode(
+        self, data: bytes, *, max_entries: int, received_ns: int, max_entry_bytes: int = DEFAULT_ENTRY_BYTES
+    ) -> BulkBatch:
+        return decode_bulk(
+            data,
+            index=self.index,
+            mapping=self.mapping,
+            max_entries=max_entries,
+            max_entry_bytes=max_entry_bytes,
+            received_ns=received_ns,
+        )
+
+
+@bp.route("/_bulk", methods=["POST", "PUT"])
+@bp.route("/<index>/_bulk", methods=["POST", "PUT"])
+@requires("ingest")
+def bulk(index: str = "") -> ResponseReturnValue:
+    started = time.perf_counter()
+    data = read_body(BULK_TYPES)
+    state = current_loglens()
+    batch = decode(BulkFormat(index, ElasticMapping.from_config(state.config)), data, state)
+    assert isinstance(batch, BulkBatch)
+    endpoint = request.url_rule.rule if request.url_rule is not None else request.path
+    result = state.pipeline.ingest(batch.items, nbytes=len(data), sized=batch.sized, endpoint=endpoint)
+    rejected = {index: problems for index, problems in result.rejected}
+    items: list[dict[str, Any]] = []
+    for action in batch.actions:
+        answer: dict[str, Any] = {"_index": action.index, "_id": action.doc_id}
+        error = action.error
+        if error is None and action.item in rejected:
+            error = (REJECTED_TYPE, "; ".join(p.message for p in rejected[action.item]))
+        if error is None:
+            answer.update(_version=1, result="created", _shards=STORED_SHARDS, _seq_no=0, _primary_term=1, status=201)
+        else:
+            answer.update(status=400, error={"type": error[0], "reason": error[1]})
+        items.append({action.op: answer})
+    took = int((time.perf_counter() - started) * 1000)
+    errors = bool(rejected) or any(action.error for action in batch.actions)
+    return jsonify({"took": took, "errors": errors, "items": items})
+
+
+bp.register_blueprint(elastic_probes.bp)
+
+
+@bp.after_request
+def _product(response: Response) -> Response:
+    """The 8.x clients refuse any answer without it (an "unsupported product" error)."""
+    response.headers["X-Elastic-Product"] = "Elasticsearch"
+    return response
+
+
+def es_error(status: int, reason: str, kind: str | None = None) -> Response:
+    kind = kind or ERROR_TYPES.get(status, "exception")
+    response = jsonify(
+        {"error": {"root_cause": [{"type": kind, "reason": reason}], "type": kind, "reason": reason}, "status": status}
+    )
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> ResponseReturnValue:
+    return es_error(exc.status, exc.message)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+    limit = current_loglens().config["server"]["max_body_bytes"]
+    return es_error(413, f"request body is larger than server.max_body_bytes ({limit} bytes)")
+
+
+@bp.errorhandler(StoreError)
+def _store(exc: StoreError) -> ResponseReturnValue:
+    busy = isinstance(exc, StoreBusy)
+    if not busy:
+        log.error("store error: %s", escape(exc))
+    message = str(exc) if busy else f"the store is unavailable: {exc}"
+    response = es_error(503, message, "es_rejected_execution_exception" if busy else "unavailable_shards_exception")
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def _http(exc: HTTPException) -> ResponseReturnValue:
+    return es_error(exc.code or 500, exc.description or exc.name)

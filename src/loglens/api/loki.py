@@ -1,0 +1,95 @@
+"""POST /loki/api/v1/push: Loki's push API (JSON, optionally gzip; protobuf with snappy), answered as Loki does.
+
+204 when every line was stored. Errors are plain text, as Loki sends them: 400 for a body that cannot be read,
+and also when some lines were rejected (the others are stored: a shipper must not send them again, and Promtail,
+Alloy and the Docker driver do not retry a 400); 413 past server.max_body_bytes (before and after decompression)
+or ingest.max_batch_entries; 415 for another Content-Type; 503 with Retry-After when the store's writer is
+saturated or failing (shippers retry it). Lines are mapped as ingest/loki.py says.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..app import current_loglens
+from ..auth.access import requires
+from ..ingest import Batch, DecodeError, TooManyEntries
+from ..ingest.loki import LokiMapping, decode_json
+from ..ingest.loki_protobuf import PROTOBUF_TYPE, TooLarge, decode_protobuf, unsnappy
+from ..logsafe import escape
+from ..pipeline import IngestResult
+from ..store import StoreBusy, StoreError
+from .body import read_body
+from .errors import ApiError
+
+log = logging.getLogger(__name__)
+bp = Blueprint("loki", __name__)
+
+ROUTE = "/loki/api/v1/push"
+JSON_TYPE = "application/json"
+MAX_LISTED_PROBLEMS = 5
+
+
+@bp.post(ROUTE)
+@requires("ingest")
+def push() -> ResponseReturnValue:
+    data = read_body((JSON_TYPE, PROTOBUF_TYPE))
+    state = current_loglens()
+    mapping = LokiMapping.from_config(state.config)
+    max_entries = state.config["ingest"]["max_batch_entries"]
+    try:
+        if request.mimetype == PROTOBUF_TYPE:
+            data = unsnappy(data, current_app.config["MAX_CONTENT_LENGTH"])
+            batch = decode_protobuf(data, mapping, max_entries)
+        else:
+            batch = decode_json(data, mapping, max_entries)
+    except (TooManyEntries, TooLarge) as exc:
+        raise ApiError(413, str(exc)) from None
+    except DecodeError as exc:
+        raise ApiError(400, str(exc)) from None
+    result = state.pipeline.ingest(batch.items, nbytes=len(data), sized=batch.sized, endpoint=ROUTE)
+    if result.rejected:
+        return _text(400, _rejected_message(result, batch))
+    return Response(status=204)
+
+
+def _rejected_message(result: IngestResult, batch: Batch) -> str:
+    shown = "; ".join(
+        f"entry {batch.position(index)}: {', '.join(p.message for p in problems)}"
+        for index, problems in result.rejected[:MAX_LISTED_PROBLEMS]
+    )
+    more = len(result.rejected) - MAX_LISTED_PROBLEMS
+    suffix = f"; and {more} more" if more > 0 else ""
+    return (
+        f"{len(result.rejected)} of {len(batch.items)} entries rejected, the others stored"
+        f" (entries counted from 0 across streams in request order): {shown}{suffix}"
+    )
+
+
+def _text(status: int, message: str) -> Response:
+    return Response(message + "\n", status, content_type="text/plain; charset=utf-8")
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> ResponseReturnValue:
+    return _text(exc.status, exc.message)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+    limit = current_loglens().config["server"]["max_body_bytes"]
+    return _text(413, f"request body is larger than server.max_body_bytes ({limit} bytes)")
+
+
+@bp.errorhandler(StoreError)
+def _store(exc: StoreError) -> ResponseReturnValue:
+    response = _text(503, str(exc) if isinstance(exc, StoreBusy) else f"the store is unavailable: {exc}")
+    if not isinstance(exc, StoreBusy):
+        log.error("store error: %s", escape(exc))
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
