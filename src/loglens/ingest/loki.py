@@ -146,8 +146,6 @@ def parse_labels(text: str) -> dict[str, str]:
 def _nanoseconds(value: Any) -> int:
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
     raise ValueError(f"the timestamp must be a string of nanoseconds since the epoch, got {str(value)[:40]!r}")
 
 
@@ -187,6 +185,8 @@ def _json_value(mapping: LokiMapping, ctx: Stream, value: Any) -> Any:
     if not isinstance(line, str):
         return Undecodable(f"the line must be a string, got {type(line).__name__}")
     structured = value[2] if len(value) == 3 else None
-    if structured is not None and not isinstance(structured, dict):
-        return Undecodable("structured metadata must be an object")
+    if structured is not None and (
+        not isinstance(structured, dict) or not all(isinstance(v, str) for v in structured.values())
+    ):
+        return Undecodable("structured metadata must be an object of strings")
     return entry(mapping, ctx, ns, line, dict(structured) if structured else None)
