@@ -58,6 +58,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/elasticsearch/_license"): "ingest",
     ("GET", "/elasticsearch/_xpack"): "ingest",
     ("GET", "/elasticsearch/_cluster/health"): "ingest",
+    ("GET", "/elasticsearch/_cat/health"): "ingest",
     ("GET", "/elasticsearch/_nodes"): "ingest",
     ("GET", "/elasticsearch/_nodes/<>"): "ingest",
     ("GET", "/elasticsearch/_index_template/<>"): "ingest",

@@ -3,8 +3,8 @@
 - the base path, GET and HEAD: the version (an 8.x number), which Filebeat, Logstash, Vector and the official
   clients read to choose their request shapes;
 - `_license` (Filebeat, Logstash) and `_xpack` (Logstash): a basic, active licence, no ILM;
-- `_cluster/health` (Vector's health check, Logstash), `_nodes` (clients that sniff): one green node, which they
-  are already talking to;
+- `_cluster/health` (Vector's health check, Logstash), `_cat/health` (rsyslog's), `_nodes` (clients that
+  sniff): one green node, which they are already talking to;
 - `_index_template/{name}`, `_template/{name}`, `_ilm/policy/{name}`, `_ingest/pipeline/{name}` (Filebeat's and
   Logstash's setup): GET and HEAD say the thing exists, PUT acknowledges; nothing is kept, since LogLens has one
   schema and its own retention.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, Response
 from flask.typing import ResponseReturnValue
 
 from ..auth.access import requires
@@ -97,6 +97,13 @@ def cluster_health() -> ResponseReturnValue:
         "number_of_pending_tasks": 0,
         "active_shards_percent_as_number": 100.0,
     }
+
+
+@bp.get("/_cat/health")
+@requires("ingest")
+def cat_health() -> ResponseReturnValue:
+    """rsyslog's omelasticsearch asks this (HEAD) before it sends."""
+    return Response(f"0 00:00:00 {CLUSTER} green 1 1 0 0 0 0 0 0 - 100.0%\n", content_type="text/plain")
 
 
 @bp.get("/_nodes")
