@@ -51,6 +51,7 @@ test-clickhouse: install
 
 bench: install
 	$(BIN)/python bench/before.py
+	$(BIN)/python bench/protocols.py
 	$(BIN)/python bench/dashboard_cost.py
 	$(BIN)/python bench/auth_cost.py
 	$(BIN)/python bench/search.py $(foreach n,$(SEARCH_BENCH_ENTRIES),--entries $(n))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -27,7 +26,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..app import current_loglens
 from ..auth.access import requires
-from ..ingest.elastic import BulkBatch, ElasticMapping, decode_bulk
+from ..ingest.elastic import BulkBatch, ElasticMapping, bulk_answer, decode_bulk
 from ..limits import DEFAULT_ENTRY_BYTES
 from ..logsafe import escape
 from ..store import StoreBusy, StoreError
@@ -46,8 +45,6 @@ BULK_TYPES = (
     "application/vnd.elasticsearch+json",
 )
 ERROR_TYPES = {400: "illegal_argument_exception", 413: "content_too_long_exception", 415: "media_type_header_exception"}
-REJECTED_TYPE = "document_parsing_exception"
-STORED_SHARDS = {"total": 1, "successful": 1, "failed": 0}
 
 
 class BulkFormat:
@@ -83,21 +80,9 @@ def bulk(index: str = "") -> ResponseReturnValue:
     assert isinstance(batch, BulkBatch)
     endpoint = request.url_rule.rule if request.url_rule is not None else request.path
     result = state.pipeline.ingest(batch.items, nbytes=len(data), sized=batch.sized, endpoint=endpoint)
-    rejected = {index: problems for index, problems in result.rejected}
-    items: list[dict[str, Any]] = []
-    for action in batch.actions:
-        answer: dict[str, Any] = {"_index": action.index, "_id": action.doc_id}
-        error = action.error
-        if error is None and action.item in rejected:
-            error = (REJECTED_TYPE, "; ".join(p.message for p in rejected[action.item]))
-        if error is None:
-            answer.update(_version=1, result="created", _shards=STORED_SHARDS, _seq_no=0, _primary_term=1, status=201)
-        else:
-            answer.update(status=400, error={"type": error[0], "reason": error[1]})
-        items.append({action.op: answer})
-    took = int((time.perf_counter() - started) * 1000)
-    errors = bool(rejected) or any(action.error for action in batch.actions)
-    return jsonify({"took": took, "errors": errors, "items": items})
+    rejected = {item: "; ".join(p.message for p in problems) for item, problems in result.rejected}
+    body = bulk_answer(batch, rejected, int((time.perf_counter() - started) * 1000))
+    return Response(body, 200, content_type="application/json")
 
 
 bp.register_blueprint(elastic_probes.bp)

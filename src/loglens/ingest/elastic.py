@@ -18,9 +18,10 @@ Legacy action fields (`_type`, `routing`, ...) are ignored.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -34,8 +35,12 @@ SERVICE_FIELDS = ("service.name", "service", "app", "programname")
 LEVEL_FIELDS = ("level", "log.level", "severity")
 STORED = frozenset({"index", "create"})
 REFUSED = frozenset({"delete", "update"})
-WITH_DOCUMENT = frozenset({"index", "create", "update"})
 UNSUPPORTED = "action_request_validation_exception"
+REJECTED_TYPE = "document_parsing_exception"
+# what Elasticsearch says of a stored document, after its _index and _id
+_STORED_TAIL = b',"_version":1,"result":"created","_shards":{"total":1,"successful":1,"failed":0},' + (
+    b'"_seq_no":0,"_primary_term":1,"status":201}}'
+)
 _MISSING = object()
 
 
@@ -46,21 +51,29 @@ class ElasticMapping:
     service_fields: tuple[str, ...] = SERVICE_FIELDS
     default_service: str = "unknown_service"
 
+    @property
+    def service_paths(self) -> tuple[Path, ...]:
+        return _service_paths(self.service_fields)
+
     @classmethod
     def from_config(cls, config: Mapping[str, Mapping[str, Any]]) -> ElasticMapping:
         ingest = config["ingest"]
         return cls(tuple(ingest["elasticsearch_service_fields"]), ingest["default_service"])
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
-    """One action of the request, in order: `item` is its document's index in the batch's items, or None when
-    the action was refused (`error` is then Elasticsearch's error type and reason)."""
+@lru_cache(maxsize=64)
+def _service_paths(names: tuple[str, ...]) -> tuple[Path, ...]:
+    return paths(names)
+
+
+class Action(NamedTuple):
+    """One action of the request, in order: `item` is its document's index in the batch's items, or -1 when the
+    action was refused (`error` is then Elasticsearch's error type and reason)."""
 
     op: str
-    index: str
+    target: str  # the index it names (or the path's)
     doc_id: str
-    item: int | None = None
+    item: int = -1
     error: tuple[str, str] | None = None
 
 
@@ -80,43 +93,69 @@ def decode_bulk(
 ) -> BulkBatch:
     """`index` is the path's index name ('' for /_bulk). Positions are the 1-based lines of the documents."""
     lines = data.split(b"\n")
+    count = len(lines)
     items: list[Any] = []
     positions: list[int] = []
     actions: list[Action] = []
     limits = Limits(max_entry_bytes=max_entry_bytes)
     id_prefix = secrets.token_hex(6)
+    seen: dict[bytes, tuple[str, str, str]] = {}  # shippers repeat the same action line: read each once
     number = 0
-    while number < len(lines):
+    while number < count:
         line = lines[number]
         number += 1
-        if not line.strip():
+        parsed = seen.get(line)
+        if parsed is None:
+            if not line.strip():
+                continue
+            parsed = seen[line] = _action(line, number, index)
+        op, target, doc_id = parsed
+        if not doc_id:
+            doc_id = f"{id_prefix}-{len(actions)}"
+        if op == "delete":
+            reason = "LogLens stores log entries only; the delete action is not supported (use index or create)"
+            actions.append(Action(op, target, doc_id, -1, (UNSUPPORTED, reason)))
             continue
-        op, meta = _action(line, number)
-        target = meta.get("_index")
-        target = target if isinstance(target, str) and target else index
-        given = meta.get("_id")
-        doc_id = str(given) if isinstance(given, str | int) and not isinstance(given, bool) else ""
-        doc_id = doc_id or f"{id_prefix}-{len(actions)}"
-        source = None
-        if op in WITH_DOCUMENT:
-            if number >= len(lines) or not lines[number].strip():
-                raise DecodeError(f"the {op} action on line {number} has no document on the line after it")
-            source = lines[number]
-            number += 1
-        if op in REFUSED:
-            reason = f"LogLens stores log entries only; the {op} action is not supported (use index or create)"
-            actions.append(Action(op, target, doc_id, error=(UNSUPPORTED, reason)))
+        if number >= count or not lines[number].strip():
+            raise DecodeError(f"the {op} action on line {number} has no document on the line after it")
+        source = lines[number]
+        number += 1
+        if op == "update":
+            reason = "LogLens stores log entries only; the update action is not supported (use index or create)"
+            actions.append(Action(op, target, doc_id, -1, (UNSUPPORTED, reason)))
             continue
-        assert source is not None
         if len(items) == max_entries:
             raise TooManyEntries(max_entries, "documents")
-        actions.append(Action(op, target, doc_id, item=len(items)))
+        actions.append(Action(op, target, doc_id, len(items)))
         positions.append(number)
         items.append(_document(source, target, mapping, limits, received_ns))
     return BulkBatch(items, "line", positions, sized=True, actions=actions)
 
 
-def _action(line: bytes, number: int) -> tuple[str, dict[str, Any]]:
+def bulk_answer(batch: BulkBatch, rejected: Mapping[int, str], took_ms: int) -> bytes:
+    """Elasticsearch's answer: `took`, `errors`, and one item per action (201, or 400 with error.type and
+    error.reason); `rejected` maps a document's item index to why validation refused it."""
+    heads: dict[tuple[str, str], bytes] = {}
+    parts: list[bytes] = []
+    errors = False
+    for op, target, doc_id, item, error in batch.actions:
+        if error is None and item in rejected:
+            error = (REJECTED_TYPE, rejected[item])
+        if error is None:
+            head = heads.get((op, target))
+            if head is None:
+                head = heads[(op, target)] = orjson.dumps({op: {"_index": target}})[:-2] + b',"_id":'
+            parts.append(head + orjson.dumps(doc_id) + _STORED_TAIL)
+        else:
+            errors = True
+            error_body = {"type": error[0], "reason": error[1]}
+            parts.append(orjson.dumps({op: {"_index": target, "_id": doc_id, "status": 400, "error": error_body}}))
+    head = b'{"took":%d,"errors":%s,"items":[' % (took_ms, b"true" if errors else b"false")
+    return head + b",".join(parts) + b"]}"
+
+
+def _action(line: bytes, number: int, index: str) -> tuple[str, str, str]:
+    """(action, index, _id or "") of an action line; DecodeError when it is not one we know."""
     try:
         action = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
@@ -128,7 +167,10 @@ def _action(line: bytes, number: int) -> tuple[str, dict[str, Any]]:
         raise DecodeError(f"Malformed action/metadata line [{number}]: unknown action [{op}]")
     if not isinstance(meta, dict):
         raise DecodeError(f"Malformed action/metadata line [{number}]: the {op} action's value must be an object")
-    return op, meta
+    target = meta.get("_index")
+    given = meta.get("_id")
+    doc_id = str(given) if isinstance(given, str | int) and not isinstance(given, bool) else ""
+    return op, target if isinstance(target, str) and target else index, doc_id
 
 
 def _document(source: bytes, index: str, mapping: ElasticMapping, limits: Limits, received_ns: int) -> Any:
@@ -146,51 +188,92 @@ def _document(source: bytes, index: str, mapping: ElasticMapping, limits: Limits
 def map_document(doc: dict[str, Any], index: str, mapping: ElasticMapping, received_ns: int) -> dict[str, Any]:
     """One document as an entry; `doc` is consumed (what is left of it becomes the metadata)."""
     out: dict[str, Any] = {}
-    stamp = _pop_first(doc, ("@timestamp", "timestamp"), lambda v: isinstance(v, str | int | float))
-    if isinstance(stamp, int | float) and not isinstance(stamp, bool):
-        out["timestamp"] = rfc3339_from_ns(int(stamp * 1_000_000))
+    stamp = _pop_first(doc, TIMESTAMP_FIELDS, _is_time)
+    if stamp is _MISSING:
+        out["timestamp"] = rfc3339_from_ns(received_ns)
+    elif isinstance(stamp, str):
+        out["timestamp"] = stamp
     else:
-        out["timestamp"] = stamp if isinstance(stamp, str) else rfc3339_from_ns(received_ns)
-    level = _pop_first(doc, LEVEL_FIELDS, lambda v: normalize_level(v) is not None)
-    out["level"] = "INFO" if level is _MISSING else normalize_level(level)
-    service = _pop_first(doc, mapping.service_fields, lambda v: isinstance(v, str) and v != "")
-    out["service"] = service if isinstance(service, str) else (index or mapping.default_service)
-    message = _pop_first(doc, ("message", "msg"), lambda v: v is not None)
+        out["timestamp"] = rfc3339_from_ns(int(stamp * 1_000_000))
+    level = _pop_first(doc, LEVEL_PATHS, normalize_level)
+    out["level"] = "INFO" if level is _MISSING else level
+    service = _pop_first(doc, mapping.service_paths, _is_name)
+    out["service"] = service if service is not _MISSING else (index or mapping.default_service)
+    message = _pop_first(doc, MESSAGE_FIELDS, _is_present)
     if message is not _MISSING:
         out["message"] = message if isinstance(message, str) else orjson.dumps(message).decode()
-    user = _pop_first(doc, ("user_id", "user.id"), lambda v: isinstance(v, str | int) and not isinstance(v, bool))
+    user = _pop_first(doc, USER_FIELDS, _is_user)
     if user is not _MISSING:
-        out["user_id"] = str(user)
+        out["user_id"] = user
     if doc:
         out["metadata"] = doc
     return out
 
 
-def _pop_first(doc: dict[str, Any], names: tuple[str, ...], usable: Any) -> Any:
-    """The value of the first of `names` in `doc` that is `usable`, removed from `doc`; _MISSING if none."""
-    for name in names:
+Path = tuple[str, tuple[str, ...]]  # a field name, and its parts when it is dotted (else empty)
+
+
+def paths(names: tuple[str, ...]) -> tuple[Path, ...]:
+    return tuple((name, tuple(name.split(".")) if "." in name else ()) for name in names)
+
+
+def _is_time(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def _is_name(value: Any) -> Any:
+    return value if isinstance(value, str) and value else None
+
+
+def _is_present(value: Any) -> Any:
+    return value
+
+
+def _is_user(value: Any) -> Any:
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return str(value)
+    return None
+
+
+TIMESTAMP_FIELDS = paths(("@timestamp", "timestamp"))
+LEVEL_PATHS = paths(LEVEL_FIELDS)
+MESSAGE_FIELDS = paths(("message", "msg"))
+USER_FIELDS = paths(("user_id", "user.id"))
+
+
+def _pop_first(doc: dict[str, Any], names: tuple[Path, ...], take: Callable[[Any], Any]) -> Any:
+    """take(value) of the first of `names` in `doc` for which it is not None, that field removed from `doc`;
+    _MISSING if there is none."""
+    for name, parts in names:
         value = doc.get(name, _MISSING)
-        if value is not _MISSING and usable(value):
-            del doc[name]
-            return value
-        if "." in name:
-            value = _pop_path(doc, name.split("."), usable)
-            if value is not _MISSING:
-                return value
+        if value is not _MISSING:
+            taken = take(value)
+            if taken is not None:
+                del doc[name]
+                return taken
+        if parts and parts[0] in doc:
+            taken = _pop_path(doc, parts, take)
+            if taken is not _MISSING:
+                return taken
     return _MISSING
 
 
-def _pop_path(doc: dict[str, Any], path: list[str], usable: Any) -> Any:
-    """`doc[a][b]...` when usable, removed (with any object it leaves empty); _MISSING otherwise."""
+def _pop_path(doc: dict[str, Any], path: tuple[str, ...], take: Callable[[Any], Any]) -> Any:
+    """take(doc[a][b]...) when not None, that field removed (with any object it leaves empty); else _MISSING."""
     parent = doc.get(path[0], _MISSING)
     if len(path) == 1:
-        if parent is _MISSING or not usable(parent):
+        taken = None if parent is _MISSING else take(parent)
+        if taken is None:
             return _MISSING
         del doc[path[0]]
-        return parent
+        return taken
     if not isinstance(parent, dict):
         return _MISSING
-    value = _pop_path(parent, path[1:], usable)
-    if value is not _MISSING and not parent:
+    taken = _pop_path(parent, path[1:], take)
+    if taken is not _MISSING and not parent:
         del doc[path[0]]
-    return value
+    return taken
