@@ -1,6 +1,6 @@
 """`make bench`: the shippers' protocols against NDJSON bulk, on one real `loglens serve` (Granian), in one run.
 
-    .venv/bin/python bench/protocols.py [--rounds 2] [--seconds 4]
+    .venv/bin/python bench/protocols.py [--rounds 3] [--seconds 4]
 
 The same simulated entries, 1,000 per request over 4 keep-alive connections (bench/load.py in its own process), as
   NDJSON      POST /api/logs/bulk
@@ -50,7 +50,7 @@ def drive(port: int, scenario: str, seconds: float) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4.0)
     args = parser.parse_args()
     rates: dict[str, list[float]] = {title: [] for title, _ in SCENARIOS}

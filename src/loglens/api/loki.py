@@ -54,7 +54,9 @@ def push() -> ResponseReturnValue:
     result = state.pipeline.ingest(batch.items, nbytes=len(data), sized=batch.sized, endpoint=ROUTE)
     if result.rejected:
         return _text(400, _rejected_message(result, batch))
-    return Response(status=204)
+    stored = Response(status=204)
+    del stored.headers["Content-Type"]  # no body, so no type
+    return stored
 
 
 def _rejected_message(result: IngestResult, batch: Batch) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 import orjson
@@ -51,19 +50,15 @@ class ElasticMapping:
     service_fields: tuple[str, ...] = SERVICE_FIELDS
     default_service: str = "unknown_service"
 
-    @property
-    def service_paths(self) -> tuple[Path, ...]:
-        return _service_paths(self.service_fields)
+    service_paths: tuple[Path, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "service_paths", paths(self.service_fields))
 
     @classmethod
     def from_config(cls, config: Mapping[str, Mapping[str, Any]]) -> ElasticMapping:
         ingest = config["ingest"]
         return cls(tuple(ingest["elasticsearch_service_fields"]), ingest["default_service"])
-
-
-@lru_cache(maxsize=64)
-def _service_paths(names: tuple[str, ...]) -> tuple[Path, ...]:
-    return paths(names)
 
 
 class Action(NamedTuple):
@@ -188,7 +183,11 @@ def _document(source: bytes, index: str, mapping: ElasticMapping, limits: Limits
 def map_document(doc: dict[str, Any], index: str, mapping: ElasticMapping, received_ns: int) -> dict[str, Any]:
     """One document as an entry; `doc` is consumed (what is left of it becomes the metadata)."""
     out: dict[str, Any] = {}
-    stamp = _pop_first(doc, TIMESTAMP_FIELDS, _is_time)
+    stamp = doc.get("@timestamp")  # the usual case first, without the general lookup
+    if type(stamp) is str:
+        del doc["@timestamp"]
+    else:
+        stamp = _pop_first(doc, TIMESTAMP_FIELDS, _is_time)
     if stamp is _MISSING:
         out["timestamp"] = rfc3339_from_ns(received_ns)
     elif isinstance(stamp, str):
@@ -199,7 +198,11 @@ def map_document(doc: dict[str, Any], index: str, mapping: ElasticMapping, recei
     out["level"] = "INFO" if level is _MISSING else level
     service = _pop_first(doc, mapping.service_paths, _is_name)
     out["service"] = service if service is not _MISSING else (index or mapping.default_service)
-    message = _pop_first(doc, MESSAGE_FIELDS, _is_present)
+    message = doc.get("message")
+    if type(message) is str:
+        del doc["message"]
+    else:
+        message = _pop_first(doc, MESSAGE_FIELDS, _is_present)
     if message is not _MISSING:
         out["message"] = message if isinstance(message, str) else orjson.dumps(message).decode()
     user = _pop_first(doc, USER_FIELDS, _is_user)
