@@ -124,21 +124,28 @@ def test_rejected_lines_are_a_plain_text_400_and_the_others_are_stored(client: F
         "streams": [
             {
                 "stream": {"app": "partial"},
-                "values": [[str(NS), "kept"], ["soon", "bad time"], [str(NS), ""], [str(NS), "kept too"]],
+                "values": [
+                    [str(NS), "kept"],
+                    ["soon", "bad time"],
+                    [str(NS), ""],
+                    [str(NS), "no metadata", None],
+                    [str(NS), "kept too"],
+                ],
             }
         ]
     }
     response = client.post(PUSH, json=body)
     assert response.status_code == 400 and response.mimetype == "text/plain"
     text = response.get_data(as_text=True)
-    assert text.startswith("2 of 4 entries rejected, the others stored")
+    assert text.startswith("3 of 5 entries rejected, the others stored")
     assert "entry 1: the timestamp must be a string of nanoseconds" in text and "entry 2: message" in text
     assert [r["message"] for r in recent(client, "partial")] == ["kept", "kept too"]
     stats = client.get("/api/validation-stats").get_json()
-    assert stats["valid"] == 2 and stats["invalid"] == 2
+    assert "entry 3: structured metadata must be an object of strings" in text
+    assert stats["valid"] == 2 and stats["invalid"] == 3
     metrics = client.get("/metrics").get_data(as_text=True)
     assert f'loglens_entries_accepted_total{{endpoint="{PUSH}"}} 2.0' in metrics
-    assert f'loglens_entries_rejected_total{{endpoint="{PUSH}",kind="json"}} 1.0' in metrics
+    assert f'loglens_entries_rejected_total{{endpoint="{PUSH}",kind="json"}} 2.0' in metrics
 
 
 @pytest.mark.parametrize(

@@ -184,9 +184,7 @@ def _json_value(mapping: LokiMapping, ctx: Stream, value: Any) -> Any:
     line = value[1]
     if not isinstance(line, str):
         return Undecodable(f"the line must be a string, got {type(line).__name__}")
-    structured = value[2] if len(value) == 3 else None
-    if structured is not None and (
-        not isinstance(structured, dict) or not all(isinstance(v, str) for v in structured.values())
-    ):
+    structured = value[2] if len(value) == 3 else {}
+    if not isinstance(structured, dict) or not all(isinstance(v, str) for v in structured.values()):
         return Undecodable("structured metadata must be an object of strings")
     return entry(mapping, ctx, ns, line, dict(structured) if structured else None)
