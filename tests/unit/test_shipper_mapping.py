@@ -101,6 +101,13 @@ def test_documents_map_dotted_and_nested_names_and_leave_the_rest() -> None:
     }
 
 
+def test_fluent_bits_log_field_is_the_message_when_there_is_no_other() -> None:
+    mapping = ElasticMapping()
+    assert map_document({"log": "line", "stream": "stdout"}, "fb", mapping, NS)["message"] == "line"
+    ecs = map_document({"message": "m", "log": {"logger": "x"}}, "fb", mapping, NS)
+    assert ecs["message"] == "m" and ecs["metadata"] == {"log": {"logger": "x"}}
+
+
 def test_a_bulk_body_keeps_each_document_with_its_line_and_refuses_oversized_ones_unread() -> None:
     body = b'{"index":{}}\n{"message":"a"}\n\n{"create":{"_index":"i2","_id":7}}\n{"message":"' + b"x" * 100 + b'"}\n'
     batch = decode_bulk(body, index="p", mapping=ElasticMapping(), max_entries=10, max_entry_bytes=64, received_ns=NS)

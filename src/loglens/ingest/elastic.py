@@ -4,7 +4,8 @@ Actions: `index` and `create` store their document; `delete` (no document line) 
 item by item, since LogLens keeps logs, not documents; any other action, or an action line that is not one JSON
 object naming one action, fails the request (400), as in Elasticsearch. A document becomes one entry:
 - timestamp: `@timestamp`, else `timestamp` (an RFC 3339 string, or epoch milliseconds), else arrival time;
-- message: `message`, else `msg` (a value other than a string as JSON text);
+- message: `message`, else `msg` (a value other than a string as JSON text), else `log` when it is a string (what
+  Fluent Bit's tail input and Docker's JSON logs call the line);
 - level: the first of `level`, `log.level`, `severity` that names a level (levels.py), else INFO;
 - service: the first non-empty string of `ElasticMapping.service_fields` (default `service.name`, `service`,
   `app`, `programname`), else the index name (the action's `_index`, else the one in the path), else
@@ -202,6 +203,8 @@ def map_document(doc: dict[str, Any], index: str, mapping: ElasticMapping, recei
         del doc["message"]
     else:
         message = _pop_first(doc, MESSAGE_FIELDS, _is_present)
+        if message is _MISSING and type(doc.get("log")) is str:  # Fluent Bit's tail and Docker's JSON logs
+            message = doc.pop("log")
     if message is not _MISSING:
         out["message"] = message if isinstance(message, str) else orjson.dumps(message).decode()
     user = _pop_first(doc, USER_FIELDS, _is_user)
