@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -104,7 +105,7 @@ def test_python_logging_loki_handler(guarded: LiveServer, keys: dict[str, str]) 
         version="1",
     )
     failures: list[BaseException | None] = []
-    handler.handleError = lambda record: failures.append(__import__("sys").exc_info()[1])  # type: ignore[method-assign]
+    handler.handleError = lambda record: failures.append(sys.exc_info()[1])  # type: ignore[method-assign]
     logger = logging.getLogger(f"shippers.loki.{uuid.uuid4().hex}")
     logger.propagate = False
     logger.addHandler(handler)
