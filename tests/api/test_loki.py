@@ -177,7 +177,13 @@ def test_protobuf_that_is_not_a_push_request_and_bad_labels_are_400(client: Flas
 
 
 def test_limits_are_those_of_bulk(make_app: Any, pb: ModuleType) -> None:
-    client = make_app({"ingest": {"max_batch_entries": 3}, "server": {"max_body_bytes": 4096}}).test_client()
+    config = {"ingest": {"max_batch_entries": 3, "max_entry_bytes": 1024}, "server": {"max_body_bytes": 4096}}
+    client = make_app(config).test_client()
+    sizes = {"streams": [{"stream": {"app": "size"}, "values": [[str(NS), "a" * 700], [str(NS), "\u0001" * 200]]}]}
+    response = client.post(PUSH, json=sizes)  # 700 bytes stored; 200 control characters are 1,200 bytes of JSON
+    assert response.status_code == 400 and "entry 1: the entry is" in response.get_data(as_text=True)
+    assert "over ingest.max_entry_bytes (1024)" in response.get_data(as_text=True)
+    assert [len(r["message"]) for r in recent(client, "size")] == [700]
     four = {"streams": [{"stream": {"app": "lim"}, "values": [[str(NS), f"l{i}"] for i in range(4)]}]}
     response = client.post(PUSH, json=four)
     assert response.status_code == 413 and "ingest.max_batch_entries" in response.get_data(as_text=True)

@@ -41,12 +41,13 @@ def push() -> ResponseReturnValue:
     state = current_loglens()
     mapping = LokiMapping.from_config(state.config)
     max_entries = state.config["ingest"]["max_batch_entries"]
+    max_entry_bytes = state.config["ingest"]["max_entry_bytes"]
     try:
         if request.mimetype == PROTOBUF_TYPE:
             data = unsnappy(data, current_app.config["MAX_CONTENT_LENGTH"])
-            batch = decode_protobuf(data, mapping, max_entries)
+            batch = decode_protobuf(data, mapping, max_entries, max_entry_bytes)
         else:
-            batch = decode_json(data, mapping, max_entries)
+            batch = decode_json(data, mapping, max_entries, max_entry_bytes)
     except (TooManyEntries, TooLarge) as exc:
         raise ApiError(413, str(exc)) from None
     except DecodeError as exc:

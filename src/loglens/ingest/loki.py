@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from ..limits import Limits
 from ..validation import Undecodable
 from . import Batch, DecodeError, TooManyEntries
 from .levels import normalize_level
@@ -33,6 +34,7 @@ SERVICE_LABELS = ("service_name", "service", "app", "application", "job", "conta
 LEVEL_KEYS = ("level", "severity", "detected_level", "lvl")
 DEFAULT_SERVICE = "unknown_service"
 LABEL = "entry"  # Batch positions: 0-based, across streams in request order
+ENTRY_OVERHEAD = 256  # the JSON an entry adds around its values: keys, timestamp, level, punctuation
 _LABEL_PAIR = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(,|$)', re.DOTALL)
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
@@ -59,6 +61,7 @@ class Stream:
     service: str
     level: str | None
     metadata: dict[str, Any] = field(default_factory=dict)
+    size: int = 0  # the labels' JSON size: a bound on what they add to each entry
 
 
 def stream(mapping: LokiMapping, labels: dict[str, str]) -> Stream:
@@ -70,7 +73,8 @@ def stream(mapping: LokiMapping, labels: dict[str, str]) -> Stream:
             service = value
             del labels[key]
             break
-    return Stream(service, _take_level(mapping.level_keys, labels), labels)
+    size = len(orjson.dumps(labels)) + len(service) if labels else len(service)
+    return Stream(service, _take_level(mapping.level_keys, labels), labels, size)
 
 
 def _take_level(keys: tuple[str, ...], values: dict[str, Any]) -> str | None:
@@ -126,6 +130,19 @@ def json_line(out: dict[str, Any], meta: dict[str, Any], line: str, level_keys: 
     return level
 
 
+def within(out: dict[str, Any], ctx: Stream, chars: int, limits: Limits) -> Any:
+    """`out`, or an Undecodable when its JSON is over ingest.max_entry_bytes: measured only when the bound (a
+    character of the line or structured metadata is at most 6 bytes of JSON, the labels as they were) says it
+    might be, so the validator need not measure each entry again (the batch is `sized`)."""
+    if 6 * chars + 2 * ctx.size + ENTRY_OVERHEAD <= limits.max_entry_bytes:
+        return out
+    try:
+        size = len(orjson.dumps(out))
+    except orjson.JSONEncodeError as exc:
+        return Undecodable(f"the entry cannot be stored as JSON: {exc}", "type")
+    return out if size <= limits.max_entry_bytes else Undecodable(limits.entry_too_large(size), "max_entry_bytes")
+
+
 def parse_labels(text: str) -> dict[str, str]:
     """A Prometheus label set, `{job="api", app="x"}`, as a dict; DecodeError when it is not one."""
     body = text.strip()
@@ -149,7 +166,7 @@ def _nanoseconds(value: Any) -> int:
     raise ValueError(f"the timestamp must be a string of nanoseconds since the epoch, got {str(value)[:40]!r}")
 
 
-def decode_json(data: bytes, mapping: LokiMapping, max_entries: int) -> Batch:
+def decode_json(data: bytes, mapping: LokiMapping, max_entries: int, max_entry_bytes: int) -> Batch:
     """`{"streams": [{"stream": {labels}, "values": [["<ns>", "<line>", {structured metadata}?], ...]}]}`."""
     try:
         body = orjson.loads(data)
@@ -159,6 +176,7 @@ def decode_json(data: bytes, mapping: LokiMapping, max_entries: int) -> Batch:
     if not isinstance(streams, list):
         raise DecodeError('the body must be a JSON object with a "streams" array')
     items: list[Any] = []
+    limits = Limits(max_entry_bytes=max_entry_bytes)
     for number, raw in enumerate(streams):
         labels = raw.get("stream", {}) if isinstance(raw, dict) else None
         values = raw.get("values") if isinstance(raw, dict) else None
@@ -170,11 +188,11 @@ def decode_json(data: bytes, mapping: LokiMapping, max_entries: int) -> Batch:
             raise TooManyEntries(max_entries, "log lines")
         ctx = stream(mapping, dict(labels))
         for value in values:
-            items.append(_json_value(mapping, ctx, value))
-    return Batch(items, LABEL)
+            items.append(_json_value(mapping, ctx, value, limits))
+    return Batch(items, LABEL, sized=True)
 
 
-def _json_value(mapping: LokiMapping, ctx: Stream, value: Any) -> Any:
+def _json_value(mapping: LokiMapping, ctx: Stream, value: Any, limits: Limits) -> Any:
     if not isinstance(value, list) or not 2 <= len(value) <= 3:
         return Undecodable("each value must be [timestamp, line] or [timestamp, line, {structured metadata}]")
     try:
@@ -187,4 +205,5 @@ def _json_value(mapping: LokiMapping, ctx: Stream, value: Any) -> Any:
     structured = value[2] if len(value) == 3 else {}
     if not isinstance(structured, dict) or not all(isinstance(v, str) for v in structured.values()):
         return Undecodable("structured metadata must be an object of strings")
-    return entry(mapping, ctx, ns, line, dict(structured) if structured else None)
+    chars = len(line) + sum(len(k) + len(v) for k, v in structured.items()) if structured else len(line)
+    return within(entry(mapping, ctx, ns, line, dict(structured) if structured else None), ctx, chars, limits)

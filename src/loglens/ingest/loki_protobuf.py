@@ -17,9 +17,10 @@ from google.protobuf.descriptor_pb2 import FieldDescriptorProto as Field
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 from google.protobuf.message import Message
 
+from ..limits import Limits
 from ..validation import Undecodable
 from . import Batch, DecodeError, TooManyEntries
-from .loki import LABEL, LokiMapping, entry, parse_labels, stream
+from .loki import LABEL, LokiMapping, entry, parse_labels, stream, within
 
 PROTOBUF_TYPE = "application/x-protobuf"
 _REPEATED, _OPTIONAL = Field.LABEL_REPEATED, Field.LABEL_OPTIONAL
@@ -96,7 +97,7 @@ class TooLarge(ValueError):
         super().__init__(f"the decompressed body ({length} bytes) is larger than server.max_body_bytes ({limit} bytes)")
 
 
-def decode_protobuf(data: bytes, mapping: LokiMapping, max_entries: int) -> Batch:
+def decode_protobuf(data: bytes, mapping: LokiMapping, max_entries: int, max_entry_bytes: int) -> Batch:
     """A snappy-decompressed PushRequest as entries (decompress with `unsnappy` first)."""
     request: Any = push_request_class()()
     try:
@@ -106,6 +107,7 @@ def decode_protobuf(data: bytes, mapping: LokiMapping, max_entries: int) -> Batc
     if sum(len(s.entries) for s in request.streams) > max_entries:
         raise TooManyEntries(max_entries, "log lines")
     items: list[Any] = []
+    limits = Limits(max_entry_bytes=max_entry_bytes)
     for pushed in request.streams:
         ctx = stream(mapping, parse_labels(pushed.labels))
         for line in pushed.entries:
@@ -114,5 +116,7 @@ def decode_protobuf(data: bytes, mapping: LokiMapping, max_entries: int) -> Batc
                 items.append(Undecodable(f"the timestamp {stamp.seconds}s {stamp.nanos}ns is not a valid time"))
                 continue
             pairs = {pair.name: pair.value for pair in line.structuredMetadata}
-            items.append(entry(mapping, ctx, stamp.seconds * 1_000_000_000 + stamp.nanos, line.line, pairs or None))
-    return Batch(items, LABEL)
+            chars = len(line.line) + sum(len(k) + len(v) for k, v in pairs.items()) if pairs else len(line.line)
+            mapped = entry(mapping, ctx, stamp.seconds * 1_000_000_000 + stamp.nanos, line.line, pairs or None)
+            items.append(within(mapped, ctx, chars, limits))
+    return Batch(items, LABEL, sized=True)
