@@ -110,13 +110,18 @@ def decode_protobuf(data: bytes, mapping: LokiMapping, max_entries: int, max_ent
     limits = Limits(max_entry_bytes=max_entry_bytes)
     for pushed in request.streams:
         ctx = stream(mapping, parse_labels(pushed.labels))
-        for line in pushed.entries:
-            stamp = line.timestamp
-            if stamp.seconds < 0 or not 0 <= stamp.nanos < 1_000_000_000:
-                items.append(Undecodable(f"the timestamp {stamp.seconds}s {stamp.nanos}ns is not a valid time"))
+        for pushed_line in pushed.entries:  # each field read once: every read of a upb field builds a new object
+            stamp = pushed_line.timestamp
+            seconds, nanos = stamp.seconds, stamp.nanos
+            if seconds < 0 or not 0 <= nanos < 1_000_000_000:
+                items.append(Undecodable(f"the timestamp {seconds}s {nanos}ns is not a valid time"))
                 continue
-            pairs = {pair.name: pair.value for pair in line.structuredMetadata}
-            chars = len(line.line) + sum(len(k) + len(v) for k, v in pairs.items()) if pairs else len(line.line)
-            mapped = entry(mapping, ctx, stamp.seconds * 1_000_000_000 + stamp.nanos, line.line, pairs or None)
+            line = pushed_line.line
+            chars = len(line)
+            pairs = None
+            if pushed_line.structuredMetadata:
+                pairs = {pair.name: pair.value for pair in pushed_line.structuredMetadata}
+                chars += sum(len(k) + len(v) for k, v in pairs.items())
+            mapped = entry(mapping, ctx, seconds * 1_000_000_000 + nanos, line, pairs)
             items.append(within(mapped, ctx, chars, limits))
     return Batch(items, LABEL, sized=True)
