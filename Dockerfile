@@ -1,9 +1,9 @@
-# Production image: Gunicorn via `loglens serve`, store on /data. Not built in CI (no Docker engine there).
+# Production image: `loglens serve` (Granian, the default server), store on /data. Not built in CI (no Docker engine there).
 FROM python:3.12-slim AS assets
 RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund --ignore-scripts
 
 FROM python:3.12-slim
 WORKDIR /app
@@ -14,6 +14,10 @@ COPY src ./src
 COPY config.yaml ./config.yaml
 COPY --from=assets /src/node_modules/chart.js/dist/chart.umd.min.js src/loglens/web/static/vendor/chart.umd.min.js
 COPY --from=assets /src/node_modules/chart.js/LICENSE.md src/loglens/web/static/vendor/chart.js.LICENSE.md
+COPY --from=assets /src/node_modules/swagger-ui-dist/swagger-ui-bundle.js /src/node_modules/swagger-ui-dist/swagger-ui.css \
+     src/loglens/web/static/vendor/
+COPY --from=assets /src/node_modules/swagger-ui-dist/LICENSE src/loglens/web/static/vendor/swagger-ui.LICENSE
+COPY --from=assets /src/node_modules/swagger-ui-dist/NOTICE src/loglens/web/static/vendor/swagger-ui.NOTICE
 RUN pip install --no-cache-dir --no-deps .
 # A container must bind 0.0.0.0, which LogLens refuses with access control off: keys are on. Create one with
 # `docker exec <container> loglens keys create --role admin` (README "Docker"), or for a throwaway container set

@@ -15,7 +15,7 @@ PORT ?=
 # stored entries for bench/search.py (each store is filled once, then reused from $LOGLENS_BENCH_DIR)
 SEARCH_BENCH_ENTRIES ?= 1000000 10000000
 
-.PHONY: install install-runtime run test test-clickhouse bench bench-clickhouse lint format dist system-deps \
+.PHONY: install install-runtime run test test-fast test-clickhouse bench bench-clickhouse lint format dist system-deps \
 	screenshots clean
 
 # what `make run` needs: the runtime set, loglens itself (editable) and the dashboard's Chart.js
@@ -33,17 +33,27 @@ $(DEV_STAMP): requirements.lock $(RUNTIME_STAMP)
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	touch $@
 
+# Chart.js for the dashboard, Swagger UI for the API reference page (/docs); --ignore-scripts: swagger-ui-dist's
+# dependency @scarf/scarf would otherwise report the install to its maker
 $(VENDOR)/chart.umd.min.js: package.json package-lock.json
-	npm ci --no-audit --no-fund --silent
+	npm ci --no-audit --no-fund --silent --ignore-scripts
 	mkdir -p $(VENDOR)
 	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
 	cp node_modules/chart.js/LICENSE.md $(VENDOR)/chart.js.LICENSE.md
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/
+	cp node_modules/swagger-ui-dist/LICENSE $(VENDOR)/swagger-ui.LICENSE
+	cp node_modules/swagger-ui-dist/NOTICE $(VENDOR)/swagger-ui.NOTICE
 
 run: install-runtime
 	$(BIN)/loglens serve --host $(HOST) $(if $(PORT),--port $(PORT))
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The edit loop: unit, api and store tests without the long runs (marked slow) and the one live server among them
+# (marked server). `make test` runs everything, these included.
+test-fast: install
+	$(BIN)/python -m pytest tests/unit tests/api tests/store -m "not slow and not server" $(PYTEST_ARGS)
 
 # The app-level suites again, with every app on a ClickHouse store (the tests start their own clickhouse-server).
 test-clickhouse: install
@@ -57,6 +67,7 @@ bench: install
 	$(BIN)/python bench/search.py $(foreach n,$(SEARCH_BENCH_ENTRIES),--entries $(n))
 	$(BIN)/python bench/exactly_once.py --entries 100000
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/syslog.py
 	if command -v clickhouse-server >/dev/null; then $(BIN)/python bench/clickhouse.py; \
 	else echo "bench: clickhouse-server not installed (make system-deps): ClickHouse mode skipped"; fi
 
@@ -74,12 +85,13 @@ format: install
 	$(BIN)/ruff check --fix src tests bench
 
 # Debian packages the tests need: Chromium for Playwright, ClickHouse (18.16; the tests start their own servers on
-# free loopback ports, the package's service is never started), rsyslog with omelasticsearch (tests run their own
-# rsyslogd in the foreground). Run as root; .ci/run calls it.
+# free loopback ports, the package's service is never started), rsyslog and util-linux's logger (syslog senders;
+# the tests run their own rsyslogd in the foreground), rsyslog's omelasticsearch (the Elasticsearch bulk test).
+# Run as root; .ci/run calls it.
 system-deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver clickhouse-server clickhouse-client \
-		rsyslog rsyslog-elasticsearch >/dev/null
+		rsyslog rsyslog-elasticsearch bsdutils openssl >/dev/null
 
 # an sdist and a wheel in dist/, both carrying the dashboard's Chart.js and its licence (vendor/, not in git)
 dist: install

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .config import Settings, StorageSettings
 from .health import HealthPolicy
 from .model import MINUTE_MS, iso_from_ms, minute_key
 from .store import AlertingReader
@@ -27,31 +28,31 @@ class Span:
         return self.last - self.first + 1
 
 
-def max_minutes(config: Mapping[str, Mapping[str, Any]]) -> int:
+def max_minutes(storage: StorageSettings) -> int:
     """The longest range a dashboard read may ask for: the retention, in minutes (GET /openapi.json says it too)."""
-    return max(1, int(config["storage"]["retention_days"] * 1440))
+    return max(1, int(storage.retention_days * 1440))
 
 
 class Analytics:
     def __init__(
         self,
         store: AlertingReader,
-        config: Mapping[str, Mapping[str, Any]],
+        config: Settings,
         clock: Callable[[], float],
         policy: HealthPolicy | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.clock = clock
-        self.policy = policy or HealthPolicy.from_config(config)
+        self.policy = policy or HealthPolicy.from_settings(config.alerting)
 
     @property
     def max_minutes(self) -> int:
-        return max_minutes(self.config)
+        return max_minutes(self.config.storage)
 
     def bucket_minutes(self, minutes: int) -> int:
         """Width of one bucket so that a range of `minutes` has at most analytics.max_buckets buckets."""
-        return max(1, math.ceil(minutes / int(self.config["analytics"]["max_buckets"])))
+        return max(1, math.ceil(minutes / self.config.analytics.max_buckets))
 
     def now_minute(self) -> int:
         return int(self.clock() * 1000) // MINUTE_MS
@@ -96,7 +97,7 @@ class Analytics:
     def error_trends(self, series: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Error share per bucket, a number from 0 to 1 as the spec's clients expect (0.0 for an empty bucket: its
         `total` of 0 tells a chart to draw a gap, not 0%), and `uncertain` below the minimum entries."""
-        least = int(self.config["analytics"]["error_rate_min_entries"])
+        least = self.config.analytics.error_rate_min_entries
         return [
             {
                 "time": p["time"],
@@ -128,7 +129,7 @@ class Analytics:
     def bounded_health(self, health: dict[str, dict[str, Any]], keep: str | None) -> dict[str, dict[str, Any]]:
         """At most analytics.max_health_services of `health`: down, then degraded, then healthy, the busiest of the
         last window first; `keep` (the filtered service) always stays. Keeps the dashboard payload bounded."""
-        limit = int(self.config["analytics"]["max_health_services"])
+        limit = self.config.analytics.max_health_services
         names = sorted(health, key=lambda n: (STATUS_ORDER.get(health[n]["status"], 3), -health[n]["_window_total"], n))
         chosen = set(names[:limit])
         if keep is not None and keep in health:
@@ -138,7 +139,7 @@ class Analytics:
     def dashboard(self, minutes: int = 30, service: str | None = None, span: Span | None = None) -> dict[str, Any]:
         now_ms = int(self.clock() * 1000)
         span = span or self.last_minutes(minutes)
-        top_n = self.config["analytics"]["top_n"]
+        top_n = self.config.analytics.top_n
         totals = self.store.totals()
         stored_span = self.store.minute_range()
         series = self.series(span, service)
@@ -178,7 +179,7 @@ class Analytics:
                 {"user_id": u, "count": n} for u, n in self.store.top_users(span.first, span.last, top_n, service)
             ],
             "user_activity_approximate": True,  # each bucket keeps its biggest users only (README)
-            "recent_logs": self.store.recent_logs(self.config["analytics"]["recent_logs"], service),
+            "recent_logs": self.store.recent_logs(self.config.analytics.recent_logs, service),
             "active_alerts": firing,
             "resolved_alerts": resolved,
             "validation_stats": self.store.validation_stats(),
@@ -193,9 +194,9 @@ class Analytics:
             },
             "settings": {
                 "error_rate_threshold": self.policy.error_rate_threshold,
-                "error_rate_min_entries": self.config["analytics"]["error_rate_min_entries"],
+                "error_rate_min_entries": self.config.analytics.error_rate_min_entries,
                 "min_events": self.policy.min_events,
                 "window_minutes": self.policy.window_minutes,
-                "refresh_seconds": self.config["dashboard"]["refresh_seconds"],
+                "refresh_seconds": self.config.dashboard.refresh_seconds,
             },
         }

@@ -28,10 +28,9 @@ import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .auth.hosts import bind_address
-from .config import store_path
+from .config import Settings, store_path
 
 LOCK_SUFFIX = "-server.lock"
 MEMORY = ":memory:"
@@ -50,14 +49,14 @@ class StoreLock:
         os.close(self.fd)
 
 
-def claim(config: dict[str, dict[str, Any]]) -> StoreLock | None:
+def claim(config: Settings) -> StoreLock | None:
     """Lock the SQLite store (None for ClickHouse and :memory:), then check the port; Claimed when either is
     taken. The lock is held until this process exits, or `release()`."""
     lock = None
-    if config["storage"]["backend"] == "sqlite" and store_path(config) != MEMORY:
+    if config.storage.backend == "sqlite" and store_path(config) != MEMORY:
         lock = lock_store(store_path(config))
     try:
-        check_port(config["server"]["host"], int(config["server"]["port"]))
+        check_port(config.server.host, config.server.port)
     except Claimed:
         if lock is not None:
             lock.release()

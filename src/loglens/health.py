@@ -7,10 +7,10 @@ arrived for `down_minutes`; a service silent for `forget_hours` is retired (aler
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
+from .config import AlertingSettings
 from .model import MINUTE_MS
 
 Status = Literal["healthy", "degraded", "down"]
@@ -25,14 +25,13 @@ class HealthPolicy:
     forget_hours: float
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Mapping[str, Any]]) -> HealthPolicy:
-        alerting = config["alerting"]
+    def from_settings(cls, alerting: AlertingSettings) -> HealthPolicy:
         return cls(
-            error_rate_threshold=float(alerting["error_rate_threshold"]),
-            min_events=int(alerting["min_events"]),
-            window_minutes=int(alerting["window_minutes"]),
-            down_minutes=float(alerting["service_down_minutes"]),
-            forget_hours=float(alerting["service_forget_hours"]),
+            error_rate_threshold=alerting.error_rate_threshold,
+            min_events=alerting.min_events,
+            window_minutes=alerting.window_minutes,
+            down_minutes=alerting.service_down_minutes,
+            forget_hours=alerting.service_forget_hours,
         )
 
     def window(self, now_ms: int) -> tuple[int, int]:

@@ -9,6 +9,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from .alerts.engine import AlertEngine
+from .config import AlertingSettings, StorageSettings
 from .store import Maintenance
 
 log = logging.getLogger(__name__)
@@ -59,21 +60,25 @@ def apply_retention(store: Maintenance, retention_days: float, clock: Callable[[
 
 
 def start_scheduler(
-    engine: AlertEngine, store: Maintenance, config: dict[str, dict[str, Any]], clock: Callable[[], float]
+    engine: AlertEngine,
+    store: Maintenance,
+    alerting: AlertingSettings,
+    storage: StorageSettings,
+    clock: Callable[[], float],
 ) -> BackgroundScheduler:
     quiet_job_runs()
     scheduler = BackgroundScheduler(daemon=True, job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(
         _logged(check_alerts),
         "interval",
-        seconds=config["alerting"]["check_interval_seconds"],
+        seconds=alerting.check_interval_seconds,
         args=[engine],
         id="check_alerts",
     )
     scheduler.add_job(
         _logged(maintain_store),
         "interval",
-        seconds=config["alerting"]["check_interval_seconds"],
+        seconds=alerting.check_interval_seconds,
         args=[store],
         id="maintain_store",
     )
@@ -81,7 +86,7 @@ def start_scheduler(
         _logged(apply_retention),
         "interval",
         seconds=RETENTION_INTERVAL_SECONDS,
-        args=[store, config["storage"]["retention_days"], clock],
+        args=[store, storage.retention_days, clock],
         id="retention",
     )
     scheduler.start()

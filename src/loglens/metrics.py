@@ -19,8 +19,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from .store import StoreBusy, StoreError, StoreFailing, StoreFull
 
 if TYPE_CHECKING:
-    from .app import LogLens
+    from .alerts.dispatch import Dispatcher
     from .pipeline import IngestResult
+    from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -108,17 +109,18 @@ class Metrics:
 
     # -- scrape-time values ------------------------------------------------------------------------------
 
-    def watch(self, state: LogLens) -> None:
+    def watch(self, store: Store, dispatcher: Dispatcher) -> None:
         """Report the app's store, alerts and notifier when scraped."""
-        self.registry.register(_StateCollector(state))
+        self.registry.register(_StateCollector(store, dispatcher))
 
 
 class _StateCollector:
-    def __init__(self, state: LogLens) -> None:
-        self.state = state
+    def __init__(self, store: Store, dispatcher: Dispatcher) -> None:
+        self.store = store
+        self.dispatcher = dispatcher
 
     def collect(self) -> Iterator[Metric]:
-        store = self.state.store
+        store = self.store
         health = store.health(probe=False)
         yield _gauge("loglens_store_up", "1 while the store takes writes, 0 while it is failing", int(health.ok))
         yield _gauge("loglens_writer_queue_entries", "Entries waiting for the writer", health.pending_entries)
@@ -134,7 +136,7 @@ class _StateCollector:
             for (rule, alert_state), n in sorted(counts.items()):
                 alerts.add_metric([rule, alert_state], n)
             yield alerts
-        dispatcher = self.state.dispatcher
+        dispatcher = self.dispatcher
         for name, help_text, value in (
             ("delivered", "Notifications a handler accepted", dispatcher.delivered),
             ("failed", "Notifications a handler failed to deliver", dispatcher.failed),
@@ -151,7 +153,8 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class RequestTimer:
-    """WSGI middleware timing every request, the fast ingest path's included, by route template.
+    """WSGI middleware timing every request by route template; `record` times the RSGI bridge's answers on its
+    event loop (api/fast.py), so every request is counted the same way.
 
     Routes are known paths (their templates for the few with variables); anything else counts as "unmatched",
     so that scanners cannot grow the label set.
@@ -184,10 +187,14 @@ class RequestTimer:
         try:
             return self.app(environ, timed_start_response)
         finally:
-            method = environ.get("REQUEST_METHOD", "")
-            self.metrics.observe_request(
-                self.route(environ.get("PATH_INFO", "")),
-                method if method in METHODS else "other",
-                status,
-                time.perf_counter() - started,
-            )
+            self.record(environ, status, started)
+
+    def record(self, environ: dict[str, Any], status: str, started: float) -> None:
+        """Count a request answered with `status` that started at `started` (time.perf_counter)."""
+        method = environ.get("REQUEST_METHOD", "")
+        self.metrics.observe_request(
+            self.route(environ.get("PATH_INFO", "")),
+            method if method in METHODS else "other",
+            status,
+            time.perf_counter() - started,
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .model import Entry, StatsDelta
 from .store import EntryWriter, StoreError
@@ -12,7 +12,6 @@ from .validation import Problem, Validator
 
 if TYPE_CHECKING:
     from .alerts.engine import IngestChecks
-    from .metrics import Metrics
 
 
 @dataclass
@@ -22,6 +21,14 @@ class IngestResult:
     services: set[str] = field(default_factory=set)
 
 
+class IngestCounts(Protocol):
+    """What the pipeline counts (metrics.Metrics): entries accepted and rejected, and those a store error kept out."""
+
+    def observe_ingest(self, endpoint: str, result: IngestResult) -> None: ...
+
+    def observe_store_error(self, endpoint: str, entries: int, exc: StoreError) -> None: ...
+
+
 class Pipeline:
     def __init__(
         self,
@@ -29,7 +36,7 @@ class Pipeline:
         store: EntryWriter,
         clock: Callable[[], float],
         checks: IngestChecks | None = None,
-        metrics: Metrics | None = None,
+        metrics: IngestCounts | None = None,
     ) -> None:
         self.validator = validator
         self.store = store

@@ -9,32 +9,7 @@ import orjson
 from flask import Flask
 from flask.testing import FlaskClient
 
-NDJSON = "application/x-ndjson"
-
-
-def entry(i: int = 0, **changes: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "timestamp": "2026-01-01T00:00:00.000Z",
-        "level": "INFO",
-        "service": "bulk-svc",
-        "message": f"entry {i}",
-    }
-    out.update(changes)
-    return out
-
-
-def ndjson(*items: Any) -> bytes:
-    return b"".join((item if isinstance(item, bytes) else orjson.dumps(item)) + b"\n" for item in items)
-
-
-def stored_messages(client: FlaskClient) -> list[str]:
-    recent = client.get("/api/advanced-dashboard-data").get_json()["recent_logs"]
-    return [row["message"] for row in reversed(recent)]
-
-
-def stats(client: FlaskClient) -> dict[str, Any]:
-    result: dict[str, Any] = client.get("/api/validation-stats").get_json()
-    return result
+from tests.support.bulk import NDJSON, entry, ndjson, stats, stored_messages
 
 
 def test_stores_valid_lines_and_reports_invalid_ones_by_line_number(client: FlaskClient) -> None:

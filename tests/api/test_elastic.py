@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api.test_store_errors import cap_store_size
 from tests.support.auth import make_keys
+from tests.support.full_store import cap_store_size
 
 BULK = "/elasticsearch/_bulk"
 NDJSON = "application/x-ndjson"

@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask.testing import FlaskClient
 
 from tests.conftest import FakeClock
-
-NOW_ISO = "2026-01-01T00:00:00+00:00"
-
-
-def log(**overrides: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "timestamp": NOW_ISO,
-        "level": "INFO",
-        "service": "auth-service",
-        "message": "Authentication ok",
-    }
-    entry.update(overrides)
-    return entry
+from tests.support.json_entry import log
 
 
 def test_health_reports_totals(client: FlaskClient) -> None:

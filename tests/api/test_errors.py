@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api.test_endpoints import log
+from tests.support.json_entry import log
 
 
 def assert_json_error(response: object, status: int, fragment: str) -> None:

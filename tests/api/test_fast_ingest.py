@@ -1,4 +1,5 @@
-"""POST /api/logs: the WSGI fast path (api/fast.py) and the Flask view answer every request the same way."""
+"""POST /api/logs: the WSGI fast path and the event-loop path (api/fast.py) and the Flask view answer every request
+byte for byte the same way, through the one ingest door (api/ingest.py `answer`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from loglens.store import StoreBusy
-from tests.api.test_endpoints import log
+from tests.support.json_entry import log
 
 
 @pytest.fixture
@@ -54,11 +55,11 @@ def test_fast_path_answers_like_the_flask_view(client: FlaskClient, flask_calls:
         assert fast.headers[header] == slow.headers[header]
 
 
-def test_malformed_json_is_answered_by_flask_with_its_400(client: FlaskClient, flask_calls: list[str]) -> None:
+def test_malformed_json_gets_the_views_400_without_flask(client: FlaskClient, flask_calls: list[str]) -> None:
     response = client.post("/api/logs", data=b'{"level": "INFO",', content_type="application/json")
     assert response.status_code == 400 and response.json["status"] == "invalid"
     assert "malformed JSON" in response.json["errors"][0]
-    assert flask_calls == ["/api/logs"]
+    assert flask_calls == []
     assert client.get("/api/validation-stats").json["total"] == 0
 
 
@@ -109,3 +110,109 @@ def test_body_shorter_than_its_content_length_is_not_stored(app: Flask, client: 
     _, status, _ = run_wsgi_app(app, env, buffered=True)
     assert status.startswith("4"), status
     assert client.get("/health").json["total_logs"] == 0
+
+
+def _environ(body: bytes, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    from werkzeug.test import EnvironBuilder
+
+    builder = EnvironBuilder(
+        path="/api/logs", method="POST", data=body, content_type="application/json", headers=headers or {}
+    )
+    return builder.get_environ()
+
+
+def _three_ways(app: Flask, body: bytes) -> dict[str, tuple[int, list[tuple[str, str]], bytes]]:
+    """The answer to `body` from the WSGI fast path, the Flask view (the same entry gzipped) and the event loop."""
+    import asyncio
+
+    from werkzeug.test import run_wsgi_app
+
+    from loglens.app import FAST_INGEST
+
+    def wsgi(environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+        chunks, status, headers = run_wsgi_app(app, environ, buffered=True)
+        return int(status[:3]), sorted(headers.to_wsgi_list()), b"".join(chunks)
+
+    answers = {"wsgi": wsgi(_environ(body)), "flask": wsgi(_environ(gzip.compress(body), {"Content-Encoding": "gzip"}))}
+    loop = asyncio.run(app.extensions[FAST_INGEST].respond_async(_environ(body), body))
+    # None: the bridge hands the request to the WSGI app on a thread (a body over the limits goes to Flask)
+    answers["loop"] = wsgi(_environ(body)) if loop is None else (loop.status, sorted(loop.headers), loop.body)
+    return answers
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        orjson.dumps(log(message="three ways")),
+        orjson.dumps({"level": "INFO", "service": "x"}),
+        orjson.dumps(log(level="ÉRROR")),  # a message quoting non-ASCII text
+        b"[1, 2]",
+        b'{"level": ',
+        b"   ",
+        orjson.dumps(log(message="x" * 70_000)),  # over ingest.max_entry_bytes: Flask's 413 on all three
+    ],
+)
+def test_every_way_in_gives_the_same_bytes(app: Flask, body: bytes) -> None:
+    answers = _three_ways(app, body)
+    assert answers["wsgi"] == answers["flask"] == answers["loop"], answers
+    status, headers, payload = answers["wsgi"]
+    assert status in (201, 400, 413) and payload.endswith(b"\n") and payload.isascii()
+    assert {"Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy"} <= {k for k, _ in headers}
+
+
+@pytest.mark.parametrize("busy", [True, False])
+def test_a_store_error_is_the_same_503_every_way(app: Flask, monkeypatch: pytest.MonkeyPatch, busy: bool) -> None:
+    from loglens.store import StoreBusy, StoreFailing
+
+    error = StoreBusy("the writer is full", retry_after=2) if busy else StoreFailing("the disk is gone")
+    message = "the writer is full" if busy else "the store is unavailable: the disk is gone"
+    pipeline = app.extensions["loglens"].pipeline
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    async def fail_async(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    monkeypatch.setattr(pipeline, "ingest", fail)
+    monkeypatch.setattr(pipeline, "ingest_async", fail_async)
+    answers = _three_ways(app, orjson.dumps(log()))
+    assert answers["wsgi"] == answers["flask"] == answers["loop"], answers
+    status, headers, payload = answers["wsgi"]
+    assert status == 503 and dict(headers).get("Retry-After") == (
+        None if error.retry_after is None else str(error.retry_after)
+    )
+    assert orjson.loads(payload) == {"status": "error", "error": message}
+
+
+def test_nothing_is_left_in_the_request_environ(app: Flask) -> None:
+    from werkzeug.test import run_wsgi_app
+
+    for environ in (
+        _environ(orjson.dumps(log())),
+        _environ(b'{"level": '),
+        _environ(gzip.compress(orjson.dumps(log())), {"Content-Encoding": "gzip"}),
+    ):
+        before = set(environ)
+        run_wsgi_app(app, environ, buffered=True)
+        assert not [key for key in set(environ) - before if key.startswith("loglens")]
+
+
+def test_the_event_loop_path_is_timed_like_every_request(app: Flask) -> None:
+    import asyncio
+
+    from loglens.app import FAST_INGEST
+
+    def count(status: str) -> float:
+        value = app.extensions["loglens"].metrics.registry.get_sample_value(
+            "loglens_request_duration_seconds_count", {"route": "/api/logs", "method": "POST", "status": status}
+        )
+        return value or 0.0
+
+    body = orjson.dumps(log())
+    assert asyncio.run(app.extensions[FAST_INGEST].respond_async(_environ(body), body)) is not None
+    run = app.test_client().post("/api/logs", data=body, content_type="application/json")
+    assert run.status_code == 201 and count("201") == 2
+    gzipped = _environ(gzip.compress(body), {"Content-Encoding": "gzip"})
+    assert asyncio.run(app.extensions[FAST_INGEST].respond_async(gzipped, b"")) is None  # left to the WSGI app
+    assert count("201") == 2

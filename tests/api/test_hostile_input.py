@@ -13,10 +13,10 @@ from flask.testing import FlaskClient
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue, KeyValueList
 
-from tests.api.test_bulk import NDJSON, entry, ndjson, stats, stored_messages
-from tests.api.test_endpoints import log
-from tests.api.test_otlp import PROTOBUF, T0_NS, json_request, pb_record, pb_request
 from tests.conftest import FakeClock
+from tests.support.bulk import NDJSON, entry, ndjson, stats, stored_messages
+from tests.support.json_entry import log
+from tests.support.otlp import PROTOBUF, T0_NS, json_request, pb_record, pb_request
 
 
 def deep_entry(depth: int, **changes: Any) -> bytes:

@@ -15,8 +15,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api.test_store_errors import cap_store_size
 from tests.support.auth import make_keys
+from tests.support.full_store import cap_store_size
 from tests.support.loki_proto import compile_push_proto
 
 PUSH = "/loki/api/v1/push"

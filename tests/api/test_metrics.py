@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from loglens.alerts.handlers import AlertHandler
-from tests.api.test_endpoints import log
-from tests.api.test_store_errors import cap_store_size, post_until_not_accepted
+from tests.support.full_store import cap_store_size, post_until_not_accepted
+from tests.support.json_entry import log
 
 
 def scrape(client: FlaskClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from loglens.search.query import parse
-from tests.api.test_search import entry, ingest
+from tests.support.search_entries import entry, ingest
 
 PAST_THE_LIMIT = {
     "17 dashes": "-" * 17 + "a",

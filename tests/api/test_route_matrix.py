@@ -18,8 +18,8 @@ from flask import Flask
 from loglens.auth.access import declared
 from loglens.model import StatsDelta
 from loglens.store import NewAlert
-from tests.store.test_contract import entry
 from tests.support.auth import WRONG_KEY, bearer, make_keys
+from tests.support.entries import entry
 
 # (method, path with <> for each variable part) -> access level. HEAD and OPTIONS follow their route's level.
 # Some lines name routes other branches add (metrics, OpenAPI, search, explore): they apply once those exist.
@@ -49,6 +49,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/services"): "read",
     ("GET", "/api/fields"): "read",
     ("GET", "/explore"): "read-page",
+    ("GET", "/docs"): "read-page",
     ("POST", "/loki/api/v1/push"): "ingest",
     ("POST", "/elasticsearch/_bulk"): "ingest",
     ("PUT", "/elasticsearch/_bulk"): "ingest",

@@ -28,6 +28,7 @@ from schemathesis import GenerationMode, checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 
+from loglens.config import plain
 from loglens.openapi import build_document
 from tests.support.auth import make_keys
 from tests.support.live import LiveServer
@@ -208,7 +209,7 @@ def served(make_app: Any, tmp_path: Path) -> tuple[LiveServer, str]:
     """A `loglens serve` on this test run's store backend, with auth on, and an admin key in its store."""
     app: Flask = make_app(AUTH_CONFIG)
     key = make_keys(app)["admin"]
-    storage = dict(app.extensions["loglens"].config["storage"])
+    storage = plain(app.extensions["loglens"].config.storage)
     server = LiveServer(tmp_path / "server", {**AUTH_CONFIG, "storage": storage})
     return server, key
 

@@ -10,10 +10,9 @@ import cramjam
 import orjson
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from tests.api.test_decoders_fuzz import MAX_BODY, send
 
 FUZZ = settings(
     max_examples=60,
@@ -27,6 +26,11 @@ JSON = st.recursive(
     max_leaves=20,
 )
 LABEL = st.text("abcdefgjlnopstvy_", min_size=1, max_size=12)
+MAX_BODY = 64 * 1024
+
+
+def send(client: FlaskClient, path: str, content_type: str, data: bytes) -> Any:
+    return client.post(path, data=data, content_type=content_type)
 
 
 @pytest.fixture

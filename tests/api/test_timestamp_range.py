@@ -12,8 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from loglens.model import Entry, StatsDelta
-from tests.api.test_bulk import NDJSON, entry, ndjson, stats, stored_messages
-from tests.api.test_otlp import json_request
+from tests.support.bulk import NDJSON, entry, ndjson, stats, stored_messages
+from tests.support.otlp import json_request
 
 RANGE = "1970-01-01T00:00:00Z to 2106-02-07T06:28:15.999Z"
 OUTSIDE = [

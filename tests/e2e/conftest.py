@@ -8,7 +8,6 @@ as expected to fail (e.g. while it stops the server on purpose).
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ from playwright.sync_api import (
 
 from tests.support.browser import CHROMIUM_ARGS
 from tests.support.live import LiveServer
+from tests.support.wait import wait_until
 
 DATA_API = "/api/advanced-dashboard-data"
 REFRESH_SECONDS = 1
@@ -216,13 +216,12 @@ class Api:
 
     def wait_for_alert(self, rule: str, service: str, state: str = "firing", timeout: float = 10.0) -> None:
         """Alert checks run in the background after ingest: wait until the alert is in `state`."""
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def present() -> bool:
             alerts = self.session.get(self.base + "/api/alerts", params={"state": state}, timeout=10).json()
-            if (rule, service) in {(a["rule"], a["service"]) for a in alerts}:
-                return
-            assert time.monotonic() < deadline, f"no {state} {rule} alert for {service}"
-            time.sleep(0.05)
+            return (rule, service) in {(a["rule"], a["service"]) for a in alerts}
+
+        wait_until(present, timeout, f"a {state} {rule} alert for {service}")
 
     def log(self, level: str = "INFO", service: str = "web", message: str = "hello", **extra: Any) -> None:
         entry = {"timestamp": now_iso(), "level": level, "service": service, "message": message, **extra}

@@ -13,13 +13,14 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import DATA_API, REFRESH_SECONDS, Api, BrowserProblems
 from tests.support.live import LiveServer
+from tests.support.pages import goto_quietly, open_dashboard, query_of
+from tests.support.wait import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -97,32 +98,6 @@ PIXELS_JS = """(id) => {
 # ---------------------------------------------------------------- helpers
 
 
-def eventually(check: Callable[[], Any], timeout: float = 8.0, interval: float = 0.2) -> Any:
-    """Retry `check` until it stops raising AssertionError (the page refreshes every REFRESH_SECONDS)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return check()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(interval)
-
-
-def open_dashboard(page: Page, server: LiveServer, query: str = "") -> None:
-    page.goto(server.url + "/" + query)
-    expect(page.locator("#card-total-logs")).to_have_attribute("data-value", re.compile(r"^\d+$"))
-    page.wait_for_function("() => !!(window.Chart && Chart.getChart(document.getElementById('volume-chart')))")
-
-
-def goto_quietly(page: Page, url: str) -> None:
-    """Navigate away from a running dashboard without cutting off one of its requests (an aborted fetch would
-    count as a failed request): pause it, let the request in flight finish, then go."""
-    page.locator("#pause-btn[aria-pressed='false']").click()
-    expect(page.locator("body")).not_to_have_attribute("aria-busy", "true")
-    page.goto(url)
-
-
 def snapshot(page: Page) -> dict[str, Any]:
     result: dict[str, Any] = page.evaluate(SNAPSHOT_JS)
     return result
@@ -164,10 +139,6 @@ def luminance(color: tuple[int, int, int]) -> float:
 def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
     la, lb = sorted((luminance(a), luminance(b)), reverse=True)
     return (la + 0.05) / (lb + 0.05)
-
-
-def query_of(page: Page) -> dict[str, list[str]]:
-    return parse_qs(urlparse(page.url).query)
 
 
 def percent(rate: float) -> str:

@@ -13,8 +13,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Api
-from tests.e2e.test_dashboard import eventually, goto_quietly, open_dashboard
 from tests.support.live import LiveServer
+from tests.support.pages import goto_quietly, open_dashboard
+from tests.support.wait import eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import DATA_API, Api, now_iso
-from tests.e2e.test_dashboard import eventually, goto_quietly, open_dashboard, query_of
 from tests.support.live import LiveServer
+from tests.support.pages import goto_quietly, open_dashboard, query_of
+from tests.support.wait import eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -12,23 +12,21 @@ import csv
 import io
 import json
 import re
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Api, BrowserProblems
 from tests.support.live import LiveServer
+from tests.support.pages import STREAM, bulk, entry, open_explore, query_of, search, settled
 
 pytestmark = pytest.mark.e2e
 
 XSS = "<img src=x onerror=alert(1)>"
-STREAM = "/api/logs/stream"
 
 # What the results table shows, row by row (and whether each row's JSON is open).
 ROWS_JS = """() => [...document.querySelectorAll('#results-body tr.result-row')].map((tr) => {
@@ -46,30 +44,6 @@ ROWS_JS = """() => [...document.querySelectorAll('#results-body tr.result-row')]
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds")
-
-
-def entry(
-    seconds_ago: float,
-    level: str = "INFO",
-    service: str = "web",
-    message: str = "hello",
-    **extra: Any,
-) -> dict[str, Any]:
-    moment = datetime.now(UTC) - timedelta(seconds=seconds_ago)
-    return {"timestamp": iso(moment), "level": level, "service": service, "message": message, **extra}
-
-
-def bulk(api: Api, entries: list[dict[str, Any]]) -> None:
-    body = "\n".join(json.dumps(e) for e in entries)
-    response = api.session.post(
-        api.base + "/api/logs/bulk", data=body, headers={"Content-Type": "application/x-ndjson"}, timeout=30
-    )
-    assert response.status_code == 200, response.text
-    assert response.json()["accepted"] == len(entries), response.text
 
 
 def search_all(api: Api, **params: str) -> list[dict[str, Any]]:
@@ -95,40 +69,6 @@ def rows(page: Page) -> list[dict[str, Any]]:
 
 def row_ids(page: Page) -> list[int]:
     return [row["id"] for row in rows(page)]
-
-
-def open_explore(page: Page, server: LiveServer, query: str = "") -> None:
-    page.goto(server.url + "/explore" + query)
-    settled(page)
-
-
-def settled(page: Page) -> None:
-    """The search in flight (if any) has been answered and drawn."""
-    expect(page.locator("#results-summary")).to_have_text(re.compile(r"\S"))
-    expect(page.locator("body")).not_to_have_attribute("aria-busy", "true")
-
-
-def search(page: Page, query: str) -> None:
-    box = page.locator("#query-input")
-    box.fill(query)
-    box.press("Escape")  # close the suggestions, if any
-    page.locator("#search-btn").click()
-    settled(page)
-
-
-def query_of(page: Page) -> dict[str, list[str]]:
-    return parse_qs(urlparse(page.url).query)
-
-
-def eventually(check: Callable[[], Any], timeout: float = 8.0, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return check()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(interval)
 
 
 # ---------------------------------------------------------------- tests

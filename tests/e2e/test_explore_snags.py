@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Api, BrowserProblems
-from tests.e2e.test_explore import STREAM, bulk, entry, open_explore, query_of, search, settled
 from tests.support.live import LiveServer
+from tests.support.pages import STREAM, bulk, entry, open_explore, query_of, search, settled
 
 pytestmark = pytest.mark.e2e
 

@@ -18,21 +18,11 @@ import requests
 
 from loglens.auth.session import COOKIE
 from loglens.client import LogLensHandler
+from tests.support.keys_cli import CLEAN_ENV, create_key, loglens
 from tests.support.live import LiveServer, free_port
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.server
-
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("LOGLENS_") and k != "CONFIG_PATH"}
-
-
-def loglens(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "loglens.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**CLEAN_ENV, **(env or {})},
-    )
 
 
 def serve_args(tmp_path: Path, host: str, port: int, config: str = "") -> list[str]:
@@ -110,15 +100,6 @@ def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield live
 
 
-def create_key(server: LiveServer, role: str) -> str:
-    """`loglens keys create` beside the running server, on its store."""
-    done = loglens(
-        "keys", "create", "--role", role, "--data-dir", str(server.data_dir), "--config", str(server.config_path)
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
-
-
 def stored(server: LiveServer, read_key: str, service: str) -> int:
     health = requests.get(
         f"{server.url}/api/advanced-dashboard-data", headers={"X-API-Key": read_key}, timeout=5
@@ -134,10 +115,12 @@ def test_a_key_created_beside_a_running_server_works_at_once(guarded: LiveServer
     assert requests.post(url, json=entry, headers={"Authorization": f"Bearer {key}"}, timeout=5).status_code == 201
     assert requests.get(f"{guarded.url}/api/alerts", headers={"X-API-Key": key}, timeout=5).status_code == 403
     assert loglens("keys", "revoke", key, "--data-dir", str(guarded.data_dir)).returncode == 0
-    deadline = time.monotonic() + 10  # the server trusts a key it has read for KEY_CACHE_SECONDS
-    while requests.post(url, json=entry, headers={"X-API-Key": key}, timeout=5).status_code != 401:
-        assert time.monotonic() < deadline, "the revoked key still works"
-        time.sleep(0.1)
+    wait_until(  # the server trusts a key it has read for KEY_CACHE_SECONDS
+        lambda: requests.post(url, json=entry, headers={"X-API-Key": key}, timeout=5).status_code == 401,
+        10,
+        "the revoked key stopped working",
+        interval=0.1,
+    )
 
 
 def test_handler_ship_and_simulate_send_their_key(guarded: LiveServer, tmp_path: Path) -> None:
@@ -223,10 +206,12 @@ def test_logout_refuses_the_copied_cookie_in_every_worker_and_after_a_restart_on
         assert answers(first) == (200, 200, 200)
         out = browser.post(f"{first.url}/logout", data={"csrf_token": token}, allow_redirects=False, timeout=5)
         assert out.status_code == 303
-        deadline = time.monotonic() + 10
-        while {answers(first) for _ in range(10)} != {(401, 401, 302)}:  # 30 requests over both workers
-            assert time.monotonic() < deadline, "a worker still takes the logged-out cookie"
-            time.sleep(0.1)
+        wait_until(  # 30 requests over both workers
+            lambda: {answers(first) for _ in range(10)} == {(401, 401, 302)},
+            10,
+            "no worker takes the logged-out cookie",
+            interval=0.1,
+        )
         assert len(first.worker_pids()) == 2
     finally:
         first.stop()

@@ -6,12 +6,9 @@ write lock (BEGIN IMMEDIATE), so the writer thread waits inside its own BEGIN wi
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +23,7 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeL
 
 from loglens.store.sqlite import SQLiteStore
 from tests.support.live import LiveServer
+from tests.support.write_lock import write_lock
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
 
@@ -38,17 +36,6 @@ def ndjson(count: int, service: str = "bp") -> bytes:
 def otlp_json(count: int) -> bytes:
     records = [{"body": {"stringValue": f"r{i}"}} for i in range(count)]
     return orjson.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": records}]}]})
-
-
-@contextmanager
-def write_lock(db: Path) -> Iterator[None]:
-    conn = sqlite3.connect(db, isolation_level=None, timeout=10)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    finally:
-        conn.execute("ROLLBACK")
-        conn.close()
 
 
 def otlp_protobuf(count: int) -> bytes:

@@ -6,7 +6,6 @@ import logging
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +16,9 @@ import pytest
 import requests
 
 from loglens.client import LogLensHandler
+from tests.support.bulk_receiver import BulkReceiver, Reply
 from tests.support.live import LiveServer
-from tests.unit.test_client import Receiver, Reply
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.server
 
@@ -66,10 +66,8 @@ def test_server_down_at_start_then_up(tmp_path: Path) -> None:
     try:
         for i in range(5):
             log.info("early %d", i)
-        deadline = time.monotonic() + 5
-        while handler.last_error is None and time.monotonic() < deadline:  # the first attempt has failed
-            time.sleep(0.02)
-        assert handler.last_error is not None and "cannot reach" in handler.last_error
+        error = wait_until(lambda: handler.last_error, 5, "the first attempt failed", interval=0.02)
+        assert "cannot reach" in error
         with later:
             assert handler.drain(20)
             assert [r["message"] for r in later.recent_logs("late-server")] == [f"early {i}" for i in range(5)]
@@ -96,7 +94,7 @@ def forwarding(server: LiveServer, refuse_first: int) -> Callable[[int, list[Any
 
 
 def test_503_answers_are_retried_until_accepted(server: LiveServer) -> None:
-    with Receiver(forwarding(server, refuse_first=3)) as proxy:
+    with BulkReceiver(forwarding(server, refuse_first=3)) as proxy:
         handler = LogLensHandler(proxy.url, service="retried", flush_interval=0.05, max_backoff=0.2)
         log = logger_with(handler, "live.retried")
         try:

@@ -7,7 +7,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,8 @@ import pytest
 import requests
 
 from tests.support.live import LiveServer
+from tests.support.wait import wait_until
+from tests.support.webhook import WebhookReceiver
 
 pytestmark = pytest.mark.server
 
@@ -28,6 +29,14 @@ def stored_messages(data_dir: Path) -> set[str]:
     conn = sqlite3.connect(data_dir / "loglens.db")
     try:
         return {row[0] for row in conn.execute("SELECT message FROM logs")}
+    finally:
+        conn.close()
+
+
+def fired_alerts(data_dir: Path, rule: str) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(data_dir / "loglens.db")
+    try:
+        return list(conn.execute("SELECT rule, service FROM alerts WHERE rule = ? ORDER BY id", (rule,)))
     finally:
         conn.close()
 
@@ -75,11 +84,9 @@ def test_kill_9_loses_no_acknowledged_entry(tmp_path: Path) -> None:
         threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
         for t in threads:
             t.start()
-        while len(acked) < 300:
-            threading.Event().wait(0.01)
-        deadline = time.monotonic() + 10  # the alert that must survive: checks run in the background after ingest
-        while not requests.get(f"{server.url}/api/alerts", timeout=5).json() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: len(acked) >= 300, 60, "300 entries were acknowledged", interval=0.01)
+        # the alert that must survive: checks run in the background after ingest
+        wait_until(lambda: requests.get(f"{server.url}/api/alerts", timeout=5).json(), 10, "an alert fired")
         server.kill()  # SIGKILL mid-stream, while requests are in flight
         stop.set()
         for t in threads:
@@ -166,9 +173,7 @@ def test_simulate_command_takes_the_server_url_from_loglens_url(live_server: Liv
 
 
 def test_background_job_fires_service_down_and_notifies_webhook(tmp_path: Path) -> None:
-    from tests.unit.test_alerts import Receiver
-
-    receiver = Receiver([])
+    receiver = WebhookReceiver()
     config = {
         "alerting": {
             "service_down_minutes": 0.02,
@@ -179,12 +184,8 @@ def test_background_job_fires_service_down_and_notifies_webhook(tmp_path: Path) 
     server = LiveServer(tmp_path / "srv", config).start()
     try:
         assert requests.post(f"{server.url}/api/logs", json=entry("hi", service="lonely"), timeout=5).status_code == 201
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and not receiver.bodies:
-            time.sleep(0.1)
-        assert [(b["rule"], b["service"], b["state"]) for b in receiver.bodies] == [
-            ("service_down", "lonely", "firing")
-        ]
+        notified = receiver.wait_for(bool, 15, "the service_down notification")
+        assert [(b["rule"], b["service"], b["state"]) for _, b in notified] == [("service_down", "lonely", "firing")]
         firing = requests.get(f"{server.url}/api/alerts?state=firing", timeout=5).json()
         assert [(a["rule"], a["severity"]) for a in firing] == [("service_down", "CRITICAL")]
         assert "ALERT FIRING [CRITICAL] service_down lonely" in server.output()
@@ -211,12 +212,12 @@ def test_two_worker_processes_share_one_store_without_losing_or_duplicating(tmp_
         with ThreadPoolExecutor(6) as pool:
             assert sum(pool.map(worker, range(6))) == 180
         assert requests.get(f"{server.url}/health", timeout=5).json()["total_logs"] == 180
-        deadline = time.monotonic() + 10
-        while not requests.get(f"{server.url}/api/alerts", timeout=5).json() and time.monotonic() < deadline:
-            time.sleep(0.05)  # alert checks run in the background after ingest
-        time.sleep(0.5)  # and give both workers' checks time to try to fire a duplicate
-        alerts = requests.get(f"{server.url}/api/alerts", timeout=5).json()
-        assert [(a["rule"], a["service"]) for a in alerts if a["rule"] == "error_rate"] == [("error_rate", "shared")]
+        # alert checks run in the background after ingest, in both workers
+        wait_until(lambda: requests.get(f"{server.url}/api/alerts", timeout=5).json(), 10, "an alert fired")
         assert len(server.worker_pids()) == 2
+        # A stopping worker runs the checks still pending before it exits (IngestChecks.close): once the server
+        # has exited, every check that could have fired a duplicate has run, so the store's alerts are final.
+        assert server.stop() == 0
     finally:
         server.kill()
+    assert fired_alerts(tmp_path / "srv", "error_rate") == [("error_rate", "shared")]

@@ -8,7 +8,6 @@ commit waits.
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,9 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.server.test_backpressure import write_lock
 from tests.support.live import LiveServer
+from tests.support.wait import wait_until
+from tests.support.write_lock import write_lock
 
 pytestmark = pytest.mark.server
 JSON = {"Content-Type": "application/json"}
@@ -78,10 +78,8 @@ def test_a_busy_writer_answers_503_with_retry_after_while_the_loop_keeps_serving
         with write_lock(server.data_dir / "loglens.db"):
             first = threading.Thread(target=lambda: waiting.append(post(server, orjson.dumps(entry("busy", "held")))))
             first.start()
-            deadline = time.monotonic() + 10
-            while queued(server) < 1:  # the held POST waits for the writer
-                assert time.monotonic() < deadline, "the held POST never reached the writer's queue"
-                time.sleep(0.05)
+            # the held POST waits for the writer
+            wait_until(lambda: queued(server) >= 1, 10, "the held POST reached the writer's queue")
             response = post(server, orjson.dumps(entry("busy", "refused")))
             assert response.status_code == 503, response.text
             assert response.headers["Retry-After"] and "retry" in response.json()["error"]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.server.test_auth_live import create_key
+from tests.support.keys_cli import create_key
 from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.server

@@ -26,9 +26,10 @@ import requests
 from elasticsearch import Elasticsearch, helpers
 
 from tests.conftest import require
-from tests.server.test_auth_live import create_key
+from tests.support.keys_cli import create_key
 from tests.support.live import LiveServer, free_port
 from tests.support.loki_proto import compile_push_proto
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.server
 
@@ -51,20 +52,18 @@ def keys(guarded: LiveServer) -> dict[str, str]:
 
 def arrived(server: LiveServer, read_key: str, service: str, count: int, timeout: float = 15.0) -> list[dict[str, Any]]:
     """The service's entries, oldest first, once there are `count` of them; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    found: list[dict[str, Any]] = []
-    while time.monotonic() < deadline:
+
+    def found() -> list[dict[str, Any]]:
         response = requests.get(
             f"{server.url}/api/advanced-dashboard-data",
             params={"service": service},
             headers={"X-API-Key": read_key},
             timeout=5,
         )
-        found = list(reversed(response.json()["recent_logs"]))
-        if len(found) >= count:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"{service}: {len(found)} of {count} entries arrived within {timeout}s: {found}")
+        rows = list(reversed(response.json()["recent_logs"]))
+        return rows if len(rows) >= count else []
+
+    return wait_until(found, timeout, f"{count} entries of {service} arrived")
 
 
 def now() -> str:
@@ -191,15 +190,15 @@ def test_rsyslog_omelasticsearch_with_the_documented_snippet(
     )
     log.close()
     try:
-        deadline = time.monotonic() + 15
-        while True:
+
+        def listening() -> socket.socket | None:
+            assert proc.poll() is None, (tmp_path / "rsyslogd.log").read_text()
             try:
-                conn = socket.create_connection(("127.0.0.1", port), timeout=1)
-                break
+                return socket.create_connection(("127.0.0.1", port), timeout=1)
             except OSError:
-                assert proc.poll() is None, (tmp_path / "rsyslogd.log").read_text()
-                assert time.monotonic() < deadline, "rsyslogd did not listen within 15 s"
-                time.sleep(0.1)
+                return None
+
+        conn = wait_until(listening, 15, "rsyslogd listened on its imtcp port")
         stamp = now()
         lines = [
             f"<11>1 {stamp} web-1 rs-app 42 - - payment failed",  # user.err
@@ -213,12 +212,11 @@ def test_rsyslog_omelasticsearch_with_the_documented_snippet(
         levels = [(e["message"].strip(), e["level"]) for e in stored]
         assert levels == [("payment failed", "ERROR"), ("queue is long", "WARNING"), ("all good", "INFO")]
         assert stored[0]["metadata"] == {"facility": "user", "host": "web-1"}
-        deadline = time.monotonic() + 30  # rsyslog's way to report refused entries: its error file
-        while not (errors.exists() and "document_parsing_exception" in errors.read_text()):
-            assert time.monotonic() < deadline, (
-                f"no refusal in rsyslog's error file: {(tmp_path / 'rsyslogd.log').read_text()}"
-            )
-            time.sleep(0.1)
+        wait_until(  # rsyslog's way to report refused entries: its error file
+            lambda: errors.exists() and "document_parsing_exception" in errors.read_text(),
+            30,
+            "rsyslog wrote LogLens's refusal into its error file",
+        )
         assert "refused-zzz" in errors.read_text()
     finally:
         proc.terminate()

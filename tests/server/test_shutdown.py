@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.live import LiveServer
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.server
 
-SHUTDOWN_DEADLINE = 30  # seconds (loglens.server.SHUTDOWN_DEADLINE, the README's figure)
+SHUTDOWN_DEADLINE = 30  # seconds (loglens.serving.server.SHUTDOWN_DEADLINE, the README's figure)
 FORCED_EXIT_CODE = 1  # loglens.serving.shutdown.FORCED_EXIT_CODE
 
 
@@ -31,13 +32,6 @@ def alive(pid: int) -> bool:
         return False
 
 
-def wait_until(condition: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
-
-
 @pytest.mark.parametrize("http_server", ["granian", "gunicorn"])
 def test_a_server_exits_cleanly_on_sigterm_within_its_deadline(tmp_path: Path, http_server: str) -> None:
     server = LiveServer(tmp_path, {"server": {"http_server": http_server}}).start()
@@ -45,7 +39,7 @@ def test_a_server_exits_cleanly_on_sigterm_within_its_deadline(tmp_path: Path, h
         workers = server.worker_pids()
         assert workers
         assert server.stop(timeout=SHUTDOWN_DEADLINE + 5) == 0
-        wait_until(lambda: not any(alive(pid) for pid in workers), 5, "a worker outlived the server")
+        wait_until(lambda: not any(alive(pid) for pid in workers), 5, "every worker has exited")
         assert "ending now" not in server.output()
     finally:
         server.kill()
@@ -60,11 +54,11 @@ def test_a_second_sigterm_ends_a_server_that_an_open_tail_holds_up_at_once(tmp_p
         assert stream.recv(100).startswith(b"HTTP/1.1 200")  # a live tail: Granian waits for it when stopping
         assert server.proc is not None
         server.proc.send_signal(signal.SIGTERM)
-        wait_until(lambda: "Stopping worker-1" in server.output(), 10, "the server did not start stopping")
+        wait_until(lambda: "Stopping worker-1" in server.output(), 10, "the server started stopping")
         server.proc.send_signal(signal.SIGTERM)
         assert server.proc.wait(timeout=5) == FORCED_EXIT_CODE
         assert "loglens: a second signal to stop: ending now" in server.output()
-        wait_until(lambda: not any(alive(pid) for pid in workers), 5, "a worker outlived the server")
+        wait_until(lambda: not any(alive(pid) for pid in workers), 5, "every worker has exited")
     finally:
         stream.close()
         server.kill()
@@ -92,7 +86,7 @@ def test_the_deadline_ends_a_process_stuck_in_its_signal_handler_and_kills_its_c
         assert time.monotonic() - started >= 1.5  # not before the deadline
         assert proc.stderr is not None
         assert "loglens: still running 2 s after the signal to stop: ending now" in proc.stderr.read()
-        wait_until(lambda: not alive(child), 5, "the stuck process's child outlived it")
+        wait_until(lambda: not alive(child), 5, "the stuck process's child has exited")
     finally:
         proc.kill()
         proc.communicate(timeout=5)  # and close its pipes
@@ -111,7 +105,7 @@ def test_a_second_sigterm_ends_a_process_stuck_in_its_signal_handler_at_once() -
 
 
 def test_the_deadline_and_exit_code_are_the_ones_the_readme_gives() -> None:
-    from loglens.server import SHUTDOWN_DEADLINE as deadline
+    from loglens.serving.server import SHUTDOWN_DEADLINE as deadline
     from loglens.serving.shutdown import FORCED_EXIT_CODE as code
 
     assert (deadline, code) == (SHUTDOWN_DEADLINE, FORCED_EXIT_CODE)
@@ -124,7 +118,7 @@ def test_granians_sigterm_handler_does_not_deadlock_when_it_runs_inside_its_even
         """
         import os, signal
         from loglens import config
-        from loglens.server import granian_server
+        from loglens.serving.server import granian_server
         server = granian_server(config.load(None))
         signal.signal(signal.SIGTERM, server.signal_handler_interrupt)
         with server.main_loop_interrupt._cond:

@@ -6,7 +6,6 @@ import json
 import random
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,12 +16,11 @@ import orjson
 import pytest
 import yaml
 
-from loglens.store.sqlite import SQLiteStore
-from loglens.validation import StatsDelta
 from tests.conftest import require
-from tests.store.test_contract import entry
 from tests.support.live import LiveServer, free_port
 from tests.support.smallfs import can_mount, fill, small_filesystem
+from tests.support.store_files import make_store, overwrite
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.server
 
@@ -77,9 +75,7 @@ def test_full_disk_answers_503_health_fails_and_the_server_recovers_by_itself(sm
         assert body["total_logs"] == acknowledged  # every acknowledged entry is there, nothing of the 503s
 
         filler.unlink()  # space returns; nobody writes: /health must see it by itself
-        deadline = time.monotonic() + 15
-        while request(server.url + "/health")[0] != 200 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(lambda: request(server.url + "/health")[0] == 200, 15, "/health answered 200", interval=0.2)
         status, body, _ = request(server.url + "/health")
         assert status == 200 and body["status"] == "healthy"
         status, body, _ = request(server.url + "/api/logs", orjson.dumps(LINE))
@@ -113,10 +109,7 @@ def test_a_restart_on_a_full_disk_serves_failing_and_recovers_when_space_returns
         assert server.proc is not None and server.proc.poll() is None, server.output()
 
         filler.unlink()  # space returns; nobody writes: the server must notice by itself, without a restart
-        deadline = time.monotonic() + 20
-        while (answer := request(server.url + "/health"))[0] != 200:
-            assert time.monotonic() < deadline, answer
-            time.sleep(0.2)
+        wait_until(lambda: request(server.url + "/health")[0] == 200, 20, "/health answered 200", interval=0.2)
         status, body, _ = request(server.url + "/api/logs", orjson.dumps(LINE))
         assert status == 201, body
         status, body, _ = request(server.url + "/health")
@@ -131,19 +124,6 @@ def serve(tmp_path: Path, store: Path, timeout: float = 60) -> subprocess.Comple
     return subprocess.run(
         [*cmd, "--config", str(config)], capture_output=True, text=True, timeout=timeout, start_new_session=True
     )
-
-
-def make_store(path: Path, entries: int = 3000) -> None:
-    store = SQLiteStore(str(path))
-    for i in range(0, entries, 500):
-        store.write([entry(i, message=f"entry {i + k} " + "m" * 200) for k in range(500)], StatsDelta(valid=500))
-    store.close()
-
-
-def overwrite(path: Path, offset: int, data: bytes) -> None:
-    with path.open("r+b") as f:
-        f.seek(offset)
-        f.write(data)
 
 
 def test_store_with_random_bytes_over_its_middle_refuses_to_start_with_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.server, pytest.mark.timeout(600)]
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "src" / "loglens" / "web" / "static" / "vendor"
-VENDORED = ("chart.umd.min.js", "chart.js.LICENSE.md")
+VENDORED = ("chart.umd.min.js", "chart.js.LICENSE.md", "swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui.LICENSE")
 BUILD_SECONDS = 300
 INSTALL_SECONDS = 300
 COMMAND_SECONDS = 60
@@ -135,7 +135,7 @@ def fetch(url: str) -> tuple[int, bytes]:
 def test_served_from_the_wheel_pages_load_every_script_and_stylesheet(installed: Installed, tmp_path: Path) -> None:
     with LiveServer(tmp_path / "data", python=str(installed.python)) as server:
         loaded: list[str] = []
-        for page in ("/", "/explore"):
+        for page in ("/", "/explore", "/docs"):
             status, body = fetch(server.url + page)
             assert status == 200, page
             assets = Assets()

@@ -9,7 +9,7 @@ import pytest
 
 from loglens.model import Entry, StatsDelta
 from loglens.store.batch import _prepare_many, _rows, prepare
-from tests.store.test_search import BASE_MS, make_entry
+from tests.support.entries import BASE_MS, make_entry
 
 ENTRIES = [
     make_entry(1, BASE_MS + 61_000, "plain"),

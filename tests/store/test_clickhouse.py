@@ -3,32 +3,32 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from loglens.config import load
+from loglens.config import Settings, StorageSettings, load
 from loglens.model import StatsDelta
 from loglens.store import StoreError, open_store
 from loglens.store.clickhouse import ClickHouseStore, DriverConnection, Endpoint, preflight
 from loglens.store.clickhouse.lease import Lease
 from loglens.store.clickhouse.schema import MIGRATIONS, SCHEMA_VERSION
-from tests.store.test_contract import T0, entry
 from tests.support.clickhouse import PASSWORD_USER, ClickHouseServer
+from tests.support.entries import T0, entry
 from tests.support.live import free_port
+from tests.support.wait import wait_until
 
 
-def storage(server: ClickHouseServer, database: str, **clickhouse: Any) -> dict[str, Any]:
+def storage(server: ClickHouseServer, database: str, **clickhouse: Any) -> StorageSettings:
     values = {"port": server.tcp_port, "database": database, "connect_timeout_seconds": 3, **clickhouse}
-    return load(env={}, path=None, overrides={"storage": {"backend": "clickhouse", "clickhouse": values}})["storage"]
+    return load(env={}, path=None, overrides={"storage": {"backend": "clickhouse", "clickhouse": values}}).storage
 
 
 def test_config_selects_clickhouse_and_fills_unset_keys(clickhouse_server: ClickHouseServer) -> None:
     cfg = load(env={}, path=None, overrides={"storage": {"backend": "clickhouse", "clickhouse": {"port": 9}}})
-    assert cfg["storage"]["clickhouse"]["port"] == 9 and cfg["storage"]["clickhouse"]["database"] == "loglens"
-    store = open_store({"storage": storage(clickhouse_server, "cfg_select")})
+    assert cfg.storage.clickhouse.port == 9 and cfg.storage.clickhouse.database == "loglens"
+    store = open_store(Settings(storage=storage(clickhouse_server, "cfg_select")))
     try:
         assert isinstance(store, ClickHouseStore)
         store.write([entry()], StatsDelta(valid=1))
@@ -40,7 +40,7 @@ def test_config_selects_clickhouse_and_fills_unset_keys(clickhouse_server: Click
 def test_unreachable_clickhouse_is_a_one_line_store_error() -> None:
     port = free_port()
     with pytest.raises(StoreError) as info:
-        preflight(load(env={}, path=None, overrides={"storage": {"clickhouse": {"port": port}}})["storage"])
+        preflight(load(env={}, path=None, overrides={"storage": {"clickhouse": {"port": port}}}).storage)
     assert str(info.value).startswith(f"cannot reach ClickHouse at 127.0.0.1:{port}")
     assert "\n" not in str(info.value)
 
@@ -63,7 +63,7 @@ def test_refuses_a_database_with_a_newer_schema(clickhouse_server: ClickHouseSer
 
 
 def test_migration_is_idempotent_and_reopen_keeps_everything(clickhouse_server: ClickHouseServer) -> None:
-    cfg = {"storage": storage(clickhouse_server, "reopen")}
+    cfg = Settings(storage=storage(clickhouse_server, "reopen"))
     first = open_store(cfg)
     delta = StatsDelta(valid=1, invalid=1)
     delta.error_types["required"] += 1
@@ -79,7 +79,7 @@ def test_migration_is_idempotent_and_reopen_keeps_everything(clickhouse_server: 
 
 
 def test_concurrent_writes_share_inserts(clickhouse_server: ClickHouseServer) -> None:
-    store = open_store({"storage": storage(clickhouse_server, "grouping")})
+    store = open_store(Settings(storage=storage(clickhouse_server, "grouping")))
     assert isinstance(store, ClickHouseStore)
     gate, started = threading.Event(), threading.Event()
 
@@ -107,7 +107,7 @@ def test_concurrent_writes_share_inserts(clickhouse_server: ClickHouseServer) ->
 def test_driver_errors_reach_callers_as_store_errors(tmp_path: Path) -> None:
     server = ClickHouseServer(tmp_path / "ch").start()
     try:
-        store = open_store({"storage": storage(server, "down")})
+        store = open_store(Settings(storage=storage(server, "down")))
     except BaseException:
         server.stop()
         raise
@@ -136,10 +136,7 @@ def test_lease_elects_the_oldest_live_node_and_hands_over_when_it_resigns(clickh
         assert second.wait_beats(2, 10)
         assert second.holder == first.node and not second.is_leader()
         first.close()  # resigns: the other takes over at its next heartbeat, without waiting for expiry
-        deadline = time.monotonic() + 10
-        while not second.is_leader():
-            assert time.monotonic() < deadline, "the second node never took the lease over"
-            time.sleep(0.05)
+        wait_until(second.is_leader, 10, "the second node took the lease over")
         assert second.holder == second.node
     finally:
         first.close()
@@ -148,7 +145,7 @@ def test_lease_elects_the_oldest_live_node_and_hands_over_when_it_resigns(clickh
 
 
 def test_retention_drops_old_lease_heartbeats(clickhouse_server: ClickHouseServer) -> None:
-    store = open_store({"storage": storage(clickhouse_server, "lease_prune")})
+    store = open_store(Settings(storage=storage(clickhouse_server, "lease_prune")))
     assert isinstance(store, ClickHouseStore)
     conn = DriverConnection(Endpoint("127.0.0.1", clickhouse_server.tcp_port, "default", ""))
     try:
@@ -192,7 +189,7 @@ def test_a_schema_1_database_is_upgraded_and_keeps_its_alerts(clickhouse_server:
         conn.insert("v1.alerts", columns, [(7, "error_rate", "api", "WARNING", "old", 0.5, 0.1, "firing", T0, None, 1)])
     finally:
         conn.close()
-    store = open_store({"storage": storage(clickhouse_server, "v1")})
+    store = open_store(Settings(storage=storage(clickhouse_server, "v1")))
     try:
         old = store.alert(7)
         assert old is not None and old.state == "firing" and old.acked_at_ms is None and old.resolved_reason is None

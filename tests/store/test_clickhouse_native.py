@@ -17,8 +17,8 @@ from loglens.store.clickhouse import ClickHouseStore, DriverConnection, Endpoint
 from loglens.store.clickhouse.native import NativeClient, collected, write_values
 from loglens.store.clickhouse.schema import LEVEL_ENUM
 from loglens.store.clickhouse.store import ENCODE_MIN_ROWS, INSERT_COLUMNS
-from tests.store.test_contract import entry
 from tests.support.clickhouse import ClickHouseServer
+from tests.support.entries import entry
 
 text = st.text(max_size=40)
 integers = {"Int64": (-(2**63), 2**63 - 1), "UInt64": (0, 2**64 - 1), "UInt8": (0, 255)}

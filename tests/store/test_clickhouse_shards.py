@@ -13,9 +13,9 @@ from loglens.model import MINUTE_MS, StatsDelta
 from loglens.store import NewAlert, Store, open_store
 from loglens.store.clickhouse import DriverConnection, Endpoint
 from tests.conftest import require
-from tests.store.test_contract import DAY, M0, T0, entry
 from tests.support import clickhouse
 from tests.support.clickhouse import ClickHouseServer
+from tests.support.entries import DAY, M0, T0, entry
 from tests.support.live import free_port
 
 CLUSTER = "two_shards"

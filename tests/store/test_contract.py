@@ -7,41 +7,14 @@ from collections.abc import Callable
 
 import pytest
 
-from loglens.model import MINUTE_MS, Entry
+from loglens.model import Entry
 from loglens.store import NewAlert, Store, StoreBusy
 from loglens.validation import StatsDelta
-
-T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z in ms
-
-
-def entry(
-    minute: int = 0,
-    *,
-    level: str = "INFO",
-    service: str = "api",
-    user: str | None = None,
-    received: int | None = None,
-    message: str = "hello",
-    metadata: dict[str, object] | None = None,
-) -> Entry:
-    ts = T0 + minute * MINUTE_MS
-    return Entry(
-        ts_ms=ts,
-        received_ms=received if received is not None else ts,
-        timestamp=f"ts-{minute}",
-        level=level,
-        service=service,
-        message=message,
-        user_id=user,
-        metadata=metadata,
-    )
+from tests.support.entries import DAY, M0, T0, entry
 
 
 def write(store: Store, entries: list[Entry]) -> None:
     store.write(entries, StatsDelta(valid=len(entries)))
-
-
-M0 = T0 // MINUTE_MS
 
 
 def test_written_entries_count_in_totals(store: Store) -> None:
@@ -108,9 +81,6 @@ def test_validation_stats_accumulate_error_types(store: Store) -> None:
         "invalid": 4,
         "error_types": {"enum": 1, "required": 3},
     }
-
-
-DAY = 1440  # minutes
 
 
 def test_oldest_entries_beyond_max_logs_are_evicted(make_store: Callable[..., Store]) -> None:

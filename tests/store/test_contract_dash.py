@@ -8,7 +8,7 @@ from collections.abc import Callable
 from loglens.auth.keys import new_key
 from loglens.store import NewAlert, Store
 from loglens.validation import StatsDelta
-from tests.store.test_contract import T0, entry
+from tests.support.entries import T0, entry
 
 RULE = NewAlert("error_rate", "api", "WARNING", "error rate 50% > 10%", 0.5, 0.1)
 

@@ -3,7 +3,6 @@ store recovers by itself once space returns."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +12,9 @@ from loglens.store import StoreError, StoreFull
 from loglens.store.sqlite import SQLiteStore
 from loglens.validation import StatsDelta
 from tests.conftest import require
-from tests.store.test_contract import entry
+from tests.support.entries import entry
 from tests.support.smallfs import can_mount, fill, small_filesystem
+from tests.support.wait import wait_until
 
 
 @pytest.fixture
@@ -48,10 +48,7 @@ def test_full_disk_fails_writes_cleanly_and_the_store_recovers_when_space_return
         assert store.totals().total_logs == acknowledged  # reads still work, and nothing acknowledged is lost
 
         filler.unlink()  # space returns: the store notices by itself (a rate-limited probe), with no write
-        deadline = time.monotonic() + 10
-        while not store.health().ok and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert store.health().ok
+        wait_until(lambda: store.health().ok, 10, "the store is healthy again", interval=0.1)
         store.write([entry(message="after")], StatsDelta(valid=1))
     finally:
         store.close()
@@ -78,10 +75,8 @@ def test_a_store_opened_on_a_full_disk_starts_failing_and_opens_for_writes_once_
             store.write([entry(message="refused")], StatsDelta(valid=1))
 
         filler.unlink()
-        deadline = time.monotonic() + 10  # the health probe opens the store once there is room
-        while not store.health().ok:
-            assert time.monotonic() < deadline, store.health()
-            time.sleep(0.1)
+        # the health probe opens the store once there is room
+        wait_until(lambda: store.health().ok, 10, "the store is healthy again", interval=0.1)
         store.write([entry(message="after")], StatsDelta(valid=1))
         assert store.totals().total_logs == 11 and store.recent_logs(1)[0]["message"] == "after"
     finally:

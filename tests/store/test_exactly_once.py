@@ -236,6 +236,7 @@ def write(store: Store, oracle: Oracle, entries: list[Entry], index: bool) -> No
         store.refresh()  # SQLite: the word and field indexes now cover these; else they are read one by one
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     flow=traffic,
@@ -316,6 +317,7 @@ def test_pages_hold_each_match_once_in_order_while_entries_arrive(
                     next_commit()
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(flow=traffic, shape=walk_shape(), service=st.sampled_from([None, *SERVICES]))
 def test_recent_logs_and_the_tail_read_each_entry_once(

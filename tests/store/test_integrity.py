@@ -4,7 +4,6 @@ damaged one is refused."""
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,9 @@ import pytest
 from loglens.store import StoreCorrupt
 from loglens.store.sqlite import SQLiteStore
 from loglens.validation import StatsDelta
-from tests.server.test_store_faults import make_store, overwrite
-from tests.store.test_contract import entry
+from tests.support.entries import entry
+from tests.support.store_files import make_store, overwrite
+from tests.support.wait import wait_until
 
 
 @pytest.fixture
@@ -30,8 +30,16 @@ def test_damaged_store_is_refused_when_it_opens(damaged: Path, check: str) -> No
         SQLiteStore(str(damaged), integrity_check=check)
 
 
-def test_check_off_opens_a_damaged_store(damaged: Path) -> None:
-    SQLiteStore(str(damaged), integrity_check="off").close()
+def test_check_off_opens_a_damaged_store_unchecked_and_only_reads_of_damaged_pages_fail(damaged: Path) -> None:
+    store = SQLiteStore(str(damaged), integrity_check="off")
+    try:
+        assert store.integrity_pragma is None and not store.integrity_in_background  # no check, now or later
+        assert store.health().ok  # nothing has looked at the damaged pages yet
+        assert store.totals().total_logs == 2000  # the counters are intact
+        with pytest.raises(StoreCorrupt, match="damaged"):  # reading every entry reaches the damage
+            store.recent_logs(2000)
+    finally:
+        store.close()
 
 
 def test_intact_store_passes_the_check_and_keeps_its_entries(tmp_path: Path) -> None:
@@ -48,9 +56,7 @@ def test_auto_checks_a_big_store_in_the_background_and_stops_writes_when_it_is_d
     store = SQLiteStore(str(damaged), integrity_check="auto", sync_check_max_bytes=0)  # "big": opens at once
     try:
         assert store.integrity_in_background
-        deadline = time.monotonic() + 20
-        while store.health().ok and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: not store.health().ok, 20, "the background check found the damage")
         health = store.health()
         assert not health.ok and "is damaged (PRAGMA quick_check" in str(health.error)
         with pytest.raises(StoreCorrupt):

@@ -10,7 +10,7 @@ from loglens.store import Store
 from loglens.store.batch import prepare
 from loglens.store.sqlite import SQLiteStore
 from loglens.validation import StatsDelta
-from tests.store.test_contract import entry
+from tests.support.entries import entry
 
 MESSAGES = ["before\x00after", "\x00leading", "trailing\x00", "a\x00\x00b", "\x00", "plain"]
 

@@ -23,7 +23,7 @@ from loglens.store.indexer import INDEX_SUFFIX, attach, indexed_through
 from loglens.store.sqlite import SQLiteStore
 from loglens.store.sqlite_search import Walk, compile_query, register_functions
 from loglens.store.topk import top_users_sql
-from tests.store.test_search import BASE_MS, make_entry
+from tests.support.entries import BASE_MS, make_entry
 from tests.support.vmsteps import VMSteps
 
 BATCH = 10_000
@@ -55,6 +55,7 @@ def _page(path: Path, query: Node, limit: int) -> tuple[list[int], int]:
     return [row[0] for row in rows], steps.count
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text", ["", "service:svc", "level>=INFO"])
 def test_the_newest_entries_of_a_busy_minute_cost_the_same_at_ten_times_the_volume(tmp_path: Path, text: str) -> None:
     costs = []
@@ -99,6 +100,7 @@ def _busy_hour(path: Path, services: int) -> None:
         store.close()
 
 
+@pytest.mark.slow
 def test_top_users_of_an_hour_cost_the_same_with_many_services(tmp_path: Path) -> None:
     """The all-services top users read their own rows (migration 9), not every service's rows of each minute."""
     costs = []
@@ -141,6 +143,7 @@ def _with_request_ids(path: Path, count: int, **kwargs: Any) -> SQLiteStore:
     return store
 
 
+@pytest.mark.slow
 def test_a_request_id_is_found_through_the_field_index_at_any_volume(tmp_path: Path) -> None:
     """The field index names the rows of the value's bucket, about 1 in BUCKETS (store/field_tokens.py): the SQL
     around it runs some 40 VM instructions per named row, not a scan of the store."""
@@ -160,6 +163,7 @@ def test_a_request_id_is_found_through_the_field_index_at_any_volume(tmp_path: P
         assert steps.count < budget, f"one request id among {count:,} entries took {steps.count:,} VM instructions"
 
 
+@pytest.mark.slow
 def test_evicted_entries_leave_the_field_index(tmp_path: Path) -> None:
     store = _with_request_ids(tmp_path / "evict.db", 30_000, max_logs=12_000)
     try:

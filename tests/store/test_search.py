@@ -20,21 +20,7 @@ from loglens.store.migrations import _FIELDS_TEXT_V10, MIGRATIONS, _statements
 from loglens.store.sqlite import INGEST, INGEST_SEARCH, SQLiteStore
 from loglens.store.sqlite_search import register_functions
 from loglens.validation import StatsDelta
-
-BASE_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
-
-
-def make_entry(i: int, ts_ms: int, message: str | None = None, **kw: object) -> Entry:
-    return Entry(
-        ts_ms,
-        BASE_MS + i,
-        f"t{i}",
-        str(kw.get("level", "INFO")),
-        str(kw.get("service", "svc")),
-        message or f"entry number {i}",
-        kw.get("user_id"),  # type: ignore[arg-type]
-        kw.get("metadata"),  # type: ignore[arg-type]
-    )
+from tests.support.entries import BASE_MS, make_entry
 
 
 def all_pages(store: Store, query: str, limit: int) -> list[int]:

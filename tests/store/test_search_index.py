@@ -15,8 +15,7 @@ from loglens.store import StoreError
 from loglens.store.indexer import INDEX_SUFFIX, attach
 from loglens.store.sqlite import SQLiteStore
 from loglens.validation import StatsDelta
-
-from .test_search import BASE_MS, make_entry
+from tests.support.entries import BASE_MS, make_entry
 
 
 def _messages(store: SQLiteStore, query: str) -> list[str]:

@@ -11,7 +11,7 @@ from loglens.store import NewAlert, StoreError
 from loglens.store.migrations import SCHEMA_VERSION
 from loglens.store.sqlite import SQLiteStore
 from loglens.validation import StatsDelta
-from tests.store.test_contract import T0, entry
+from tests.support.entries import T0, entry
 
 
 def test_reopened_store_keeps_entries_stats_and_alerts(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ import random
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from loglens.model import MINUTE_MS, Entry, iso_from_ms
 from loglens.store.sqlite import SQLiteStore
 from loglens.validation import StatsDelta
@@ -39,6 +41,7 @@ def compare(approx: list[tuple[str, int]], exact: Counter[str], top: int) -> tup
     return recall, worst
 
 
+@pytest.mark.slow
 def test_top_users_stay_close_to_the_exact_answer_while_each_bucket_keeps_few(tmp_path: Path) -> None:
     entries = traffic(30_000, 120)
     store = SQLiteStore(str(tmp_path / "s.db"), top_users_kept=KEPT, prune_after_rows=500)

@@ -15,7 +15,7 @@ import pytest
 from loglens.model import StatsDelta
 from loglens.store.batch import ingest_params, prepare, search_params
 from loglens.store.sqlite import INGEST, INGEST_SEARCH, SQLiteStore
-from tests.store.test_search import BASE_MS, make_entry
+from tests.support.entries import BASE_MS, make_entry
 from tests.support.vmsteps import VMSteps
 
 BIG = 300_000  # stored rows of the big store
@@ -39,6 +39,7 @@ def _steps(conn: sqlite3.Connection, sql: str, params: tuple[object, ...]) -> in
     return steps.count
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("statement", "params"), [(INGEST_SEARCH, search_params), (INGEST, ingest_params)])
 def test_a_commit_costs_the_same_on_a_big_store(tmp_path: Path, statement: str, params: object) -> None:
     batch = prepare(

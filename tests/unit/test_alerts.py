@@ -2,41 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import orjson
 import pytest
 from flask import Flask
 
 from loglens.alerts.dispatch import Dispatcher
 from loglens.alerts.handlers import AlertHandler, DeliveryError, LogHandler, WebhookHandler, build_handlers
+from loglens.config import ConfigError, load
 from loglens.jobs import apply_retention, check_alerts
 from tests.conftest import FakeClock
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.alerts: list[dict[str, Any]] = []
-
-    def handle(self, alert: dict[str, Any]) -> None:
-        self.alerts.append(alert)
-
-
-def at(clock: FakeClock, offset_seconds: float = 0) -> str:
-    return datetime.fromtimestamp(clock.now + offset_seconds, tz=UTC).isoformat()
-
-
-def send(app: Flask, clock: FakeClock, service: str, *, errors: int = 0, ok: int = 0) -> None:
-    client = app.test_client()
-    for i in range(errors + ok):
-        level = "ERROR" if i < errors else "INFO"
-        body = {"timestamp": at(clock), "level": level, "service": service, "message": "m"}
-        assert client.post("/api/logs", json=body).status_code == 201
-    assert state(app).checks.wait_idle()  # on-ingest checks run on their own thread: let them finish
+from tests.support.alerting import Recorder, at, firing, send, state
+from tests.support.wait import wait_until
+from tests.support.webhook import WebhookReceiver
 
 
 @pytest.fixture
@@ -60,15 +41,6 @@ def alert_app(make_app: Any, clock: FakeClock, recorder: Recorder) -> Flask:
         handlers=[recorder],
     )
     return app
-
-
-def state(app: Flask) -> Any:
-    return app.extensions["loglens"]
-
-
-def firing(app: Flask, rule: str | None = None) -> list[tuple[str, str]]:
-    assert state(app).checks.wait_idle()  # on-ingest checks run on their own thread
-    return [(a.rule, a.service) for a in state(app).store.alerts("firing") if rule in (None, a.rule)]
 
 
 def test_error_rate_fires_above_threshold(alert_app: Flask, clock: FakeClock, recorder: Recorder) -> None:
@@ -196,46 +168,17 @@ def test_slow_handler_never_slows_ingest(make_app: Any, clock: FakeClock) -> Non
 
 
 def test_handlers_satisfy_protocol_and_build_from_config() -> None:
-    handlers = build_handlers([{"type": "log"}, {"type": "webhook", "url": "http://127.0.0.1:9/x"}])
+    specs = [{"type": "log"}, {"type": "webhook", "url": "http://127.0.0.1:9/x"}]
+    handlers = build_handlers(load(env={}, overrides={"alerting": {"handlers": specs}}).alerting.handlers)
     assert [type(h) for h in handlers] == [LogHandler, WebhookHandler]
     assert all(isinstance(h, AlertHandler) for h in handlers)
     assert isinstance(Recorder(), AlertHandler)
-    with pytest.raises(ValueError, match="unknown type 'pager'"):
-        build_handlers([{"type": "pager"}])
-
-
-class Receiver:
-    """A real HTTP server on loopback that answers with the queued status codes, recording bodies."""
-
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = statuses
-        self.bodies: list[dict[str, Any]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                outer.bodies.append(orjson.loads(self.rfile.read(length)))
-                status = outer.statuses.pop(0) if outer.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    with pytest.raises(ConfigError, match=r"alerting\.handlers\[0\]: unknown type 'pager'"):
+        load(env={}, overrides={"alerting": {"handlers": [{"type": "pager"}]}})
 
 
 def test_webhook_posts_alert_json_and_retries_transient_errors() -> None:
-    receiver = Receiver([503, 500, 200])
+    receiver = WebhookReceiver([503, 500, 200])
     sleeps: list[float] = []
     try:
         WebhookHandler(receiver.url, retries=3, backoff_seconds=0.1, sleep=sleeps.append).handle(
@@ -248,7 +191,7 @@ def test_webhook_posts_alert_json_and_retries_transient_errors() -> None:
 
 
 def test_webhook_gives_up_on_permanent_error() -> None:
-    receiver = Receiver([404])
+    receiver = WebhookReceiver([404])
     try:
         with pytest.raises(DeliveryError) as info:
             WebhookHandler(receiver.url, sleep=lambda s: None).handle({"id": 1})
@@ -265,7 +208,7 @@ def test_webhook_unreachable_is_transient() -> None:
 
 
 def test_configured_webhook_receives_firing_and_resolved(make_app: Any, clock: FakeClock) -> None:
-    receiver = Receiver([])
+    receiver = WebhookReceiver()
     try:
         app = make_app(
             {"alerting": {"handlers": [{"type": "webhook", "url": receiver.url}], "min_events": 1}},
@@ -317,10 +260,7 @@ def test_ingest_never_waits_for_rules_and_checks_coalesce(make_app: Any, clock: 
         body = {"timestamp": at(clock), "level": "INFO", "service": service, "message": "m"}
         assert client.post("/api/logs", json=body).status_code == 201
         if service == "a":
-            deadline = time.monotonic() + 10
-            while not seen:
-                assert time.monotonic() < deadline, "the check of a's entry never started"
-                time.sleep(0.01)
+            wait_until(lambda: seen, 10, "the check of a's entry started", interval=0.01)
     assert time.monotonic() - started < 5
     release.set()
     assert state(app).checks.wait_idle()
@@ -337,14 +277,14 @@ def test_scheduler_job_runs_log_at_debug_not_info(make_app: Any, clock: FakeCloc
     scheduler = start_scheduler(
         state.engine,
         state.store,
-        {**state.config, "alerting": {**state.config["alerting"], "check_interval_seconds": 1}},
+        dataclasses.replace(state.config.alerting, check_interval_seconds=1),
+        state.config.storage,
         clock,
     )
     try:
-        deadline = time.monotonic() + 10
-        while not any("executed successfully" in r.getMessage() for r in caplog.records):
-            assert time.monotonic() < deadline, "the check job never ran"
-            time.sleep(0.05)
+        wait_until(
+            lambda: any("executed successfully" in r.getMessage() for r in caplog.records), 10, "the check job ran"
+        )
     finally:
         scheduler.shutdown(wait=True)
     runs = [r for r in caplog.records if r.name == EXECUTOR_LOGGER]

@@ -8,7 +8,7 @@ import pytest
 
 from loglens.auth.hosts import AllowedHosts, bind_address, host_name, is_loopback
 from loglens.auth.keys import matches, new_key, split
-from loglens.auth.limits import MAX_TRACKED, Buckets, retry_after
+from loglens.auth.rate_limit import MAX_TRACKED, Buckets, retry_after
 from loglens.auth.session import SessionSigner
 from loglens.cli import main
 from tests.conftest import FakeClock

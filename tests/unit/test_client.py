@@ -2,86 +2,20 @@
 
 from __future__ import annotations
 
-import gzip
-import http.server
 import logging
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
 import pytest
 
-from loglens.client import BulkSender, LogLensHandler, level_name, record_to_entry
+from loglens.client import BulkSender, LogLensHandler
+from loglens.client.handler import level_name, record_to_entry
+from tests.support.bulk_receiver import BulkReceiver, Reply, accept
 from tests.support.live import free_port
-
-# A reply is (status, headers, body); the default reply accepts every line.
-Reply = tuple[int, dict[str, str], bytes]
-
-
-class Receiver:
-    """A tiny HTTP/1.1 server on 127.0.0.1 that records each bulk request and answers as `reply` says."""
-
-    def __init__(self, reply: Callable[[int, list[Any]], Reply] | None = None, port: int = 0) -> None:
-        self.requests: list[dict[str, Any]] = []
-        self.reply = reply or (lambda n, lines: accept(lines))
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                if self.headers.get("Content-Encoding") == "gzip":
-                    raw = gzip.decompress(raw)
-                lines = [orjson.loads(line) for line in raw.splitlines() if line.strip()]
-                with receiver.lock:
-                    receiver.requests.append({"headers": dict(self.headers), "lines": lines, "path": self.path})
-                    number = len(receiver.requests)
-                status, headers, body = receiver.reply(number, lines)
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def lines(self) -> list[Any]:
-        with self.lock:
-            return [line for request in self.requests for line in request["lines"]]
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def accept(lines: list[Any]) -> Reply:
-    return 200, {}, orjson.dumps({"accepted": len(lines), "rejected": 0, "errors": [], "errors_truncated": 0})
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.01)
+from tests.support.wait import wait_until
 
 
 @pytest.fixture
@@ -142,7 +76,7 @@ def test_exception_traceback_goes_into_metadata() -> None:
 
 
 def test_handler_ships_batches_as_gzip_ndjson(logger: logging.Logger) -> None:
-    with Receiver() as receiver:
+    with BulkReceiver() as receiver:
         handler = LogLensHandler(receiver.url, service="svc", batch_size=10, flush_interval=0.05)
         logger.addHandler(handler)
         for i in range(25):
@@ -160,11 +94,11 @@ def test_handler_ships_batches_as_gzip_ndjson(logger: logging.Logger) -> None:
 
 
 def test_a_lone_record_is_sent_after_flush_interval(logger: logging.Logger) -> None:
-    with Receiver() as receiver:
+    with BulkReceiver() as receiver:
         handler = LogLensHandler(receiver.url, batch_size=100, flush_interval=0.05)
         logger.addHandler(handler)
         logger.info("alone")
-        wait_for(lambda: len(receiver.lines()) == 1, timeout=5)
+        wait_until(lambda: len(receiver.lines()) == 1, 5, "the entry arrived", interval=0.01)
         assert receiver.lines()[0]["message"] == "alone"
 
 
@@ -176,7 +110,7 @@ def test_handler_retries_503_and_429_honouring_retry_after(logger: logging.Logge
             return 429, {}, b""
         return accept(lines)
 
-    with Receiver(reply) as receiver:
+    with BulkReceiver(reply) as receiver:
         handler = LogLensHandler(receiver.url, flush_interval=0.01, max_backoff=0.1)
         logger.addHandler(handler)
         logger.error("once")
@@ -187,7 +121,7 @@ def test_handler_retries_503_and_429_honouring_retry_after(logger: logging.Logge
 
 
 def test_permanent_errors_drop_the_batch_without_retrying(logger: logging.Logger) -> None:
-    with Receiver(lambda n, lines: (400, {}, b'{"error": "bad"}')) as receiver:
+    with BulkReceiver(lambda n, lines: (400, {}, b'{"error": "bad"}')) as receiver:
         handler = LogLensHandler(receiver.url, flush_interval=0.01)
         logger.addHandler(handler)
         logger.info("doomed")
@@ -200,7 +134,7 @@ def test_413_splits_the_batch(logger: logging.Logger) -> None:
     def reply(number: int, lines: list[Any]) -> Reply:
         return (413, {}, b"") if len(lines) > 3 else accept(lines)
 
-    with Receiver(reply) as receiver:
+    with BulkReceiver(reply) as receiver:
         handler = LogLensHandler(receiver.url, batch_size=10, flush_interval=5)
         logger.addHandler(handler)
         for i in range(10):
@@ -216,7 +150,7 @@ def test_rejections_reported_by_the_server_are_counted(logger: logging.Logger) -
         report = {"accepted": 1, "rejected": 1, "errors": [{"line": 2, "errors": ["bad"]}], "errors_truncated": 0}
         return 200, {}, orjson.dumps(report)
 
-    with Receiver(reply) as receiver:
+    with BulkReceiver(reply) as receiver:
         handler = LogLensHandler(receiver.url, flush_interval=5)
         logger.addHandler(handler)
         logger.info("a")
@@ -237,7 +171,7 @@ def test_full_queue_drops_new_records_without_blocking(logger: logging.Logger) -
 
 
 def test_close_sends_what_is_queued(logger: logging.Logger) -> None:
-    with Receiver() as receiver:
+    with BulkReceiver() as receiver:
         handler = LogLensHandler(receiver.url, flush_interval=60, batch_size=1000)
         logger.addHandler(handler)
         for i in range(7):

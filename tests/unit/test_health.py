@@ -9,7 +9,7 @@ from flask import Flask
 
 from loglens.jobs import check_alerts
 from tests.conftest import FakeClock
-from tests.unit.test_alerts import Recorder, firing, send, state
+from tests.support.alerting import Recorder, firing, send, state
 
 
 @pytest.fixture

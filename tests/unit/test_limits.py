@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from loglens.limits import Limits, ServiceGate, excerpt, shorten
 from loglens.model import Entry
-from loglens.validation import StatsDelta, Validator
+from loglens.validation import Limits, ServiceGate, StatsDelta, Validator, excerpt, shorten
 
 VALID = {"timestamp": "2024-01-15T14:30:00+00:00", "level": "INFO", "service": "auth", "message": "ok"}
 SMALL = Limits(max_entry_bytes=1000, max_metadata_depth=3, max_metadata_keys=4, max_string_chars=50)

@@ -11,13 +11,13 @@ import orjson
 import pytest
 
 from loglens.config import load
-from loglens.server import GC_THRESHOLDS, switch_interval
+from loglens.serving.server import GC_THRESHOLDS, switch_interval
 
 # Run in a child: worker_app changes process-wide settings that the test process must keep.
 WORKER = """
 import gc, sys, orjson
 from loglens.config import load
-from loglens.server import worker_app
+from loglens.serving.server import worker_app
 before = gc.get_freeze_count()
 app = worker_app(load(None, env={"LOGLENS_STORAGE_DATA_DIR": sys.argv[1]}))
 print(orjson.dumps([before, gc.get_freeze_count(), gc.get_threshold(), sys.getswitchinterval()]).decode())

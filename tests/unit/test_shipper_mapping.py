@@ -129,8 +129,8 @@ def test_snappy_refuses_a_body_that_would_grow_past_the_limit_before_inflating_i
 
 def test_mapping_settings_are_lists_of_names() -> None:
     cfg = load(env={"LOGLENS_INGEST_LOKI_SERVICE_LABELS": "[team, app]", "LOGLENS_INGEST_DEFAULT_SERVICE": "misc"})
-    assert LokiMapping.from_config(cfg) == LokiMapping(("team", "app"), LokiMapping().level_keys, "misc")
-    assert ElasticMapping.from_config(cfg).default_service == "misc"
+    assert LokiMapping.from_settings(cfg.ingest) == LokiMapping(("team", "app"), LokiMapping().level_keys, "misc")
+    assert ElasticMapping.from_settings(cfg.ingest).default_service == "misc"
     with pytest.raises(ConfigError, match=r"ingest.loki_level_labels\[1\]"):
         load(env={}, overrides={"ingest": {"loki_level_labels": ["level", ""]}})
     with pytest.raises(ConfigError, match="ingest.default_service"):

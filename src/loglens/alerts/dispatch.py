@@ -12,13 +12,14 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from ..config import AlertingSettings
 from .handlers import AlertHandler
 
 log = logging.getLogger(__name__)
 
 
 class Dispatcher:
-    def __init__(self, handlers: Sequence[AlertHandler], *, maxsize: int = 1000) -> None:
+    def __init__(self, handlers: Sequence[AlertHandler], *, maxsize: int = AlertingSettings.queue_size) -> None:
         self.handlers = list(handlers)
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=maxsize)
         self.dropped = 0

@@ -1,4 +1,5 @@
-"""Notifiers. Anything with `handle(alert: dict) -> None` is one; the built-ins register like a plug-in would."""
+"""Notifiers. Anything with `handle(alert: dict) -> None` is one; `build_handlers` makes the built-in ones that
+alerting.handlers describes (their keys are declared and checked with the other settings, in config/sections.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
+from ..config import HandlerSpec, WebhookHandlerSpec
 from ..logsafe import escape
 
 log = logging.getLogger("loglens.alerts")
@@ -62,9 +64,9 @@ class WebhookHandler:
         self,
         url: str,
         *,
-        timeout_seconds: float = 5.0,
-        retries: int = 3,
-        backoff_seconds: float = 0.5,
+        timeout_seconds: float = WebhookHandlerSpec.timeout_seconds,
+        retries: int = WebhookHandlerSpec.retries,
+        backoff_seconds: float = WebhookHandlerSpec.backoff_seconds,
         headers: Mapping[str, str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -105,28 +107,18 @@ class WebhookHandler:
             raise DeliveryError(f"{self.url} unreachable: {exc}", permanent=False) from None
 
 
-def _webhook(spec: Mapping[str, Any]) -> AlertHandler:
-    return WebhookHandler(
-        spec["url"],
-        timeout_seconds=float(spec.get("timeout_seconds", 5)),
-        retries=int(spec.get("retries", 3)),
-        backoff_seconds=float(spec.get("backoff_seconds", 0.5)),
-        headers=spec.get("headers"),
-    )
+def build_handler(spec: HandlerSpec) -> AlertHandler:
+    """The notifier an alerting.handlers entry describes (the settings checked its keys at startup)."""
+    if isinstance(spec, WebhookHandlerSpec):
+        return WebhookHandler(
+            spec.url,
+            timeout_seconds=spec.timeout_seconds,
+            retries=spec.retries,
+            backoff_seconds=spec.backoff_seconds,
+            headers=spec.headers,
+        )
+    return LogHandler()
 
 
-HANDLER_TYPES: dict[str, Callable[[Mapping[str, Any]], AlertHandler]] = {
-    "log": lambda spec: LogHandler(),
-    "webhook": _webhook,
-}
-
-
-def build_handlers(specs: Sequence[Mapping[str, Any]]) -> list[AlertHandler]:
-    handlers = []
-    for i, spec in enumerate(specs):
-        factory = HANDLER_TYPES.get(spec["type"])
-        if factory is None:
-            known = ", ".join(sorted(HANDLER_TYPES))
-            raise ValueError(f"alerting.handlers[{i}]: unknown type {spec['type']!r} (known: {known})")
-        handlers.append(factory(spec))
-    return handlers
+def build_handlers(specs: Sequence[HandlerSpec]) -> list[AlertHandler]:
+    return [build_handler(spec) for spec in specs]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from ..app import current_loglens
+from ..answer import ApiError
 from ..auth.access import requires
+from ..state import current_loglens
 from ..store.base import ID_LIMIT
 from .body import choice_arg, int_arg, json_object
-from .errors import ApiError
 
 bp = Blueprint("alerts", __name__)
 

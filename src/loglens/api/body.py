@@ -3,37 +3,51 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 from flask import current_app, request
 
+from ..answer import ApiError, too_large
 from ..serving import responses
-from .errors import ApiError
 
 
 def read_body(allowed_types: tuple[str, ...], *, allow_empty: bool = False) -> bytes:
     """The request body, decompressed, within server.max_body_bytes; ApiError (4xx) otherwise."""
-    mimetype = request.mimetype
-    data = _raw_body()
+    limit: int = current_app.config["MAX_CONTENT_LENGTH"]
+    return decode_body(raw_body(), request.environ, allowed_types, limit, allow_empty=allow_empty)
+
+
+def decode_body(
+    data: bytes, environ: Mapping[str, Any], allowed_types: tuple[str, ...], limit: int, *, allow_empty: bool = False
+) -> bytes:
+    """`data` as sent, checked against the request's Content-Type and decompressed per its Content-Encoding (gzip,
+    to at most `limit` bytes); ApiError (415, 413, 400) otherwise. It reads the headers from the WSGI environ, so
+    that a request answered without Flask (api/fast.py) is checked by the same lines."""
     if not data and allow_empty:
         return b""
-    if mimetype not in allowed_types:
-        raise ApiError(415, f"Content-Type must be {' or '.join(allowed_types)}, got {request.content_type or 'none'}")
-    limit: int = current_app.config["MAX_CONTENT_LENGTH"]
-    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if media_type(environ) not in allowed_types:
+        content_type = environ.get("CONTENT_TYPE") or "none"
+        raise ApiError(415, f"Content-Type must be {' or '.join(allowed_types)}, got {content_type}")
+    encoding = environ.get("HTTP_CONTENT_ENCODING", "identity").strip().lower()
     if encoding == "gzip":
         data = gunzip(data, limit)
     elif encoding not in ("", "identity"):
         raise ApiError(415, f"Content-Encoding {encoding!r} is not supported; use gzip or none")
-    if not data.strip():
+    if not data or data.isspace():  # isspace: no copy of the body, as strip() would make
         if allow_empty:
             return b""
         raise ApiError(400, "the request body is empty")
     return data
 
 
-def _raw_body() -> bytes:
+def media_type(environ: Mapping[str, Any]) -> str:
+    """The request's Content-Type without its parameters, lowercase: werkzeug's `request.mimetype`."""
+    return str(environ.get("CONTENT_TYPE") or "").partition(";")[0].strip(" \t").lower()
+
+
+def raw_body() -> bytes:
     """The body as sent: all of it within server.max_body_bytes, or a 413; a body cut short is a 400.
 
     werkzeug stops a body without Content-Length (chunked) at MAX_CONTENT_LENGTH and returns the first part as
@@ -41,18 +55,29 @@ def _raw_body() -> bytes:
     """
     limit: int = current_app.config["MAX_CONTENT_LENGTH"]
     declared = request.content_length
-    try:
-        if declared is None:
-            data: bytes = request.input_stream.read(limit + 1)
-            if len(data) > limit:
-                raise ApiError(413, responses.too_large(limit))
-            return data
-        data = request.get_data(cache=False)  # werkzeug refuses a Content-Length over MAX_CONTENT_LENGTH (413)
-    except OSError as exc:  # the server's reader failed: a malformed chunked body, a broken connection
-        raise ApiError(400, f"the request body could not be read: {str(exc)[:200]}") from None
+    if declared is None:
+        data = _read(request.input_stream.read, limit + 1)
+        if len(data) > limit:
+            raise ApiError(413, too_large(limit))
+        return data
+    if declared > limit:
+        raise ApiError(413, too_large(limit))
+    return read_declared(lambda _: request.get_data(cache=False), declared)
+
+
+def read_declared(read: Callable[[int], bytes], declared: int) -> bytes:
+    """The `declared` (Content-Length) bytes of a body from `read` (a stream's); a 400 when they do not all come."""
+    data = _read(read, declared)
     if len(data) != declared:
         raise ApiError(400, responses.short_body(len(data), declared))
     return data
+
+
+def _read(read: Callable[[int], bytes], size: int) -> bytes:
+    try:
+        return read(size)
+    except OSError as exc:  # the server's reader failed: a malformed chunked body, a broken connection
+        raise ApiError(400, f"the request body could not be read: {str(exc)[:200]}") from None
 
 
 def gunzip(data: bytes, limit: int) -> bytes:

@@ -15,13 +15,13 @@ from typing import Any
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from ..app import LogLens, current_loglens
+from ..answer import ApiError
 from ..auth.access import requires
 from ..ingest import Batch, DecodeError, IngestFormat, TooManyEntries, by_content_type
 from ..ingest.bulk import JSON, NDJSON
 from ..pipeline import IngestResult
+from ..state import LogLens, current_loglens
 from .body import read_body
-from .errors import ApiError
 
 bp = Blueprint("bulk", __name__)
 
@@ -34,9 +34,9 @@ def decode(fmt: IngestFormat, data: bytes, state: LogLens) -> Batch:
     try:
         return fmt.decode(
             data,
-            max_entries=state.config["ingest"]["max_batch_entries"],
+            max_entries=state.config.ingest.max_batch_entries,
             received_ns=int(state.clock() * 1_000_000_000),
-            max_entry_bytes=state.config["ingest"]["max_entry_bytes"],
+            max_entry_bytes=state.config.ingest.max_entry_bytes,
         )
     except TooManyEntries as exc:
         raise ApiError(413, str(exc)) from None

@@ -12,11 +12,11 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from ..analytics import Span
-from ..app import current_loglens
+from ..answer import ApiError
 from ..auth.access import requires
 from ..model import MIN_TS_MS, MINUTE_MS, TS_RANGE
+from ..state import current_loglens
 from .body import int_arg, str_arg
-from .errors import ApiError
 
 bp = Blueprint("dashboard_data", __name__)
 

@@ -17,25 +17,23 @@ exist as far as a shipper can tell (GET/HEAD 200, PUT acknowledged) and change n
 
 from __future__ import annotations
 
-import logging
 import time
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from ..app import current_loglens
+from ..answer import ApiError, store_failure, too_large
 from ..auth.access import requires
 from ..ingest.elastic import BulkBatch, ElasticMapping, bulk_answer, decode_bulk
-from ..limits import DEFAULT_ENTRY_BYTES
-from ..logsafe import escape
+from ..state import current_loglens
 from ..store import StoreBusy, StoreError
+from ..validation import DEFAULT_ENTRY_BYTES
 from . import elastic_probes
 from .body import read_body
 from .bulk import decode
-from .errors import ApiError
+from .errors import where
 
-log = logging.getLogger(__name__)
 bp = Blueprint("elasticsearch", __name__, url_prefix="/elasticsearch")
 
 BULK_TYPES = (
@@ -76,7 +74,7 @@ def bulk(index: str = "") -> ResponseReturnValue:
     started = time.perf_counter()
     data = read_body(BULK_TYPES)
     state = current_loglens()
-    batch = decode(BulkFormat(index, ElasticMapping.from_config(state.config)), data, state)
+    batch = decode(BulkFormat(index, ElasticMapping.from_settings(state.config.ingest)), data, state)
     assert isinstance(batch, BulkBatch)
     endpoint = request.url_rule.rule if request.url_rule is not None else request.path
     result = state.pipeline.ingest(batch.items, nbytes=len(data), sized=batch.sized, endpoint=endpoint)
@@ -111,19 +109,15 @@ def _api_error(exc: ApiError) -> ResponseReturnValue:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    limit = current_loglens().config["server"]["max_body_bytes"]
-    return es_error(413, f"request body is larger than server.max_body_bytes ({limit} bytes)")
+    return es_error(413, too_large(current_loglens().config.server.max_body_bytes))
 
 
 @bp.errorhandler(StoreError)
 def _store(exc: StoreError) -> ResponseReturnValue:
-    busy = isinstance(exc, StoreBusy)
-    if not busy:
-        log.error("store error: %s", escape(exc))
-    message = str(exc) if busy else f"the store is unavailable: {exc}"
-    response = es_error(503, message, "es_rejected_execution_exception" if busy else "unavailable_shards_exception")
-    if exc.retry_after is not None:
-        response.headers["Retry-After"] = str(exc.retry_after)
+    failure = store_failure(exc, where())
+    kind = "es_rejected_execution_exception" if isinstance(exc, StoreBusy) else "unavailable_shards_exception"
+    response = es_error(failure.status, failure.message, kind)
+    response.headers.extend(failure.headers)
     return response
 
 

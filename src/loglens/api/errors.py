@@ -1,51 +1,32 @@
-"""Every error is JSON with a message saying what is wrong; never an HTML page, never a traceback."""
+"""Every error is JSON with a message saying what is wrong; never an HTML page, never a traceback.
+
+The answers are rendered by answer.py (one shape, one 413 message, one meaning of a store error); these are
+Flask's handlers that hand each error to it.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
+from ..answer import Answer, ApiError, error, store_failure, too_large
 from ..logsafe import escape
-from ..store import QueryTimeout, StoreBusy, StoreError
+from ..store import StoreError
 
 log = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
-    """Raised by views for a client error; rendered as {"status": "error", "error": message}."""
-
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.extra = extra
+def respond(answer: Answer) -> Response:
+    """An Answer as Flask's response."""
+    return Response(answer.body, answer.status, answer.headers)
 
 
-def error_response(status: int, message: str, **extra: Any) -> Response:
-    response = jsonify({"status": "error", "error": message, **extra})
-    response.status_code = status
-    return response
-
-
-def store_error_response(exc: StoreError) -> Response:
-    """503 for every store error (busy, disk full, damaged, I/O), with Retry-After when a retry can help. A query
-    stopped at its deadline is a 503 too (as Prometheus answers a query timeout), without Retry-After: the store is
-    fine, the same query would run as long again; its message says to narrow the time range or the query."""
-    if isinstance(exc, QueryTimeout):
-        log.warning("%s %s: %s", request.method, escape(request.path), exc)
-        return error_response(503, str(exc), timeout_seconds=exc.seconds)
-    if isinstance(exc, StoreBusy):
-        response = error_response(503, str(exc))
-    else:
-        log.error("store error: %s", escape(exc))
-        response = error_response(503, f"the store is unavailable: {exc}")
-    if exc.retry_after is not None:
-        response.headers["Retry-After"] = str(exc.retry_after)
-    return response
+def where() -> str:
+    """The current request, for a log line: method and path."""
+    return f"{request.method} {escape(request.path)}"
 
 
 def route_exactly(app: Flask) -> None:
@@ -69,12 +50,11 @@ def route_exactly(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> ResponseReturnValue:
-        return error_response(exc.status, exc.message, **exc.extra)
+        return respond(exc.answer())
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
-        limit = current_app.config["MAX_CONTENT_LENGTH"]
-        return error_response(413, f"request body is larger than server.max_body_bytes ({limit} bytes)")
+        return respond(error(413, too_large(current_app.config["MAX_CONTENT_LENGTH"])))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> ResponseReturnValue:
@@ -83,17 +63,14 @@ def init_app(app: Flask) -> None:
             404: "no such endpoint",
             405: f"method not allowed; use {', '.join(sorted(getattr(exc, 'valid_methods', None) or []))}",
         }.get(code, exc.description or exc.name)
-        response = error_response(code, message)
         allow = exc.get_response().headers.get("Allow")
-        if allow:
-            response.headers["Allow"] = allow
-        return response
+        return respond(error(code, message, (("Allow", allow),) if allow else ()))
 
     @app.errorhandler(StoreError)
     def _store(exc: StoreError) -> ResponseReturnValue:
-        return store_error_response(exc)
+        return respond(store_failure(exc, where()).answer())
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:
-        log.exception("unhandled error on %s %s", request.method, escape(request.path))
-        return error_response(500, "internal error; the server log has the details")
+        log.exception("unhandled error on %s", where())
+        return respond(error(500, "internal error; the server log has the details"))

@@ -7,10 +7,10 @@ from typing import Any
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from ..app import current_loglens
 from ..auth.access import requires
 from ..auth.gate import Principal
 from ..model import iso_from_ms
+from ..state import current_loglens
 from ..store import StoreError
 
 bp = Blueprint("health", __name__)

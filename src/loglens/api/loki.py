@@ -9,24 +9,21 @@ saturated or failing (shippers retry it). Lines are mapped as ingest/loki.py say
 
 from __future__ import annotations
 
-import logging
-
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..app import current_loglens
+from ..answer import ApiError, store_failure, too_large
 from ..auth.access import requires
 from ..ingest import Batch, DecodeError, TooManyEntries
 from ..ingest.loki import LokiMapping, decode_json
 from ..ingest.loki_protobuf import PROTOBUF_TYPE, TooLarge, decode_protobuf, unsnappy
-from ..logsafe import escape
 from ..pipeline import IngestResult
-from ..store import StoreBusy, StoreError
+from ..state import current_loglens
+from ..store import StoreError
 from .body import read_body
-from .errors import ApiError
+from .errors import where
 
-log = logging.getLogger(__name__)
 bp = Blueprint("loki", __name__)
 
 ROUTE = "/loki/api/v1/push"
@@ -39,9 +36,9 @@ MAX_LISTED_PROBLEMS = 5
 def push() -> ResponseReturnValue:
     data = read_body((JSON_TYPE, PROTOBUF_TYPE))
     state = current_loglens()
-    mapping = LokiMapping.from_config(state.config)
-    max_entries = state.config["ingest"]["max_batch_entries"]
-    max_entry_bytes = state.config["ingest"]["max_entry_bytes"]
+    mapping = LokiMapping.from_settings(state.config.ingest)
+    max_entries = state.config.ingest.max_batch_entries
+    max_entry_bytes = state.config.ingest.max_entry_bytes
     try:
         if request.mimetype == PROTOBUF_TYPE:
             data = unsnappy(data, current_app.config["MAX_CONTENT_LENGTH"])
@@ -84,15 +81,12 @@ def _api_error(exc: ApiError) -> ResponseReturnValue:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    limit = current_loglens().config["server"]["max_body_bytes"]
-    return _text(413, f"request body is larger than server.max_body_bytes ({limit} bytes)")
+    return _text(413, too_large(current_loglens().config.server.max_body_bytes))
 
 
 @bp.errorhandler(StoreError)
 def _store(exc: StoreError) -> ResponseReturnValue:
-    response = _text(503, str(exc) if isinstance(exc, StoreBusy) else f"the store is unavailable: {exc}")
-    if not isinstance(exc, StoreBusy):
-        log.error("store error: %s", escape(exc))
-    if exc.retry_after is not None:
-        response.headers["Retry-After"] = str(exc.retry_after)
+    failure = store_failure(exc, where())
+    response = _text(failure.status, failure.message)
+    response.headers.extend(failure.headers)
     return response

@@ -6,8 +6,8 @@ from flask import Blueprint, Response
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from ..app import current_loglens
 from ..auth.access import requires
+from ..state import current_loglens
 
 bp = Blueprint("metrics", __name__)
 

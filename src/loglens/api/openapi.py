@@ -7,9 +7,9 @@ import orjson
 from flask import Blueprint, Response, current_app
 from flask.typing import ResponseReturnValue
 
-from ..app import current_loglens
 from ..auth.access import requires
 from ..openapi import build_document, route_access
+from ..state import current_loglens
 
 bp = Blueprint("openapi", __name__)
 CACHE_KEY = "loglens.openapi"

@@ -9,27 +9,24 @@ the store's writer is saturated (OTLP clients retry 429/502/503/504).
 
 from __future__ import annotations
 
-import logging
-
 import orjson
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..app import current_loglens
+from ..answer import ApiError, store_failure, too_large
 from ..auth.access import requires
 from ..ingest import Batch, by_content_type
 from ..ingest.otlp_json import OTLP_JSON
 from ..ingest.otlp_protobuf import OTLP_PROTOBUF, PROTOBUF_TYPE
-from ..logsafe import escape
 from ..pipeline import IngestResult
-from ..store import StoreBusy, StoreError
+from ..state import current_loglens
+from ..store import StoreError
 from .body import read_body
 from .bulk import decode
-from .errors import ApiError
+from .errors import where
 
-log = logging.getLogger(__name__)
 bp = Blueprint("otlp", __name__)
 
 FORMATS = by_content_type([OTLP_PROTOBUF, OTLP_JSON])
@@ -101,15 +98,12 @@ def _api_error(exc: ApiError) -> ResponseReturnValue:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    limit = current_loglens().config["server"]["max_body_bytes"]
-    return _status(413, f"request body is larger than server.max_body_bytes ({limit} bytes)")
+    return _status(413, too_large(current_loglens().config.server.max_body_bytes))
 
 
 @bp.errorhandler(StoreError)
 def _store(exc: StoreError) -> ResponseReturnValue:
-    response = _status(503, str(exc) if isinstance(exc, StoreBusy) else f"the store is unavailable: {exc}")
-    if not isinstance(exc, StoreBusy):
-        log.error("store error: %s", escape(exc))
-    if exc.retry_after is not None:
-        response.headers["Retry-After"] = str(exc.retry_after)
+    failure = store_failure(exc, where())
+    response = _status(failure.status, failure.message)
+    response.headers.extend(failure.headers)
     return response

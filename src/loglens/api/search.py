@@ -13,20 +13,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
-from ..app import current_loglens
+from ..answer import ApiError
 from ..auth.access import requires
 from ..logsafe import escape
 from ..model import LEVELS, iso_from_ms
 from ..search.params import decode_cursor, encode_cursor, parse_time
 from ..search.query import Node, QueryError, parse
 from ..search.tail import TailHub
+from ..state import current_loglens
 from ..store import Store, StoreError
 from ..store.base import ID_LIMIT
 from .body import choice_arg, int_arg
-from .errors import ApiError
 
 log = logging.getLogger(__name__)
 bp = Blueprint("search", __name__)
@@ -217,7 +217,7 @@ def export_logs() -> ResponseReturnValue:
     state = current_loglens()
     criteria = _criteria()
     fmt = choice_arg("format", "ndjson", ("ndjson", "csv"))
-    pages = _pages(state.store, criteria, state.config["search"]["max_export_entries"])
+    pages = _pages(state.store, criteria, state.config.search.max_export_entries)
     # the first page before the answer starts: a failure there (a query past its deadline) is an ordinary error
     # answer; one on a later page ends the stream so that the client can tell (_Export.ndjson, _Export.csv)
     export = _Export(next(pages, []), pages)
@@ -284,13 +284,9 @@ def stream_logs() -> ResponseReturnValue:
     query = _query()
     last = _last_event_id(state.store.last_id())
     if not state.tail.attach():
-        response = jsonify(
-            {"status": "error", "error": f"too many live streams (search.max_streams = {state.tail.max_streams})"}
-        )
-        response.status_code = 503
-        response.headers["Retry-After"] = "5"
-        return response
-    heartbeat = state.config["search"]["heartbeat_seconds"]
+        message = f"too many live streams (search.max_streams = {state.tail.max_streams})"
+        raise ApiError(503, message, headers=(("Retry-After", "5"),))
+    heartbeat = state.config.search.heartbeat_seconds
     response = Response(_events(state.store, state.tail, query, last, heartbeat), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"

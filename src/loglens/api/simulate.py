@@ -7,12 +7,12 @@ from typing import Any
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
-from ..app import current_loglens
+from ..answer import ApiError
 from ..auth.access import requires
 from ..config import simulator_enabled
-from ..limits import excerpt
+from ..state import current_loglens
+from ..validation import excerpt
 from .body import json_object
-from .errors import ApiError
 
 bp = Blueprint("simulate", __name__)
 

@@ -1,12 +1,13 @@
 """The one function that decides every request: `Gate.check(environ, access)`.
 
-Both ways into the app call it: the Flask views through a before_request hook (`init_app`) and the fast ingest
-path in api/fast.py directly, on the raw WSGI environ. In order it checks the Host header (400), the route's
-declared access level (undeclared: 403 for everyone), then, with auth.enabled, the caller's API key
-(`Authorization: Bearer`, `X-API-Key`, or the password of HTTP Basic auth, which shippers send) or dashboard
-session cookie (401 / a redirect to /login for pages), the key's role (403), the failed-key limit per address
-and the ingest rate per key (429 with Retry-After), and the CSRF token of cookie-authenticated writes (403). The
-answer is a Principal, or a Denial that either path renders.
+Both ways into the app call it: the Flask views through a before_request hook (`init_app`), and the ingest door
+(api/ingest.py) directly, on the raw WSGI environ, for a request that does not pass through Flask. In order it
+checks the Host header (400), the route's declared access level (undeclared: 403 for everyone), then, with
+auth.enabled, the caller's API key (`Authorization: Bearer`, `X-API-Key`, or the password of HTTP Basic auth,
+which shippers send) or dashboard session cookie (401 / a redirect to /login for pages), the key's role (403), the
+failed-key limit per address and the ingest rate per key (429 with Retry-After), and the CSRF token of
+cookie-authenticated writes (403). The answer is a Principal, or a Denial that either way renders (through
+answer.py).
 """
 
 from __future__ import annotations
@@ -16,24 +17,23 @@ import binascii
 import hmac
 import secrets
 import urllib.parse
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any
 
-import orjson
 from flask import Flask, Response, g, redirect, request
 from flask.typing import ResponseReturnValue
 from werkzeug.http import parse_cookie
 
-from ..web import SECURITY_HEADERS
+from ..answer import Answer
+from ..answer import error as error_answer
+from ..config import AuthSettings, ServerSettings
 from .access import GRANTED, Access, declared
 from .hosts import AllowedHosts
 from .keys import ApiKey, KeyStore, Role, digest, split
-from .limits import Buckets, retry_after
+from .rate_limit import Buckets, retry_after
 from .session import COOKIE, CSRF_HEADER, Session, SessionSigner
 
-PRINCIPAL_KEY = "loglens.principal"  # environ: the fast path's decision, when it hands a request to Flask
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DASHBOARD_ROLES: frozenset[Role] = frozenset(("read", "admin"))
 UNMATCHED: Access = "public"  # no route matched: everyone may learn it is a 404/405 (the routes are public code)
@@ -63,31 +63,22 @@ OPEN = Principal()
 
 @dataclass(frozen=True, slots=True)
 class Denial:
-    """A refusal: a JSON error (both paths render it from here), or a redirect to the login page."""
+    """A refusal: a JSON error, or (for a page) a redirect to the login page."""
 
     status: int
     message: str
     headers: tuple[tuple[str, str], ...] = ()
     location: str | None = None
 
-    def body(self) -> bytes:
-        return orjson.dumps({"status": "error", "error": self.message}) + b"\n"
-
-    def parts(self) -> tuple[int, list[tuple[str, str]], bytes]:
-        """The JSON refusal as (status, headers, body)."""
-        payload = self.body()
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))]
-        return self.status, [*headers, *SECURITY_HEADERS, *self.headers], payload
-
-    def wsgi(self, start_response: Callable[..., Any]) -> Iterable[bytes]:
-        status, headers, payload = self.parts()
-        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
-        return [payload]
+    def answer(self) -> Answer:
+        """The JSON refusal."""
+        return error_answer(self.status, self.message, self.headers)
 
     def response(self) -> ResponseReturnValue:
         if self.location is not None:
             return redirect(self.location, 302)
-        return Response(self.body(), self.status, list(self.headers), mimetype="application/json")
+        status, headers, body = self.answer()
+        return Response(body, status, headers)
 
 
 def _unauthorized(message: str) -> Denial:
@@ -104,21 +95,20 @@ BAD_KEY = _unauthorized("unknown or revoked API key")
 class Gate:
     def __init__(
         self,
-        config: Mapping[str, Mapping[str, Any]],
+        auth: AuthSettings,
+        server: ServerSettings,
         keys: KeyStore,
         clock: Callable[[], float],
         signer: SessionSigner,
     ) -> None:
-        auth = config["auth"]
-        self.enabled: bool = auth["enabled"]
-        self.hosts = AllowedHosts(config["server"]["host"], config["server"]["allowed_hosts"])
+        self.enabled: bool = auth.enabled
+        self.hosts = AllowedHosts(server.host, server.allowed_hosts)
         self.keys = keys
         self.clock = clock
         self.signer = signer
-        self.session_ms = int(auth["session_hours"] * 3_600_000)
-        window = auth["failure_window_seconds"]
-        self.failures = Buckets(auth["max_failures"], auth["max_failures"] / window, clock)
-        self.ingest = Buckets(auth["ingest_burst"], auth["ingest_rate"], clock)
+        self.session_ms = int(auth.session_hours * 3_600_000)
+        self.failures = Buckets(auth.max_failures, auth.max_failures / auth.failure_window_seconds, clock)
+        self.ingest = Buckets(auth.ingest_burst, auth.ingest_rate, clock)
         self._cache: dict[str, tuple[ApiKey, float]] = {}  # key id -> (record, when read); known keys only
         self._ended: dict[str, tuple[bool, float]] = {}  # session id -> (ended, when read)
 
@@ -266,9 +256,9 @@ def _basic_key(credentials: str) -> str:
     return (password or user).strip()
 
 
-def build_gate(config: Mapping[str, Mapping[str, Any]], keys: KeyStore, clock: Callable[[], float]) -> Gate:
+def build_gate(auth: AuthSettings, server: ServerSettings, keys: KeyStore, clock: Callable[[], float]) -> Gate:
     signer = SessionSigner(lambda: keys.auth_secret("session", secrets.token_hex(32)))
-    return Gate(config, keys, clock, signer)
+    return Gate(auth, server, keys, clock, signer)
 
 
 def current_principal() -> Principal:
@@ -282,10 +272,6 @@ def init_app(app: Flask, gate: Gate) -> None:
 
     @app.before_request
     def _gate() -> ResponseReturnValue | None:
-        handed = request.environ.get(PRINCIPAL_KEY)
-        if isinstance(handed, Principal):  # the fast path decided already (it hands over only POST /api/logs)
-            g.loglens_principal = handed
-            return None
         access, page = declared(app, request.endpoint) if request.endpoint else (UNMATCHED, False)
         result = gate.check(request.environ, access, page=page)
         if isinstance(result, Denial):

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             print(text)
             print(
                 f"created {record.role} key {record.id}; it is shown only now, so keep it"
-                + ("" if cfg["auth"]["enabled"] else " (auth.enabled is off: the server does not ask for keys yet)"),
+                + ("" if cfg.auth.enabled else " (auth.enabled is off: the server does not ask for keys yet)"),
                 file=sys.stderr,
             )
             return 0

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import urllib.parse
 
-from flask import Blueprint, Flask, Response, redirect, render_template, request
+from flask import Blueprint, Flask, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
-from ..app import current_loglens
+from ..state import current_loglens
 from ..web import page_context
 from .access import requires
 from .gate import DASHBOARD_ROLES, Denial, Gate
@@ -86,11 +86,7 @@ def logout() -> ResponseReturnValue:
     principal = gate.session(request.environ)
     if principal is not None and principal.session is not None:
         if not gate.signer.csrf_ok(principal.session, request.form.get(CSRF_FIELD)):
-            return Response(
-                b'{"status": "error", "error": "logging out needs the page\'s CSRF token"}\n',
-                403,
-                mimetype="application/json",
-            )
+            return Denial(403, "logging out needs the page's CSRF token").response()
         gate.end_session(principal.session)  # on the server too: a copy of the cookie stops working
     response = redirect("/login", 303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Strict", secure=request.is_secure)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..limits import DEFAULT_ENTRY_BYTES
+from ..validation import DEFAULT_ENTRY_BYTES
 
 
 class DecodeError(ValueError):

@@ -13,8 +13,7 @@ from typing import Any
 
 import orjson
 
-from ..limits import DEFAULT_ENTRY_BYTES, Limits
-from ..validation import Undecodable
+from ..validation import DEFAULT_ENTRY_BYTES, Limits, Undecodable
 from . import Batch, DecodeError, TooManyEntries
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl")

@@ -25,8 +25,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from ..limits import Limits
-from ..validation import Undecodable
+from ..config import IngestSettings
+from ..validation import Limits, Undecodable
 from . import Batch, DecodeError, TooManyEntries
 from .levels import normalize_level
 from .otlp import rfc3339_from_ns
@@ -56,9 +56,8 @@ class ElasticMapping:
         object.__setattr__(self, "service_paths", paths(self.service_fields))
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Mapping[str, Any]]) -> ElasticMapping:
-        ingest = config["ingest"]
-        return cls(tuple(ingest["elasticsearch_service_fields"]), ingest["default_service"])
+    def from_settings(cls, ingest: IngestSettings) -> ElasticMapping:
+        return cls(ingest.elasticsearch_service_fields, ingest.default_service)
 
 
 class Action(NamedTuple):

@@ -18,14 +18,13 @@ nanoseconds, a line that is not a string) is one `Undecodable` item, its neighbo
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from ..limits import Limits
-from ..validation import Undecodable
+from ..config import IngestSettings
+from ..validation import Limits, Undecodable
 from . import Batch, DecodeError, TooManyEntries
 from .levels import normalize_level
 from .otlp import rfc3339_from_ns
@@ -49,9 +48,8 @@ class LokiMapping:
     default_service: str = DEFAULT_SERVICE
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Mapping[str, Any]]) -> LokiMapping:
-        ingest = config["ingest"]
-        return cls(tuple(ingest["loki_service_labels"]), tuple(ingest["loki_level_labels"]), ingest["default_service"])
+    def from_settings(cls, ingest: IngestSettings) -> LokiMapping:
+        return cls(ingest.loki_service_labels, ingest.loki_level_labels, ingest.default_service)
 
 
 @dataclass(frozen=True, slots=True)

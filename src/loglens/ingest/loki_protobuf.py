@@ -17,8 +17,7 @@ from google.protobuf.descriptor_pb2 import FieldDescriptorProto as Field
 from google.protobuf.message import DecodeError as ProtobufDecodeError
 from google.protobuf.message import Message
 
-from ..limits import Limits
-from ..validation import Undecodable
+from ..validation import Limits, Undecodable
 from . import Batch, DecodeError, TooManyEntries
 from .loki import LABEL, LokiMapping, entry, parse_labels, stream, within
 

@@ -14,8 +14,7 @@ from typing import Any
 import orjson
 from opentelemetry.proto.logs.v1.logs_pb2 import SeverityNumber
 
-from ..limits import DEFAULT_ENTRY_BYTES, excerpt
-from ..validation import Undecodable
+from ..validation import DEFAULT_ENTRY_BYTES, Undecodable, excerpt
 from . import Batch, DecodeError, TooManyEntries
 from .otlp import BadField, Scope, finite, map_record, scope_context
 

@@ -10,7 +10,7 @@ from google.protobuf.message import DecodeError as ProtobufDecodeError
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
-from ..limits import DEFAULT_ENTRY_BYTES
+from ..validation import DEFAULT_ENTRY_BYTES
 from . import Batch, DecodeError, TooManyEntries
 from .otlp import finite, map_record, scope_context
 

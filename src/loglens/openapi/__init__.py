@@ -26,9 +26,9 @@ from flask import Flask
 from ..analytics import max_minutes
 from ..auth.access import GRANTED, Access, declared
 from ..auth.gate import DASHBOARD_ROLES, SAFE_METHODS
-from ..limits import Limits, limit_schema
+from ..config import Settings
 from ..model import TS_RANGE
-from ..validation import load_schema
+from ..validation import Limits, limit_schema, load_schema
 
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 Routes = Mapping[tuple[str, str], tuple[Access | None, bool]]  # (METHOD, path) -> (access level, is a page)
@@ -59,9 +59,7 @@ def route_access(app: Flask) -> dict[tuple[str, str], tuple[Access | None, bool]
     return routes
 
 
-def build_document(
-    config: Mapping[str, Mapping[str, Any]] | None = None, routes: Routes | None = None
-) -> dict[str, Any]:
+def build_document(config: Settings | None = None, routes: Routes | None = None) -> dict[str, Any]:
     """The document; with `config` (and `routes`), what this server enforces is filled in (see the module doc)."""
     package = resources.files(__name__)
     document: dict[str, Any] = yaml.safe_load(package.joinpath("base.yaml").read_text(encoding="utf-8"))
@@ -79,16 +77,16 @@ def build_document(
                 merged[method], origin[where] = copy.deepcopy(operation), file.name  # YAML aliases share objects
     document["paths"] = dict(sorted(paths.items()))
     schemas = document["components"]["schemas"]
-    entry = load_schema() if config is None else limit_schema(load_schema(), Limits.from_config(config))
+    entry = load_schema() if config is None else limit_schema(load_schema(), Limits.from_settings(config.ingest))
     schemas.update(_log_entry(entry))
     if config is not None:
         minutes = document["components"]["parameters"]["minutes"]["schema"]
-        minutes["maximum"] = max_minutes(config)
+        minutes["maximum"] = max_minutes(config.storage)
         bulk = document["paths"]["/api/logs/bulk"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-        bulk["anyOf"][0]["maxItems"] = config["ingest"]["max_batch_entries"]
+        bulk["anyOf"][0]["maxItems"] = config.ingest.max_batch_entries
     for operation in _operations(document):
         _answer(document, operation, "400", "BadRequest")  # the gate's: a Host this server does not answer for
-    if config is not None and routes is not None and config["auth"]["enabled"]:
+    if config is not None and routes is not None and config.auth.enabled:
         _secure(document, routes)
     return document
 

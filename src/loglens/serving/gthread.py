@@ -25,6 +25,7 @@ from gunicorn.http import errors as http_errors
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from ..answer import too_large
 from . import responses
 from .responses import Refused
 
@@ -75,7 +76,7 @@ class RequestBuffer:
                     return False
                 self.length = int(text)
                 if self.length > self.max_body_bytes:
-                    raise Refused(413, responses.too_large(self.max_body_bytes))
+                    raise Refused(413, too_large(self.max_body_bytes))
             elif name == b"transfer-encoding":
                 self.chunked = b"chunked" in value.lower()
             elif name == b"expect":
@@ -98,7 +99,7 @@ class RequestBuffer:
                 return data[rest : rest + 2] == b"\r\n" or data.find(b"\r\n\r\n", line_end) >= 0
             self.decoded += size
             if self.decoded > self.max_body_bytes:
-                raise Refused(413, responses.too_large(self.max_body_bytes))
+                raise Refused(413, too_large(self.max_body_bytes))
             following = line_end + 2 + size + 2
             if following > len(data):
                 return False
@@ -160,9 +161,9 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]
     """The gthread worker with request buffering in its poller (see the module's docstring)."""
 
     def init_process(self) -> None:
-        server = self.app.loglens_config["server"]
-        self.client_timeout: float = server["client_timeout_seconds"]
-        self.max_body_bytes: int = server["max_body_bytes"]
+        server = self.app.loglens_config.server
+        self.client_timeout: float = server.client_timeout_seconds
+        self.max_body_bytes: int = server.max_body_bytes
         self.buffering: set[BufferedConn] = set()
         super().init_process()
 
@@ -237,11 +238,8 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]
 
     def _refuse(self, conn: BufferedConn, status: int, message: str) -> None:
         """Answer a JSON error without blocking (best effort: the client may not be reading) and close."""
-        body = responses.error_body(message)
-        head = f"HTTP/1.1 {status} {responses.REASONS.get(status, 'Error')}\r\n"
-        head += "".join(f"{k}: {v}\r\n" for k, v in responses.error_headers(body)) + "\r\n"
         try:
-            conn.sock.send(head.encode("latin-1") + body)
+            conn.sock.send(responses.http1_refusal(status, message))
         except OSError:
             pass
         self._drop(conn)
@@ -260,11 +258,8 @@ class BufferingThreadWorker(ThreadWorker):  # type: ignore[misc]
             self.log.exception("Error handling request")
         else:
             self.log.warning("Invalid request from ip=%s: %r", (addr or ("",))[0], str(exc)[:200])
-        body = responses.error_body(message)
-        head = f"HTTP/1.1 {status} {responses.REASONS.get(status, 'Error')}\r\n"
-        head += "".join(f"{k}: {v}\r\n" for k, v in responses.error_headers(body)) + "\r\n"
         try:
-            client.sendall(head.encode("latin-1") + body)
+            client.sendall(responses.http1_refusal(status, message))
         except OSError:
             self.log.debug("Failed to send error message.")
 

@@ -1,10 +1,8 @@
-"""JSON answers for requests the connection layer refuses before the app sees them (same shape as api/errors)."""
+"""JSON answers for requests the connection layer refuses before the app sees them (rendered by answer.py)."""
 
 from __future__ import annotations
 
-import orjson
-
-from ..web import SECURITY_HEADERS
+from ..answer import Answer, error
 
 REASONS = {
     400: "Bad Request",
@@ -17,19 +15,17 @@ REASONS = {
 }
 
 
-def error_body(message: str) -> bytes:
-    return orjson.dumps({"status": "error", "error": message}) + b"\n"
+def refusal(status: int, message: str) -> Answer:
+    """The JSON error answer to a refused request; the connection is closed after it."""
+    return error(status, message, (("Connection", "close"),))
 
 
-def error_headers(body: bytes, *, close: bool = True) -> list[tuple[str, str]]:
-    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *SECURITY_HEADERS]
-    if close:
-        headers.append(("Connection", "close"))
-    return headers
-
-
-def too_large(limit: int) -> str:
-    return f"request body is larger than server.max_body_bytes ({limit} bytes)"
+def http1_refusal(status: int, message: str) -> bytes:
+    """`refusal` as the bytes of an HTTP/1.1 response, for a server that writes to the socket itself."""
+    answer = refusal(status, message)
+    head = f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in answer.headers) + "\r\n"
+    return head.encode("latin-1") + answer.body
 
 
 def short_body(received: int, declared: int) -> str:

@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from ..answer import Answer, too_large
 from . import responses
 from .abort import abort_connection
 from .responses import Refused
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # Answers a request on the event loop itself, or None to leave it to the WSGI app (api/fast.py: POST /api/logs)
-FastPath = Callable[[dict[str, Any], bytes], Awaitable[tuple[int, list[tuple[str, str]], bytes] | None]]
+FastPath = Callable[[dict[str, Any], bytes], Awaitable[Answer | None]]
 _END = object()
 LONGEST_POLL = 0.25  # seconds between two looks at a connection whose client has not taken enough yet
 
@@ -68,8 +69,10 @@ class BufferedWSGI:
         max_unsent_bytes: int | None = None,
         fast: FastPath | None = None,
         probe: Probe | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self.app = app
+        self.on_close = on_close  # closes the app once the worker has drained (RSGI's __rsgi_del__)
         self.fast = fast
         self.max_body_bytes = max_body_bytes
         self.client_timeout = client_timeout
@@ -96,7 +99,9 @@ class BufferedWSGI:
         pass
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.executor.shutdown(wait=True)  # the app itself is closed by server._granian_worker
+        self.executor.shutdown(wait=True)
+        if self.on_close is not None:
+            self.on_close()
 
     async def __rsgi__(self, scope: Any, proto: Any) -> None:
         if scope.proto != "http":  # websockets are off; nothing else is routed here
@@ -109,8 +114,7 @@ class BufferedWSGI:
             else:
                 body = await self._read_body(length, proto)
         except Refused as refused:
-            payload = responses.error_body(refused.message)
-            proto.response_bytes(refused.status, responses.error_headers(payload), payload)
+            proto.response_bytes(*responses.refusal(refused.status, refused.message))
             return
         environ = self._environ(scope, headers, body)
         if self.fast is not None:
@@ -133,7 +137,7 @@ class BufferedWSGI:
                 raise Refused(400, responses.bad_length(length_header))
             declared = int(length_header)
             if declared > limit:
-                raise Refused(413, responses.too_large(limit))
+                raise Refused(413, too_large(limit))
             if declared == 0:
                 return b""
         # Piece by piece: cancelling Granian's whole-body `await proto()` at a deadline does not end it (measured).
@@ -155,7 +159,7 @@ class BufferedWSGI:
                     break
                 size += len(chunk)
                 if size > limit:
-                    raise Refused(413, responses.too_large(limit))
+                    raise Refused(413, too_large(limit))
                 chunks.append(chunk)
                 if size == declared:  # all of it: no need to wait for the end-of-body signal
                     break

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
-from ..config import store_path
+from ..config import Settings, store_path
 from .base import (
     AggregateReader,
     Alert,
@@ -54,25 +53,23 @@ __all__ = [
 ]
 
 
-def open_store(
-    config: Mapping[str, Mapping[str, Any]], *, on_commit: Callable[[int, int, float], None] | None = None
-) -> Store:
+def open_store(config: Settings, *, on_commit: Callable[[int, int, float], None] | None = None) -> Store:
     """Open the configured store. `on_commit(jobs, entries, seconds)` is told about every group commit."""
-    storage = config["storage"]
-    backend = storage["backend"]
-    query_timeout = config.get("search", {}).get("query_timeout_seconds")  # None (no deadline) when not configured
+    storage = config.storage
+    backend = storage.backend
+    query_timeout = config.search.query_timeout_seconds
     if backend == "sqlite":
         from .sqlite import SQLiteStore
 
         return SQLiteStore(
             store_path(config),
-            max_logs=storage["max_logs"],
-            max_pending_entries=storage["max_pending_entries"],
-            max_pending_bytes=storage["max_pending_bytes"],
-            synchronous=storage["synchronous"],
-            integrity_check=storage["integrity_check"],
+            max_logs=storage.max_logs,
+            max_pending_entries=storage.max_pending_entries,
+            max_pending_bytes=storage.max_pending_bytes,
+            synchronous=storage.synchronous,
+            integrity_check=storage.integrity_check,
             on_commit=on_commit,
-            search_index=storage["search_index"],
+            search_index=storage.search_index,
             query_timeout=query_timeout,
         )
     if backend == "clickhouse":

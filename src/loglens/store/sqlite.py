@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from ..config import StorageSettings
 from ..model import MAX_TS_MS, MIN_TS_MS, MINUTE_MS, Entry, StatsDelta
 from ..search.query import Node, of_service
 from . import integrity
@@ -72,14 +73,14 @@ class SQLiteStore:
         self,
         path: str,
         *,
-        max_logs: int = 5_000_000,
-        max_pending_entries: int = 100_000,
-        max_pending_bytes: int = 256 * 1024 * 1024,
-        synchronous: str = "FULL",
-        integrity_check: str = "auto",
+        max_logs: int = StorageSettings.max_logs,
+        max_pending_entries: int = StorageSettings.max_pending_entries,
+        max_pending_bytes: int = StorageSettings.max_pending_bytes,
+        synchronous: str = StorageSettings.synchronous,
+        integrity_check: str = StorageSettings.integrity_check,
         sync_check_max_bytes: int = integrity.SYNC_CHECK_MAX_BYTES,
         on_commit: Callable[[int, int, float], None] | None = None,
-        search_index: bool = True,
+        search_index: bool = StorageSettings.search_index,
         index_interval: float = INDEX_INTERVAL,
         top_users_kept: int = TOP_USERS_KEPT,
         prune_after_rows: int = PRUNE_AFTER_ROWS,

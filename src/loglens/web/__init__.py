@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, render_template
+from flask import Blueprint, Flask, render_template
 from flask.typing import ResponseReturnValue
 
 from ..auth.access import declare, requires
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
+from ..auth.gate import current_principal
+from ..state import current_loglens
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
@@ -20,39 +17,24 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 @bp.get("/")
 @requires("read", page=True)
 def dashboard() -> ResponseReturnValue:
-    state = current_app.extensions["loglens"]
+    config = current_loglens().config
     return render_template(
         "dashboard.html",
-        refresh_seconds=state.config["dashboard"]["refresh_seconds"],
-        error_rate_threshold=state.config["alerting"]["error_rate_threshold"],
+        refresh_seconds=config.dashboard.refresh_seconds,
+        error_rate_threshold=config.alerting.error_rate_threshold,
         **page_context(),
     )
 
 
 def page_context() -> dict[str, Any]:
     """What every page shows about access: the open-server banner, and the session's CSRF token and sign-out."""
-    from ..auth.gate import current_principal
-
-    state = current_app.extensions["loglens"]
-    auth = state.config["auth"]
+    state = current_loglens()
+    auth = state.config.auth
     session = current_principal().session
     return {
-        "open_warning": auth["allow_open"] and not auth["enabled"],
+        "open_warning": auth.allow_open and not auth.enabled,
         "csrf_token": state.gate.signer.csrf_token(session) if session is not None else None,
     }
-
-
-SECURITY_HEADERS = (
-    ("Content-Security-Policy", CSP),
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "no-referrer"),
-)
-
-
-def _security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS:
-        response.headers.setdefault(name, value)
-    return response
 
 
 @bp.get("/explore")
@@ -65,4 +47,3 @@ def explore() -> ResponseReturnValue:
 def register_web(app: Flask) -> None:
     app.register_blueprint(bp)
     declare(app, "web.static", "public")  # our JS and CSS are public code (the login page needs the CSS)
-    app.after_request(_security_headers)

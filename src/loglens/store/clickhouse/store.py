@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from ...config import ClickHouseSettings, StorageSettings
 from ...model import Entry, StatsDelta
 from ..base import MinuteCount, ServiceInfo, StoreError, StoreHealth, Totals
 from ..batch import ROW_FIELDS
@@ -95,13 +96,13 @@ class ClickHouseStore(SearchMethods, AlertMethods):
         self,
         connect: Callable[[], Connection],
         *,
-        database: str = "loglens",
-        cluster: str = "",
+        database: str = ClickHouseSettings.database,
+        cluster: str = ClickHouseSettings.cluster,
         servers: Callable[[], list[Connection]] | None = None,
-        max_logs: int = 5_000_000,
-        max_pending_entries: int = 100_000,
-        max_pending_bytes: int = 256 * 1024 * 1024,
-        lease_seconds: float = 30.0,
+        max_logs: int = StorageSettings.max_logs,
+        max_pending_entries: int = StorageSettings.max_pending_entries,
+        max_pending_bytes: int = StorageSettings.max_pending_bytes,
+        lease_seconds: float = ClickHouseSettings.lease_seconds,
         on_commit: Callable[[int, int, float], None] | None = None,
         query_timeout: float | None = None,
     ) -> None:

@@ -5,9 +5,9 @@
  * listed, dimmed, and notifies nobody again until it resolves.
  */
 
-import { requestRefresh, writeHeaders } from "./api.js";
 import { $, el, fillList, relativeTime, serviceButton } from "./dom.js";
 import { alertUrl } from "./explore/links.js";
+import { announceChange, writeHeaders } from "./session.js";
 
 var GROUP_AT = 2; // this many firing alerts of one rule make a group
 var openGroups = {}; // rule -> true while its group is expanded (kept across refreshes)
@@ -42,7 +42,7 @@ function acknowledge(id, button) {
         if (!response.ok && response.status !== 409) throw new Error(body.error || "HTTP " + response.status);
       });
     })
-    .then(requestRefresh)
+    .then(announceChange)
     .catch(function (error) {
       button.disabled = false;
       button.title = "Could not acknowledge: " + error.message;

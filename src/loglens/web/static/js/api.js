@@ -5,23 +5,11 @@
  */
 
 import { render } from "./render.js";
+import { toLogin } from "./session.js";
 import { CUSTOM, RANGES, state } from "./state.js";
 import { offline, online } from "./status.js";
 
 var API = "/api/advanced-dashboard-data";
-
-/* Headers for a write from this page: JSON, plus the session's CSRF token when the server asks for a login. */
-export function writeHeaders() {
-  var headers = { "Content-Type": "application/json", Accept: "application/json" };
-  var meta = document.querySelector('meta[name="loglens-csrf"]');
-  if (meta) headers["X-CSRF-Token"] = meta.getAttribute("content");
-  return headers;
-}
-
-/* The session has expired or was revoked: go to the login page, and come back here after it. */
-export function toLogin() {
-  window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname + window.location.search));
-}
 
 function timeoutMs() {
   return Math.min(Math.max(state.refreshSeconds * 2000, 4000), 15000);

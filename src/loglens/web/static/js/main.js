@@ -15,6 +15,7 @@ import { recolorCharts } from "./charts.js";
 import { applyCustomRange, setPaused, setRange, setService, syncControls } from "./controls.js";
 import { initDetails } from "./details.js";
 import { $ } from "./dom.js";
+import { CHANGED } from "./session.js";
 import { state } from "./state.js";
 import { tick } from "./status.js";
 import { readUrl } from "./url.js";
@@ -44,6 +45,7 @@ function init() {
     setService(link.dataset.service);
   });
   initDetails();
+  document.addEventListener(CHANGED, requestRefresh); // a panel wrote (an alert acknowledged)
   window.addEventListener("popstate", function () {
     readUrl();
     syncControls();

@@ -4,6 +4,7 @@
 
 import { $, el } from "../dom.js";
 import { numberFormat, plural } from "../format.js";
+import { toLogin } from "../session.js";
 import { fieldFor, namesLoaded } from "./complete.js";
 import { exploreUrl } from "./links.js";
 import { appendResults, focusEntry, showResults, shown } from "./table.js";
@@ -43,11 +44,6 @@ export function showQueryError(message) {
     var at = Math.min(Number(column[1]) - 1, input.value.length);
     input.setSelectionRange(at, at);
   }
-}
-
-/* The session has expired or was revoked (when the server asks for a login): log in, then come back here. */
-export function toLogin() {
-  window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname + window.location.search));
 }
 
 var BARE_WORD = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/;

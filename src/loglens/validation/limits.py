@@ -1,4 +1,5 @@
-"""Ingest limits: entry size, metadata depth and key count, string length, and the number of tracked services.
+"""Ingest limits: entry size, metadata depth and key count, string length (the number of tracked services is
+services.py's).
 
 The depth, key-count and string-length limits are compiled into the JSON Schema the validator checks first
 (jsonschema-rs, in Rust), so an ordinary entry pays for them inside the one `is_valid` call it makes anyway, and
@@ -9,57 +10,30 @@ say in plain words which limit it broke. Every message quotes at most a short ex
 from __future__ import annotations
 
 import copy
-import reprlib
-import threading
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-DEFAULT_ENTRY_BYTES = 64 * 1024
-MAX_MESSAGE_CHARS = 240  # a problem message longer than this keeps its head and tail
+from ..config import IngestSettings
+from .excerpt import excerpt, shorten
+
+DEFAULT_ENTRY_BYTES = IngestSettings.max_entry_bytes
 MAX_LISTED = 5  # limit problems reported for one entry
 TOP_LEVEL_STRINGS = ("timestamp", "level", "service", "message", "user_id")
 IDENTIFIERS = ("service", "user_id")  # keys of rollups and dashboards: no NUL, which SQLite's JSON cuts at
 NO_NUL = "^[^\\x00]*$"
 
-_repr = reprlib.Repr()
-_repr.maxstring = 60
-_repr.maxother = 60
-_repr.maxdict = 4
-_repr.maxlist = 4
-_repr.maxlevel = 3
-
-
-def excerpt(value: Any) -> str:
-    """A short, bounded rendering of a value for an error message (never the whole of a large value)."""
-    return _repr.repr(value)
-
-
-def shorten(message: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """`message` if short, else its head and tail around the number of characters left out."""
-    if len(message) <= limit:
-        return message
-    keep = (limit - 30) // 2
-    return f"{message[:keep]}…({len(message) - 2 * keep} characters)…{message[-keep:]}"
-
 
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_entry_bytes: int = DEFAULT_ENTRY_BYTES
-    max_metadata_depth: int = 16
-    max_metadata_keys: int = 256
-    max_string_chars: int = 32 * 1024
+    max_metadata_depth: int = IngestSettings.max_metadata_depth
+    max_metadata_keys: int = IngestSettings.max_metadata_keys
+    max_string_chars: int = IngestSettings.max_string_chars
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Mapping[str, Any]]) -> Limits:
-        ingest = config["ingest"]
-        return cls(
-            ingest["max_entry_bytes"],
-            ingest["max_metadata_depth"],
-            ingest["max_metadata_keys"],
-            ingest["max_string_chars"],
-        )
+    def from_settings(cls, ingest: IngestSettings) -> Limits:
+        return cls(ingest.max_entry_bytes, ingest.max_metadata_depth, ingest.max_metadata_keys, ingest.max_string_chars)
 
     def entry_too_large(self, size: int) -> str:
         return f"the entry is {size} bytes as JSON, over ingest.max_entry_bytes ({self.max_entry_bytes})"
@@ -161,55 +135,3 @@ def _walk(value: Any, path: str, depth: int, limits: Limits, found: list[tuple[s
         _walk(child, f"{path}/{shorten(str(key), 40)}", depth + 1, limits, found)
         if len(found) >= MAX_LISTED:
             return
-
-
-class ServiceGate:
-    """Caps the number of distinct services (ingest.max_services): a new service past the cap is refused.
-
-    The known names come from the store (every service ever stored) and grow as entries are admitted. When a
-    name not seen by this process arrives, the set is reloaded from the store at most once per `refresh_seconds`,
-    so several worker processes sharing a store overshoot the cap by at most what they admit within that time.
-    The first load waits for the first entry, so that a store that cannot be read at startup (a full disk) does not
-    stop the server from starting: that entry gets the store's error (503) instead.
-    """
-
-    def __init__(
-        self,
-        load: Callable[[], Iterable[str]],
-        max_services: int,
-        *,
-        refresh_seconds: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._load = load
-        self.max_services = max_services
-        self._refresh = refresh_seconds
-        self._clock = clock
-        self._lock = threading.Lock()
-        self.known: set[str] = set()
-        self._loaded_at: float | None = None  # never loaded yet
-
-    def admit(self, service: str) -> bool:
-        """True if `service` is tracked or may be added (and adds it); False past the cap."""
-        with self._lock:
-            if self._loaded_at is None:
-                self.known |= set(self._load())
-                self._loaded_at = self._clock()
-            if service in self.known:
-                return True
-            now = self._clock()
-            if now - self._loaded_at >= self._refresh:
-                self.known |= set(self._load())
-                self._loaded_at = now
-                if service in self.known:
-                    return True
-            if len(self.known) >= self.max_services:
-                return False
-            self.known.add(service)
-            return True
-
-    def refusal(self, service: str) -> str:
-        return (
-            f"service {excerpt(service)} is new and ingest.max_services ({self.max_services}) services are"
-            " already tracked"
-        )

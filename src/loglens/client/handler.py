@@ -1,12 +1,11 @@
-"""Shipping logs to LogLens from Python: `LogLensHandler` (a logging.Handler) and `BulkSender` (used by `ship`).
+"""`LogLensHandler`: a logging.Handler that ships records to LogLens.
 
     import logging
     from loglens.client import LogLensHandler
     logging.getLogger().addHandler(LogLensHandler("http://127.0.0.1:5000", service="checkout"))
 
 The handler turns each record into an entry in the calling thread (cheap: no I/O) and appends it to a bounded
-in-memory queue; a background thread sends batches as gzip'd NDJSON to /api/logs/bulk over one keep-alive
-connection, retrying with exponential backoff (honouring Retry-After) on 429/502/503/504 and connection errors.
+in-memory queue; a background thread sends batches through a `BulkSender` (client/bulk.py).
 A full queue drops the new record and counts it in `dropped`: logging never blocks on the network.
 `close()` (called by logging.shutdown() and at interpreter exit) sends what is queued, waiting at most
 `close_timeout` seconds.
@@ -15,169 +14,22 @@ A full queue drops the new record and counts it in `dropped`: logging never bloc
 from __future__ import annotations
 
 import atexit
-import gzip
-import http.client
 import logging
 import os
-import random
 import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 
-from .clientargs import server_message
+from .args import API_KEY_ENV
+from .bulk import BulkOutcome, BulkSender
 
-BULK_PATH = "/api/logs/bulk"
-API_KEY_ENV = "LOGLENS_API_KEY"  # the key used when none is passed (the same variable as the CLI's --api-key)
-RETRYABLE = frozenset({429, 502, 503, 504})
-Deadline = float | Callable[[], float | None] | None
-Reporter = Callable[[str], None] | None
 # Attributes every LogRecord has; anything else on a record came from `extra=` and goes into metadata.
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
-
-
-@dataclass
-class BulkOutcome:
-    """What happened to one batch: counts, and the server's per-line errors (lines within the batch, 1-based)."""
-
-    accepted: int = 0
-    rejected: int = 0
-    unsent: int = 0
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    error: str | None = None  # why entries went unsent
-    status: int = 0  # the HTTP status that left entries unsent (0: none, or the server was not reached)
-
-
-class BulkSender:
-    """POSTs NDJSON batches to /api/logs/bulk over one keep-alive connection, retrying transient failures."""
-
-    def __init__(
-        self,
-        url: str,
-        *,
-        timeout: float = 10.0,
-        compress: bool = True,
-        max_backoff: float = 30.0,
-        user_agent: str = "loglens-client",
-        api_key: str | None = None,
-    ) -> None:
-        parts = urlsplit(url if "://" in url else f"http://{url}")
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {url!r}")
-        self.scheme = parts.scheme
-        self.host = parts.hostname
-        self.port = parts.port
-        base = parts.path.rstrip("/")
-        self.path = base if base.endswith(BULK_PATH) else base + BULK_PATH
-        self.timeout = timeout
-        self.compress = compress
-        self.max_backoff = max_backoff
-        self.user_agent = user_agent
-        self.api_key = api_key  # sent as Authorization: Bearer (servers with auth.enabled need one)
-        self._conn: http.client.HTTPConnection | None = None
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def send(
-        self,
-        lines: Sequence[bytes],
-        *,
-        deadline: Deadline = None,
-        wake: threading.Event | None = None,
-        on_retry: Reporter = None,
-    ) -> BulkOutcome:
-        """Send `lines` (one JSON entry each), retrying 429/502/503/504 and connection errors with backoff.
-
-        Gives up (counting the lines unsent) once a retry would pass `deadline` (time.monotonic(), or a function
-        returning it; None: never). A 413 splits the batch in halves. Setting `wake` cuts one backoff short;
-        `on_retry` hears why each retried attempt failed.
-        """
-        delay = 0.25
-        body = b"\n".join(lines) + b"\n"
-        if self.compress:
-            body = gzip.compress(body, compresslevel=5)
-        while True:
-            try:
-                status, retry_after, payload = self._post(body)
-            except (OSError, http.client.HTTPException) as exc:
-                self.close()
-                status, retry_after, payload, problem = 0, None, b"", f"cannot reach the server: {exc}"
-            else:
-                problem = f"HTTP {status}: {server_message(payload[:300])}"
-            if status == 200:
-                return _outcome(payload, len(lines))
-            if status == 413 and len(lines) > 1:
-                return self._split(lines, deadline, wake, on_retry)
-            if status and status not in RETRYABLE:
-                return BulkOutcome(unsent=len(lines), error=problem, status=status)
-            wait = retry_after if retry_after is not None else delay * random.uniform(0.8, 1.2)
-            delay = min(delay * 2, self.max_backoff)
-            limit = deadline() if callable(deadline) else deadline
-            if limit is not None and time.monotonic() + wait > limit:
-                return BulkOutcome(unsent=len(lines), error=problem, status=status)
-            if on_retry is not None:
-                on_retry(problem)
-            if wake is None:
-                time.sleep(wait)
-            elif wake.wait(wait):
-                wake.clear()
-
-    def _split(
-        self, lines: Sequence[bytes], deadline: Deadline, wake: threading.Event | None, on_retry: Reporter
-    ) -> BulkOutcome:
-        half = len(lines) // 2
-        first = self.send(lines[:half], deadline=deadline, wake=wake, on_retry=on_retry)
-        second = self.send(lines[half:], deadline=deadline, wake=wake, on_retry=on_retry)
-        for error in second.errors:
-            if "line" in error:
-                error["line"] += half
-        return BulkOutcome(
-            first.accepted + second.accepted,
-            first.rejected + second.rejected,
-            first.unsent + second.unsent,
-            first.errors + second.errors,
-            first.error or second.error,
-            first.status or second.status,
-        )
-
-    def _post(self, body: bytes) -> tuple[int, float | None, bytes]:
-        if self._conn is None:
-            cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
-            self._conn = cls(self.host, self.port, timeout=self.timeout)
-        headers = {"Content-Type": "application/x-ndjson", "User-Agent": self.user_agent}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        if self.compress:
-            headers["Content-Encoding"] = "gzip"
-        self._conn.request("POST", self.path, body=body, headers=headers)
-        response = self._conn.getresponse()
-        payload = response.read()
-        if response.will_close:
-            self.close()
-        retry_after = response.getheader("Retry-After")
-        try:
-            wait = float(retry_after) if retry_after is not None else None
-        except ValueError:
-            wait = None
-        return response.status, wait, payload
-
-
-def _outcome(payload: bytes, sent: int) -> BulkOutcome:
-    try:
-        report = orjson.loads(payload)
-        return BulkOutcome(int(report["accepted"]), int(report["rejected"]), 0, list(report.get("errors", [])))
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        return BulkOutcome(accepted=sent)  # a 200 means the batch was taken, even if the report is unreadable
 
 
 def level_name(levelno: int) -> str:

@@ -6,24 +6,23 @@ worker stops, so a SIGTERM drains in-flight requests, then commits pending write
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
-import os
 import sys
 from typing import Any
 
-import orjson
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from .app import FAST_INGEST, LogLens, create_app
-from .auth.hosts import bind_address
-from .serving.shutdown import ShutdownDeadline, SignalSafeEvent
+from ..app import FAST_INGEST, create_app
+from ..auth.hosts import bind_address
+from ..config import Settings
+from ..state import LogLens
+from .shutdown import ShutdownDeadline, SignalSafeEvent
 
 log = logging.getLogger(__name__)
 
-# The effective configuration handed from `loglens serve` to Granian's worker processes.
-WORKER_CONFIG_ENV = "_LOGLENS_WORKER_CONFIG"
 GRACEFUL_TIMEOUT = 20  # seconds a stopping worker has to finish its requests before it is killed
 # Seconds the whole server has to exit after SIGTERM (or SIGINT) before it is ended: its workers' GRACEFUL_TIMEOUT
 # and time to close; a second SIGTERM ends it at once (serving/shutdown.py).
@@ -49,19 +48,19 @@ CLICKHOUSE_SWITCH_INTERVAL = 0.005
 GC_THRESHOLDS = (100_000, 10, 10)
 
 
-def serving_threads(config: dict[str, dict[str, Any]]) -> int:
+def serving_threads(config: Settings) -> int:
     """Threads per worker: server.threads for requests, plus one per allowed live-tail stream. An open stream
     keeps its thread, but sleeps on a condition while idle (search/tail.py), so the extra threads cost memory,
     not CPU, and 50 tails cannot starve ingest or the dashboard of the server.threads request threads."""
-    return int(config["server"]["threads"]) + int(config["search"]["max_streams"])
+    return config.server.threads + config.search.max_streams
 
 
-def switch_interval(config: dict[str, dict[str, Any]]) -> float:
+def switch_interval(config: Settings) -> float:
     """The GIL switch interval for a serving worker of this store backend."""
-    return SQLITE_SWITCH_INTERVAL if config["storage"]["backend"] == "sqlite" else CLICKHOUSE_SWITCH_INTERVAL
+    return SQLITE_SWITCH_INTERVAL if config.storage.backend == "sqlite" else CLICKHOUSE_SWITCH_INTERVAL
 
 
-def worker_app(config: dict[str, dict[str, Any]]) -> Flask:
+def worker_app(config: Settings) -> Flask:
     """The app of one serving worker, in a process tuned for serving (tests that build apps in-process keep
     CPython's settings): the GIL switch interval for its backend, and the garbage collector's settings above."""
     sys.setswitchinterval(switch_interval(config))
@@ -73,15 +72,15 @@ def worker_app(config: dict[str, dict[str, Any]]) -> Flask:
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, config: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, config: Settings) -> None:
         self.loglens_config = config
         super().__init__()
 
     def load_config(self) -> None:
-        server = self.loglens_config["server"]
+        server = self.loglens_config.server
         settings = {
-            "bind": f"{server['host']}:{server['port']}",
-            "workers": server["workers"],
+            "bind": f"{server.host}:{server.port}",
+            "workers": server.workers,
             "threads": serving_threads(self.loglens_config),
             # gthread that buffers each request in its poller before a thread takes it (serving/gthread.py)
             "worker_class": "loglens.serving.gthread.BufferingThreadWorker",
@@ -108,61 +107,45 @@ def _worker_exit(server: Any, worker: Any) -> None:
 
 # -- Granian ------------------------------------------------------------------------------------------------------
 
-_worker_state: LogLens | None = None
 
+def granian_app(config: Settings) -> Any:
+    """The RSGI app Granian loads inside each worker process (its `target_loader`): the WSGI app behind a
+    request buffer. Once the worker has drained (SIGTERM), Granian calls the buffer's `__rsgi_del__`, which
+    closes the app: Granian workers are multiprocessing children, which leave through os._exit, so atexit
+    handlers never run there."""
+    from .rsgi import BufferedWSGI
 
-def granian_app() -> Any:
-    """The RSGI app factory Granian calls inside each worker process: the WSGI app behind a request buffer."""
-    global _worker_state
-    from .serving.rsgi import BufferedWSGI
-
-    app = worker_app(orjson.loads(os.environ[WORKER_CONFIG_ENV]))
-    _worker_state = app.extensions["loglens"]
-    server = _worker_state.config["server"]
+    app = worker_app(config)
+    state: LogLens = app.extensions["loglens"]
     return BufferedWSGI(
         app.wsgi_app,
-        threads=serving_threads(_worker_state.config),
-        max_body_bytes=server["max_body_bytes"],
-        client_timeout=server["client_timeout_seconds"],
-        max_unsent_bytes=server["max_unsent_bytes"],
+        threads=serving_threads(config),
+        max_body_bytes=config.server.max_body_bytes,
+        client_timeout=config.server.client_timeout_seconds,
+        max_unsent_bytes=config.server.max_unsent_bytes,
         fast=fast.respond_async if (fast := app.extensions.get(FAST_INGEST)) is not None else None,
+        on_close=state.close,
     )
 
 
-def _granian_worker(*args: Any) -> None:
-    """Granian's own RSGI worker; once it has drained and returned (SIGTERM), close the app.
-
-    Granian workers are multiprocessing children, which leave through os._exit: atexit handlers never run there.
-    """
-    from granian.server import MPServer
-
-    try:
-        MPServer._spawn_rsgi_worker(*args)
-    finally:
-        if _worker_state is not None:
-            _worker_state.close()
-
-
-def granian_server(config: dict[str, dict[str, Any]]) -> Any:
+def granian_server(config: Settings) -> Any:
     """Granian's multi-process server for `config`, ready to serve (it binds nothing before that)."""
     from granian.constants import HTTPModes, Interfaces, Loops
     from granian.http import HTTP1Settings
     from granian.server import MPServer
 
-    server = config["server"]
-    os.environ[WORKER_CONFIG_ENV] = orjson.dumps(config).decode()
+    server = config.server
     granian = MPServer(
-        "loglens.server:granian_app",
-        address=bind_address(server["host"]),  # Granian binds addresses only (`localhost` ended in a traceback)
-        port=server["port"],
+        "loglens.serving.server:granian_app",
+        address=bind_address(server.host),  # Granian binds addresses only (`localhost` ended in a traceback)
+        port=server.port,
         # RSGI, not Granian's WSGI: the request body is read on the event loop with a deadline, and only a
         # complete request takes one of the server.threads request threads (serving/rsgi.py).
         interface=Interfaces.RSGI,
-        workers=server["workers"],
+        workers=server.workers,
         loop=Loops.uvloop,  # measured: CPU per single POST 0.49 ms with uvloop vs 0.74-0.84 ms with asyncio's loop
-        http=HTTPModes.auto if server["http2"] else HTTPModes.http1,
-        http1_settings=HTTP1Settings(header_read_timeout=max(1, int(server["client_timeout_seconds"] * 1000))),
-        factory=True,
+        http=HTTPModes.auto if server.http2 else HTTPModes.http1,
+        http1_settings=HTTP1Settings(header_read_timeout=max(1, int(server.client_timeout_seconds * 1000))),
         websockets=False,
         log_access=False,
         respawn_failed_workers=True,  # as Gunicorn does: a crashed worker is replaced
@@ -173,13 +156,14 @@ def granian_server(config: dict[str, dict[str, Any]]) -> Any:
     return granian
 
 
-def serve_granian(config: dict[str, dict[str, Any]]) -> None:
-    granian_server(config).serve(spawn_target=_granian_worker)
+def serve_granian(config: Settings) -> None:
+    # the app's settings reach each worker through Granian's public target_loader: a fork keeps them as they are
+    granian_server(config).serve(target_loader=functools.partial(granian_app, config), wrap_loader=False)
 
 
-def serve(config: dict[str, dict[str, Any]]) -> None:
+def serve(config: Settings) -> None:
     ShutdownDeadline(SHUTDOWN_DEADLINE).install()
-    if config["server"]["http_server"] == "granian":
+    if config.server.http_server == "granian":
         serve_granian(config)
     else:
         GunicornServer(config).run()

@@ -16,8 +16,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from .client import BulkOutcome, BulkSender
-from .clientargs import KEY_HINT, add_api_key_option
+from .args import KEY_HINT, add_api_key_option, add_url_argument
+from .bulk import BulkOutcome, BulkSender
 
 MAX_SHOWN = 20
 # What the server answers when the key is missing, unknown or may not ingest: ship stops at the first such answer.
@@ -34,8 +34,8 @@ class Refused(Exception):
     """The server refused the key: no batch will get through, so shipping stops."""
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register `ship` on the `loglens` command's subparsers (cli.py adds the shared --url option)."""
+def add_parser(subparsers: Any) -> None:
+    """Register `ship` on the `loglens` command's subparsers."""
     parser = subparsers.add_parser("ship", help="send NDJSON log files to a running server (/api/logs/bulk)")
     parser.add_argument("files", nargs="+", metavar="FILE", help="NDJSON file(s); - reads stdin; *.gz is gunzipped")
     parser.add_argument("--batch", type=int, default=1000, help="entries per request (default 1000)")
@@ -48,8 +48,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--no-gzip", action="store_true", help="send requests uncompressed")
 
     add_api_key_option(parser)
+    add_url_argument(parser)
     parser.set_defaults(func=run)
-    return parser  # type: ignore[no-any-return]
 
 
 @dataclass

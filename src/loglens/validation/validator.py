@@ -11,10 +11,10 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
-from .limits import Limits, ServiceGate, limit_problems, limit_schema, shorten
-from .model import MAX_TS_MS, MIN_TS_MS, TS_RANGE, Entry, StatsDelta, parse_timestamp_ms
-
-__all__ = ["Problem", "StatsDelta", "Undecodable", "Validator", "load_schema"]  # StatsDelta lives in model
+from ..model import MAX_TS_MS, MIN_TS_MS, TS_RANGE, Entry, StatsDelta, parse_timestamp_ms
+from .excerpt import shorten
+from .limits import Limits, limit_problems, limit_schema
+from .services import ServiceGate
 
 MAX_ERRORS_PER_ENTRY = 20
 

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 import orjson
 
-from .clientargs import add_api_key_option, add_url_argument, api_key_headers, refusal
+from .args import add_api_key_option, add_url_argument, api_key_headers, refusal
 
 PAGE = 1000
 TAIL_RETRY_SECONDS = 30.0  # how long `tail` keeps trying to reach a server it has lost (or never reached)
