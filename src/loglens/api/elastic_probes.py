@@ -107,7 +107,7 @@ def cat_health() -> ResponseReturnValue:
 
 
 @bp.get("/_nodes")
-@bp.get("/_nodes/<path:which>")
+@bp.get("/_nodes/<which>")
 @requires("ingest")
 def nodes(which: str = "") -> ResponseReturnValue:
     return {
