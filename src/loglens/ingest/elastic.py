@@ -66,7 +66,7 @@ class Action(NamedTuple):
 
     op: str
     target: str  # the index it names (or the path's)
-    doc_id: str
+    doc_id: str  # "" when the action gave none
     item: int = -1
     error: tuple[str, str] | None = None
 
@@ -92,7 +92,6 @@ def decode_bulk(
     positions: list[int] = []
     actions: list[Action] = []
     limits = Limits(max_entry_bytes=max_entry_bytes)
-    id_prefix = secrets.token_hex(6)
     seen: dict[bytes, tuple[str, str, str]] = {}  # shippers repeat the same action line: read each once
     number = 0
     while number < count:
@@ -103,9 +102,7 @@ def decode_bulk(
             if not line.strip():
                 continue
             parsed = seen[line] = _action(line, number, index)
-        op, target, doc_id = parsed
-        if not doc_id:
-            doc_id = f"{id_prefix}-{len(actions)}"
+        op, target, doc_id = parsed  # doc_id "" (none given): bulk_answer makes one up
         if op == "delete":
             reason = "LogLens stores log entries only; the delete action is not supported (use index or create)"
             actions.append(Action(op, target, doc_id, -1, (UNSUPPORTED, reason)))
@@ -132,7 +129,9 @@ def bulk_answer(batch: BulkBatch, rejected: Mapping[int, str], took_ms: int) -> 
     heads: dict[tuple[str, str], bytes] = {}
     parts: list[bytes] = []
     errors = False
-    for op, target, doc_id, item, error in batch.actions:
+    id_prefix = secrets.token_hex(6)
+    for number, (op, target, doc_id, item, error) in enumerate(batch.actions):
+        doc_id = doc_id or f"{id_prefix}-{number}"
         if error is None and item in rejected:
             error = (REJECTED_TYPE, rejected[item])
         if error is None:

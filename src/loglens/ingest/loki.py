@@ -90,7 +90,7 @@ def entry(
     mapping: LokiMapping, ctx: Stream, ns: int, line: str, structured: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """One line of a stream as an entry. `structured` (the line's structured metadata) is consumed."""
-    meta = dict(ctx.metadata)
+    meta = dict(ctx.metadata) if ctx.metadata else {}
     level = ctx.level
     if structured:
         level = _take_level(mapping.level_keys, structured) or level
@@ -185,7 +185,13 @@ def decode_json(data: bytes, mapping: LokiMapping, max_entries: int, max_entry_b
         if len(items) + len(values) > max_entries:
             raise TooManyEntries(max_entries, "log lines")
         ctx = stream(mapping, dict(labels))
+        room = limits.max_entry_bytes - 2 * ctx.size - ENTRY_OVERHEAD  # 6 bytes a character fit below this
         for value in values:
+            if type(value) is list and len(value) == 2:  # the usual [ns, line], checked here without a call
+                ns, line = value
+                if type(ns) is str and type(line) is str and ns.isdigit() and ns.isascii() and 6 * len(line) <= room:
+                    items.append(entry(mapping, ctx, int(ns), line))
+                    continue
             items.append(_json_value(mapping, ctx, value, limits))
     return Batch(items, LABEL, sized=True)
 
