@@ -61,6 +61,7 @@ test-clickhouse: install
 
 bench: install
 	$(BIN)/python bench/before.py
+	$(BIN)/python bench/protocols.py
 	$(BIN)/python bench/dashboard_cost.py
 	$(BIN)/python bench/auth_cost.py
 	$(BIN)/python bench/search.py $(foreach n,$(SEARCH_BENCH_ENTRIES),--entries $(n))
@@ -85,11 +86,12 @@ format: install
 
 # Debian packages the tests need: Chromium for Playwright, ClickHouse (18.16; the tests start their own servers on
 # free loopback ports, the package's service is never started), rsyslog and util-linux's logger (syslog senders;
-# the tests run their own rsyslogd in the foreground). Run as root; .ci/run calls it.
+# the tests run their own rsyslogd in the foreground), rsyslog's omelasticsearch (the Elasticsearch bulk test).
+# Run as root; .ci/run calls it.
 system-deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver clickhouse-server clickhouse-client \
-		rsyslog bsdutils openssl >/dev/null
+		rsyslog rsyslog-elasticsearch bsdutils openssl >/dev/null
 
 # an sdist and a wheel in dist/, both carrying the dashboard's Chart.js and its licence (vendor/, not in git)
 dist: install

@@ -49,6 +49,8 @@ class Connection:
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length":
                 length = int(value)
+        if length is None and status in (204, 304):
+            length = 0  # no body, by definition
         if length is None:
             raise RuntimeError(f"response without Content-Length: {head!r}")
         while len(rest) < length:
@@ -69,7 +71,8 @@ class Connection:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--scenario", choices=("single", "bulk", "bulk-gzip", "otlp"), required=True)
+    scenarios = ("single", "bulk", "bulk-gzip", "otlp", "loki-json", "loki-protobuf", "es-bulk")
+    parser.add_argument("--scenario", choices=scenarios, required=True)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--warmup", type=float, default=0.5)
@@ -112,7 +115,7 @@ def main() -> int:
     for thread in threads:
         thread.join()
     latencies.sort()
-    ok = statuses.get(200, 0) + statuses.get(201, 0)
+    ok = statuses.get(200, 0) + statuses.get(201, 0) + statuses.get(204, 0)  # 204: Loki push
 
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else 0.0

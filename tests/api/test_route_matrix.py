@@ -53,6 +53,26 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/patterns"): "read",
     ("GET", "/explore"): "read-page",
     ("GET", "/docs"): "read-page",
+    ("POST", "/loki/api/v1/push"): "ingest",
+    ("POST", "/elasticsearch/_bulk"): "ingest",
+    ("PUT", "/elasticsearch/_bulk"): "ingest",
+    ("POST", "/elasticsearch/<>/_bulk"): "ingest",
+    ("PUT", "/elasticsearch/<>/_bulk"): "ingest",
+    ("GET", "/elasticsearch/"): "ingest",
+    ("GET", "/elasticsearch/_license"): "ingest",
+    ("GET", "/elasticsearch/_xpack"): "ingest",
+    ("GET", "/elasticsearch/_cluster/health"): "ingest",
+    ("GET", "/elasticsearch/_cat/health"): "ingest",
+    ("GET", "/elasticsearch/_nodes"): "ingest",
+    ("GET", "/elasticsearch/_nodes/<>"): "ingest",
+    ("GET", "/elasticsearch/_index_template/<>"): "ingest",
+    ("PUT", "/elasticsearch/_index_template/<>"): "ingest",
+    ("GET", "/elasticsearch/_template/<>"): "ingest",
+    ("PUT", "/elasticsearch/_template/<>"): "ingest",
+    ("GET", "/elasticsearch/_ilm/policy/<>"): "ingest",
+    ("PUT", "/elasticsearch/_ilm/policy/<>"): "ingest",
+    ("GET", "/elasticsearch/_ingest/pipeline/<>"): "ingest",
+    ("PUT", "/elasticsearch/_ingest/pipeline/<>"): "ingest",
 }
 # Which roles may call each level (admin may do everything; read and ingest only their own part).
 ALLOWED_ROLES = {"ingest": {"ingest", "admin"}, "read": {"read", "admin"}, "read-page": {"read", "admin"}}
@@ -95,8 +115,12 @@ def sample(method: str, url: str) -> dict[str, Any]:
     """A request (body or query) the route accepts, so that a let-through call shows a success."""
     if url == "/api/stats" and method != "OPTIONS":
         return {"query_string": {"q": "| stats count()"}}
-    if method != "POST":
+    if method not in ("POST", "PUT"):
         return {}
+    if url.endswith("/_bulk"):
+        return {"data": b'{"index": {}}\n' + orjson.dumps(ENTRY) + b"\n", "content_type": "application/x-ndjson"}
+    if url == "/loki/api/v1/push":
+        return {"json": {"streams": [{"stream": {"app": "matrix"}, "values": [["1767225600000000000", "hi"]]}]}}
     if url == "/api/logs":
         return {"json": ENTRY}
     if url == "/api/logs/bulk":

@@ -6,11 +6,26 @@ from flask import Flask, request
 
 
 def register_api(app: Flask) -> None:
-    from . import alerts, bulk, dashboard, errors, health, ingest, metrics, openapi, otlp, search, simulate, stats
+    from . import (
+        alerts,
+        bulk,
+        dashboard,
+        elastic,
+        errors,
+        health,
+        ingest,
+        loki,
+        metrics,
+        openapi,
+        otlp,
+        search,
+        simulate,
+        stats,
+    )
     from .body import single_args
 
     errors.init_app(app)
-    modules = (health, ingest, bulk, otlp, dashboard, simulate, alerts, metrics, openapi, search, stats)
+    modules = (health, ingest, bulk, otlp, loki, elastic, dashboard, simulate, alerts, metrics, openapi, search, stats)
     for module in modules:
         app.register_blueprint(module.bp)
     api = {module.bp.name for module in modules}

@@ -3,14 +3,17 @@
 Both ways into the app call it: the Flask views through a before_request hook (`init_app`), and the ingest door
 (api/ingest.py) directly, on the raw WSGI environ, for a request that does not pass through Flask. In order it
 checks the Host header (400), the route's declared access level (undeclared: 403 for everyone), then, with
-auth.enabled, the caller's API key (`Authorization: Bearer` or `X-API-Key`) or dashboard session cookie (401 / a
-redirect to /login for pages), the key's role (403), the failed-key limit per address and the ingest rate per key
-(429 with Retry-After), and the CSRF token of cookie-authenticated writes (403). The answer is a Principal, or a
-Denial that either way renders (through answer.py).
+auth.enabled, the caller's API key (`Authorization: Bearer`, `X-API-Key`, or the password of HTTP Basic auth,
+which shippers send) or dashboard session cookie (401 / a redirect to /login for pages), the key's role (403), the
+failed-key limit per address and the ingest rate per key (429 with Retry-After), and the CSRF token of
+cookie-authenticated writes (403). The answer is a Principal, or a Denial that either way renders (through
+answer.py).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import secrets
 import urllib.parse
@@ -82,7 +85,10 @@ def _unauthorized(message: str) -> Denial:
     return Denial(401, message, (("WWW-Authenticate", 'Bearer realm="loglens"'),))
 
 
-NO_KEY = _unauthorized("this endpoint needs an API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'")
+NO_KEY = _unauthorized(
+    "this endpoint needs an API key: send 'Authorization: Bearer <key>', 'X-API-Key: <key>' or the key as the"
+    " password of HTTP Basic auth"
+)
 BAD_KEY = _unauthorized("unknown or revoked API key")
 
 
@@ -233,7 +239,21 @@ def _key_text(environ: Mapping[str, Any]) -> str | None:
     scheme, _, value = str(environ.get("HTTP_AUTHORIZATION", "")).strip().partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
+    if scheme.lower() == "basic" and value.strip():
+        return _basic_key(value.strip())
     return None
+
+
+def _basic_key(credentials: str) -> str:
+    """The key in HTTP Basic credentials: the password, or the user name when the password is empty (shippers
+    that ask for both, as Promtail, Filebeat and rsyslog do, get any user name). Unreadable ones give "", a wrong
+    key."""
+    try:
+        text = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+    user, _, password = text.partition(":")
+    return (password or user).strip()
 
 
 def build_gate(auth: AuthSettings, server: ServerSettings, keys: KeyStore, clock: Callable[[], float]) -> Gate:

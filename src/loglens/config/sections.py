@@ -207,6 +207,24 @@ class IngestSettings:
     max_services: int = setting(
         1000, "Most distinct services tracked; an entry naming a new service past it is rejected", minimum=1
     )
+    default_service: str = setting(
+        "unknown_service",
+        "Service of a Loki line or Elasticsearch document that names none (docs/shippers.md)",
+        pattern=r".*\S.*",
+        pattern_help="a name that is not blank",
+    )
+    loki_service_labels: tuple[str, ...] = setting(
+        ("service_name", "service", "app", "application", "job", "container"),
+        "Loki push: labels naming the service, the first present wins (else `default_service`)",
+    )
+    loki_level_labels: tuple[str, ...] = setting(
+        ("level", "severity", "detected_level", "lvl"),
+        "Loki push: labels or structured metadata naming the level, the first that names one wins",
+    )
+    elasticsearch_service_fields: tuple[str, ...] = setting(
+        ("service.name", "service", "app", "programname"),
+        "Elasticsearch bulk: document fields naming the service, the first present wins (else the index name)",
+    )
     syslog: SyslogListenSettings = section(
         SyslogListenSettings,
         "Syslog listeners (RFC 5424 and 3164 over UDP, TCP and TLS), off while `tcp` and `udp` are empty: a"
