@@ -12,7 +12,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 
-from loglens.web import CSP
+from loglens.answer import CSP
 from tests.support.live import LiveServer
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loglens.ingest.syslog.mapping import normal_level, to_entry
+from loglens.ingest.levels import normalize_level
+from loglens.ingest.syslog.mapping import to_entry
 from loglens.ingest.syslog.parse import SyslogError, SyslogMessage, parse
 from loglens.validation import Validator
 
@@ -98,7 +99,7 @@ def test_json_body_with_an_unknown_level_keeps_the_severity_and_the_value() -> N
      ("notice", "INFO"), ("trace", "DEBUG"), (3, "ERROR"), ("7", "DEBUG"), (9, None), ("loud", None), (True, None)],
 )  # fmt: skip
 def test_level_spellings_are_normalised(value: Any, level: str | None) -> None:
-    assert normal_level(value) == level
+    assert normalize_level(value) == level
 
 
 def test_rfc3164_with_hostname_tag_and_pid() -> None:

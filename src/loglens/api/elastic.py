@@ -21,9 +21,8 @@ import time
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 
-from ..answer import ApiError, store_failure, too_large
 from ..auth.access import requires
 from ..ingest.elastic import BulkBatch, ElasticMapping, bulk_answer, decode_bulk
 from ..state import current_loglens
@@ -32,7 +31,7 @@ from ..validation import DEFAULT_ENTRY_BYTES
 from . import elastic_probes
 from .body import read_body
 from .bulk import decode
-from .errors import where
+from .errors import own_error_shape
 
 bp = Blueprint("elasticsearch", __name__, url_prefix="/elasticsearch")
 
@@ -102,23 +101,14 @@ def es_error(status: int, reason: str, kind: str | None = None) -> Response:
     return response
 
 
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError) -> ResponseReturnValue:
-    return es_error(exc.status, exc.message)
+def _es_answer(status: int, reason: str, store_error: StoreError | None) -> Response:
+    if store_error is None:
+        return es_error(status, reason)
+    kind = "es_rejected_execution_exception" if isinstance(store_error, StoreBusy) else "unavailable_shards_exception"
+    return es_error(status, reason, kind)
 
 
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    return es_error(413, too_large(current_loglens().config.server.max_body_bytes))
-
-
-@bp.errorhandler(StoreError)
-def _store(exc: StoreError) -> ResponseReturnValue:
-    failure = store_failure(exc, where())
-    kind = "es_rejected_execution_exception" if isinstance(exc, StoreBusy) else "unavailable_shards_exception"
-    response = es_error(failure.status, failure.message, kind)
-    response.headers.extend(failure.headers)
-    return response
+own_error_shape(bp, _es_answer)
 
 
 @bp.errorhandler(HTTPException)

@@ -7,8 +7,9 @@ Flask's handlers that hand each error to it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
@@ -27,6 +28,27 @@ def respond(answer: Answer) -> Response:
 def where() -> str:
     """The current request, for a log line: method and path."""
     return f"{request.method} {escape(request.path)}"
+
+
+def own_error_shape(bp: Blueprint, render: Callable[[int, str, StoreError | None], Response]) -> None:
+    """Answer a protocol blueprint's errors in that protocol's shape (Loki's text, OTLP's Status, Elasticsearch's
+    error object): `render(status, message, store_error)` draws the client errors, the 413 and the store's
+    failure (whose Retry-After is added here)."""
+
+    @bp.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> ResponseReturnValue:
+        return render(exc.status, exc.message, None)
+
+    @bp.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
+        return render(413, too_large(current_app.config["MAX_CONTENT_LENGTH"]), None)
+
+    @bp.errorhandler(StoreError)
+    def _store(exc: StoreError) -> ResponseReturnValue:
+        failure = store_failure(exc, where())
+        response = render(failure.status, failure.message, exc)
+        response.headers.extend(failure.headers)
+        return response
 
 
 def route_exactly(app: Flask) -> None:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..answer import ApiError, store_failure, too_large
+from ..answer import ApiError
 from ..auth.access import requires
 from ..ingest import Batch, DecodeError, TooManyEntries
 from ..ingest.loki import LokiMapping, decode_json
@@ -22,7 +21,7 @@ from ..pipeline import IngestResult
 from ..state import current_loglens
 from ..store import StoreError
 from .body import read_body
-from .errors import where
+from .errors import own_error_shape
 
 bp = Blueprint("loki", __name__)
 
@@ -70,23 +69,8 @@ def _rejected_message(result: IngestResult, batch: Batch) -> str:
     )
 
 
-def _text(status: int, message: str) -> Response:
+def _text(status: int, message: str, store_error: StoreError | None = None) -> Response:
     return Response(message + "\n", status, content_type="text/plain; charset=utf-8")
 
 
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError) -> ResponseReturnValue:
-    return _text(exc.status, exc.message)
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    return _text(413, too_large(current_loglens().config.server.max_body_bytes))
-
-
-@bp.errorhandler(StoreError)
-def _store(exc: StoreError) -> ResponseReturnValue:
-    failure = store_failure(exc, where())
-    response = _text(failure.status, failure.message)
-    response.headers.extend(failure.headers)
-    return response
+own_error_shape(bp, _text)

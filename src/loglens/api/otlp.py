@@ -13,9 +13,8 @@ import orjson
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
-from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..answer import ApiError, store_failure, too_large
+from ..answer import ApiError
 from ..auth.access import requires
 from ..ingest import Batch, by_content_type
 from ..ingest.otlp_json import OTLP_JSON
@@ -25,7 +24,7 @@ from ..state import current_loglens
 from ..store import StoreError
 from .body import read_body
 from .bulk import decode
-from .errors import where
+from .errors import own_error_shape
 
 bp = Blueprint("otlp", __name__)
 
@@ -69,7 +68,7 @@ def _partial_message(result: IngestResult, batch: Batch) -> str:
     )
 
 
-def _status(status: int, message: str) -> Response:
+def _status(status: int, message: str, store_error: StoreError | None = None) -> Response:
     """A google.rpc.Status body (code, message) in the request's encoding."""
     code = GRPC_CODES.get(status, 2)
     if request.mimetype == PROTOBUF_TYPE:
@@ -77,6 +76,9 @@ def _status(status: int, message: str) -> Response:
         body = b"\x08" + _varint(code) + b"\x12" + _varint(len(text)) + text
         return Response(body, status, content_type=PROTOBUF_TYPE)
     return Response(orjson.dumps({"code": code, "message": message}), status, content_type="application/json")
+
+
+own_error_shape(bp, _status)
 
 
 def _varint(value: int) -> bytes:
@@ -89,21 +91,3 @@ def _varint(value: int) -> bytes:
         else:
             out.append(byte)
             return bytes(out)
-
-
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError) -> ResponseReturnValue:
-    return _status(exc.status, exc.message)
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
-    return _status(413, too_large(current_loglens().config.server.max_body_bytes))
-
-
-@bp.errorhandler(StoreError)
-def _store(exc: StoreError) -> ResponseReturnValue:
-    failure = store_failure(exc, where())
-    response = _status(failure.status, failure.message)
-    response.headers.extend(failure.headers)
-    return response

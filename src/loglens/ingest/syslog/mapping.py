@@ -16,42 +16,10 @@ from typing import Any
 
 import orjson
 
+from ..levels import SYSLOG_SEVERITIES, normalize_level
 from .parse import SyslogMessage, facility_name
 
 DEFAULT_SERVICE = "syslog"
-SEVERITY_LEVELS = ("CRITICAL", "CRITICAL", "CRITICAL", "ERROR", "WARNING", "INFO", "INFO", "DEBUG")
-LEVEL_NAMES = {
-    "trace": "DEBUG",
-    "debug": "DEBUG",
-    "dbg": "DEBUG",
-    "info": "INFO",
-    "information": "INFO",
-    "informational": "INFO",
-    "notice": "INFO",
-    "warn": "WARNING",
-    "warning": "WARNING",
-    "err": "ERROR",
-    "error": "ERROR",
-    "crit": "CRITICAL",
-    "critical": "CRITICAL",
-    "fatal": "CRITICAL",
-    "alert": "CRITICAL",
-    "emerg": "CRITICAL",
-    "emergency": "CRITICAL",
-    "panic": "CRITICAL",
-}
-
-
-def normal_level(value: Any) -> str | None:
-    """A level as LogLens spells it, from the usual spellings or a numeric syslog severity; None if unknown."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return SEVERITY_LEVELS[value] if 0 <= value <= 7 else None
-    if not isinstance(value, str):
-        return None
-    text = value.strip().lower()
-    if text.isdigit() and len(text) == 1:
-        return normal_level(int(text))
-    return LEVEL_NAMES.get(text)
 
 
 def to_entry(msg: SyslogMessage, received_iso: str) -> dict[str, Any]:
@@ -59,7 +27,7 @@ def to_entry(msg: SyslogMessage, received_iso: str) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
     entry: dict[str, Any] = {
         "timestamp": msg.timestamp or received_iso,
-        "level": SEVERITY_LEVELS[msg.severity],
+        "level": SYSLOG_SEVERITIES[msg.severity],
         "service": msg.app_name or DEFAULT_SERVICE,
         "message": msg.message,
     }
@@ -93,7 +61,7 @@ def _merge_json(entry: dict[str, Any], metadata: dict[str, Any], body: dict[str,
         if isinstance(rest.get(key), str):
             entry["message"] = rest.pop(key)
             break
-    level = normal_level(rest.get("level"))
+    level = normalize_level(rest.get("level"))
     if level is not None:
         entry["level"] = level
         del rest["level"]

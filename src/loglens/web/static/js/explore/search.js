@@ -8,6 +8,7 @@ import { toLogin } from "../session.js";
 import { fieldFor, namesLoaded } from "./complete.js";
 import { exploreUrl } from "./links.js";
 import { appendResults, focusEntry, showResults, shown } from "./table.js";
+import { getJson } from "./stages.js";
 import { apiParams, view } from "./view.js";
 
 var API = "/api/logs";
@@ -82,30 +83,9 @@ function showHint(suggestion) {
   box.hidden = false;
 }
 
-/* GET with a deadline; resolves to {ok, status, data} (data is the JSON body, or null). */
-function getJson(params) {
-  var controller = new AbortController();
-  var timer = window.setTimeout(function () {
-    controller.abort();
-  }, TIMEOUT_MS);
-  return fetch(API + "?" + params.toString(), {
-    signal: controller.signal,
-    cache: "no-store",
-    headers: { Accept: "application/json" },
-  })
-    .then(function (response) {
-      return response
-        .json()
-        .catch(function () {
-          return null;
-        })
-        .then(function (data) {
-          return { ok: response.ok, status: response.status, data: data };
-        });
-    })
-    .finally(function () {
-      window.clearTimeout(timer);
-    });
+/* GET /api/logs with a deadline; resolves to {ok, status, data} (data is the JSON body, or null). */
+function getLogs(params) {
+  return getJson(API + "?" + params.toString(), TIMEOUT_MS);
 }
 
 function summary() {
@@ -132,7 +112,7 @@ function fetchPage(cursor) {
   params.set("limit", String(PAGE));
   if (cursor) params.set("cursor", cursor);
   setBusy(true);
-  return getJson(params)
+  return getLogs(params)
     .then(function (answer) {
       if (generation !== search.generation) return false;
       banner("");
@@ -199,7 +179,7 @@ export function runSearch() {
 export function latest() {
   var params = apiParams();
   params.set("limit", String(PAGE));
-  return getJson(params).then(function (answer) {
+  return getLogs(params).then(function (answer) {
     return answer.ok && answer.data && Array.isArray(answer.data.logs) ? answer.data.logs : [];
   });
 }
