@@ -65,3 +65,18 @@ def post_bulk() -> ResponseReturnValue:
     batch = decode(FORMATS[request.mimetype], data, state)
     result = state.pipeline.ingest(batch.items, nbytes=len(data), sized=batch.sized, endpoint=request.path)
     return bulk_report(result, batch), 200
+
+
+MAX_LISTED_PROBLEMS = 5  # rejected entries a protocol's one-line answer names
+
+
+def rejected_summary(result: IngestResult, batch: Batch, one: str, many: str, note: str) -> str:
+    """One line for a protocol whose answer has room for text only (Loki, OTLP): how many were rejected (`many`),
+    `note` (e.g. how positions are counted), then the first few (each `one` N) with their problems."""
+    shown = "; ".join(
+        f"{one} {batch.position(index)}: {', '.join(p.message for p in problems)}"
+        for index, problems in result.rejected[:MAX_LISTED_PROBLEMS]
+    )
+    more = len(result.rejected) - MAX_LISTED_PROBLEMS
+    suffix = f"; and {more} more" if more > 0 else ""
+    return f"{len(result.rejected)} of {len(batch.items)} {many} rejected{note}: {shown}{suffix}"

@@ -14,20 +14,20 @@ from flask.typing import ResponseReturnValue
 
 from ..answer import ApiError
 from ..auth.access import requires
-from ..ingest import Batch, DecodeError, TooManyEntries
+from ..ingest import DecodeError, TooManyEntries
 from ..ingest.loki import LokiMapping, decode_json
 from ..ingest.loki_protobuf import PROTOBUF_TYPE, TooLarge, decode_protobuf, unsnappy
-from ..pipeline import IngestResult
 from ..state import current_loglens
 from ..store import StoreError
 from .body import read_body
+from .bulk import rejected_summary
 from .errors import own_error_shape
 
 bp = Blueprint("loki", __name__)
+LOKI_NOTE = ", the others stored (entries counted from 0 across streams in request order)"
 
 ROUTE = "/loki/api/v1/push"
 JSON_TYPE = "application/json"
-MAX_LISTED_PROBLEMS = 5
 
 
 @bp.post(ROUTE)
@@ -50,23 +50,13 @@ def push() -> ResponseReturnValue:
         raise ApiError(400, str(exc)) from None
     result = state.pipeline.ingest(batch.items, nbytes=len(data), sized=batch.sized, endpoint=ROUTE)
     if result.rejected:
-        return _text(400, _rejected_message(result, batch))
+        return _text(
+            400,
+            rejected_summary(result, batch, "entry", "entries", LOKI_NOTE),
+        )
     stored = Response(status=204)
     del stored.headers["Content-Type"]  # no body, so no type
     return stored
-
-
-def _rejected_message(result: IngestResult, batch: Batch) -> str:
-    shown = "; ".join(
-        f"entry {batch.position(index)}: {', '.join(p.message for p in problems)}"
-        for index, problems in result.rejected[:MAX_LISTED_PROBLEMS]
-    )
-    more = len(result.rejected) - MAX_LISTED_PROBLEMS
-    suffix = f"; and {more} more" if more > 0 else ""
-    return (
-        f"{len(result.rejected)} of {len(batch.items)} entries rejected, the others stored"
-        f" (entries counted from 0 across streams in request order): {shown}{suffix}"
-    )
 
 
 def _text(status: int, message: str, store_error: StoreError | None = None) -> Response:

@@ -16,20 +16,19 @@ from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsSer
 
 from ..answer import ApiError
 from ..auth.access import requires
-from ..ingest import Batch, by_content_type
+from ..ingest import by_content_type
 from ..ingest.otlp_json import OTLP_JSON
 from ..ingest.otlp_protobuf import OTLP_PROTOBUF, PROTOBUF_TYPE
-from ..pipeline import IngestResult
 from ..state import current_loglens
 from ..store import StoreError
 from .body import read_body
-from .bulk import decode
+from .bulk import decode, rejected_summary
 from .errors import own_error_shape
 
 bp = Blueprint("otlp", __name__)
+OTLP_NOTE = " (records counted from 0 in request order)"
 
 FORMATS = by_content_type([OTLP_PROTOBUF, OTLP_JSON])
-MAX_LISTED_PROBLEMS = 5
 # google.rpc.Code for the HTTP statuses we answer with (the spec lets clients ignore it; it helps debugging)
 GRPC_CODES = {400: 3, 413: 8, 415: 3, 503: 14}
 
@@ -44,7 +43,7 @@ def export_logs() -> ResponseReturnValue:
     batch = decode(FORMATS[request.mimetype], data, state)
     result = state.pipeline.ingest(batch.items, nbytes=len(data), sized=batch.sized, endpoint=request.path)
     rejected = len(result.rejected)
-    message = _partial_message(result, batch) if rejected else ""
+    message = rejected_summary(result, batch, "record", "log records", OTLP_NOTE) if rejected else ""
     if request.mimetype == PROTOBUF_TYPE:
         response = ExportLogsServiceResponse()
         if rejected:
@@ -53,19 +52,6 @@ def export_logs() -> ResponseReturnValue:
         return Response(response.SerializeToString(), 200, content_type=PROTOBUF_TYPE)
     body = {"partialSuccess": {"rejectedLogRecords": rejected, "errorMessage": message}} if rejected else {}
     return Response(orjson.dumps(body), 200, content_type="application/json")
-
-
-def _partial_message(result: IngestResult, batch: Batch) -> str:
-    shown = "; ".join(
-        f"record {batch.position(index)}: {', '.join(p.message for p in problems)}"
-        for index, problems in result.rejected[:MAX_LISTED_PROBLEMS]
-    )
-    more = len(result.rejected) - MAX_LISTED_PROBLEMS
-    suffix = f"; and {more} more" if more > 0 else ""
-    return (
-        f"{len(result.rejected)} of {len(batch.items)} log records rejected"
-        f" (records counted from 0 in request order): {shown}{suffix}"
-    )
 
 
 def _status(status: int, message: str, store_error: StoreError | None = None) -> Response:
