@@ -38,10 +38,14 @@ MAX_CHARS = 200  # ingest.max_string_chars here: a longer message is the entry L
 TOO_LONG = "refused-" + "z" * MAX_CHARS
 
 
-@pytest.fixture(scope="module")
-def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    config = {"auth": {"enabled": True}, "ingest": {"max_string_chars": MAX_CHARS}}
-    with LiveServer(tmp_path_factory.mktemp("shippers"), config) as live:
+@pytest.fixture(scope="module", params=["sqlite", "clickhouse"])
+def guarded(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """A server with auth on, on each store backend (every real client below runs against both)."""
+    config: dict[str, dict[str, Any]] = {"auth": {"enabled": True}, "ingest": {"max_string_chars": MAX_CHARS}}
+    if request.param == "clickhouse":
+        server = request.getfixturevalue("clickhouse_server")
+        config["storage"] = {"backend": "clickhouse", "clickhouse": {"port": server.tcp_port, "database": "shippers"}}
+    with LiveServer(tmp_path_factory.mktemp(f"shippers-{request.param}"), config) as live:
         yield live
 
 
