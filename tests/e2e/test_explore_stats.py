@@ -151,3 +151,24 @@ def test_facets_show_the_apis_counts_and_add_or_exclude_a_value(page: Page, live
     page.keyboard.press("Enter")  # reachable by keyboard
     expect(page.get_by_test_id("query-input")).to_have_value(f"card service:{first} -level:INFO")
     expect(page.locator('.facet[data-field="level"] .facet-text')).to_have_text(["ERROR"])
+
+
+def test_the_patterns_tab_groups_messages_and_a_click_filters_to_one(page: Page, live_server: LiveServer) -> None:
+    messages = [f"card declined for order {n}: insufficient funds" for n in range(9)]
+    messages += [f"user u-{n} logged in from 10.0.0.{n}" for n in range(4)]
+    with Api(live_server.url) as api:
+        bulk(api, [entry(30 + i, message=m) for i, m in enumerate(messages)])
+        open_explore(page, live_server, "?from=1h")
+        tab = page.get_by_test_id("tab-patterns")
+        tab.focus()
+        page.keyboard.press("ArrowRight")  # the tabs answer the keyboard
+        expect(tab).to_have_attribute("aria-selected", "true")
+        expect(page.get_by_test_id("patterns-summary")).to_contain_text("2 patterns in 13 messages (every match)")
+        answer = api.session.get(api.base + "/api/patterns", params={"from": "1h"}, timeout=10).json()
+        shown = page.locator(".pattern-template").all_inner_texts()
+        assert shown == [p["template"] for p in answer["patterns"]]
+        assert page.locator(".pattern-count").all_inner_texts() == [str(p["count"]) for p in answer["patterns"]]
+        page.get_by_role("button", name="Only entries like: card declined for order <*>: insufficient funds").click()
+        expect(page.get_by_test_id("query-input")).to_have_value('"card declined for order" "insufficient funds"')
+        expect(page.get_by_test_id("tab-entries")).to_have_attribute("aria-selected", "true")
+        expect(page.locator("#results-body tr.result-row")).to_have_count(9)

@@ -13,6 +13,7 @@ import { isLive, startLive, stopLive } from "./live.js";
 import { readRange, showCustom, syncRange } from "./range.js";
 import { drawFacets, hideFacets } from "./facets.js";
 import { drawHistogram, hideHistogram, initHistogram } from "./histogram.js";
+import { drawPatterns, initTabs, patternsShown, showEntries } from "./patterns.js";
 import { latest, loadMore, runSearch, showQueryError } from "./search.js";
 import { hasStages } from "./stages.js";
 import { hideStats, runStats } from "./statsview.js";
@@ -49,10 +50,20 @@ function followHistogram() {
   return drawn;
 }
 
-/* A facet's click: run its query over the same range. */
+/* A facet's or a pattern's click: run its query over the same range, showing the entries. */
 function applyQuery(q) {
   $("query-input").value = q;
+  showEntries();
   submit();
+}
+
+/* The Patterns tab opened: its patterns for the view, the page busy until they are drawn. */
+function openPatterns() {
+  var body = document.body;
+  body.dataset.loading = "panels";
+  drawPatterns(applyQuery).finally(function () {
+    delete body.dataset.loading;
+  });
 }
 
 /* Dragging across the histogram: a custom range of what was dragged over. */
@@ -102,7 +113,9 @@ function go() {
       // once the histogram and the facets have their answers too
       var body = document.body;
       body.dataset.loading = "panels";
-      Promise.allSettled([followHistogram(), drawFacets(applyQuery)]).then(function () {
+      var panels = [followHistogram(), drawFacets(applyQuery)];
+      if (patternsShown()) panels.push(drawPatterns(applyQuery));
+      Promise.allSettled(panels).then(function () {
         delete body.dataset.loading;
       });
     } else {
@@ -147,6 +160,7 @@ function init() {
   });
   $("load-more").addEventListener("click", loadMore);
   initHistogram();
+  initTabs(openPatterns);
   $("live-btn").addEventListener("click", function () {
     view.live = !isLive();
     writeUrl();
