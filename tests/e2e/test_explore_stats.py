@@ -172,3 +172,27 @@ def test_the_patterns_tab_groups_messages_and_a_click_filters_to_one(page: Page,
         expect(page.get_by_test_id("query-input")).to_have_value('"card declined for order" "insufficient funds"')
         expect(page.get_by_test_id("tab-entries")).to_have_attribute("aria-selected", "true")
         expect(page.locator("#results-body tr.result-row")).to_have_count(9)
+
+
+def test_the_searched_words_are_marked_and_an_entry_links_to_the_entries_around_it(
+    page: Page, live_server: LiveServer
+) -> None:
+    with Api(live_server.url) as api:
+        bulk(
+            api,
+            [
+                entry(40, service="pay", message="Card declined: card expired"),
+                entry(30, service="pay", message="retrying the card"),
+                entry(20, service="auth", message="card reader offline"),
+            ],
+        )
+    open_explore(page, live_server, "?from=1h&q=" + quote('card -reader service:pay "expired"'))
+    expect(page.locator("#results-body tr.result-row")).to_have_count(1)
+    assert page.locator("#results-body mark.hit").all_inner_texts() == ["Card", "card", "expired"]
+    page.locator("#results-body tr.result-row").first.click()
+    around = page.get_by_test_id("around-link")
+    params = parse_qs(urlparse(around.get_attribute("href") or "").query)
+    assert params["q"] == ["service:pay"] and params["from"][0] < params["to"][0] and "focus" in params
+    around.click()
+    expect(page.get_by_test_id("query-input")).to_have_value("service:pay")
+    expect(page.locator("#results-body tr.result-row")).to_have_count(2)

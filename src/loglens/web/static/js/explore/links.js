@@ -71,3 +71,16 @@ export function alertUrl(alert) {
   if (!isNaN(resolved)) view.to = new Date(resolved + 60 * 1000).toISOString();
   return exploreUrl(view);
 }
+
+var AROUND_MS = 60 * 1000;
+
+/* The entries around one entry: its service's, from a minute before to a minute after it, with it in focus. */
+export function aroundUrl(entry) {
+  var view = { q: fieldQuery("service", entry.service), focus: entry.id };
+  var ms = Date.parse(entry.timestamp);
+  if (!isNaN(ms)) {
+    view.from = new Date(ms - AROUND_MS).toISOString();
+    view.to = new Date(ms + AROUND_MS).toISOString();
+  }
+  return exploreUrl(view);
+}

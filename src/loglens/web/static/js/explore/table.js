@@ -3,7 +3,9 @@
 
 import { $, el } from "../dom.js";
 import { dayTime, exact, parseTime } from "../format.js";
-import { entryUrl, exploreUrl, fieldQuery } from "./links.js";
+import { marked, searchedWords } from "./highlight.js";
+import { aroundUrl, entryUrl, exploreUrl, fieldQuery } from "./links.js";
+import { view } from "./view.js";
 
 var LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
 
@@ -25,6 +27,14 @@ function details(entry, id) {
       })
     );
   }
+  links.push(
+    el("a", {
+      className: "detail-link",
+      href: aroundUrl(entry),
+      dataset: { testid: "around-link" },
+      text: "Entries around this one (" + entry.service + ", a minute either side)",
+    })
+  );
   links.push(el("a", { className: "detail-link", href: entryUrl(entry), text: "Link to this entry" }));
   var pre = el("pre", { className: "entry-json", tabIndex: 0, text: JSON.stringify(entry, null, 2) });
   return el("tr", { className: "json-row", id: id, hidden: "" }, [
@@ -70,7 +80,7 @@ function resultRows(entry, isNew) {
       ]),
       cell("r-level", [el("span", { className: "level level-" + level.toLowerCase(), text: entry.level })]),
       cell("r-service", [el("span", { className: "r-service-name", text: entry.service })]),
-      cell("r-message", [el("span", { className: "r-message-text", text: entry.message })]),
+      cell("r-message", [el("span", { className: "r-message-text" }, marked(entry.message, searchedWords(view.q)))]),
       el("td", { className: "r-user", text: entry.user_id === undefined || entry.user_id === null ? "—" : entry.user_id }),
     ]
   );
