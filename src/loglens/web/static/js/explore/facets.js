@@ -6,7 +6,7 @@ import { $, el } from "../dom.js";
 import { numberFormat } from "../format.js";
 import { fieldQuery } from "./links.js";
 import { filterOf, getJson } from "./stages.js";
-import { view } from "./view.js";
+import { filterParams, view } from "./view.js";
 
 var generation = 0;
 
@@ -47,10 +47,7 @@ function item(field, value, count, apply) {
 export function drawFacets(apply) {
   generation += 1;
   var mine = generation;
-  var params = new URLSearchParams();
-  params.set("q", filterOf(view.q));
-  params.set("from", view.from);
-  if (view.to) params.set("to", view.to);
+  var params = filterParams(filterOf(view.q));
   return getJson("/api/facets?" + params.toString()).then(function (answer) {
     if (mine !== generation) return;
     var box = $("facets");

@@ -4,7 +4,7 @@
 import { $ } from "../dom.js";
 import { dayTime, numberFormat, plural, timeOfDay } from "../format.js";
 import { cssVar, filterOf, getJson } from "./stages.js";
-import { view } from "./view.js";
+import { filterParams, view } from "./view.js";
 
 var LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
 var COLOR = { DEBUG: "--lvl-debug-bar", INFO: "--lvl-info-bar", WARNING: "--lvl-warning-bar", ERROR: "--lvl-error-bar",
@@ -15,11 +15,7 @@ var drag = null; // {x0, x1} in canvas pixels while dragging
 var onNarrow = null;
 
 function params() {
-  var p = new URLSearchParams();
-  p.set("q", filterOf(view.q) + " | timechart count() by level");
-  p.set("from", view.from); // "" = from the first stored entry
-  if (view.to) p.set("to", view.to);
-  return p;
+  return filterParams(filterOf(view.q) + " | timechart count() by level");
 }
 
 function labels(times) {

@@ -7,7 +7,7 @@ import { $, el } from "../dom.js";
 import { numberFormat, plural } from "../format.js";
 import { withTerm } from "./facets.js";
 import { filterOf, getJson } from "./stages.js";
-import { view } from "./view.js";
+import { filterParams, view } from "./view.js";
 
 var SVG = "http://www.w3.org/2000/svg";
 var generation = 0;
@@ -71,10 +71,7 @@ function item(pattern, apply) {
 export function drawPatterns(apply) {
   generation += 1;
   var mine = generation;
-  var params = new URLSearchParams();
-  params.set("q", filterOf(view.q));
-  params.set("from", view.from);
-  if (view.to) params.set("to", view.to);
+  var params = filterParams(filterOf(view.q));
   $("patterns-summary").textContent = "Grouping the messages…";
   return getJson("/api/patterns?" + params.toString()).then(function (answer) {
     if (mine !== generation) return;

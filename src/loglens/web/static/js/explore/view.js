@@ -48,3 +48,13 @@ export function writeUrl(replace) {
   if (replace) window.history.replaceState(null, "", url);
   else window.history.pushState(null, "", url);
 }
+
+/* The filter part of the view's query and its range, for the panels beside the results (facets, patterns, the
+ * histogram): `from` is always sent, empty meaning the whole store. */
+export function filterParams(filter) {
+  var params = new URLSearchParams();
+  params.set("q", filter);
+  params.set("from", view.from);
+  if (view.to) params.set("to", view.to);
+  return params;
+}
