@@ -7,16 +7,14 @@ import os
 import select
 import signal
 import socket
-import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.support.live import LiveServer
 from tests.support.syslog import free_port_both, metric, wait_for
+from tests.support.write_lock import write_lock
 
 pytestmark = pytest.mark.server
 SHUTDOWN_DEADLINE = 30  # loglens.serving.server.SHUTDOWN_DEADLINE
@@ -89,18 +87,6 @@ def test_a_syslog_port_in_use_stops_startup_with_one_line(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert f"ingest.syslog.tcp: cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
-
-
-@contextmanager
-def write_lock(db: Path) -> Iterator[None]:
-    """Hold SQLite's write lock, as a slow disk would: the server's writer waits with its first batch."""
-    conn = sqlite3.connect(db, isolation_level=None, timeout=10)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    finally:
-        conn.execute("ROLLBACK")
-        conn.close()
 
 
 def lines(first: int, count: int, service: str) -> bytes:
