@@ -6,9 +6,7 @@ Used by the test suite (a session fixture in tests/conftest.py) and by bench/. T
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import time
 import urllib.error
@@ -17,6 +15,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from tests.support.live import free_port
+from tests.support.processes import terminate
 
 BINARY = "clickhouse-server"
 PASSWORD_USER = ("loglens", "s3cret")  # a user with a password, for the wrong-credentials test
@@ -122,14 +121,7 @@ class ClickHouseServer:
     def stop(self, timeout: float = 3.0) -> None:
         """SIGTERM, then SIGKILL after `timeout`: a test server's data is thrown away, and with clients still
         connected clickhouse-server waits ~10 s for them before it exits."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
+        terminate(self.proc, timeout)
 
     def __enter__(self) -> ClickHouseServer:
         return self.start()

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.processes import terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "syslog.md"
@@ -133,11 +134,4 @@ class Rsyslogd:
         raise AssertionError(f"rsyslogd did not listen within {timeout}s: {self.log.read_text(errors='replace')}")
 
     def stop(self, timeout: float = 15.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
+        terminate(self.proc, timeout)
