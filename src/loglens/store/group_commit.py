@@ -17,6 +17,7 @@ A backend subclasses GroupCommit with its connection type and says:
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -27,6 +28,8 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from .base import StoreError, StoreFailing
 from .waiting import LoopSignal, Pending, Signal, held_lock
+
+log = logging.getLogger(__name__)
 
 
 class Closable(Protocol):
@@ -61,8 +64,11 @@ class GroupCommit(Generic[C]):
         max_pending_entries: int,
         max_pending_bytes: int,
         name: str,
+        on_commit: Callable[[int, int, float], None] | None = None,
     ) -> None:
         self._connect = connect
+        # told (jobs, entries, seconds) after each group, for the payload jobs that committed (metrics)
+        self._on_commit = on_commit
         self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._pending = Pending(max_pending_entries, max_pending_bytes)
         self._closed = False
@@ -199,4 +205,14 @@ class GroupCommit(Generic[C]):
         raise NotImplementedError
 
     def _ended(self, jobs: list[Job], seconds: float) -> None:
-        """After a group's callers were woken (metrics)."""
+        """After a group's callers were woken: tell `on_commit` what committed; its failure never stops the writer
+        nor fails a write that committed."""
+        if self._on_commit is None:
+            return
+        committed = [job for job in jobs if job.error is None and job.fn is None]
+        if not committed:
+            return
+        try:
+            self._on_commit(len(committed), sum(job.entries for job in committed), seconds)
+        except Exception:
+            log.exception("on_commit failed")

@@ -38,8 +38,8 @@ class GroupInserter(GroupCommit[Connection], Generic[P]):
             max_pending_entries=max_pending_entries,
             max_pending_bytes=max_pending_bytes,
             name=name,
+            on_commit=on_commit,
         )
-        self._on_commit = on_commit  # told (jobs, entries, seconds) after every acknowledged INSERT group
         self._flush = flush
         self.groups = 0  # INSERT groups flushed (tests and bench read it)
         self._start()
@@ -58,11 +58,8 @@ class GroupInserter(GroupCommit[Connection], Generic[P]):
             if fn is not None:
                 jobs[0].result = fn(conn)
             else:
-                started = time.perf_counter()
                 self._flush(conn, [job.payload for job in jobs])
                 self.groups += 1
-                if self._on_commit is not None:
-                    self._on_commit(len(jobs), sum(job.entries for job in jobs), time.perf_counter() - started)
             self.failure = self.failing_since = None
         except Exception as exc:
             error = self._failed(exc)

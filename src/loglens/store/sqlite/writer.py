@@ -49,10 +49,9 @@ class Writer(GroupCommit[sqlite3.Connection]):
             max_pending_entries=max_pending_entries,
             max_pending_bytes=max_pending_bytes,
             name=name,
+            on_commit=on_commit,
         )
         self._conn_lock = lock  # held around each transaction when readers share the connection
-        # Called by the writer thread after each group: (jobs committed, entries committed, seconds). Metrics.
-        self.on_commit = on_commit
         self._start()
 
     def submit_batch(self, batch_fn: BatchFn, payload: Any, *, entries: int, nbytes: int) -> None:
@@ -80,14 +79,6 @@ class Writer(GroupCommit[sqlite3.Connection]):
                         self._succeeded()
                     except Exception as exc:
                         job.error = self._failed(exc)
-
-    def _ended(self, jobs: list[Job], seconds: float) -> None:
-        if self.on_commit is not None:
-            committed = [job for job in jobs if job.error is None]
-            try:
-                self.on_commit(len(committed), sum(j.entries for j in committed), seconds)
-            except Exception:  # metrics must never stop the writer
-                log.exception("on_commit failed")
 
     def _succeeded(self) -> None:
         if self.failure is not None and self._condemned is None:
