@@ -10,12 +10,19 @@ DEFAULT_URL = "http://127.0.0.1:5000"
 API_KEY_ENV = "LOGLENS_API_KEY"
 
 
+def _env_option(parser: argparse.ArgumentParser, flag: str, env: str, fallback: str | None, help: str) -> None:
+    """`flag`, else $`env` when set and not empty, else `fallback`."""
+    parser.add_argument(flag, default=os.environ.get(env) or fallback, help=help)
+
+
 def add_api_key_option(parser: argparse.ArgumentParser) -> None:
     """`--api-key`, defaulting to $LOGLENS_API_KEY: every client command takes a key the same way."""
-    parser.add_argument(
+    _env_option(
+        parser,
         "--api-key",
-        default=os.environ.get(API_KEY_ENV) or None,
-        help=f"API key to send (default ${API_KEY_ENV}); needed when the server has auth.enabled",
+        API_KEY_ENV,
+        None,
+        f"API key to send (default ${API_KEY_ENV}); needed when the server has auth.enabled",
     )
 
 
@@ -29,11 +36,7 @@ URL_ENV = "LOGLENS_URL"
 
 def add_url_argument(parser: argparse.ArgumentParser) -> None:
     """The one way every client command takes the server's URL: --url, else $LOGLENS_URL, else DEFAULT_URL."""
-    parser.add_argument(
-        "--url",
-        default=os.environ.get(URL_ENV) or DEFAULT_URL,
-        help=f"server URL (default ${URL_ENV}, else {DEFAULT_URL})",
-    )
+    _env_option(parser, "--url", URL_ENV, DEFAULT_URL, f"server URL (default ${URL_ENV}, else {DEFAULT_URL})")
 
 
 KEY_HINT = f"pass a key with --api-key KEY or set {API_KEY_ENV}"  # what a 401 tells a client command's user
