@@ -14,9 +14,9 @@ from loglens.alerts.notifiers.base import DeliveryError, Notifier
 from loglens.alerts.notifiers.build import AlertHandler, build_channels
 from loglens.alerts.notifiers.log import LogNotifier
 from loglens.alerts.notifiers.webhook import WebhookNotifier
-from loglens.store import Notification
 from loglens.config import ConfigError, load
 from loglens.jobs import apply_retention, check_alerts
+from loglens.store import Notification
 from tests.conftest import FakeClock
 from tests.support.alerting import Recorder, at, firing, send, state
 from tests.support.wait import wait_until
