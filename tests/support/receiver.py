@@ -35,6 +35,7 @@ class Receiver:
     def __init__(self, statuses: list[int] | None = None) -> None:
         self.statuses = list(statuses or [])
         self.received: list[Received] = []
+        self.arrived: list[bytes] = []  # every POST's body as it arrived, answered or not
         self.hang = threading.Event()  # set: every POST waits for `release` before answering
         self.release = threading.Event()
         self._lock = threading.Lock()
@@ -43,6 +44,8 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with outer._lock:
+                    outer.arrived.append(body)
                 if outer.hang.is_set():
                     outer.release.wait(30)
                 with outer._lock:

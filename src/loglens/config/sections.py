@@ -371,6 +371,11 @@ class EmailHandlerSpec:
     starttls: bool = setting(True, "Upgrade the connection with STARTTLS before sending (and before login)", env=False)
     username: str | None = setting(None, "Login name (no login when unset)", env=False)
     password: str | None = setting(None, "Login password", text_from_number=True, env=False)
+    ca_file: str | None = setting(
+        None,
+        "CA certificates (PEM) to verify the server's STARTTLS certificate with (default: the system's)",
+        env=False,
+    )
     timeout_seconds: float = setting(10.0, "How long one attempt waits", minimum=0.001, maximum=3600, env=False)
 
 

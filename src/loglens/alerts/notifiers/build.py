@@ -3,6 +3,7 @@ type made unique (`webhook`, `webhook-2`). In-process handlers given to create_a
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -73,6 +74,7 @@ def build_notifier(spec: HandlerSpec, *, dashboard_url: str) -> Notifier:
             username=spec.username,
             password=spec.password,
             timeout_seconds=spec.timeout_seconds,
+            tls_context=ssl.create_default_context(cafile=spec.ca_file),
         )
     if isinstance(spec, AppriseHandlerSpec):
         return AppriseNotifier(spec.urls)
