@@ -17,7 +17,7 @@ from tests.support.wait import wait_until
 
 
 def post_error(server: LiveServer, service: str) -> None:
-    body = {"timestamp": datetime.now(UTC).isoformat(), "level": "ERROR", "service": service, "message": "card declined"}
+    body = {"timestamp": datetime.now(UTC).isoformat(), "level": "ERROR", "service": service, "message": "declined"}
     assert requests.post(f"{server.url}/api/logs", json=body, timeout=5).status_code == 201
 
 

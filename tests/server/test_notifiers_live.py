@@ -113,7 +113,8 @@ def test_alertmanager_receives_firing_and_resolved_and_its_silence_holds_a_repea
             lambda: [r.json for r in receiver.all() if r.json["status"] == "resolved"], 20, "the resolved webhook"
         )
         assert resolved[0]["alerts"][0]["labels"]["alertname"] == "error_rate"
-        assert resolved[0]["alerts"][0]["endsAt"].startswith(time.strftime("%Y-%m-%dT%H:%M", time.gmtime(now_clock.now)))
+        ends = resolved[0]["alerts"][0]["endsAt"]
+        assert ends.startswith(time.strftime("%Y-%m-%dT%H:%M", time.gmtime(now_clock.now)))  # when it resolved
     finally:
         am.stop()
 
