@@ -90,6 +90,9 @@ def test_repeats_are_queued_for_alerts_still_firing_once_per_interval(store: Sto
     other = store.fire_alert(NewAlert("service_down", "db", "CRITICAL", "m", 3, 2), T0, 0, notify=["am"])
     assert fired is not None and other is not None
     assert store.resolve_alert(other.id, T0 + 1000, None, notify=["am"]) is not None
+    for row in store.claim_notifications("am", "a", T0 + 1000, LEASE, 10):  # Alertmanager took them all
+        assert store.finish_notification(row.id, "a", "delivered", T0 + 1000, None)
+    assert store.claim_notifications("am", "a", T0 + 1000, LEASE, 10) != []  # the resolved one, after its firing one
     assert store.queue_repeats("am", T0 + 59_999, 60_000) == 0  # not due yet
     assert store.queue_repeats("am", T0 + 60_000, 60_000) == 1  # the firing one only
     assert store.queue_repeats("am", T0 + 60_001, 60_000) == 0  # the repeat just queued is the newest row now
@@ -110,3 +113,14 @@ def test_outbox_rows_survive_a_reopen(make_store: Callable[..., Store], backend:
         assert rows == []
     else:
         assert [(r.id, r.payload) for r in rows] == [(f"{fired.id}-firing-hook", fired.to_dict())]
+
+
+def test_no_repeat_is_queued_while_the_last_one_is_unfinished(store: Store) -> None:
+    fired = store.fire_alert(FINDING, T0, 0, notify=["am"])
+    assert fired is not None
+    (row,) = store.claim_notifications("am", "a", T0, LEASE, 10)
+    assert store.retry_notification(row.id, "a", T0 + 1000, "unreachable")  # Alertmanager is down
+    assert store.queue_repeats("am", T0 + 60_000, 60_000) == 0  # the firing row is still being retried
+    (again,) = store.claim_notifications("am", "a", T0 + 60_000, LEASE, 10)
+    assert store.finish_notification(again.id, "a", "delivered", T0 + 60_000, None)
+    assert store.queue_repeats("am", T0 + 60_000, 60_000) == 1

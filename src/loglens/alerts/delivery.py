@@ -30,6 +30,7 @@ from .notifiers.build import Channel
 log = logging.getLogger(__name__)
 
 SILENCED = "silenced"
+BUSY = ("pending", "delivering")
 CLAIM_BATCH = 50
 
 
@@ -90,11 +91,13 @@ class Delivery:
             worker.wake.set()
 
     def join(self, timeout: float = 10.0) -> bool:
-        """Wait until no row is pending or being delivered (held rows wait for their silence); tests, shutdown."""
+        """Wait until no row of these notifiers is pending or being delivered (held rows wait for their
+        silence); for tests and shutdown."""
         deadline = time.monotonic() + timeout
         while True:
             counts = self.store.notification_counts()
-            if not any(n for (name, status), n in counts.items() if status in ("pending", "delivering")):
+            busy = (n for (name, status), n in counts.items() if name in self.workers and status in BUSY)
+            if not any(busy):
                 return True
             if time.monotonic() >= deadline:
                 return False

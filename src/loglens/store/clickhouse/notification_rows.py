@@ -147,12 +147,13 @@ class NotificationMethods:
 
     def queue_repeats(self, notifier: str, now_ms: int, every_ms: int) -> int:
         newest = self._query(
-            "SELECT n_alert, max(n_created) FROM ("
+            "SELECT n_alert, max(n_created), countIf(n_status IN ('pending', 'delivering', 'held')) FROM ("
             + LATEST_NOTIFICATIONS.format(notifications="{notifications}", where="WHERE notifier = %(n)s")
             + ") GROUP BY n_alert",
             {"n": notifier},
         )
-        stale = {int(a) for a, created in newest if int(created) <= now_ms - every_ms}
+        # old and finished: a receiver that is down gets one row per alert retried, not a new one every interval
+        stale = {int(a) for a, created, unfinished in newest if int(created) <= now_ms - every_ms and not unfinished}
         if not stale:
             return 0
         queued = 0

@@ -42,16 +42,20 @@ class Notifications:
     def claim_notifications(
         self, notifier: str, owner: str, now_ms: int, lease_ms: int, limit: int
     ) -> list[Notification]:
+        due = (
+            f"SELECT {COLUMNS} FROM notifications AS n WHERE notifier = ?"
+            " AND ((status IN ('pending', 'held') AND next_at_ms <= ?)"
+            " OR (status = 'delivering' AND lease_until_ms <= ?))"
+            " AND NOT EXISTS (SELECT 1 FROM notifications AS o WHERE o.alert_id = n.alert_id"
+            f" AND o.notifier = n.notifier AND o.status IN {UNFINISHED} AND o.created_ms < n.created_ms)"
+            " ORDER BY created_ms, id LIMIT ?"
+        )
+        with self._connections.read() as conn:  # most passes find nothing due: they stay off the writer
+            if not conn.execute(due, (notifier, now_ms, now_ms, 1)).fetchone():
+                return []
+
         def run(conn: sqlite3.Connection) -> list[Notification]:
-            rows = conn.execute(
-                f"SELECT {COLUMNS} FROM notifications AS n WHERE notifier = ?"
-                " AND ((status IN ('pending', 'held') AND next_at_ms <= ?)"
-                " OR (status = 'delivering' AND lease_until_ms <= ?))"
-                " AND NOT EXISTS (SELECT 1 FROM notifications AS o WHERE o.alert_id = n.alert_id"
-                f" AND o.notifier = n.notifier AND o.status IN {UNFINISHED} AND o.created_ms < n.created_ms)"
-                " ORDER BY created_ms, id LIMIT ?",
-                (notifier, now_ms, now_ms, limit),
-            ).fetchall()
+            rows = conn.execute(due, (notifier, now_ms, now_ms, limit)).fetchall()
             conn.executemany(
                 "UPDATE notifications SET status = 'delivering', attempts = attempts + 1, lease_owner = ?,"
                 " lease_until_ms = ? WHERE id = ?",
@@ -102,12 +106,19 @@ class Notifications:
         return done
 
     def queue_repeats(self, notifier: str, now_ms: int, every_ms: int) -> int:
+        # alerts still firing whose newest row for the notifier is old and finished (a receiver that is down gets
+        # one row per alert retried, not a new one every interval)
+        stale = (
+            "SELECT a.*, max(n.created_ms) FROM alerts AS a JOIN notifications AS n ON n.alert_id = a.id"
+            " WHERE a.state = 'firing' AND n.notifier = ? GROUP BY a.id"
+            f" HAVING max(n.created_ms) <= ? AND sum(n.status IN {UNFINISHED}) = 0"
+        )
+        with self._connections.read() as conn:
+            if not conn.execute(stale + " LIMIT 1", (notifier, now_ms - every_ms)).fetchone():
+                return 0
+
         def run(conn: sqlite3.Connection) -> int:
-            rows = conn.execute(
-                "SELECT a.*, max(n.created_ms) FROM alerts AS a JOIN notifications AS n ON n.alert_id = a.id"
-                " WHERE a.state = 'firing' AND n.notifier = ? GROUP BY a.id HAVING max(n.created_ms) <= ?",
-                (notifier, now_ms - every_ms),
-            ).fetchall()
+            rows = conn.execute(stale, (notifier, now_ms - every_ms)).fetchall()
             for row in rows:
                 queue(conn, Alert(*row[:-1]), "repeat", [notifier], now_ms, key=f"repeat{now_ms}")
             return len(rows)
