@@ -124,3 +124,22 @@ def test_no_repeat_is_queued_while_the_last_one_is_unfinished(store: Store) -> N
     (again,) = store.claim_notifications("am", "a", T0 + 60_000, LEASE, 10)
     assert store.finish_notification(again.id, "a", "delivered", T0 + 60_000, None)
     assert store.queue_repeats("am", T0 + 60_000, 60_000) == 1
+
+
+def test_a_node_whose_clock_ran_ahead_does_not_freeze_the_rows_it_claimed(
+    make_store: Callable[..., Store], backend: str
+) -> None:
+    """ClickHouse versions a row's changes by the writer's clock: a leader whose clock was ahead must not leave
+    versions its successor cannot pass (every backend runs the same steps)."""
+    ahead = make_store()
+    fired = ahead.fire_alert(FINDING, T0, 0, notify=["hook"])
+    assert fired is not None
+    if hasattr(ahead, "_outbox_version"):
+        ahead._outbox_version = 10**18  # this node's clock is far ahead
+    (row,) = ahead.claim_notifications("hook", "ahead", T0, LEASE, 10)  # then it dies holding the row
+    successor = ahead if backend == "sqlite-memory" else make_store()  # a second node on the same store
+    (again,) = successor.claim_notifications("hook", "next", T0 + LEASE, LEASE, 10)
+    assert again.id == row.id and again.attempts == 2
+    assert successor.finish_notification(row.id, "next", "delivered", T0 + LEASE, None)
+    done = successor.notification(row.id)
+    assert done is not None and done.status == "delivered"

@@ -105,13 +105,13 @@ class NotificationMethods:
                 )
             ]
             due.sort(key=lambda item: (item[0].created_ms, item[0].id))
-            claimed = [(replace(row, attempts=row.attempts + 1), row.status) for row, _ in due[:limit]]
+            claimed = [(replace(row, attempts=row.attempts + 1), row.status, extra[2]) for row, extra in due[:limit]]
             self._write(
-                [replace(row, status="delivering") for row, _ in claimed],
+                [(replace(row, status="delivering"), version) for row, _, version in claimed],
                 owner=owner,
                 lease_until_ms=now_ms + lease_ms,
             )
-            return [replace(row, status=before) for row, before in claimed]
+            return [replace(row, status=before) for row, before, _ in claimed]
 
     def finish_notification(
         self, notification_id: str, owner: str, status: NotificationStatus, now_ms: int, reason: str | None
@@ -139,10 +139,10 @@ class NotificationMethods:
             rows = self._latest("WHERE id = %(id)s", {"id": notification_id}, "1")
             if not rows:
                 return False
-            row, (held_by, _) = rows[0]
+            row, (held_by, _, version) = rows[0]
             if row.status != "delivering" or held_by != owner:
                 return False
-            self._write([change(row)], owner="", lease_until_ms=0)
+            self._write([(change(row), version)], owner="", lease_until_ms=0)
             return True
 
     def queue_repeats(self, notifier: str, now_ms: int, every_ms: int) -> int:
@@ -181,8 +181,10 @@ class NotificationMethods:
         )
         return {(str(n), str(s)): int(c) for n, s, c in rows}
 
-    def _latest(self, where: str, params: dict[str, Any], having: str) -> list[tuple[Notification, tuple[str, int]]]:
-        """The newest version of each matching row, with its lease (owner, until)."""
+    def _latest(
+        self, where: str, params: dict[str, Any], having: str
+    ) -> list[tuple[Notification, tuple[str, int, int]]]:
+        """The newest version of each matching row, with its lease (owner, until) and its version."""
         rows = self._query(
             "SELECT * FROM ("
             + LATEST_NOTIFICATIONS.format(notifications="{notifications}", where=where)
@@ -190,43 +192,27 @@ class NotificationMethods:
             params,
         )
         out = []
-        for (
-            i,
-            alert_id,
-            notifier,
-            event,
-            payload,
-            status,
-            attempts,
-            next_at,
-            error,
-            created,
-            finished,
-            owner,
-            lease,
-            _,
-        ) in rows:
-            out.append(
-                (
-                    Notification(
-                        str(i),
-                        int(alert_id),
-                        str(notifier),
-                        event,
-                        orjson.loads(payload),
-                        status,
-                        int(attempts),
-                        int(next_at),
-                        None if error is None else str(error),
-                        int(created),
-                        None if finished is None else int(finished),
-                    ),
-                    (str(owner), int(lease)),
-                )
+        for i, alert_id, notifier, event, payload, status, attempts, next_at, error, *rest in rows:
+            created, finished, owner, lease, version = rest
+            row = Notification(
+                str(i),
+                int(alert_id),
+                str(notifier),
+                event,
+                orjson.loads(payload),
+                status,
+                int(attempts),
+                int(next_at),
+                None if error is None else str(error),
+                int(created),
+                None if finished is None else int(finished),
             )
+            out.append((row, (str(owner), int(lease), int(version))))
         return out
 
-    def _write(self, rows: list[Notification], *, owner: str, lease_until_ms: int) -> None:
+    def _write(self, rows: list[tuple[Notification, int]], *, owner: str, lease_until_ms: int) -> None:
+        """Each row's next version, above the version it replaces whatever this node's clock says (the previous
+        leader's clock may have been ahead)."""
         if not rows:
             return
         self._conn().insert(
@@ -247,8 +233,8 @@ class NotificationMethods:
                     n.finished_ms if n.status in FINISHED else None,
                     owner,
                     lease_until_ms,
-                    self._next_version(),
+                    max(self._next_version(), replaced + 1),
                 )
-                for n in rows
+                for n, replaced in rows
             ],
         )
