@@ -3,9 +3,14 @@ held and finished; a row recorded delivered is never claimed again."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
-from loglens.store import NewAlert, Store
+import pytest
+
+from loglens.store import NewAlert, Store, StoreError
+from loglens.store.sqlite import SQLiteStore
 
 T0 = 1_700_000_000_000
 LEASE = 60_000
@@ -143,3 +148,20 @@ def test_a_node_whose_clock_ran_ahead_does_not_freeze_the_rows_it_claimed(
     assert successor.finish_notification(row.id, "next", "delivered", T0 + LEASE, None)
     done = successor.notification(row.id)
     assert done is not None and done.status == "delivered"
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_stores_an_alert_and_its_notifications_in_one_transaction_or_neither(tmp_path: Path) -> None:
+    store = SQLiteStore(str(tmp_path / "store.db"))
+    try:
+        with sqlite3.connect(tmp_path / "store.db") as other:  # the outbox cannot take rows now
+            other.execute("ALTER TABLE notifications RENAME TO notifications_away")
+        with pytest.raises(StoreError):
+            store.fire_alert(FINDING, T0, 0, notify=["hook"])
+        assert store.alerts("all") == []  # the transition went with its notifications
+        with sqlite3.connect(tmp_path / "store.db") as other:
+            other.execute("ALTER TABLE notifications_away RENAME TO notifications")
+        fired = store.fire_alert(FINDING, T0, 0, notify=["hook"])
+        assert fired is not None and [n.event for n in store.notifications(fired.id)] == ["firing"]
+    finally:
+        store.close()
