@@ -141,13 +141,13 @@ class Worker:
     def _run(self) -> None:
         poll = self.delivery.policy.poll_seconds
         while not self._stopping.is_set():
-            self.wake.wait(poll)
-            self.wake.clear()
+            self.wake.clear()  # before the pass: a wake during it means another pass at once
             try:
                 while not self._stopping.is_set() and self.run_once() >= CLAIM_BATCH:
                     pass  # a full batch: more may be due
             except Exception:  # the store failing now must not end deliveries for good
                 log.exception("notifier %s: a delivery pass failed", self.channel.name)
+            self.wake.wait(poll)
 
     def run_once(self) -> int:
         """One pass: queue repeats that are due, claim due rows, handle each; returns the rows claimed."""
