@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 import requests
 
 from tests.support.live import LiveServer
 from tests.support.receiver import Receiver
 from tests.support.wait import wait_until
+
+pytestmark = pytest.mark.server
 
 
 def post_error(server: LiveServer, service: str) -> None:
