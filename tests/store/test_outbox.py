@@ -102,8 +102,15 @@ def test_repeats_are_queued_for_alerts_still_firing_once_per_interval(store: Sto
     assert store.queue_repeats("am", T0 + 60_000, 60_000) == 1  # the firing one only
     assert store.queue_repeats("am", T0 + 60_001, 60_000) == 0  # the repeat just queued is the newest row now
     repeat = [n for n in store.notifications(fired.id) if n.event == "repeat"]
-    assert [(n.id, n.status, n.payload["state"]) for n in repeat] == [
-        (f"{fired.id}-repeat{T0 + 60_000}-am", "pending", "firing")
+    assert [(n.id, n.status, n.created_ms, n.payload["state"]) for n in repeat] == [
+        (f"{fired.id}-repeat-am", "pending", T0 + 60_000, "firing")
+    ]
+    (sent,) = store.claim_notifications("am", "a", T0 + 60_000, LEASE, 10)
+    assert store.finish_notification(sent.id, "a", "delivered", T0 + 60_000, None)
+    assert store.queue_repeats("am", T0 + 120_000, 60_000) == 1  # the next repeat: the same row, pending again
+    rows = [n for n in store.notifications(fired.id) if n.event == "repeat"]
+    assert [(n.id, n.status, n.attempts, n.created_ms, n.finished_ms) for n in rows] == [
+        (f"{fired.id}-repeat-am", "pending", 0, T0 + 120_000, None)
     ]
     assert store.queue_repeats("hook", T0 + 10**7, 60_000) == 0  # never queued for that notifier: no repeats
 

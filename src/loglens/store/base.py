@@ -372,7 +372,8 @@ class NotificationStore(Protocol):
         ...
 
     def queue_repeats(self, notifier: str, now_ms: int, every_ms: int) -> int:
-        """A `repeat` row for each firing alert whose newest row for `notifier` is older than every_ms."""
+        """Queue the `repeat` row of each firing alert whose newest row for `notifier` is older than every_ms and
+        finished: one row per alert and notifier, pending again (as new) for each repeat."""
         ...
 
     def notifications(self, alert_id: int) -> list[Notification]:

@@ -68,12 +68,13 @@ class NotificationMethods:
     # -- queueing (alert_rows.py, before the transition's own row) ---------------------------------------
 
     def _queue_notifications(
-        self, alert: Alert, event: str, notifiers: Sequence[str], now_ms: int, key: str | None = None
+        self, alert: Alert, event: str, notifiers: Sequence[str], now_ms: int, after_version: int = 0
     ) -> None:
+        """Pending rows for `alert`'s transition (`after_version`: the version a repeat row queued again replaces)."""
         payload = orjson.dumps(alert.to_dict()).decode()
         rows = [
-            (notification_id(alert.id, key or event, name), alert.id, name, event, payload, "pending", 0, now_ms)
-            + (None, now_ms, None, "", 0, self._next_version())
+            (notification_id(alert.id, event, name), alert.id, name, event, payload, "pending", 0, now_ms)
+            + ("", now_ms, 0, "", 0, max(self._next_version(), after_version + 1))
             for name in notifiers
         ]
         if rows:
@@ -147,20 +148,26 @@ class NotificationMethods:
 
     def queue_repeats(self, notifier: str, now_ms: int, every_ms: int) -> int:
         newest = self._query(
-            "SELECT n_alert, max(n_created), countIf(n_status IN ('pending', 'delivering', 'held')) FROM ("
+            "SELECT n_alert, max(n_created), countIf(n_status IN ('pending', 'delivering', 'held')), max(n_version)"
+            " FROM ("
             + LATEST_NOTIFICATIONS.format(notifications="{notifications}", where="WHERE notifier = %(n)s")
             + ") GROUP BY n_alert",
             {"n": notifier},
         )
         # old and finished: a receiver that is down gets one row per alert retried, not a new one every interval
-        stale = {int(a) for a, created, unfinished in newest if int(created) <= now_ms - every_ms and not unfinished}
+        stale = {
+            int(a): int(version)
+            for a, created, unfinished, version in newest
+            if int(created) <= now_ms - every_ms and not unfinished
+        }
         if not stale:
             return 0
         queued = 0
-        for alert in self.alerts("firing", limit=100_000):
-            if alert.id in stale:
-                self._queue_notifications(alert, "repeat", [notifier], now_ms, key=f"repeat{now_ms}")
-                queued += 1
+        with self._outbox_lock:
+            for alert in self.alerts("firing", limit=100_000):
+                if alert.id in stale:
+                    self._queue_notifications(alert, "repeat", [notifier], now_ms, after_version=stale[alert.id])
+                    queued += 1
         return queued
 
     # -- reads -------------------------------------------------------------------------------------------
@@ -203,9 +210,9 @@ class NotificationMethods:
                 status,
                 int(attempts),
                 int(next_at),
-                None if error is None else str(error),
+                str(error) or None,
                 int(created),
-                None if finished is None else int(finished),
+                int(finished) or None,
             )
             out.append((row, (str(owner), int(lease), int(version))))
         return out
@@ -228,9 +235,9 @@ class NotificationMethods:
                     n.status,
                     n.attempts,
                     n.next_at_ms,
-                    n.last_error,
+                    n.last_error or "",
                     n.created_ms,
-                    n.finished_ms if n.status in FINISHED else None,
+                    (n.finished_ms or 0) if n.status in FINISHED else 0,
                     owner,
                     lease_until_ms,
                     max(self._next_version(), replaced + 1),

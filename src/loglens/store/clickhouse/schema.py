@@ -148,7 +148,8 @@ MIGRATIONS: list[list[str | AddColumn]] = [
         """CREATE TABLE IF NOT EXISTS {db}.ended_sessions (id String, expires_ms Int64, ended_ms Int64)
             ENGINE = MergeTree() PARTITION BY toDate(intDiv(expires_ms, 1000)) ORDER BY id""",
     ],
-    # 4: the notification outbox (issue 24; notification_rows.py): each change of a row is its next version
+    # 4: the notification outbox (issue 24; notification_rows.py): each change of a row is its next version ('' and
+    # 0 stand for "none" in last_error and finished_ms: argMax skips NULLs, so a cleared value would not show)
     [
         """CREATE TABLE IF NOT EXISTS {db}.notifications (
             id String,
@@ -159,9 +160,9 @@ MIGRATIONS: list[list[str | AddColumn]] = [
             status String,
             attempts UInt32,
             next_at_ms Int64,
-            last_error Nullable(String),
+            last_error String,
             created_ms Int64,
-            finished_ms Nullable(Int64),
+            finished_ms Int64,
             lease_owner String,
             lease_until_ms Int64,
             version UInt64

@@ -18,17 +18,19 @@ COLUMNS = "id, alert_id, notifier, event, payload, status, attempts, next_at_ms,
 UNFINISHED = "('pending', 'delivering', 'held')"
 
 
-def queue(
-    conn: sqlite3.Connection, alert: Alert, event: str, notifiers: Sequence[str], now_ms: int, key: str | None = None
-) -> None:
-    """One pending row per notifier for `alert`'s transition, in the caller's transaction (`key`: the event's
-    part of the id, when it differs from the event: each repeat has its own)."""
+def queue(conn: sqlite3.Connection, alert: Alert, event: str, notifiers: Sequence[str], now_ms: int) -> None:
+    """One pending row per notifier for `alert`'s transition, in the caller's transaction. An alert has one
+    `repeat` row per notifier, queued again (pending, as new) for each repeat: its rows stay few however long it
+    fires."""
     payload = orjson.dumps(alert.to_dict()).decode()
     conn.executemany(
-        "INSERT OR IGNORE INTO notifications (id, alert_id, notifier, event, payload, next_at_ms, created_ms)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO notifications (id, alert_id, notifier, event, payload, next_at_ms, created_ms)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET payload = excluded.payload,"
+        " status = 'pending', attempts = 0, next_at_ms = excluded.next_at_ms, last_error = NULL,"
+        " created_ms = excluded.created_ms, finished_ms = NULL, lease_owner = NULL, lease_until_ms = NULL"
+        " WHERE notifications.event = 'repeat' AND notifications.status IN ('delivered', 'failed', 'dropped')",
         [
-            (notification_id(alert.id, key or event, name), alert.id, name, event, payload, now_ms, now_ms)
+            (notification_id(alert.id, event, name), alert.id, name, event, payload, now_ms, now_ms)
             for name in notifiers
         ],
     )
@@ -120,7 +122,7 @@ class Notifications:
         def run(conn: sqlite3.Connection) -> int:
             rows = conn.execute(stale, (notifier, now_ms - every_ms)).fetchall()
             for row in rows:
-                queue(conn, Alert(*row[:-1]), "repeat", [notifier], now_ms, key=f"repeat{now_ms}")
+                queue(conn, Alert(*row[:-1]), "repeat", [notifier], now_ms)
             return len(rows)
 
         queued: int = self._writer.submit(run)
