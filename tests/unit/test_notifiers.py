@@ -210,3 +210,58 @@ def test_webhook_signature_verifies_with_the_secret_over_timestamp_and_body(
     forged = hmac.new(b"other", fields["t"].encode() + b"." + got.body, hashlib.sha256).hexdigest()
     assert fields["v1"] != forged
     assert got.json["id"] == alert_id and got.json["state"] == "firing"  # today's payload shape
+
+
+BRIEF_FORM = [
+    {"name": "am", "type": "alertmanager", "url": "http://127.0.0.1:9093"},
+    {"name": "hook", "type": "webhook", "url": "https://hooks.example/x", "secret": "s"},
+    {"name": "mail", "type": "email", "host": "smtp.example", "port": 587, "from": "a@example", "to": ["b@example"]},
+    {"name": "chat", "type": "apprise", "urls": ["json://127.0.0.1:9/x"]},
+]
+
+
+def test_the_documented_handler_form_loads_and_names_each_notifier() -> None:
+    from loglens.alerts.notifiers.build import build_channels
+    from loglens.config import load
+
+    specs = load(env={}, overrides={"alerting": {"handlers": [*BRIEF_FORM, {"type": "webhook", "url": "http://h/y"}]}})
+    channels = build_channels(specs.alerting.handlers, dashboard_url="http://127.0.0.1:5000")
+    names = [(c.name, type(c.notifier).__name__) for c in channels]
+    assert names == [
+        ("am", "AlertmanagerNotifier"),
+        ("hook", "WebhookNotifier"),
+        ("mail", "EmailNotifier"),
+        ("chat", "AppriseNotifier"),
+        ("webhook", "WebhookNotifier"),  # no name: its type
+    ]
+    unnamed = load(env={}, overrides={"alerting": {"handlers": [{"type": "log"}, {"type": "log"}]}})
+    assert [c.name for c in build_channels(unnamed.alerting.handlers, dashboard_url="")] == ["log", "log-2"]
+
+
+@pytest.mark.parametrize(
+    ("handler", "message"),
+    [
+        ({**BRIEF_FORM[2], "form": "x"}, r"unknown key alerting\.handlers\[0\]\.form \(did you mean from\?\)"),
+        ({k: v for k, v in BRIEF_FORM[2].items() if k != "to"}, r"alerting\.handlers\[0\]\.to: required"),
+        ({**BRIEF_FORM[0], "resend": 30}, r"unknown key alerting\.handlers\[0\]\.resend \(did you mean resend_seconds"),
+        ({"type": "apprise"}, r"alerting\.handlers\[0\]\.urls: required"),
+        ({**BRIEF_FORM[3], "urls": "slack://x"}, r"alerting\.handlers\[0\]\.urls: expected a list"),
+        ({**BRIEF_FORM[1], "name": "two words"}, r"alerting\.handlers\[0\]\.name: must be letters"),
+    ],
+)
+def test_a_handler_typo_or_missing_key_stops_startup_naming_handler_and_key(
+    make_app: Any, handler: dict[str, Any], message: str
+) -> None:
+    from loglens.config import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        make_app({"alerting": {"handlers": [handler]}})
+
+
+def test_two_handlers_with_one_name_or_an_unknown_apprise_url_stop_startup(make_app: Any) -> None:
+    from loglens.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"alerting\.handlers\[1\]\.name: 'hook' names another handler too"):
+        make_app({"alerting": {"handlers": [BRIEF_FORM[1], {**BRIEF_FORM[1]}]}})
+    with pytest.raises(ConfigError, match=r"alerting\.handlers\[0\]: not an Apprise URL Apprise can use: 'nope://x'"):
+        make_app({"alerting": {"handlers": [{"type": "apprise", "urls": ["nope://x"]}]}})
