@@ -175,6 +175,38 @@ def test_email_over_starttls_says_firing_and_resolved_with_rule_and_service(
     assert "Why: resolved: no entries from pay" in str(mailbox.messages[1].get_payload())
 
 
+def test_email_over_smtps_with_login(make_app: Any, now_clock: FakeClock, tmp_path: Path) -> None:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        logins.append((data.login, data.password))
+        return AuthResult(success=data.password == b"pw")
+
+    cert, key = certificate(tmp_path)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(
+        mailbox, hostname="127.0.0.1", port=port, ssl_context=tls, authenticator=authenticator, auth_require_tls=False
+    )
+    controller.start()
+    try:
+        mail = {"name": "mail", "type": "email", "host": "127.0.0.1", "port": port, "from": "loglens@example.org"}
+        mail |= {"to": ["oncall@example.org"], "ca_file": str(cert), "tls": True, "username": "ll", "password": "pw"}
+        app = make_app({"alerting": {**FAST, "handlers": [mail]}}, clock=now_clock)
+        alert_id = fire_and_resolve(app, now_clock, "pay")
+        delivered(app, alert_id, "firing", "mail")
+    finally:
+        controller.stop()
+    assert logins == [(b"ll", b"pw")]
+    assert [m["Subject"] for m in mailbox.messages] == ["[FIRING] error_rate pay"]
+
+
 def test_apprise_delivers_firing_and_resolved_to_a_json_endpoint(
     make_app: Any, now_clock: FakeClock, receiver: Receiver
 ) -> None:

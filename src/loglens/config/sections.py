@@ -354,7 +354,7 @@ class AlertmanagerHandlerSpec:
 
 @dataclass(frozen=True, kw_only=True)
 class EmailHandlerSpec:
-    """Sends a mail per alert transition over SMTP (`smtplib`): STARTTLS and login when configured."""
+    """Sends a mail per alert transition over SMTP (`smtplib`): STARTTLS or SMTPS, and login, when configured."""
 
     type: Literal["email"] = setting("email", "`email` for this kind", env=False)
     name: str | None = setting(
@@ -369,6 +369,9 @@ class EmailHandlerSpec:
     sender: str = setting("", "The From address", key="from", required=True, env=False)
     to: tuple[str, ...] = setting((), "Recipients", required=True, env=False)
     starttls: bool = setting(True, "Upgrade the connection with STARTTLS before sending (and before login)", env=False)
+    tls: bool = setting(
+        False, "Speak TLS from the start (SMTPS, usually port 465) instead of upgrading with STARTTLS", env=False
+    )
     username: str | None = setting(None, "Login name (no login when unset)", env=False)
     password: str | None = setting(None, "Login password", text_from_number=True, env=False)
     ca_file: str | None = setting(

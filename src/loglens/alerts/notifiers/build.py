@@ -71,6 +71,7 @@ def build_notifier(spec: HandlerSpec, *, dashboard_url: str) -> Notifier:
             sender=spec.sender,
             to=spec.to,
             starttls=spec.starttls,
+            tls=spec.tls,
             username=spec.username,
             password=spec.password,
             timeout_seconds=spec.timeout_seconds,

@@ -1,6 +1,6 @@
-"""The email notifier: one mail per transition over SMTP (smtplib), STARTTLS and login when configured. The
-subject says the state, the rule and the group (service); the body says the rest, and the notification's stable
-id rides in the `X-LogLens-Notification-Id` header."""
+"""The email notifier: one mail per transition over SMTP (smtplib), with STARTTLS or SMTPS, and login, when
+configured. The subject says the state, the rule and the group (service); the body says the rest, and the
+notification's stable id rides in the `X-LogLens-Notification-Id` header."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ class EmailNotifier:
         sender: str,
         to: Sequence[str],
         starttls: bool = True,
+        tls: bool = False,
         username: str | None = None,
         password: str | None = None,
         timeout_seconds: float = 10.0,
@@ -53,7 +54,8 @@ class EmailNotifier:
         self.port = port
         self.sender = sender
         self.to = list(to)
-        self.starttls = starttls
+        self.starttls = starttls and not tls
+        self.tls = tls  # SMTPS: TLS from the first byte
         self.username = username
         self.password = password
         self.timeout = timeout_seconds
@@ -69,7 +71,12 @@ class EmailNotifier:
         message[ID_HEADER] = notification.id
         message.set_content(text(alert))
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            connection: smtplib.SMTP
+            if self.tls:
+                connection = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self.tls_context)
+            else:
+                connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            with connection as smtp:
                 if self.starttls:
                     smtp.starttls(context=self.tls_context)
                 if self.username:
