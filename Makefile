@@ -91,7 +91,7 @@ format: install
 system-deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver clickhouse-server clickhouse-client \
-		rsyslog rsyslog-elasticsearch bsdutils openssl >/dev/null
+		rsyslog rsyslog-elasticsearch bsdutils openssl prometheus-alertmanager >/dev/null
 
 # an sdist and a wheel in dist/, both carrying the dashboard's Chart.js and its licence (vendor/, not in git)
 dist: install

@@ -10,9 +10,10 @@ from flask import Flask, Response
 
 from . import answer
 from . import config as config_mod
-from .alerts.dispatch import Dispatcher
+from .alerts.delivery import Delivery, Policy
 from .alerts.engine import AlertEngine, IngestChecks
-from .alerts.handlers import AlertHandler, build_handlers
+from .alerts.notifiers.base import Notifier
+from .alerts.notifiers.build import AlertHandler, build_channels
 from .alerts.rules import ErrorRateRule, HighVolumeRule, Rule, ServiceDownRule
 from .analytics import Analytics
 from .api import errors, register_api
@@ -41,7 +42,7 @@ def create_app(
     config: Mapping[str, Any] | Settings | None = None,
     *,
     clock: Callable[[], float] = time.time,
-    handlers: list[AlertHandler] | None = None,
+    handlers: list[AlertHandler | Notifier] | None = None,
     start_jobs: bool = True,
 ) -> Flask:
     """Build a LogLens app.
@@ -83,7 +84,7 @@ def create_app(
     app.wsgi_app = timer  # type: ignore[method-assign]
     if not proxies:  # the RSGI bridge (serving/rsgi.py) answers ordinary POST /api/logs on its event loop
         app.extensions[FAST_INGEST] = LoopIngest(state, timer)
-    metrics.watch(state.store, state.dispatcher)
+    metrics.watch(state.store)
     from .ingest import syslog
 
     try:
@@ -103,13 +104,12 @@ def _build(
     cfg: Settings,
     store: Store,
     clock: Callable[[], float],
-    extra_handlers: list[AlertHandler] | None,
+    extra_handlers: list[AlertHandler | Notifier] | None,
     start_jobs: bool,
     metrics: Metrics,
 ) -> LogLens:
     alerting = cfg.alerting
-    configured = build_handlers(alerting.handlers)
-    dispatcher = Dispatcher([*configured, *(extra_handlers or [])], maxsize=alerting.queue_size)
+    delivery = _delivery(cfg, store, clock, extra_handlers)
     policy = HealthPolicy.from_settings(alerting)
     rules: list[Rule] = [
         ErrorRateRule(policy),
@@ -121,7 +121,8 @@ def _build(
         rules,
         cooldown_seconds=alerting.cooldown_seconds,
         clock=clock,
-        dispatcher=dispatcher,
+        notify=delivery.names,
+        wake=delivery.wake,
         is_leader=store.is_leader,
         policy=policy,
     )
@@ -137,7 +138,7 @@ def _build(
         analytics=Analytics(store, cfg, clock, policy),
         engine=engine,
         checks=checks,
-        dispatcher=dispatcher,
+        delivery=delivery,
         simulator=Simulator(),
         gate=build_gate(cfg.auth, cfg.server, store.keys, clock),
         metrics=metrics,
@@ -149,6 +150,24 @@ def _build(
 
         state.scheduler = start_scheduler(engine, store, cfg.alerting, cfg.storage, clock)
     return state
+
+
+def _delivery(
+    cfg: Settings, store: Store, clock: Callable[[], float], extra: list[AlertHandler | Notifier] | None
+) -> Delivery:
+    """The notifiers (alerting.handlers, then `extra`) and the loop that delivers the outbox to them."""
+    alerting = cfg.alerting
+    host = cfg.server.host if cfg.server.host not in ("0.0.0.0", "::", "") else "127.0.0.1"  # noqa: S104
+    channels = build_channels(alerting.handlers, extra or (), dashboard_url=f"http://{host}:{cfg.server.port}")
+    policy = Policy(
+        max_seconds=alerting.delivery_max_seconds,
+        backoff_seconds=alerting.delivery_backoff_seconds,
+        backoff_max_seconds=alerting.delivery_backoff_max_seconds,
+        lease_seconds=alerting.delivery_lease_seconds,
+        poll_seconds=alerting.delivery_poll_seconds,
+        grace_seconds=alerting.delivery_grace_seconds,
+    )
+    return Delivery(store, channels, policy=policy, clock=clock, is_leader=store.is_leader)
 
 
 def _route_labels(app: Flask) -> tuple[dict[str, str], dict[str, str]]:

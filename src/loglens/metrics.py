@@ -14,12 +14,11 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from .store import StoreBusy, StoreError, StoreFailing, StoreFull
 
 if TYPE_CHECKING:
-    from .alerts.dispatch import Dispatcher
     from .pipeline import IngestResult
     from .store import Store
 
@@ -109,15 +108,14 @@ class Metrics:
 
     # -- scrape-time values ------------------------------------------------------------------------------
 
-    def watch(self, store: Store, dispatcher: Dispatcher) -> None:
-        """Report the app's store, alerts and notifier when scraped."""
-        self.registry.register(_StateCollector(store, dispatcher))
+    def watch(self, store: Store) -> None:
+        """Report the app's store, alerts and notification outbox when scraped."""
+        self.registry.register(_StateCollector(store))
 
 
 class _StateCollector:
-    def __init__(self, store: Store, dispatcher: Dispatcher) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        self.dispatcher = dispatcher
 
     def collect(self) -> Iterator[Metric]:
         store = self.store
@@ -128,6 +126,7 @@ class _StateCollector:
         try:
             totals = store.totals()
             counts = store.alert_counts()
+            outbox = store.notification_counts()
         except StoreError as exc:
             log.warning("metrics: cannot read the store: %s", exc)
         else:
@@ -136,13 +135,15 @@ class _StateCollector:
             for (rule, alert_state), n in sorted(counts.items()):
                 alerts.add_metric([rule, alert_state], n)
             yield alerts
-        dispatcher = self.dispatcher
-        for name, help_text, value in (
-            ("delivered", "Notifications a handler accepted", dispatcher.delivered),
-            ("failed", "Notifications a handler failed to deliver", dispatcher.failed),
-            ("dropped", "Notifications dropped because the queue was full", dispatcher.dropped),
-        ):
-            yield CounterMetricFamily(f"loglens_notifications_{name}", help_text, value=value)
+            notifications = GaugeMetricFamily(
+                "loglens_notifications",
+                "Notifications in the outbox, by notifier and status (pending, delivering, held, delivered, failed,"
+                " dropped)",
+                labels=["notifier", "status"],
+            )
+            for (notifier, status), n in sorted(outbox.items()):
+                notifications.add_metric([notifier, status], n)
+            yield notifications
 
 
 def _gauge(name: str, help_text: str, value: float) -> GaugeMetricFamily:

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from .alerts.dispatch import Dispatcher
+from .alerts.delivery import Delivery
 from .alerts.engine import AlertEngine, IngestChecks
 from .analytics import Analytics
 from .auth.gate import Gate
@@ -44,7 +44,7 @@ class LogLens:
     analytics: Analytics
     engine: AlertEngine
     checks: IngestChecks
-    dispatcher: Dispatcher
+    delivery: Delivery  # the notification outbox's delivery loop
     simulator: Simulator
     gate: Gate
     metrics: Metrics
@@ -56,7 +56,8 @@ class LogLens:
     _close_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def close(self) -> None:
-        """Stop jobs, deliver queued notifications, and close the store (waits for pending writes)."""
+        """Stop jobs and deliveries (undelivered notifications wait in the store), and close the store (waits for
+        pending writes)."""
         with self._close_lock:
             if self._closed:
                 return
@@ -68,9 +69,9 @@ class LogLens:
         self.tail.close()
         self.health_probe.close()
         self.checks.close()
-        self.dispatcher.close()
+        self.delivery.close()
         self.store.close()
-        log.info("stopped: pending writes committed, queued alerts delivered")
+        log.info("stopped: pending writes committed, undelivered notifications kept in the outbox")
 
 
 def attach(app: Flask, state: LogLens) -> None:

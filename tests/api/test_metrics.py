@@ -8,7 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from loglens.alerts.handlers import AlertHandler
+from loglens.alerts.notifiers.base import DeliveryError
+from loglens.alerts.notifiers.build import AlertHandler
 from tests.support.full_store import cap_store_size, post_until_not_accepted
 from tests.support.json_entry import log
 
@@ -88,7 +89,7 @@ def test_reports_group_commits_queue_and_store_size(client: FlaskClient) -> None
 
 class Failing:
     def handle(self, alert: dict[str, object]) -> None:
-        raise RuntimeError("receiver down")
+        raise DeliveryError("receiver refuses", permanent=True)
 
 
 @pytest.fixture
@@ -104,12 +105,11 @@ def test_reports_alerts_by_rule_and_notification_failures(alerting_app: Flask) -
     state = alerting_app.extensions["loglens"]
     body = b"\n".join(orjson.dumps(log(level="ERROR")) for _ in range(5))
     client.post("/api/logs/bulk", data=body, content_type="application/x-ndjson")
-    assert state.checks.wait_idle(10) and state.dispatcher.join(10)
+    assert state.checks.wait_idle(10) and state.delivery.join(10)
     samples = scrape(client)
     assert value(samples, "loglens_alerts", rule="error_rate", state="firing") == 1
-    assert value(samples, "loglens_notifications_failed_total") >= 1  # the failing handler
-    assert value(samples, "loglens_notifications_delivered_total") >= 1  # the log handler
-    assert ("loglens_notifications_dropped_total", ()) in samples
+    assert value(samples, "loglens_notifications", notifier="failing", status="failed") == 1  # the failing handler
+    assert value(samples, "loglens_notifications", notifier="log", status="delivered") == 1  # the log handler
 
 
 def test_each_app_has_its_own_registry(make_app: object) -> None:

@@ -42,6 +42,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/metrics"): "read",
     ("GET", "/openapi.json"): "read",
     ("POST", "/api/alerts/<>/ack"): "admin",
+    ("GET", "/api/alerts/<>"): "read",
     ("GET", "/api/logs"): "read",
     ("GET", "/api/logs/<>"): "read",
     ("GET", "/api/logs/export"): "read",
@@ -148,6 +149,7 @@ def auth_app(make_app: Any, clock: Any) -> Flask:
     store.write([entry(service="matrix")], StatsDelta())  # not counted: validation stats stay those of the tests
     app.config["MATRIX_IDS"] = {
         "/api/alerts/1/": f"/api/alerts/{fired.id}/",
+        "/api/alerts/1": f"/api/alerts/{fired.id}",
         "/api/logs/1": f"/api/logs/{store.last_id()}",
     }
     return app

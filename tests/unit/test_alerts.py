@@ -10,10 +10,13 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from loglens.alerts.dispatch import Dispatcher
-from loglens.alerts.handlers import AlertHandler, DeliveryError, LogHandler, WebhookHandler, build_handlers
+from loglens.alerts.notifiers.base import DeliveryError, Notifier
+from loglens.alerts.notifiers.build import AlertHandler, build_channels
+from loglens.alerts.notifiers.log import LogNotifier
+from loglens.alerts.notifiers.webhook import WebhookNotifier
 from loglens.config import ConfigError, load
 from loglens.jobs import apply_retention, check_alerts
+from loglens.store import Notification
 from tests.conftest import FakeClock
 from tests.support.alerting import Recorder, at, firing, send, state
 from tests.support.wait import wait_until
@@ -47,7 +50,7 @@ def test_error_rate_fires_above_threshold(alert_app: Flask, clock: FakeClock, re
     send(alert_app, clock, "pay", errors=2, ok=8)  # 20% of 10 events
     assert firing(alert_app) == [("error_rate", "pay")]
     state(alert_app).checks.wait_idle()
-    state(alert_app).dispatcher.join()
+    state(alert_app).delivery.join()
     assert [(a["rule"], a["state"], a["severity"]) for a in recorder.alerts] == [("error_rate", "firing", "CRITICAL")]
 
 
@@ -82,7 +85,7 @@ def test_alert_resolves_when_clear_and_cooldown_blocks_refire(
     send(alert_app, clock, "pay", errors=50)  # within cooldown of the second firing: no third alert
     assert len([a for a in state(alert_app).store.alerts("all") if a.rule == "error_rate"]) == 2
     state(alert_app).checks.wait_idle()
-    state(alert_app).dispatcher.join()
+    state(alert_app).delivery.join()
     assert [a["state"] for a in recorder.alerts if a["rule"] == "error_rate"] == [
         "firing",
         "resolved",
@@ -115,7 +118,7 @@ def test_service_down_fires_from_periodic_check_and_resolves_on_return(
     send(alert_app, clock, "quiet", ok=1)
     assert firing(alert_app) == []
     state(alert_app).checks.wait_idle()
-    state(alert_app).dispatcher.join()
+    state(alert_app).delivery.join()
     assert [(a["rule"], a["state"]) for a in recorder.alerts] == [
         ("service_down", "firing"),
         ("service_down", "resolved"),
@@ -146,7 +149,7 @@ def test_retention_job_deletes_old_entries(make_app: Any, clock: FakeClock) -> N
     assert app.test_client().get("/health").json == {"status": "healthy", "total_logs": 5, "current_stored": 2}
 
 
-def test_slow_handler_never_slows_ingest(make_app: Any, clock: FakeClock) -> None:
+def test_slow_handler_never_slows_ingest_and_loses_nothing(make_app: Any, clock: FakeClock) -> None:
     release = threading.Event()
 
     class Stuck:
@@ -163,47 +166,46 @@ def test_slow_handler_never_slows_ingest(make_app: Any, clock: FakeClock) -> Non
         send(app, clock, f"svc{i}", errors=1)
     assert time.monotonic() - started < 5
     assert len(state(app).store.alerts("firing")) == 5  # every alert row is stored
-    assert state(app).dispatcher.dropped >= 3  # notifications beyond the queue were dropped and counted
+    counts = state(app).store.notification_counts()  # one outbox row each, none dropped while the handler hangs
+    assert sum(n for (name, _), n in counts.items() if name == "stuck") == 5, counts
     release.set()
+    assert state(app).delivery.join(10)
+    assert state(app).store.notification_counts() == {("stuck", "delivered"): 5}
 
 
 def test_handlers_satisfy_protocol_and_build_from_config() -> None:
     specs = [{"type": "log"}, {"type": "webhook", "url": "http://127.0.0.1:9/x"}]
-    handlers = build_handlers(load(env={}, overrides={"alerting": {"handlers": specs}}).alerting.handlers)
-    assert [type(h) for h in handlers] == [LogHandler, WebhookHandler]
-    assert all(isinstance(h, AlertHandler) for h in handlers)
+    handlers = load(env={}, overrides={"alerting": {"handlers": specs}}).alerting.handlers
+    channels = build_channels(handlers, [Recorder()], dashboard_url="http://127.0.0.1:5000")
+    assert [(c.name, type(c.notifier)) for c in channels][:2] == [("log", LogNotifier), ("webhook", WebhookNotifier)]
+    assert channels[2].name == "recorder"
+    assert all(isinstance(c.notifier, Notifier) for c in channels)
     assert isinstance(Recorder(), AlertHandler)
     with pytest.raises(ConfigError, match=r"alerting\.handlers\[0\]: unknown type 'pager'"):
         load(env={}, overrides={"alerting": {"handlers": [{"type": "pager"}]}})
 
 
-def test_webhook_posts_alert_json_and_retries_transient_errors() -> None:
-    receiver = WebhookReceiver([503, 500, 200])
-    sleeps: list[float] = []
-    try:
-        WebhookHandler(receiver.url, retries=3, backoff_seconds=0.1, sleep=sleeps.append).handle(
-            {"id": 1, "rule": "error_rate", "state": "firing"}
-        )
-    finally:
-        receiver.close()
-    assert len(receiver.bodies) == 3 and receiver.bodies[-1]["rule"] == "error_rate"
-    assert sleeps == [0.1, 0.2]
+def note(payload: dict[str, Any]) -> Notification:
+    return Notification("1-firing-hook", 1, "hook", "firing", payload, "pending", 1, 0, None, 0, None)
 
 
-def test_webhook_gives_up_on_permanent_error() -> None:
-    receiver = WebhookReceiver([404])
+def test_webhook_posts_alert_json_and_says_which_errors_are_worth_retrying() -> None:
+    receiver = WebhookReceiver([503, 429, 404])
+    hook = WebhookNotifier(receiver.url)
     try:
-        with pytest.raises(DeliveryError) as info:
-            WebhookHandler(receiver.url, sleep=lambda s: None).handle({"id": 1})
+        for permanent in (False, False, True):  # 503 and 429: try again later; 404: retrying cannot help
+            with pytest.raises(DeliveryError) as info:
+                hook.deliver(note({"id": 1, "rule": "error_rate", "state": "firing"}))
+            assert info.value.permanent is permanent
+        hook.deliver(note({"id": 1, "rule": "error_rate", "state": "firing"}))
     finally:
         receiver.close()
-    assert info.value.permanent and len(receiver.bodies) == 1
+    assert len(receiver.bodies) == 4 and receiver.bodies[-1] == {"id": 1, "rule": "error_rate", "state": "firing"}
 
 
 def test_webhook_unreachable_is_transient() -> None:
-    handler = WebhookHandler("http://127.0.0.1:9/none", retries=1, timeout_seconds=1, sleep=lambda s: None)
     with pytest.raises(DeliveryError) as info:
-        handler.handle({"id": 1})
+        WebhookNotifier("http://127.0.0.1:9/none", timeout_seconds=1).deliver(note({"id": 1}))
     assert not info.value.permanent
 
 
@@ -217,27 +219,13 @@ def test_configured_webhook_receives_firing_and_resolved(make_app: Any, clock: F
         send(app, clock, "pay", errors=1)
         clock.advance(600)
         check_alerts(state(app).engine)
-        assert state(app).dispatcher.join()
+        assert state(app).delivery.join()
     finally:
         receiver.close()
     assert [(b["rule"], b["state"]) for b in receiver.bodies if b["rule"] == "error_rate"] == [
         ("error_rate", "firing"),
         ("error_rate", "resolved"),
     ]
-
-
-def test_dispatcher_counts_failures_and_keeps_going() -> None:
-    class Broken:
-        def handle(self, alert: dict[str, Any]) -> None:
-            raise RuntimeError("boom")
-
-    recorder = Recorder()
-    dispatcher = Dispatcher([Broken(), recorder])
-    dispatcher.submit({"id": 1})
-    dispatcher.submit({"id": 2})
-    assert dispatcher.join()
-    dispatcher.close()
-    assert dispatcher.failed == 2 and [a["id"] for a in recorder.alerts] == [1, 2]
 
 
 def test_ingest_never_waits_for_rules_and_checks_coalesce(make_app: Any, clock: FakeClock) -> None:
@@ -306,7 +294,7 @@ def test_a_resolved_alert_says_it_resolved_and_why(alert_app: Flask, clock: Fake
     body = alert_app.test_client().get("/api/alerts").get_json()
     shown = [a for a in body["alerts"] if a["state"] == "resolved"] if isinstance(body, dict) else body
     assert shown and shown[0]["resolved_reason"] == resolved.resolved_reason
-    state(alert_app).dispatcher.join()
+    state(alert_app).delivery.join()
     assert [a["resolved_reason"] for a in recorder.alerts if a["state"] == "resolved"] == [resolved.resolved_reason]
 
 
@@ -328,7 +316,7 @@ def test_log_handler_says_a_resolved_alert_resolved(caplog: Any) -> None:
     alert = {"state": "resolved", "severity": "CRITICAL", "rule": "error_rate", "service": "pay"}
     alert |= {"message": "Error rate for pay is 30.0%, above 10.0%", "resolved_reason": "resolved: back to 4.0%"}
     with caplog.at_level("INFO", logger="loglens.alerts"):
-        LogHandler().handle(alert)
+        LogNotifier().handle(alert)
     [line] = [r.getMessage() for r in caplog.records]
     assert line.startswith("ALERT RESOLVED [CRITICAL] error_rate pay: resolved: back to 4.0%")
     assert line.index("resolved: back") < line.index("is 30.0%")  # the old text comes after, as the past

@@ -54,7 +54,7 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     cfg = load(path, env=env)
     assert cfg.server.port == 9090 and cfg.alerting.error_rate_threshold == 0.3
     handlers = load(env={"LOGLENS_ALERTING_HANDLERS": "[{type: log}]"}).alerting.handlers
-    assert plain(handlers) == [{"type": "log"}]
+    assert plain(handlers) == [{"type": "log", "name": None}]
 
 
 def test_webhook_handler_keys_are_typed_with_their_defaults() -> None:

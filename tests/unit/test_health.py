@@ -69,7 +69,7 @@ def test_service_silent_past_forget_hours_is_retired_and_its_alert_resolves_with
     assert list(data["service_health"]) == ["alive"]
     assert data["summary"]["active_services"] == 1
     assert data["resolved_alerts"][0]["resolved_reason"] == resolved[0].resolved_reason
-    state(app).dispatcher.join()
+    state(app).delivery.join()
     assert ("old", "resolved") in [(a["service"], a["state"]) for a in recorder.alerts]
     send(app, clock, "old", ok=1)  # a retired service that sends again is back
     assert "old" in app.test_client().get("/api/advanced-dashboard-data").json["service_health"]
@@ -91,7 +91,7 @@ def test_acknowledged_alert_stays_listed_and_notifies_nobody_until_it_resolves(
     assert [(a["id"], a["acknowledged_at"] is not None) for a in firing_now] == [(alert.id, True)]
     clock.advance(6 * 60)
     send(alert_app, clock, "pay", ok=10)
-    state(alert_app).dispatcher.join()
+    state(alert_app).delivery.join()
     assert [(a["id"], a["state"]) for a in recorder.alerts] == [(alert.id, "firing"), (alert.id, "resolved")]
     assert client.post(f"/api/alerts/{alert.id}/ack", json={}).status_code == 409  # resolved now
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from loglens.alerts.handlers import LogHandler
+from loglens.alerts.notifiers.log import LogNotifier
 from loglens.logsafe import EscapingFilter, escape, install
 
 FORGED = "api\n2026-01-01 00:00:00,000 CRITICAL loglens: disk failing, wipe the store\r\x1b[2K"
@@ -36,7 +36,7 @@ def test_escape_renders_line_breaks_and_controls_visibly() -> None:
 def test_alert_log_handler_writes_one_line_per_alert(captured: tuple[logging.Logger, io.StringIO]) -> None:
     logger, stream = captured
     alert = {"state": "firing", "severity": "CRITICAL", "rule": "error_rate", "service": FORGED, "message": FORGED}
-    LogHandler(logger).handle(alert)
+    LogNotifier(logger).handle(alert)
     lines = stream.getvalue().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("WARNING tests.logsafe: ALERT FIRING [CRITICAL] error_rate api\\n2026")

@@ -9,7 +9,6 @@ from typing import Protocol
 
 from ..health import HealthPolicy
 from ..store import Alert, AlertStore, ServiceCounts, ServiceRetirement
-from .dispatch import Dispatcher
 from .rules import Rule
 
 log = logging.getLogger(__name__)
@@ -27,7 +26,8 @@ class AlertEngine:
         *,
         cooldown_seconds: float,
         clock: Callable[[], float],
-        dispatcher: Dispatcher | None = None,
+        notify: Sequence[str] = (),
+        wake: Callable[[], None] = lambda: None,
         is_leader: Callable[[], bool] = lambda: True,
         policy: HealthPolicy | None = None,
     ) -> None:
@@ -35,7 +35,8 @@ class AlertEngine:
         self.rules = list(rules)
         self.cooldown_ms = int(cooldown_seconds * 1000)
         self.clock = clock
-        self.dispatcher = dispatcher
+        self.notify = tuple(notify)  # every notifier: a rule naming none is delivered to all (outbox rows)
+        self.wake = wake  # tells the delivery loop (alerts/delivery.py) that rows were queued
         self.is_leader = is_leader  # on a shared store, only the elected node evaluates (one notification each)
         self.policy = policy  # when given, check_all retires services silent for policy.forget_hours
         self._lock = threading.Lock()  # one evaluation at a time per process; the store arbitrates between processes
@@ -61,7 +62,7 @@ class AlertEngine:
             reason = f"service retired: silent for {silent_ms / 3_600_000:.1f} h (limit {policy.forget_hours:g} h)"
             for alert in self.store.alerts("firing", limit=100_000):
                 if alert.service == info.service:
-                    done = self.store.resolve_alert(alert.id, now_ms, reason)
+                    done = self.store.resolve_alert(alert.id, now_ms, reason, notify=self._notify(alert.rule))
                     if done is not None:
                         resolved.append(done)
             log.info("%s", f"{info.service}: {reason}")
@@ -81,18 +82,22 @@ class AlertEngine:
                     current = firing.get((rule.name, service))
                     alert: Alert | None = None
                     if finding is not None and current is None:
-                        alert = self.store.fire_alert(finding, now_ms, self.cooldown_ms)
+                        alert = self.store.fire_alert(finding, now_ms, self.cooldown_ms, notify=self._notify(rule))
                     elif finding is None and current is not None:
                         reason = rule.cleared(self.store, service, now_ms)
-                        alert = self.store.resolve_alert(current.id, now_ms, reason)
+                        alert = self.store.resolve_alert(current.id, now_ms, reason, notify=self._notify(rule))
                     if alert is not None:
                         changed.append(alert)
-        if self.dispatcher is not None:
-            for alert in changed:
-                if alert.state == "firing" and alert.acknowledged:
-                    continue  # acknowledged: nobody is told again until it resolves
-                self.dispatcher.submit(alert.to_dict())
+        if changed:
+            self.wake()
         return changed
+
+    def _notify(self, rule: Rule | str) -> tuple[str, ...]:
+        """The notifiers a rule's transitions go to: those it names (`notify`), else every one."""
+        if isinstance(rule, str):
+            rule = next((r for r in self.rules if r.name == rule), rule)
+        named = tuple(getattr(rule, "notify", ()) or ())
+        return named or self.notify
 
 
 class IngestChecks:

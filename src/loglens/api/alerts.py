@@ -1,4 +1,5 @@
-"""GET /api/alerts: alert history, newest first; POST /api/alerts/<id>/ack: acknowledge a firing alert."""
+"""GET /api/alerts: alert history, newest first; GET /api/alerts/<id>: one alert with its notifications;
+POST /api/alerts/<id>/ack: acknowledge a firing alert."""
 
 from __future__ import annotations
 
@@ -21,6 +22,17 @@ def list_alerts() -> ResponseReturnValue:
     limit = int_arg("limit", 100, 1, 1000)
     alerts = current_loglens().store.alerts(state, limit)
     return jsonify([a.to_dict() for a in alerts])
+
+
+@bp.get("/api/alerts/<int:alert_id>")
+@requires("read")
+def get_alert(alert_id: int) -> ResponseReturnValue:
+    """The alert, and each notification of it: notifier, event, delivery status, attempts and last error."""
+    store = current_loglens().store
+    alert = store.alert(alert_id) if alert_id < ID_LIMIT else None
+    if alert is None:
+        raise ApiError(404, f"no alert with id {alert_id}")
+    return jsonify({**alert.to_dict(), "notifications": [n.to_dict() for n in store.notifications(alert_id)]})
 
 
 @bp.post("/api/alerts/<int:alert_id>/ack")

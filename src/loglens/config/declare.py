@@ -30,6 +30,7 @@ class Setting:
     text_from_number: bool = False  # YAML reads `password: 1234` as a number; take its text
     required: bool = False  # no default: the key must be given
     env: bool = True  # set by its own LOGLENS_* variable
+    key: str | None = None  # the YAML key when it cannot be the field's name (`from`, a Python keyword)
 
 
 def setting(default: Any, help: str, *, factory: Callable[[], Any] | None = None, **meta: Any) -> Any:
@@ -106,6 +107,12 @@ def fields(cls: type[Any]) -> dict[str, dataclasses.Field[Any]]:
     return {f.name: f for f in dataclasses.fields(cls) if "setting" in f.metadata}
 
 
+def key_of(f: dataclasses.Field[Any]) -> str:
+    """The YAML key of a declared field: its name, unless the declaration names another (`from`)."""
+    declared: Setting = f.metadata["setting"]
+    return declared.key or f.name
+
+
 def default_of(f: dataclasses.Field[Any]) -> Any:
     if f.default_factory is not dataclasses.MISSING:
         return f.default_factory()
@@ -116,7 +123,7 @@ def keys(cls: type[Any], prefix: tuple[str, ...] = ()) -> Iterator[Key]:
     """Every key of `cls` and of its nested sections, in declaration order (a section before its keys)."""
     for name, f in fields(cls).items():
         hint = hints(cls)[name]
-        key = Key((*prefix, name), hint, f.metadata["setting"], default_of(f))
+        key = Key((*prefix, key_of(f)), hint, f.metadata["setting"], default_of(f))
         yield key
         if is_section(hint):
             yield from keys(hint, key.path)
@@ -125,7 +132,12 @@ def keys(cls: type[Any], prefix: tuple[str, ...] = ()) -> Iterator[Key]:
 def plain(value: Any) -> Any:
     """Settings as plain YAML data (mappings, lists, scalars), such that loading it gives the same settings."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            (f.metadata["setting"].key if "setting" in f.metadata and f.metadata["setting"].key else f.name): plain(
+                getattr(value, f.name)
+            )
+            for f in dataclasses.fields(value)
+        }
     if isinstance(value, tuple | list):
         return [plain(v) for v in value]
     if isinstance(value, Mapping):

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .declare import ENV_PREFIX, Key, Setting, fields, hints, is_section, keys, kinds, optional, tagged
+from .declare import ENV_PREFIX, Key, Setting, fields, hints, is_section, key_of, keys, kinds, optional, tagged
 from .sections import Settings
 
 CONFIG_ENV = "CONFIG_PATH"
@@ -106,17 +106,20 @@ def _merge(cls: type[Any], raw: Raw, values: Any, prefix: str, origin: str | Non
             raise ConfigError(f"{at}the top level must be a mapping of sections")
         what = f"section {prefix!r}" if "." not in prefix and "[" not in prefix else prefix
         raise ConfigError(f"{at}{what} must be a mapping")
-    known = fields(cls)
-    for key, value in values.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
-        if key not in known:
-            raise ConfigError(f"{at}unknown {'key ' + name if prefix else f'section {key!r}'}{_hint(str(key), known)}")
+    known = {key_of(f): field for field, f in fields(cls).items()}  # YAML key -> field name
+    for given, value in values.items():
+        name = f"{prefix}.{given}" if prefix else str(given)
+        if given not in known:
+            raise ConfigError(
+                f"{at}unknown {'key ' + name if prefix else f'section {given!r}'}{_hint(str(given), known)}"
+            )
+        key = known[given]
         hint = hints(cls)[key]
         if is_section(hint):
             if value is not None:  # an empty section (`server:` alone) changes nothing
                 _merge(hint, raw.setdefault(key, {}), value, name, origin)
         else:
-            raw[key] = _coerce(hint, known[key].metadata["setting"], value, name, from_env=False)
+            raw[key] = _coerce(hint, fields(cls)[key].metadata["setting"], value, name, from_env=False)
 
 
 def _hint(key: str, known: Mapping[str, Any]) -> str:
@@ -128,13 +131,13 @@ def _build(cls: type[Any], raw: Raw, prefix: str) -> Any:
     """An instance of `cls` from merged values; unset keys take their declared defaults."""
     values: dict[str, Any] = {}
     for key, f in fields(cls).items():
-        name = f"{prefix}.{key}" if prefix else key
+        name = f"{prefix}.{key_of(f)}" if prefix else key_of(f)
         if is_section(hints(cls)[key]):
             values[key] = _build(hints(cls)[key], raw.get(key, {}), name)
         elif key in raw:
             values[key] = raw[key]
         elif f.metadata["setting"].required:
-            raise ConfigError(f"{name}: required (a {tagged(cls)} entry needs a {key!r})")
+            raise ConfigError(f"{name}: required (a {tagged(cls)} entry needs a {key_of(f)!r})")
     return cls(**values)
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 from .declare import section, setting
 
 IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]*"
+IDENTIFIER_DASH = r"[A-Za-z0-9_][A-Za-z0-9_-]*"  # notifier names (issue 24)
 MIB = 1024 * 1024
 
 
@@ -257,6 +258,13 @@ class LogHandlerSpec:
     """Writes each alert transition to the server's log, one line each."""
 
     type: Literal["log"] = setting("log", "`log` for this kind", env=False)
+    name: str | None = setting(
+        None,
+        "The handler's name, for rules' `notify` (default: its type, made unique)",
+        pattern=IDENTIFIER_DASH,
+        pattern_help="letters, digits, `_` and `-`",
+        env=False,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -264,6 +272,13 @@ class WebhookHandlerSpec:
     """POSTs each alert transition as JSON; retries connection errors, 429 and 5xx with exponential backoff."""
 
     type: Literal["webhook"] = setting("webhook", "`webhook` for this kind", env=False)
+    name: str | None = setting(
+        None,
+        "The handler's name, for rules' `notify` (default: its type, made unique)",
+        pattern=IDENTIFIER_DASH,
+        pattern_help="letters, digits, `_` and `-`",
+        env=False,
+    )
     url: str = setting(
         "",
         "Where to POST the alert",
@@ -275,16 +290,116 @@ class WebhookHandlerSpec:
     timeout_seconds: float = setting(
         5.0, "How long one attempt waits for the receiver", minimum=0.001, maximum=3600, env=False
     )
-    retries: int = setting(3, "Attempts after the first one fails", minimum=0, maximum=100, env=False)
+    retries: int | None = setting(
+        None,
+        "Most attempts after the first one fails (default: no count; retries stop after"
+        " `alerting.delivery_max_seconds`)",
+        minimum=0,
+        maximum=100_000,
+        env=False,
+    )
     backoff_seconds: float = setting(
         0.5, "Wait before the first retry; it doubles for each further one", minimum=0, maximum=3600, env=False
     )
     headers: Mapping[str, str] = setting(
         None, "HTTP headers sent with each POST, e.g. `{Authorization: Bearer ...}`", factory=dict, env=False
     )
+    secret: str | None = setting(
+        None,
+        'When set, each POST carries `X-LogLens-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`'
+        " keyed with it (docs/notifiers.md)",
+        text_from_number=True,
+        env=False,
+    )
 
 
-HandlerSpec = LogHandlerSpec | WebhookHandlerSpec
+# -- notifiers of the outbox (issue 24): Alertmanager, email, Apprise -----------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertmanagerHandlerSpec:
+    """POSTs each alert to Alertmanager's `/api/v2/alerts`, again every `resend_seconds` while it fires (keep it
+    under Alertmanager's `resolve_timeout`), with `endsAt` once it resolves."""
+
+    type: Literal["alertmanager"] = setting("alertmanager", "`alertmanager` for this kind", env=False)
+    name: str | None = setting(
+        None,
+        "The handler's name, for rules' `notify` (default: its type, made unique)",
+        pattern=IDENTIFIER_DASH,
+        pattern_help="letters, digits, `_` and `-`",
+        env=False,
+    )
+    url: str = setting(
+        "", "Alertmanager's base URL", pattern=r"https?://.+", pattern_help="an http(s) URL", required=True, env=False
+    )
+    resend_seconds: float = setting(
+        60.0,
+        "How often a firing alert is sent again (Alertmanager resolves what it stops hearing about)",
+        minimum=1,
+        maximum=86_400,
+        env=False,
+    )
+    timeout_seconds: float = setting(5.0, "How long one attempt waits", minimum=0.001, maximum=3600, env=False)
+    dashboard_url: str = setting(
+        "",
+        "LogLens's address as receivers should open it, for `generatorURL` (default: the server's host and port)",
+        pattern=r"(https?://.+)?",
+        pattern_help="an http(s) URL",
+        env=False,
+    )
+    headers: Mapping[str, str] = setting(
+        None, "HTTP headers sent with each POST, e.g. `{Authorization: Bearer ...}`", factory=dict, env=False
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailHandlerSpec:
+    """Sends a mail per alert transition over SMTP (`smtplib`): STARTTLS or SMTPS, and login, when configured."""
+
+    type: Literal["email"] = setting("email", "`email` for this kind", env=False)
+    name: str | None = setting(
+        None,
+        "The handler's name, for rules' `notify` (default: its type, made unique)",
+        pattern=IDENTIFIER_DASH,
+        pattern_help="letters, digits, `_` and `-`",
+        env=False,
+    )
+    host: str = setting("", "SMTP server", required=True, env=False)
+    port: int = setting(587, "SMTP port", minimum=1, maximum=65535, env=False)
+    sender: str = setting("", "The From address", key="from", required=True, env=False)
+    to: tuple[str, ...] = setting((), "Recipients", required=True, env=False)
+    starttls: bool = setting(True, "Upgrade the connection with STARTTLS before sending (and before login)", env=False)
+    tls: bool = setting(
+        False, "Speak TLS from the start (SMTPS, usually port 465) instead of upgrading with STARTTLS", env=False
+    )
+    username: str | None = setting(None, "Login name (no login when unset)", env=False)
+    password: str | None = setting(None, "Login password", text_from_number=True, env=False)
+    ca_file: str | None = setting(
+        None,
+        "CA certificates (PEM) to verify the server's STARTTLS certificate with (default: the system's)",
+        env=False,
+    )
+    timeout_seconds: float = setting(10.0, "How long one attempt waits", minimum=0.001, maximum=3600, env=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppriseHandlerSpec:
+    """Sends each alert transition through Apprise (Slack, Discord, Teams, Telegram, ntfy, PagerDuty...)."""
+
+    type: Literal["apprise"] = setting("apprise", "`apprise` for this kind", env=False)
+    name: str | None = setting(
+        None,
+        "The handler's name, for rules' `notify` (default: its type, made unique)",
+        pattern=IDENTIFIER_DASH,
+        pattern_help="letters, digits, `_` and `-`",
+        env=False,
+    )
+    urls: tuple[str, ...] = setting(
+        (), "Apprise URLs, e.g. `slack://T/B/C` (Apprise's documentation)", required=True, env=False
+    )
+
+
+HandlerSpec = LogHandlerSpec | WebhookHandlerSpec | AlertmanagerHandlerSpec | EmailHandlerSpec | AppriseHandlerSpec
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -309,9 +424,35 @@ class AlertingSettings:
     handlers: tuple[HandlerSpec, ...] = setting(
         (LogHandlerSpec(),),
         "Notifiers, told when an alert fires and when it resolves (the alert's `state` says which): a list of"
-        " `{type: log}` and `{type: webhook, url: ...}` (keys in the tables below)",
+        " `{type: log}`, `{type: webhook, url: ...}`, `{type: alertmanager, url: ...}`, `{type: email, ...}` and"
+        " `{type: apprise, urls: [...]}` (keys in the tables below; docs/notifiers.md)",
     )
-    queue_size: int = setting(1000, "Notifications waiting for handlers before new ones are dropped", minimum=1)
+    queue_size: int = setting(
+        1000, "Unused since notifications wait in the store's outbox (accepted so older configs load)", minimum=1
+    )
+    # -- the outbox's delivery loop (alerts/delivery.py, issue 24) -----------------------------------------------
+    delivery_max_seconds: float = setting(
+        3600.0,
+        "How long a notification is retried (connection errors, timeouts, 429, 5xx) before it is recorded failed",
+        minimum=0,
+    )
+    delivery_backoff_seconds: float = setting(
+        1.0, "Wait before a notification's first retry; it doubles for each further one", minimum=0.01
+    )
+    delivery_backoff_max_seconds: float = setting(300.0, "Longest wait between two retries", minimum=0.01)
+    delivery_lease_seconds: float = setting(
+        120.0,
+        "How long a process owns a notification it is delivering; one it left (killed) is taken again after this",
+        minimum=1,
+    )
+    delivery_poll_seconds: float = setting(
+        1.0, "How often each notifier looks for due notifications besides being woken", minimum=0.01, maximum=60
+    )
+    delivery_grace_seconds: float = setting(
+        30.0,
+        "ClickHouse: how long a notification waits for its alert transition to be visible before it is dropped",
+        minimum=0,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -235,12 +235,16 @@ class AlertLog(Protocol):
 class AlertStore(AlertLog, Protocol):
     """Alert state as rows: the alert engine's transitions and the API's acknowledgements, besides the lists."""
 
-    def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int) -> Alert | None:
-        """Store a firing alert unless one is firing, or one fired within the cooldown, for its rule+service."""
+    def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int, *, notify: Sequence[str] = ()) -> Alert | None:
+        """Store a firing alert unless one is firing, or one fired within the cooldown, for its rule+service;
+        with it, one outbox row per notifier named in `notify` (NotificationStore)."""
         ...
 
-    def resolve_alert(self, alert_id: int, now_ms: int, reason: str | None = None) -> Alert | None:
-        """Mark a firing alert resolved; None if it was not firing (someone else resolved it)."""
+    def resolve_alert(
+        self, alert_id: int, now_ms: int, reason: str | None = None, *, notify: Sequence[str] = ()
+    ) -> Alert | None:
+        """Mark a firing alert resolved, with an outbox row per notifier in `notify`; None if it was not firing
+        (someone else resolved it)."""
         ...
 
     def ack_alert(self, alert_id: int, now_ms: int) -> Alert | None:
@@ -300,6 +304,89 @@ class AlertingReader(AggregateReader, AlertLog, Protocol):
     """The dashboard: aggregates plus the alert lists."""
 
 
+# -- the notification outbox (issue 24): one row per (alert transition, notifier) -------------------------------
+
+NotificationStatus = Literal["pending", "delivering", "delivered", "failed", "held", "dropped"]
+NotificationEvent = Literal["firing", "resolved", "repeat"]
+FINISHED: tuple[NotificationStatus, ...] = ("delivered", "failed", "dropped")
+
+
+def notification_id(alert_id: int, event: str, notifier: str) -> str:
+    """The stable id of an alert transition's notification to one notifier: the same on every node and retry."""
+    return f"{alert_id}-{event}-{notifier}"
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    id: str  # stable: receivers drop a repeat by it (X-LogLens-Notification-Id)
+    alert_id: int
+    notifier: str
+    event: NotificationEvent
+    payload: dict[str, Any]  # the alert as GET /api/alerts shows it, at the transition
+    status: NotificationStatus
+    attempts: int
+    next_at_ms: int  # when it is due (pending), or re-checked (held)
+    last_error: str | None  # the reason of the last failure, or why it was dropped
+    created_ms: int
+    finished_ms: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "notifier": self.notifier,
+            "event": self.event,
+            "status": self.status,
+            "attempts": self.attempts,
+            "next_attempt_at": iso_from_ms(self.next_at_ms) if self.status in ("pending", "held") else None,
+            "last_error": self.last_error,
+            "created_at": iso_from_ms(self.created_ms),
+            "finished_at": iso_from_ms(self.finished_ms) if self.finished_ms is not None else None,
+        }
+
+
+class NotificationStore(Protocol):
+    """The outbox the delivery loop (alerts/delivery.py) works through. Rows are claimed with a lease: a row whose
+    claimer died is claimed again once the lease ends; an outcome is recorded only by the claimer still holding it."""
+
+    def claim_notifications(
+        self, notifier: str, owner: str, now_ms: int, lease_ms: int, limit: int
+    ) -> list[Notification]:
+        """Due rows of `notifier` (pending or held and due, or delivering with an ended lease), oldest first, none
+        with an unfinished older row of the same alert and notifier; marked delivering by `owner` until
+        now + lease_ms. Each comes back with `attempts` counting this one and `status` as it was before the claim
+        (held: its silence is to be looked at again)."""
+        ...
+
+    def finish_notification(
+        self, notification_id: str, owner: str, status: NotificationStatus, now_ms: int, reason: str | None
+    ) -> bool:
+        """Record delivered / failed / dropped; False when `owner` no longer holds the row."""
+        ...
+
+    def retry_notification(self, notification_id: str, owner: str, next_at_ms: int, reason: str) -> bool:
+        """Back to pending, due at next_at_ms, with the failure's reason; False when `owner` no longer holds it."""
+        ...
+
+    def hold_notification(self, notification_id: str, owner: str, next_at_ms: int) -> bool:
+        """Held (its alert is silenced), re-checked from next_at_ms; False when `owner` no longer holds it."""
+        ...
+
+    def queue_repeats(self, notifier: str, now_ms: int, every_ms: int) -> int:
+        """Queue the `repeat` row of each firing alert whose newest row for `notifier` is older than every_ms and
+        finished: one row per alert and notifier, pending again (as new) for each repeat."""
+        ...
+
+    def notifications(self, alert_id: int) -> list[Notification]:
+        """An alert's notifications, oldest first."""
+        ...
+
+    def notification(self, notification_id: str) -> Notification | None: ...
+
+    def notification_counts(self) -> dict[tuple[str, str], int]:
+        """Notifications by (notifier, status)."""
+        ...
+
+
 @runtime_checkable
 class Store(
     EntryWriter,
@@ -310,6 +397,7 @@ class Store(
     Maintenance,
     ServiceRetirement,
     Lifecycle,
+    NotificationStore,
     Protocol,
 ):
     """Everything a backend provides; callers take the smallest Protocol above that covers what they use."""

@@ -7,6 +7,7 @@ only the elected leader fires and resolves alerts (lease.py); the lock orders th
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -44,6 +45,7 @@ class AlertMethods:
     tables: Tables
     ids: IdSource
     _alert_lock: threading.Lock
+    _queue_notifications: Callable[..., None]  # notification_rows.py: the outbox rows of a transition
 
     def _query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         raise NotImplementedError
@@ -51,7 +53,7 @@ class AlertMethods:
     def _conn(self) -> Connection:
         raise NotImplementedError
 
-    def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int) -> Alert | None:
+    def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int, *, notify: Sequence[str] = ()) -> Alert | None:
         with self._alert_lock:  # between nodes, only the leader fires (see lease.py)
             blocked = self._query(
                 "SELECT count() FROM ("
@@ -73,16 +75,20 @@ class AlertMethods:
                 now_ms,
                 None,
             )
+            self._queue_notifications(new, "firing", notify, now_ms)  # first: see notification_rows.py
             self._insert_alert(new, 1)
             return new
 
-    def resolve_alert(self, alert_id: int, now_ms: int, reason: str | None = None) -> Alert | None:
+    def resolve_alert(
+        self, alert_id: int, now_ms: int, reason: str | None = None, *, notify: Sequence[str] = ()
+    ) -> Alert | None:
         with self._alert_lock:
             rows = self._latest_alerts("WHERE id = %(id)s", {"id": alert_id}, state="firing", limit=1)
             if not rows:
                 return None
             current, version = rows[0]
             resolved = replace(current, state="resolved", resolved_at_ms=now_ms, resolved_reason=reason)
+            self._queue_notifications(resolved, "resolved", notify, now_ms)  # first: see notification_rows.py
             self._insert_alert(resolved, version + 1)
             return resolved
 

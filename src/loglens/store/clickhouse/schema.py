@@ -37,6 +37,7 @@ SHARDED = {
     "auth_secrets": "0",
     "retired_services": "0",
     "ended_sessions": "0",
+    "notifications": "0",
 }
 
 
@@ -146,6 +147,26 @@ MIGRATIONS: list[list[str | AddColumn]] = [
     [
         """CREATE TABLE IF NOT EXISTS {db}.ended_sessions (id String, expires_ms Int64, ended_ms Int64)
             ENGINE = MergeTree() PARTITION BY toDate(intDiv(expires_ms, 1000)) ORDER BY id""",
+    ],
+    # 4: the notification outbox (issue 24; notification_rows.py): each change of a row is its next version ('' and
+    # 0 stand for "none" in last_error and finished_ms: argMax skips NULLs, so a cleared value would not show)
+    [
+        """CREATE TABLE IF NOT EXISTS {db}.notifications (
+            id String,
+            alert_id UInt64,
+            notifier String,
+            event String,
+            payload String,
+            status String,
+            attempts UInt32,
+            next_at_ms Int64,
+            last_error String,
+            created_ms Int64,
+            finished_ms Int64,
+            lease_owner String,
+            lease_until_ms Int64,
+            version UInt64
+        ) ENGINE = ReplacingMergeTree(version) ORDER BY id""",
     ],
 ]
 

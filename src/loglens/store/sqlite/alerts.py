@@ -4,11 +4,12 @@ the writer thread, and the lists the API and the dashboard read."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..base import Alert, NewAlert
 from .connections import Connections
+from .notifications import queue
 from .writer import Writer
 
 
@@ -17,7 +18,7 @@ class Alerts:
         self._connections = connections
         self._writer = writer
 
-    def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int) -> Alert | None:
+    def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int, *, notify: Sequence[str] = ()) -> Alert | None:
         def run(conn: sqlite3.Connection) -> Alert | None:
             blocked = conn.execute(
                 "SELECT 1 FROM alerts WHERE rule = ? AND service = ? AND (state = 'firing' OR fired_at_ms > ?) LIMIT 1",
@@ -30,15 +31,21 @@ class Alerts:
                 " VALUES (?, ?, ?, ?, ?, ?, 'firing', ?) RETURNING *",
                 (alert.rule, alert.service, alert.severity, alert.message, alert.value, alert.threshold, now_ms),
             ).fetchone()
-            return _alert(row)
+            fired = _alert(row)
+            queue(conn, fired, "firing", notify, now_ms)  # the outbox rows commit with the transition, or neither
+            return fired
 
         return self._change(run)
 
-    def resolve_alert(self, alert_id: int, now_ms: int, reason: str | None = None) -> Alert | None:
+    def resolve_alert(
+        self, alert_id: int, now_ms: int, reason: str | None = None, *, notify: Sequence[str] = ()
+    ) -> Alert | None:
         return self._update(
             "UPDATE alerts SET state = 'resolved', resolved_at_ms = ?, resolved_reason = ?"
             " WHERE id = ? AND state = 'firing' RETURNING *",
             (now_ms, reason, alert_id),
+            notify=notify,
+            now_ms=now_ms,
         )
 
     def ack_alert(self, alert_id: int, now_ms: int) -> Alert | None:
@@ -47,12 +54,20 @@ class Alerts:
             (now_ms, alert_id),
         )
 
-    def _update(self, sql: str, params: tuple[Any, ...]) -> Alert | None:
-        """The alert an UPDATE ... RETURNING * changed, None when it changed none."""
+    def _update(
+        self, sql: str, params: tuple[Any, ...], *, notify: Sequence[str] = (), now_ms: int = 0
+    ) -> Alert | None:
+        """The alert an UPDATE ... RETURNING * changed, None when it changed none; a resolved one queues its
+        notifications to `notify` in the same transaction."""
 
         def run(conn: sqlite3.Connection) -> Alert | None:
             row = conn.execute(sql, params).fetchone()
-            return _alert(row) if row else None
+            if not row:
+                return None
+            changed = _alert(row)
+            if notify and changed.state == "resolved":
+                queue(conn, changed, "resolved", notify, now_ms)
+            return changed
 
         return self._change(run)
 

@@ -17,7 +17,18 @@ from ...config import StorageSettings
 from ...model import Entry, StatsDelta
 from ...search.query import Node, of_service
 from ...search.stats import AggregateRequest
-from ..base import Alert, MinuteCount, NewAlert, SearchPage, ServiceInfo, StoreError, StoreHealth, Totals
+from ..base import (
+    Alert,
+    MinuteCount,
+    NewAlert,
+    Notification,
+    NotificationStatus,
+    SearchPage,
+    ServiceInfo,
+    StoreError,
+    StoreHealth,
+    Totals,
+)
 from . import integrity, retention
 from .alerts import Alerts
 from .connections import MEMORY, Connections
@@ -25,6 +36,7 @@ from .health import Health
 from .index import SearchIndex
 from .indexer import INDEX_INTERVAL
 from .keys import SQLiteKeys
+from .notifications import Notifications
 from .reads import Reads
 from .search import Search
 from .topk import PRUNE_AFTER_ROWS, TOP_USERS_KEPT, Pruner
@@ -102,6 +114,7 @@ class SQLiteStore:
         self._reads = Reads(connections, self._pruner)
         self._search = Search(connections)
         self._alerts = Alerts(connections, writer)
+        self._notifications = Notifications(connections, writer)
         self._health = Health(connections, writer)
 
     # -- lifecycle, leadership, upkeep -------------------------------------------------------------------
@@ -147,11 +160,13 @@ class SQLiteStore:
 
     # -- alerts ------------------------------------------------------------------------------------------
 
-    def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int) -> Alert | None:
-        return self._alerts.fire_alert(alert, now_ms, cooldown_ms)
+    def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int, *, notify: Sequence[str] = ()) -> Alert | None:
+        return self._alerts.fire_alert(alert, now_ms, cooldown_ms, notify=notify)
 
-    def resolve_alert(self, alert_id: int, now_ms: int, reason: str | None = None) -> Alert | None:
-        return self._alerts.resolve_alert(alert_id, now_ms, reason)
+    def resolve_alert(
+        self, alert_id: int, now_ms: int, reason: str | None = None, *, notify: Sequence[str] = ()
+    ) -> Alert | None:
+        return self._alerts.resolve_alert(alert_id, now_ms, reason, notify=notify)
 
     def ack_alert(self, alert_id: int, now_ms: int) -> Alert | None:
         return self._alerts.ack_alert(alert_id, now_ms)
@@ -164,6 +179,36 @@ class SQLiteStore:
 
     def alert_counts(self) -> dict[tuple[str, str], int]:
         return self._alerts.alert_counts()
+
+    # -- the notification outbox (notifications.py) ------------------------------------------------------
+
+    def claim_notifications(
+        self, notifier: str, owner: str, now_ms: int, lease_ms: int, limit: int
+    ) -> list[Notification]:
+        return self._notifications.claim_notifications(notifier, owner, now_ms, lease_ms, limit)
+
+    def finish_notification(
+        self, notification_id: str, owner: str, status: NotificationStatus, now_ms: int, reason: str | None
+    ) -> bool:
+        return self._notifications.finish_notification(notification_id, owner, status, now_ms, reason)
+
+    def retry_notification(self, notification_id: str, owner: str, next_at_ms: int, reason: str) -> bool:
+        return self._notifications.retry_notification(notification_id, owner, next_at_ms, reason)
+
+    def hold_notification(self, notification_id: str, owner: str, next_at_ms: int) -> bool:
+        return self._notifications.hold_notification(notification_id, owner, next_at_ms)
+
+    def queue_repeats(self, notifier: str, now_ms: int, every_ms: int) -> int:
+        return self._notifications.queue_repeats(notifier, now_ms, every_ms)
+
+    def notifications(self, alert_id: int) -> list[Notification]:
+        return self._notifications.notifications(alert_id)
+
+    def notification(self, notification_id: str) -> Notification | None:
+        return self._notifications.notification(notification_id)
+
+    def notification_counts(self) -> dict[tuple[str, str], int]:
+        return self._notifications.notification_counts()
 
     # -- aggregate reads ---------------------------------------------------------------------------------
 
