@@ -144,10 +144,23 @@ def _build(
         tail=TailHub(store.last_id, max_streams=cfg.search.max_streams, poll_seconds=cfg.search.poll_seconds),
         health_probe=StoreProbe(store),
     )
+    # query alert rules (issue 24): config.yaml's and the API's, evaluated by the elected node on their schedules
+    from .alerts.query_engine import QueryRuleEngine
+    from .alerts.rule_spec import check_specs
+
+    state.rules = QueryRuleEngine(
+        store,
+        check_specs(alerting.rules),
+        alerting,
+        clock=clock,
+        max_buckets=cfg.analytics.max_buckets,
+        notifier=dispatcher,
+        registry=metrics.registry,
+    )
     if start_jobs:
         from .jobs import start_scheduler
 
-        state.scheduler = start_scheduler(engine, store, cfg.alerting, cfg.storage, clock)
+        state.scheduler = start_scheduler(engine, store, cfg.alerting, cfg.storage, clock, rules=state.rules)
     return state
 
 

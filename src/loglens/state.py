@@ -52,6 +52,7 @@ class LogLens:
     health_probe: StoreProbe
     scheduler: Any = None
     syslog: Any = None  # the syslog listener (ingest/syslog), None when ingest.syslog is off
+    rules: Any = None  # the query alert rules' engine (alerts/query_engine.py)
     _closed: bool = field(default=False, repr=False)
     _close_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

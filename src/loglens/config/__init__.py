@@ -11,6 +11,7 @@ from .declare import Key, Setting, keys, plain
 from .load import CLIENT_ENV, CONFIG_ENV, ConfigError, env_names, load
 from .sections import (
     AlertingSettings,
+    AlertRuleSpec,
     AnalyticsSettings,
     AuthSettings,
     ClickHouseSettings,
@@ -30,6 +31,7 @@ __all__ = [
     "CLIENT_ENV",
     "CONFIG_ENV",
     "SETTINGS",
+    "AlertRuleSpec",
     "AlertingSettings",
     "AnalyticsSettings",
     "AuthSettings",

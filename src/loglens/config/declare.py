@@ -51,6 +51,12 @@ def tagged(cls: type[Any]) -> str:
     return str(tag)
 
 
+def is_tagged(cls: type[Any]) -> bool:
+    """Whether a list's entries say their kind with a `type` key (alerting.handlers), or are of one kind
+    (alerting.rules)."""
+    return "type" in hints(cls)
+
+
 def hints(cls: type[Any]) -> dict[str, Any]:
     """The resolved annotations of a section (read once per class: resolving them costs 0.4 ms a class)."""
     return _hints(typing.cast(Hashable, cls))
@@ -103,7 +109,13 @@ class Key:
 
 
 def fields(cls: type[Any]) -> dict[str, dataclasses.Field[Any]]:
-    return {f.name: f for f in dataclasses.fields(cls) if "setting" in f.metadata}
+    """The declared keys of `cls` by their name in the file: a field named after a Python keyword carries a
+    trailing underscore (`for_` is the key `for`)."""
+    return {key_name(f.name): f for f in dataclasses.fields(cls) if "setting" in f.metadata}
+
+
+def key_name(field_name: str) -> str:
+    return field_name[:-1] if field_name.endswith("_") else field_name
 
 
 def default_of(f: dataclasses.Field[Any]) -> Any:
@@ -115,7 +127,7 @@ def default_of(f: dataclasses.Field[Any]) -> Any:
 def keys(cls: type[Any], prefix: tuple[str, ...] = ()) -> Iterator[Key]:
     """Every key of `cls` and of its nested sections, in declaration order (a section before its keys)."""
     for name, f in fields(cls).items():
-        hint = hints(cls)[name]
+        hint = hints(cls)[f.name]
         key = Key((*prefix, name), hint, f.metadata["setting"], default_of(f))
         yield key
         if is_section(hint):
@@ -125,7 +137,7 @@ def keys(cls: type[Any], prefix: tuple[str, ...] = ()) -> Iterator[Key]:
 def plain(value: Any) -> Any:
     """Settings as plain YAML data (mappings, lists, scalars), such that loading it gives the same settings."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {key_name(f.name): plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple | list):
         return [plain(v) for v in value]
     if isinstance(value, Mapping):

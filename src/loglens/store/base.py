@@ -7,7 +7,7 @@ Analytics reads come from per-minute rollups kept in the same transaction as the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from ..auth.keys import KeyStore
@@ -115,6 +115,8 @@ class NewAlert:
     message: str
     value: float
     threshold: float
+    group: str = ""  # a query rule's group (`service=payment-service`), "" for the built-in rules
+    labels: dict[str, str] = field(default_factory=dict)  # a query rule's labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,8 @@ class Alert:
     resolved_at_ms: int | None
     acked_at_ms: int | None = None  # acknowledged: listed, dimmed, notifies no one again until it resolves
     resolved_reason: str | None = None  # why it resolved, when not because its condition cleared
+    group: str = ""  # a query rule's group (`service=payment-service`), "" for the built-in rules
+    labels: dict[str, str] = field(default_factory=dict)  # a query rule's labels
 
     @property
     def acknowledged(self) -> bool:
@@ -248,6 +252,32 @@ class AlertStore(AlertLog, Protocol):
         ...
 
 
+# -- query alert rules stored through the API (issue 24) ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRule:
+    name: str
+    body: dict[str, Any]  # the rule as the API takes it (alerts/rule_spec.py checks it)
+    updated_ms: int
+
+
+class AlertRuleStore(Protocol):
+    """Alert rules made through the API, kept in the store so that every node and restart sees them."""
+
+    def alert_rules(self) -> list[StoredRule]:
+        """Every stored rule, by name."""
+        ...
+
+    def save_alert_rule(self, name: str, body: dict[str, Any], now_ms: int) -> None:
+        """Create or replace the rule `name`."""
+        ...
+
+    def delete_alert_rule(self, name: str, now_ms: int) -> bool:
+        """Delete the rule `name`; False if there was none."""
+        ...
+
+
 class KeyHolder(Protocol):
     """The access gate's view of the store: API keys and auth secrets."""
 
@@ -310,6 +340,7 @@ class Store(
     Maintenance,
     ServiceRetirement,
     Lifecycle,
+    AlertRuleStore,
     Protocol,
 ):
     """Everything a backend provides; callers take the smallest Protocol above that covers what they use."""

@@ -37,6 +37,7 @@ SHARDED = {
     "auth_secrets": "0",
     "retired_services": "0",
     "ended_sessions": "0",
+    "alert_rules": "0",
 }
 
 
@@ -146,6 +147,15 @@ MIGRATIONS: list[list[str | AddColumn]] = [
     [
         """CREATE TABLE IF NOT EXISTS {db}.ended_sessions (id String, expires_ms Int64, ended_ms Int64)
             ENGINE = MergeTree() PARTITION BY toDate(intDiv(expires_ms, 1000)) ORDER BY id""",
+    ],
+    # 7 (issue 24; renumbered at merge): an alert names its query rule's group and labels; the rules made through
+    # the API, each change the rule's next version (`deleted` 1: gone)
+    [
+        AddColumn("alerts", "group_key", "String"),
+        AddColumn("alerts", "labels", "String"),
+        """CREATE TABLE IF NOT EXISTS {db}.alert_rules (
+            name String, body String, updated_ms Int64, deleted UInt8, version UInt64
+        ) ENGINE = ReplacingMergeTree(version) ORDER BY name""",
     ],
 ]
 

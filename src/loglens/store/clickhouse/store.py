@@ -31,6 +31,7 @@ from .inserter import GroupInserter
 from .keys import ClickHouseKeys
 from .lease import Lease
 from .native import ColumnTypes, EncodedInsert, EncodedRows, columns_of
+from .rule_rows import AlertRuleMethods
 from .schema import Tables, column_types, migrate
 from .search import SearchMethods, message_words, meta_arrays
 
@@ -68,7 +69,7 @@ class Payload:
     encoded: EncodedRows | None = None  # the rows already in Native format (INSERT_COLUMNS but the last)
 
 
-class ClickHouseStore(SearchMethods, AlertMethods):
+class ClickHouseStore(SearchMethods, AlertMethods, AlertRuleMethods):
     def __init__(
         self,
         connect: Callable[[], Connection],
@@ -392,5 +393,15 @@ class ClickHouseStore(SearchMethods, AlertMethods):
         return None if not int(n) else (int(first), int(last))
 
 
-_TABLE_NAMES = ("logs", "totals", "counters", "services", "alerts", "leases", "retired_services", *ROLLUPS)
+_TABLE_NAMES = (
+    "logs",
+    "totals",
+    "counters",
+    "services",
+    "alerts",
+    "leases",
+    "retired_services",
+    "alert_rules",
+    *ROLLUPS,
+)
 PROBE_INTERVAL = 1.0  # seconds between two health probes of a failing store

@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from ..base import Alert, NewAlert
 from .connections import Connections
 from .writer import Writer
@@ -20,15 +22,26 @@ class Alerts:
     def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int) -> Alert | None:
         def run(conn: sqlite3.Connection) -> Alert | None:
             blocked = conn.execute(
-                "SELECT 1 FROM alerts WHERE rule = ? AND service = ? AND (state = 'firing' OR fired_at_ms > ?) LIMIT 1",
-                (alert.rule, alert.service, now_ms - cooldown_ms),
+                "SELECT 1 FROM alerts WHERE rule = ? AND service = ? AND group_key = ?"
+                " AND (state = 'firing' OR fired_at_ms > ?) LIMIT 1",
+                (alert.rule, alert.service, alert.group, now_ms - cooldown_ms),
             ).fetchone()
             if blocked:
                 return None
             row = conn.execute(
-                "INSERT INTO alerts (rule, service, severity, message, value, threshold, state, fired_at_ms)"
-                " VALUES (?, ?, ?, ?, ?, ?, 'firing', ?) RETURNING *",
-                (alert.rule, alert.service, alert.severity, alert.message, alert.value, alert.threshold, now_ms),
+                "INSERT INTO alerts (rule, service, severity, message, value, threshold, state, fired_at_ms,"
+                " group_key, labels) VALUES (?, ?, ?, ?, ?, ?, 'firing', ?, ?, ?) RETURNING *",
+                (
+                    alert.rule,
+                    alert.service,
+                    alert.severity,
+                    alert.message,
+                    alert.value,
+                    alert.threshold,
+                    now_ms,
+                    alert.group,
+                    orjson.dumps(alert.labels).decode(),
+                ),
             ).fetchone()
             return _alert(row)
 
@@ -82,4 +95,21 @@ class Alerts:
 
 
 def _alert(row: tuple[Any, ...]) -> Alert:
-    return Alert(*row)  # the columns in table order: migration 1's, then acked_at_ms and resolved_reason (6)
+    # the columns in table order: migration 1's, then acked_at_ms and resolved_reason (6), group_key, labels (17)
+    id_, rule, service, severity, message, value, threshold, state, fired, resolved, acked, reason, group, labels = row
+    return Alert(
+        id_,
+        rule,
+        service,
+        severity,
+        message,
+        value,
+        threshold,
+        state,
+        fired,
+        resolved,
+        acked,
+        reason,
+        group,
+        orjson.loads(labels),
+    )

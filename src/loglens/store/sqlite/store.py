@@ -17,8 +17,9 @@ from ...config import StorageSettings
 from ...model import Entry, StatsDelta
 from ...search.query import Node, of_service
 from ...search.stats import AggregateRequest
-from ..base import Alert, MinuteCount, NewAlert, SearchPage, ServiceInfo, StoreError, StoreHealth, Totals
+from ..base import Alert, MinuteCount, NewAlert, SearchPage, ServiceInfo, StoredRule, StoreError, StoreHealth, Totals
 from . import integrity, retention
+from .alert_rules import AlertRules
 from .alerts import Alerts
 from .connections import MEMORY, Connections
 from .health import Health
@@ -102,6 +103,7 @@ class SQLiteStore:
         self._reads = Reads(connections, self._pruner)
         self._search = Search(connections)
         self._alerts = Alerts(connections, writer)
+        self._alert_rules = AlertRules(connections, writer)
         self._health = Health(connections, writer)
 
     # -- lifecycle, leadership, upkeep -------------------------------------------------------------------
@@ -164,6 +166,17 @@ class SQLiteStore:
 
     def alert_counts(self) -> dict[tuple[str, str], int]:
         return self._alerts.alert_counts()
+
+    # -- alert rules made through the API ----------------------------------------------------------------
+
+    def alert_rules(self) -> list[StoredRule]:
+        return self._alert_rules.alert_rules()
+
+    def save_alert_rule(self, name: str, body: dict[str, Any], now_ms: int) -> None:
+        self._alert_rules.save_alert_rule(name, body, now_ms)
+
+    def delete_alert_rule(self, name: str, now_ms: int) -> bool:
+        return self._alert_rules.delete_alert_rule(name, now_ms)
 
     # -- aggregate reads ---------------------------------------------------------------------------------
 
