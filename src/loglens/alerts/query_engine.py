@@ -343,8 +343,11 @@ class QueryRuleEngine:
         return None
 
     def summary(self, rule: QueryRule, event: Event, group_fields: dict[str, Any]) -> str:
+        value: float | int | None = event.value
+        if value is not None and rule.agg.func in ("count", "count_distinct"):
+            value = int(value)
         variables = {
-            "value": event.value,
+            "value": value,
             "threshold": rule.condition.threshold,
             "condition": str(rule.condition),
             "group": event.group,

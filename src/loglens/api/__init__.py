@@ -7,6 +7,7 @@ from flask import Flask, request
 
 def register_api(app: Flask) -> None:
     from . import (
+        alert_rules,
         alerts,
         bulk,
         dashboard,
@@ -26,6 +27,7 @@ def register_api(app: Flask) -> None:
 
     errors.init_app(app)
     modules = (health, ingest, bulk, otlp, loki, elastic, dashboard, simulate, alerts, metrics, openapi, search, stats)
+    modules += (alert_rules,)  # query alert rules (issue 24)
     for module in modules:
         app.register_blueprint(module.bp)
     api = {module.bp.name for module in modules}
