@@ -14,6 +14,7 @@ evaluation per point, which gives the times it would have fired and resolved.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from ..model import iso_from_ms
@@ -25,7 +26,7 @@ from .rule_state import RuleMachine
 RANGE_MS = 24 * 3_600_000
 MAX_POINTS = 1500  # buckets of one preview: 24 h at one minute, and the first point's window before them
 MAX_SERIES = 20  # groups drawn; the rest are one (other) series
-COMBINING = {"count": sum, "sum": sum, "min": min, "max": max}
+COMBINING: dict[str, Callable[[list[float]], float]] = {"count": sum, "sum": sum, "min": min, "max": max}
 
 
 class PreviewError(ValueError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from flask import Flask, request
 
 
@@ -26,7 +28,9 @@ def register_api(app: Flask) -> None:
     from .body import single_args
 
     errors.init_app(app)
-    modules = (health, ingest, bulk, otlp, loki, elastic, dashboard, simulate, alerts, metrics, openapi, search, stats)
+    modules: tuple[ModuleType, ...] = (
+        *(health, ingest, bulk, otlp, loki, elastic, dashboard, simulate, alerts, metrics, openapi, search, stats),
+    )
     modules += (alert_rules,)  # query alert rules (issue 24)
     for module in modules:
         app.register_blueprint(module.bp)
