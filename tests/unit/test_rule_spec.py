@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from loglens.alerts.query_engine import explore_url
+from loglens.alerts.query_engine import QueryRuleEngine, explore_url
 from loglens.alerts.rule_spec import RuleError, rule_from_body
 from loglens.alerts.rule_state import Event
-from loglens.alerts.query_engine import QueryRuleEngine
 from loglens.config import AlertingSettings, ConfigError, load
 from loglens.store.sqlite import SQLiteStore
 
