@@ -13,6 +13,7 @@ from loglens.config import AlertingSettings
 from loglens.model import MINUTE_MS, Entry, StatsDelta
 from loglens.store import Store
 from tests.support.entries import T0
+from tests.support.wait import wait_until
 
 SERVICES = ("api", "payment-service", "worker")
 NOW_MS = T0 + 30 * MINUTE_MS
@@ -158,3 +159,33 @@ def test_rules_saved_through_the_api_are_kept_replaced_and_deleted(make_store: C
     assert [r.name for r in store.alert_rules()] == ["r2"]
     store.save_alert_rule("r1", body, T0 + 3)  # made again after its deletion
     assert [r.name for r in store.alert_rules()] == ["r1", "r2"]
+
+
+def test_only_the_elected_node_evaluates(backend: str, make_store: Callable[..., Store]) -> None:
+    """Two nodes on one store: on ClickHouse only the lease holder evaluates (one alert, one notification); an
+    embedded SQLite store is its own leader in every process."""
+    first = make_store(lease_seconds=1) if backend.startswith("clickhouse") else make_store()
+    for batch in traffic():
+        first.write(batch, StatsDelta())
+    first.refresh()
+    wait_until(first.is_leader, 10, "the first node to hold the lease")
+    if backend.startswith("clickhouse"):
+        second = make_store(lease_seconds=1)
+    else:  # a second process on the file; in memory, a second engine on the one store
+        second = make_store() if backend == "sqlite-file" else first
+    rule = rule_from_body({"name": "declines", "query": '"card declined"', "condition": "> 3", "every": "1s"})
+    engines = [
+        QueryRuleEngine(s, [rule], AlertingSettings(), clock=lambda: NOW_MS / 1000, max_buckets=60)
+        for s in (first, second)
+    ]
+    if backend.startswith("clickhouse"):
+        assert second.lease.wait_beats(2, 10)  # type: ignore[attr-defined]
+        assert not second.is_leader()
+        assert engines[1].tick() == [] and engines[1].status == {}
+        fired = engines[0].tick()
+        assert [a.rule for a in fired] == ["declines"]
+    else:
+        assert second.is_leader()
+        fired = engines[1].tick()
+        assert [a.rule for a in fired] == ["declines"] and engines[0].tick() == []  # firing already: adopted
+    assert [a.rule for a in first.alerts("firing")] == ["declines"]
