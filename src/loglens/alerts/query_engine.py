@@ -176,7 +176,7 @@ class QueryRuleEngine:
             due = [r for r in rules if self._due.setdefault(r.name, now_ms) <= now_ms]
             if not due and not reloaded:
                 return []
-            firing = self._firing()
+            firing = self.firing_alerts()
             changed = self._resolve_orphans(firing, {r.name for r in rules}, now_ms) if reloaded else []
             for rule in due:
                 changed += self._evaluate_due(rule, firing)
@@ -195,7 +195,7 @@ class QueryRuleEngine:
         self._due[rule.name] = due_ms + (missed + 1) * rule.every_ms
         return changed
 
-    def _firing(self) -> dict[tuple[str, str], Alert]:
+    def firing_alerts(self) -> dict[tuple[str, str], Alert]:
         return {
             (a.rule, a.group): a for a in self.store.alerts("firing", limit=100_000) if a.rule not in BUILT_IN_NAMES
         }
@@ -244,7 +244,7 @@ class QueryRuleEngine:
         """Evaluate one rule now: store its transitions and notify; a failure is logged and shown in its status."""
         status = self.status.setdefault(rule.name, RuleStatus())
         machine = self.machine(rule)
-        firing = self._firing() if firing is None else firing
+        firing = self.firing_alerts() if firing is None else firing
         self._reconcile(rule, machine, firing, now_ms)
         started = self.timer()
         try:
