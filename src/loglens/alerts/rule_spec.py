@@ -7,6 +7,7 @@ template compiled in a sandbox. Every problem is a RuleError naming the rule and
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -23,8 +24,9 @@ from ..search.query import QueryError
 
 BUILT_IN_NAMES = frozenset({"error_rate", "high_volume", "service_down"})  # alerts/rules.py
 UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
-DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)\s*")
-CONDITION = re.compile(r"\s*(>=|<=|>|<)\s*(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)\s*")
+# spaces only (no other whitespace), as the OpenAPI document's patterns say (openapi/base.yaml AlertRule)
+DURATION = re.compile(r" *([0-9]+(?:\.[0-9]+)?) *(ms|s|m|h|d) *")
+CONDITION = re.compile(r" *(>=|<=|>|<) *(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?) *")
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     "<": operator.lt,
@@ -32,7 +34,6 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
 }
 MIN_EVERY_MS = 1000
-MAX_WINDOW_MS = 31 * 86_400_000
 DEFAULT_SUMMARY = (
     "{{ rule }}{% if group %} ({{ group }}){% endif %}: {{ value if value is not none else 'no data' }}"
     " {{ condition }} over the last {{ window }}"
@@ -91,22 +92,29 @@ def sandbox() -> SandboxedEnvironment:
     return SandboxedEnvironment(autoescape=False)
 
 
-def parse_duration(text: str, key: str, where: str, *, zero: bool = True) -> int:
-    """`30s`, `5m`, `1h`, `1d`, `250ms` in milliseconds."""
+def parse_duration(text: str, key: str, where: str, *, zero: bool = True, longest: str = "31d") -> int:
+    """`30s`, `5m`, `1h`, `1d`, `250ms` in milliseconds, at most `longest`."""
     match = DURATION.fullmatch(text)
     if match is None:
         raise RuleError(f"{where}.{key}: expected a duration such as 30s, 5m, 1h or 1d, got {text!r}")
-    ms = int(float(match.group(1)) * UNITS_MS[match.group(2)])
-    if ms <= 0 and not zero:
+    ms = float(match.group(1)) * UNITS_MS[match.group(2)]
+    if ms < 1 and not zero:
         raise RuleError(f"{where}.{key}: must be longer than zero, got {text!r}")
-    return ms
+    limit = DURATION.fullmatch(longest)
+    assert limit is not None
+    if ms > float(limit.group(1)) * UNITS_MS[limit.group(2)]:
+        raise RuleError(f"{where}.{key}: at most {longest}, got {text!r}")
+    return int(ms)
 
 
 def parse_condition(text: str, where: str) -> Condition:
     match = CONDITION.fullmatch(text)
     if match is None:
         raise RuleError(f"{where}.condition: expected >, <, >= or <= and a number (e.g. '> 50'), got {text!r}")
-    return Condition(match.group(1), float(match.group(2)))
+    threshold = float(match.group(2))
+    if not math.isfinite(threshold):
+        raise RuleError(f"{where}.condition: the number is too large, got {text!r}")
+    return Condition(match.group(1), threshold)
 
 
 def parse_rule_query(text: str, where: str) -> tuple[Pipeline, Agg, tuple[str, ...]]:
@@ -134,9 +142,7 @@ def check_rule(spec: AlertRuleSpec, where: str, *, source: str = "config") -> Qu
     pipeline, agg, by = parse_rule_query(spec.query, where)
     condition = parse_condition(spec.condition, where)
     window_ms = parse_duration(spec.window, "window", where, zero=False)
-    if window_ms > MAX_WINDOW_MS:
-        raise RuleError(f"{where}.window: at most 31d, got {spec.window!r}")
-    every_ms = parse_duration(spec.every, "every", where, zero=False)
+    every_ms = parse_duration(spec.every, "every", where, zero=False, longest="1d")
     if every_ms < MIN_EVERY_MS:
         raise RuleError(f"{where}.every: at least 1s, got {spec.every!r}")
     for_ms = parse_duration(spec.for_, "for", where)

@@ -12,6 +12,7 @@ A body is checked exactly as a config rule is (a 400 names the key).
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -38,10 +39,16 @@ def _engine() -> tuple[LogLens, QueryRuleEngine]:
     return state, engine
 
 
+KEY = re.compile(r"^(?:unknown key )?rule\.([A-Za-z_]+)")
+
+
 def _checked(body: dict[str, Any]) -> QueryRule:
     try:
         return rule_from_body(body)
     except ConfigError as exc:
+        found = KEY.match(str(exc))
+        if found is not None:  # the key, as a query parameter's 400 names it
+            raise ApiError(400, str(exc), parameter=found.group(1)) from None
         raise ApiError(400, str(exc)) from None
 
 
@@ -112,7 +119,9 @@ def put_rule(name: str) -> ResponseReturnValue:
     state, engine = _engine()
     body = json_object()
     if "name" in body and body["name"] != name:
-        raise ApiError(400, f"name: the body names {body['name']!r}, the URL {name!r}; rename by DELETE and POST")
+        raise ApiError(
+            400, f"name: the body names {body['name']!r}, the URL {name!r}; rename by DELETE and POST", parameter="name"
+        )
     _writable(name)
     rule = _checked({**body, "name": name})
     engine.reload()
@@ -148,6 +157,6 @@ def preview_rule() -> ResponseReturnValue:
     try:
         out = preview(state.store, rule, int(state.clock() * 1000))
     except (PreviewError, StatsError) as exc:
-        raise ApiError(400, str(exc)) from None
+        raise ApiError(400, str(exc), parameter="query") from None
     out["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
     return out
