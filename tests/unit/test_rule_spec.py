@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from loglens.alerts.query_engine import QueryRuleEngine, explore_url
-from loglens.alerts.rule_spec import RuleError, rule_from_body
+from loglens.alerts.rule_spec import RuleError, check_specs, rule_from_body
 from loglens.alerts.rule_state import Event
 from loglens.config import AlertingSettings, ConfigError, load
 from loglens.store.sqlite import SQLiteStore
@@ -79,14 +79,14 @@ def test_the_issues_config_form_loads_with_its_values(tmp_path: Path) -> None:
 def test_a_bad_rule_stops_loading_naming_the_rule_and_the_key(
     tmp_path: Path, rule: dict[str, object], message: str
 ) -> None:
-    with pytest.raises(ConfigError, match=re.escape(message)):
-        load(rules_config(tmp_path, **rule), env={})
+    with pytest.raises(ConfigError, match=re.escape(message)):  # the loader's checks, then the rule's (as serve)
+        check_specs(load(rules_config(tmp_path, **rule), env={}).alerting.rules)
 
 
 def test_two_rules_with_one_name_are_refused(tmp_path: Path) -> None:
     rule = {"name": "twice", "query": "x", "condition": "> 1"}
     with pytest.raises(RuleError, match=re.escape("alerting.rules[twice].name: two rules are named 'twice'")):
-        load(env={}, overrides={"alerting": {"rules": [rule, rule]}})
+        check_specs(load(env={}, overrides={"alerting": {"rules": [rule, rule]}}).alerting.rules)
 
 
 def test_a_rule_without_a_name_is_refused_by_position() -> None:
