@@ -251,3 +251,49 @@ def test_a_rule_past_the_query_deadline_is_reported_counted_and_its_missed_ticks
         line for line in metrics.splitlines() if line.startswith('loglens_alert_rule_skipped_total{rule="slow"}')
     ]
     assert skipped and float(skipped[0].split()[-1]) == shown["skipped_evaluations"]
+
+
+def test_a_firing_rule_repeats_its_notification_and_an_acknowledged_alert_is_not_repeated(
+    rules_app: Flask, clock: FakeClock, recorder: Recorder
+) -> None:
+    client = rules_app.test_client()
+    body = {"name": "r", "query": '"card declined"', "condition": "> 3", "every": "30s", "repeat_interval": "1m"}
+    assert client.post("/api/alert-rules", json=body).status_code == 201
+    post_entries(rules_app, entries_at(int(clock() * 1000) - MINUTE_MS, 5))
+    engine, dispatcher = state(rules_app).rules, state(rules_app).dispatcher
+
+    def told() -> list[tuple[str, bool]]:
+        assert dispatcher.join()
+        return [(a["state"], a["repeat"]) for a in recorder.alerts if a["rule"] == "r"]
+
+    (alert,) = [a for a in engine.tick() if a.rule == "r"]  # cfg-errors fires too
+    assert told() == [("firing", False)]
+    clock.advance(30)
+    engine.tick()
+    assert told() == [("firing", False)]  # 30 s: not yet
+    clock.advance(30)
+    engine.tick()
+    assert told() == [("firing", False), ("firing", True)]  # a minute since it was told: again
+    assert client.post(f"/api/alerts/{alert.id}/ack", json={}).status_code == 200
+    clock.advance(60)
+    engine.tick()
+    assert told() == [("firing", False), ("firing", True)]  # acknowledged: nobody is told again
+
+
+def test_a_flapping_rule_notifies_once_when_it_starts_flapping_and_keeps_storing_its_history(
+    make_app: Any, clock: FakeClock, recorder: Recorder
+) -> None:
+    rule = {"name": "flappy", "query": '"card declined"', "condition": "> 3", "window": "1m", "every": "1m"}
+    config = {"alerting": {"rules": [rule], "flapping_transitions": 2, "flapping_window_seconds": 3600}}
+    app = make_app(config, clock=clock, handlers=[recorder])
+    engine, dispatcher = state(app).rules, state(app).dispatcher
+    for step in range(6):  # above, below, above, below, ...: a transition at every evaluation
+        if step % 2 == 0:
+            post_entries(app, entries_at(int(clock() * 1000) - 1000, 5))
+        engine.tick()
+        clock.advance(61)
+    assert dispatcher.join()
+    told = [(a["state"], a["flapping"]) for a in recorder.alerts if a["rule"] == "flappy"]
+    assert told == [("firing", False), ("resolved", False), ("firing", True)]
+    stored = [a for a in state(app).store.alerts("all") if a.rule == "flappy"]
+    assert len(stored) == 3 and all(a.state == "resolved" for a in stored)  # every transition kept
