@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from loglens.alerts.query_engine import QueryRuleEngine, explore_url
+from loglens.alerts.rule_message import explore_url, summary
 from loglens.alerts.rule_spec import RuleError, check_specs, rule_from_body
-from loglens.alerts.rule_state import Event
-from loglens.config import AlertingSettings, ConfigError, load
-from loglens.store.sqlite import SQLiteStore
+from loglens.config import ConfigError, load
 
 ISSUE_FORM = """
 alerting:
@@ -100,12 +98,7 @@ def test_a_filter_alone_counts_its_entries() -> None:
     assert rule.condition.holds(2) and not rule.condition.holds(1)
 
 
-def engine(tmp_path: Path) -> QueryRuleEngine:
-    store = SQLiteStore(str(tmp_path / "s.db"))
-    return QueryRuleEngine(store, [], AlertingSettings(), clock=lambda: 0.0, max_buckets=60)
-
-
-def test_the_summary_template_sees_value_threshold_group_window_rule_and_the_explore_link(tmp_path: Path) -> None:
+def test_the_summary_template_sees_value_threshold_group_window_rule_and_the_explore_link() -> None:
     rule = rule_from_body(
         {
             "name": "declines",
@@ -116,12 +109,10 @@ def test_the_summary_template_sees_value_threshold_group_window_rule_and_the_exp
             "{{ explore_url }}",
         }
     )
-    eng = engine(tmp_path)
-    text = eng.summary(rule, Event("fire", "service=pay", 51.0, True), {"service": "pay"})
+    text = summary(rule, "service=pay", 51.0, {"service": "pay"})
     url = explore_url(rule, {"service": "pay"})
     assert text == f"declines: 51 > 50 for service=pay in 5m (50.0) {url}"
     assert url == "/explore?q=%22card+declined%22+service%3A%22pay%22&from=5m"
-    eng.store.close()  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
@@ -132,13 +123,9 @@ def test_the_summary_template_sees_value_threshold_group_window_rule_and_the_exp
         "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
     ],
 )
-def test_a_template_escaping_the_sandbox_is_refused_and_the_alert_still_says_what_fired(
-    tmp_path: Path, escape: str
-) -> None:
+def test_a_template_escaping_the_sandbox_is_refused_and_the_alert_still_says_what_fired(escape: str) -> None:
     rule = rule_from_body({"name": "r", "query": "x", "condition": "> 1", "summary": escape})
-    eng = engine(tmp_path)
-    text = eng.summary(rule, Event("fire", "", 5.0, True), {})
+    text = summary(rule, "", 5.0, {})
     assert "uid=" not in text and "subclasses" not in text and "<class" not in text
     assert text.startswith("r: the summary template was refused") or text.startswith("r: the summary template failed")
     assert "value 5.0" in text
-    eng.store.close()  # type: ignore[attr-defined]

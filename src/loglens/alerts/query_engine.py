@@ -14,22 +14,20 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urlencode
 
-from jinja2.exceptions import SecurityError, TemplateError
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry
 
-from ..config import AlertingSettings, ConfigError
+from ..config import AlertingSettings, AlertRuleSpec, ConfigError
 from ..search.stats import OTHER, Aggregator, StatsError, answer
 from ..store.base import Alert, AlertRuleStore, AlertStore, Leadership, NewAlert, QueryTimeout, StoreError
-from .rule_spec import BUILT_IN_NAMES, QueryRule, rule_from_body
+from .rule_message import fields_of, group_name, summary
+from .rule_spec import BUILT_IN_NAMES, QueryRule, rule_from_body, spec_body
 from .rule_state import Event, RuleMachine
+from .rule_status import RuleMetrics, RuleStatus
 
 log = logging.getLogger(__name__)
 RELOAD_SECONDS = 5.0  # how often the API's stored rules are read again (another process may have changed them)
-EVAL_SECONDS_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
 class RuleEngineStore(Aggregator, AlertStore, AlertRuleStore, Leadership, Protocol):
@@ -38,56 +36,6 @@ class RuleEngineStore(Aggregator, AlertStore, AlertRuleStore, Leadership, Protoc
 
 class Notifier(Protocol):
     def submit(self, alert: dict[str, Any]) -> bool: ...
-
-
-@dataclass
-class RuleStatus:
-    """What GET /api/alert-rules shows of a rule's last evaluation."""
-
-    state: str = "ok"  # ok, pending, firing (the worst of its groups), or error
-    value: float | None = None  # the ungrouped rule's value
-    groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # group -> {state, value}
-    evaluated_ms: int | None = None
-    took_ms: float | None = None
-    error: str | None = None
-    folded: int = 0  # groups past max_groups_per_rule, not evaluated
-    skipped: int = 0  # ticks skipped because an evaluation ran past the next one
-
-
-def group_name(by: Sequence[str], values: Sequence[Any]) -> str:
-    return ",".join(f"{f}={'' if v is None else v}" for f, v in zip(by, values, strict=True))
-
-
-def explore_url(rule: QueryRule, group_values: dict[str, Any]) -> str:
-    """A path opening Explore on the rule's filter (narrowed to the group) over the rule's window."""
-    parts = [rule.filter_text] if rule.filter_text else []
-    for name, value in group_values.items():
-        if value is not None:
-            text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-            parts.append(f'{name}:"{text}"')
-    return "/explore?" + urlencode({"q": " ".join(parts), "from": rule.spec.window.strip()})
-
-
-class RuleMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.evaluations = Counter(
-            "loglens_alert_rule_evaluations",
-            "Query rule evaluations, by rule and outcome (ok, timeout, error)",
-            ["rule", "outcome"],
-            registry=registry,
-        )
-        self.skipped = Counter(
-            "loglens_alert_rule_skipped",
-            "Evaluations of a query rule skipped because the one before ran past their time",
-            ["rule"],
-            registry=registry,
-        )
-        self.seconds = Histogram(
-            "loglens_alert_rule_evaluation_seconds",
-            "Time one query rule evaluation took",
-            buckets=EVAL_SECONDS_BUCKETS,
-            registry=registry,
-        )
 
 
 class QueryRuleEngine:
@@ -114,7 +62,7 @@ class QueryRuleEngine:
         self.stored_rules: dict[str, QueryRule] = {}
         self.machines: dict[str, RuleMachine] = {}
         self.status: dict[str, RuleStatus] = {}
-        self._bodies: dict[str, Any] = {}
+        self._specs: dict[str, AlertRuleSpec] = {}  # the definition each state machine was made for
         self._due: dict[str, int] = {}
         self._loaded_at: float | None = None
         self._lock = threading.Lock()  # one round at a time
@@ -128,30 +76,29 @@ class QueryRuleEngine:
         return self.config_rules.get(name) or self.stored_rules.get(name)
 
     def reload(self) -> None:
-        """Read the API's rules from the store again; a rule whose body changed starts a new state machine."""
+        """Read the API's rules from the store again. Safe beside a running tick: it only swaps the map; the tick
+        starts a new state machine for a rule whose definition changed and drops those of rules gone."""
+        previous = self.stored_rules
         found: dict[str, QueryRule] = {}
         for stored in self.store.alert_rules():
             if stored.name in self.config_rules:
+                continue
+            old = previous.get(stored.name)
+            if old is not None and spec_body(old.spec) == stored.body:
+                found[stored.name] = old
                 continue
             try:
                 found[stored.name] = rule_from_body(stored.body)
             except ConfigError as exc:  # checked when saved; a newer LogLens's rule this one cannot read
                 log.warning("alert rule %s stored in the store cannot be used: %s", stored.name, exc)
-                continue
-            if self._bodies.get(stored.name) != stored.body:
-                self.machines.pop(stored.name, None)
-                self._due.pop(stored.name, None)
-            self._bodies[stored.name] = stored.body
-        for gone in set(self.stored_rules) - set(found):
-            self.machines.pop(gone, None)
-            self.status.pop(gone, None)
-            self._bodies.pop(gone, None)
         self.stored_rules = found
         self._loaded_at = self.clock()
 
     def machine(self, rule: QueryRule) -> RuleMachine:
+        """The rule's state machine; a new one when the rule's definition changed (its firing alerts are adopted
+        from the store again, its pending groups start over)."""
         machine = self.machines.get(rule.name)
-        if machine is None:
+        if machine is None or self._specs.get(rule.name) != rule.spec:
             machine = self.machines[rule.name] = RuleMachine(
                 for_ms=rule.for_ms,
                 repeat_ms=rule.repeat_ms,
@@ -159,7 +106,13 @@ class QueryRuleEngine:
                 flap_transitions=self.settings.flapping_transitions,
                 flap_window_ms=int(self.settings.flapping_window_seconds * 1000),
             )
+            self._specs[rule.name] = rule.spec
         return machine
+
+    def _forget_gone(self, names: set[str]) -> None:
+        for table in (self.machines, self.status, self._specs, self._due):
+            for name in set(table) - names:
+                del table[name]
 
     # -- the schedule ----------------------------------------------------------------------------------------------
 
@@ -173,6 +126,10 @@ class QueryRuleEngine:
                 self.reload()
             now_ms = int(self.clock() * 1000)
             rules = self.rules()
+            self._forget_gone({r.name for r in rules})
+            for rule in rules:
+                if self._specs.get(rule.name, rule.spec) != rule.spec:
+                    self._due.pop(rule.name, None)  # changed: evaluated now, then on its (new) every
             due = [r for r in rules if self._due.setdefault(r.name, now_ms) <= now_ms]
             if not due and not reloaded:
                 return []
@@ -294,10 +251,10 @@ class QueryRuleEngine:
         now_ms: int,
     ) -> Alert | None:
         g = machine.groups.get(event.group)
-        group_fields = fields.get(event.group) or _fields_of(event.group, rule.by)
+        group_fields = fields.get(event.group) or fields_of(event.group, rule.by)
         if event.kind == "fire":
             service = str(group_fields.get("service") or "")
-            message = self.summary(rule, event, group_fields)
+            message = summary(rule, event.group, event.value, group_fields)
             value = 0.0 if event.value is None else event.value
             new = NewAlert(
                 rule.name,
@@ -342,30 +299,6 @@ class QueryRuleEngine:
             self._notify(current_alert, rule, repeat=event.kind == "repeat", flapping=False)
         return None
 
-    def summary(self, rule: QueryRule, event: Event, group_fields: dict[str, Any]) -> str:
-        value: float | int | None = event.value
-        if value is not None and rule.agg.func in ("count", "count_distinct"):
-            value = int(value)
-        variables = {
-            "value": value,
-            "threshold": rule.condition.threshold,
-            "condition": str(rule.condition),
-            "group": event.group,
-            "groups": group_fields,
-            "labels": dict(rule.spec.labels),
-            "window": rule.spec.window,
-            "rule": rule.name,
-            "severity": rule.severity,
-            "explore_url": explore_url(rule, group_fields),
-        }
-        try:
-            return str(rule.template.render(**variables))[:4000]
-        except SecurityError as exc:
-            log.warning("alert rule %s: summary template refused by the sandbox: %s", rule.name, exc)
-            return f"{rule.name}: the summary template was refused ({exc}); value {event.value}"
-        except (TemplateError, TypeError, ValueError) as exc:
-            return f"{rule.name}: the summary template failed ({exc}); value {event.value}"
-
     def _notify(self, alert: Alert, rule: QueryRule | None, *, repeat: bool, flapping: bool) -> None:
         if self.notifier is None or (alert.state == "firing" and alert.acknowledged):
             return
@@ -374,20 +307,3 @@ class QueryRuleEngine:
         body["repeat"] = repeat
         body["flapping"] = flapping
         self.notifier.submit(body)
-
-
-def _fields_of(group: str, by: Sequence[str]) -> dict[str, Any]:
-    """A group's field values back from its name (`service=a,level=ERROR`), for a group with no data now."""
-    if not by or not group:
-        return {}
-    out: dict[str, Any] = {}
-    rest = group
-    for i, name in enumerate(by):
-        rest = rest.removeprefix(f"{name}=")
-        if i + 1 < len(by):
-            value, _, rest = rest.partition(f",{by[i + 1]}=")
-            rest = f"{by[i + 1]}={rest}"
-        else:
-            value = rest
-        out[name] = value
-    return out

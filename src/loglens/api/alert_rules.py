@@ -20,8 +20,9 @@ from flask import Blueprint, Response, jsonify
 from flask.typing import ResponseReturnValue
 
 from ..alerts.preview import PreviewError, preview
-from ..alerts.query_engine import QueryRuleEngine, RuleStatus
+from ..alerts.query_engine import QueryRuleEngine
 from ..alerts.rule_spec import QueryRule, rule_from_body, spec_body
+from ..alerts.rule_status import RuleStatus
 from ..answer import ApiError
 from ..auth.access import requires
 from ..config import ConfigError
