@@ -265,6 +265,7 @@ class QueryRuleEngine:
                 rule.condition.threshold,
                 event.group,
                 dict(rule.spec.labels),
+                tuple(rule.spec.notify),
             )
             alert = self.store.fire_alert(new, now_ms, 0)
             if alert is None:  # already firing (another process): take that one

@@ -117,6 +117,7 @@ class NewAlert:
     threshold: float
     group: str = ""  # a query rule's group (`service=payment-service`), "" for the built-in rules
     labels: dict[str, str] = field(default_factory=dict)  # a query rule's labels
+    notify: tuple[str, ...] = ()  # a query rule's handler names (none: every handler); not stored in the row
 
 
 @dataclass(frozen=True, slots=True)
