@@ -297,3 +297,9 @@ def test_a_flapping_rule_notifies_once_when_it_starts_flapping_and_keeps_storing
     assert told == [("firing", False), ("resolved", False), ("firing", True)]
     stored = [a for a in state(app).store.alerts("all") if a.rule == "flappy"]
     assert len(stored) == 3 and all(a.state == "resolved" for a in stored)  # every transition kept
+    clock.advance(3600)  # its transitions leave the window: it settles, and says it is resolved (last told: firing)
+    engine.tick()
+    assert dispatcher.join()
+    told = [(a["state"], a["flapping"]) for a in recorder.alerts if a["rule"] == "flappy"]
+    assert told == [("firing", False), ("resolved", False), ("firing", True), ("resolved", False)]
+    assert recorder.alerts[-1]["id"] == stored[0].id  # the newest alert, resolved

@@ -148,7 +148,12 @@ class QueryRuleEngine:
         if missed:  # it ran past its next time(s): those are skipped, never queued
             self.metrics.skipped.labels(rule.name).inc(missed)
             self.status.setdefault(rule.name, RuleStatus()).skipped += missed
-            log.warning("alert rule %s: evaluation took past %d of its ticks; skipped them", rule.name, missed)
+            log.warning(
+                "alert rule %s: %d of its evaluations were due before this one ended (late by %.1f s); skipped them",
+                rule.name,
+                missed,
+                (finished_ms - due_ms) / 1000,
+            )
         self._due[rule.name] = due_ms + (missed + 1) * rule.every_ms
         return changed
 
@@ -279,7 +284,7 @@ class QueryRuleEngine:
             if event.notify:
                 self._notify(alert, rule, repeat=False, flapping=event.flapping)
             return alert
-        alert_id = g.alert_id if g is not None else None
+        alert_id = g.alert_id if g is not None else event.alert_id
         if alert_id is None:
             current = firing.get((rule.name, event.group))
             alert_id = current.id if current is not None else None
@@ -289,9 +294,7 @@ class QueryRuleEngine:
             shown = "no data" if event.value is None else f"{event.value:g}"
             reason = f"resolved: {rule.agg.name} is {shown}, no longer {rule.condition}"
             done = self.store.resolve_alert(alert_id, now_ms, reason)
-            firing.pop((rule.name, event.group), None)
-            if g is not None:
-                g.alert_id = None
+            firing.pop((rule.name, event.group), None)  # the group keeps the id: a later "settled" tells this one
             if done is not None and event.notify:
                 self._notify(done, rule, repeat=False, flapping=event.flapping)
             return done

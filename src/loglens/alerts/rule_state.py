@@ -29,7 +29,7 @@ class GroupState:
     state: State = "ok"
     since_ms: int = 0  # when the current state began
     value: float | None = None
-    alert_id: int | None = None  # the stored firing alert
+    alert_id: int | None = None  # the stored alert: firing, or the last one that resolved
     notified_ms: int | None = None  # last notification while firing
     notified_state: State | None = None  # the state the last notification told
     transitions: deque[int] = field(default_factory=deque)  # times of fire/resolve transitions, within the window
@@ -45,6 +45,7 @@ class Event:
     flapping: bool = False  # this transition made the group flapping (its one notification says so)
     no_data: bool = False
     state: State = "ok"  # the group's state after the event
+    alert_id: int | None = None  # the group's stored alert when the event was made (a group may be forgotten after)
 
 
 @dataclass
@@ -110,7 +111,7 @@ class RuleMachine:
             g.notified_state = to
             g.notified_ms = now_ms
         kind: EventKind = "fire" if to == "firing" else "resolve"
-        return Event(kind, group, g.value, notify, flapping=started, no_data=no_data, state=to)
+        return Event(kind, group, g.value, notify, flapping=started, no_data=no_data, state=to, alert_id=g.alert_id)
 
     def _settle(self, group: str, g: GroupState, now_ms: int, no_data: bool) -> list[Event]:
         """A flapping group whose transitions fell back within bounds: tell its state if the last notification
@@ -123,7 +124,7 @@ class RuleMachine:
             return []
         g.notified_state = told
         g.notified_ms = now_ms
-        return [Event("settled", group, g.value, True, no_data=no_data, state=g.state)]
+        return [Event("settled", group, g.value, True, no_data=no_data, state=g.state, alert_id=g.alert_id)]
 
     def _repeat(self, group: str, g: GroupState, now_ms: int, *, no_data: bool) -> list[Event]:
         if g.state != "firing" or g.flapping or self.repeat_ms <= 0:
@@ -132,7 +133,7 @@ class RuleMachine:
             return []
         g.notified_ms = now_ms
         g.notified_state = "firing"
-        return [Event("repeat", group, g.value, True, no_data=no_data, state="firing")]
+        return [Event("repeat", group, g.value, True, no_data=no_data, state="firing", alert_id=g.alert_id)]
 
     def _prune(self, g: GroupState, now_ms: int) -> None:
         while g.transitions and g.transitions[0] <= now_ms - self.flap_window_ms:
