@@ -146,8 +146,11 @@ def _build(
     )
     # query alert rules (issue 24): config.yaml's and the API's, evaluated by the elected node on their schedules
     from .alerts.query_engine import QueryRuleEngine
+    from .alerts.rule_lease import FileLease
     from .alerts.rule_spec import check_specs
 
+    sqlite_file = cfg.storage.backend == "sqlite" and cfg.storage.sqlite_path != ":memory:"
+    state.rules_lease = FileLease(cfg.storage.sqlite_path + "-rules.lock") if sqlite_file else None
     state.rules = QueryRuleEngine(
         store,
         check_specs(alerting.rules),
@@ -156,6 +159,7 @@ def _build(
         max_buckets=cfg.analytics.max_buckets,
         notifier=dispatcher,
         registry=metrics.registry,
+        repeats=state.rules_lease.held if state.rules_lease is not None else lambda: True,
     )
     if start_jobs:
         from .jobs import start_scheduler

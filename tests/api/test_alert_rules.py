@@ -15,6 +15,7 @@ from tests.conftest import TEST_BACKEND, FakeClock
 from tests.support import slowquery
 from tests.support.alerting import Recorder, state
 from tests.support.auth import bearer, make_keys
+from tests.support.wait import wait_until
 
 CONFIG_RULE = {"name": "cfg-errors", "query": "level:ERROR | stats count() by service", "condition": "> 2"}
 DECLINES = {
@@ -303,3 +304,20 @@ def test_a_flapping_rule_notifies_once_when_it_starts_flapping_and_keeps_storing
     told = [(a["state"], a["flapping"]) for a in recorder.alerts if a["rule"] == "flappy"]
     assert told == [("firing", False), ("resolved", False), ("firing", True), ("resolved", False)]
     assert recorder.alerts[-1]["id"] == stored[0].id  # the newest alert, resolved
+
+
+def test_two_workers_on_one_store_store_one_alert_and_send_each_repeat_once(make_app: Any, clock: FakeClock) -> None:
+    rule = {"name": "r", "query": '"card declined"', "condition": "> 3", "every": "30s", "repeat_interval": "1m"}
+    recorders = [Recorder(), Recorder()]
+    apps = [make_app({"alerting": {"rules": [rule]}}, clock=clock, handlers=[rec]) for rec in recorders]
+    wait_until(lambda: any(state(app).store.is_leader() for app in apps), 30, "a node to lead")
+    post_entries(apps[0], entries_at(int(clock() * 1000) - MINUTE_MS, 5))
+    for _ in range(5):  # 2 minutes: fired, then a repeat at 1 and at 2 minutes
+        for app in apps:
+            state(app).rules.tick()
+        clock.advance(30)
+    for app in apps:
+        assert state(app).dispatcher.join()
+    told = [(a["state"], a["repeat"]) for rec in recorders for a in rec.alerts if a["rule"] == "r"]
+    assert sorted(told) == [("firing", False), ("firing", True), ("firing", True)]
+    assert len([a for a in state(apps[0]).store.alerts("all") if a.rule == "r"]) == 1

@@ -50,13 +50,16 @@ class QueryRuleEngine:
         notifier: Notifier | None = None,
         registry: CollectorRegistry | None = None,
         timer: Callable[[], float] = time.perf_counter,
+        repeats: Callable[[], bool] = lambda: True,
     ) -> None:
+        """`repeats`: whether this process sends repeat notifications (rule_lease.py: one worker of a store)."""
         self.store = store
         self.settings = settings
         self.clock = clock
         self.max_buckets = max_buckets
         self.notifier = notifier
         self.timer = timer
+        self.repeats = repeats
         self.metrics = RuleMetrics(registry if registry is not None else CollectorRegistry())
         self.config_rules = {r.name: r for r in config_rules}
         self.stored_rules: dict[str, QueryRule] = {}
@@ -298,6 +301,8 @@ class QueryRuleEngine:
             if done is not None and event.notify:
                 self._notify(done, rule, repeat=False, flapping=event.flapping)
             return done
+        if not self.repeats():  # another worker of this store tells it
+            return None
         current_alert = self.store.alert(alert_id)  # repeat, or settled after flapping: tell the stored alert again
         if current_alert is not None:
             self._notify(current_alert, rule, repeat=event.kind == "repeat", flapping=False)
