@@ -145,7 +145,12 @@ class QueryRuleEngine:
     def _evaluate_due(self, rule: QueryRule, firing: dict[tuple[str, str], Alert]) -> list[Alert]:
         due_ms = self._due[rule.name]
         now_ms = int(self.clock() * 1000)
-        changed = self.evaluate(rule, now_ms, firing)
+        try:
+            changed = self.evaluate(rule, now_ms, firing)
+        except StoreError as exc:  # storing a transition failed: the next evaluation finds the store as it is
+            log.warning("alert rule %s: storing its alerts failed: %s", rule.name, exc)
+            self.status.setdefault(rule.name, RuleStatus()).error = f"storing its alerts failed: {exc}"
+            changed = []
         finished_ms = int(self.clock() * 1000)
         missed = max(0, (finished_ms - due_ms) // rule.every_ms)
         if missed:  # it ran past its next time(s): those are skipped, never queued
@@ -214,12 +219,15 @@ class QueryRuleEngine:
         started = self.timer()
         try:
             values, fields, folded = self.values(rule, now_ms)
-        except (QueryTimeout, StoreError, StatsError) as exc:
+        except Exception as exc:  # a failing rule is reported and waits for its next time; the others go on
             outcome = "timeout" if isinstance(exc, QueryTimeout) else "error"
             self.metrics.evaluations.labels(rule.name, outcome).inc()
             status.state, status.error, status.evaluated_ms = "error", str(exc), now_ms
             status.took_ms = round((self.timer() - started) * 1000, 2)
-            log.warning("alert rule %s: evaluation failed (%s): %s", rule.name, outcome, exc)
+            if isinstance(exc, StoreError | StatsError):
+                log.warning("alert rule %s: evaluation failed (%s): %s", rule.name, outcome, exc)
+            else:
+                log.exception("alert rule %s: evaluation failed", rule.name)
             return []
         took = self.timer() - started
         self.metrics.evaluations.labels(rule.name, "ok").inc()
