@@ -321,3 +321,11 @@ def test_two_workers_on_one_store_store_one_alert_and_send_each_repeat_once(make
     told = [(a["state"], a["repeat"]) for rec in recorders for a in rec.alerts if a["rule"] == "r"]
     assert sorted(told) == [("firing", False), ("firing", True), ("firing", True)]
     assert len([a for a in state(apps[0]).store.alerts("all") if a.rule == "r"]) == 1
+
+
+def test_the_preview_path_is_no_rule_name(rules_app: Flask) -> None:
+    client = rules_app.test_client()
+    assert set(client.options("/api/alert-rules/preview").headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+    assert client.get("/api/alert-rules/preview").status_code == 405
+    refused = client.post("/api/alert-rules", json={**DECLINES, "name": "preview"})
+    assert refused.status_code == 400 and "rule.name: 'preview' names /api/alert-rules/preview" in refused.json["error"]

@@ -23,6 +23,7 @@ from ..search.pipeline import Agg, Pipeline, Stats, parse_pipeline, split_stages
 from ..search.query import QueryError
 
 BUILT_IN_NAMES = frozenset({"error_rate", "high_volume", "service_down"})  # alerts/rules.py
+RESERVED_NAME = "preview"  # POST /api/alert-rules/preview
 UNITS_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 # spaces only (no other whitespace), as the OpenAPI document's patterns say (openapi/base.yaml AlertRule)
 DURATION = re.compile(r" *([0-9]+(?:\.[0-9]+)?) *(ms|s|m|h|d) *")
@@ -139,6 +140,8 @@ def check_rule(spec: AlertRuleSpec, where: str, *, source: str = "config") -> Qu
     """The rule `spec` checked; RuleError naming `where` (the rule) and the key otherwise."""
     if spec.name in BUILT_IN_NAMES:
         raise RuleError(f"{where}.name: {spec.name!r} is a built-in rule's name; choose another")
+    if spec.name == RESERVED_NAME:
+        raise RuleError(f"{where}.name: 'preview' names /api/alert-rules/preview; choose another")
     pipeline, agg, by = parse_rule_query(spec.query, where)
     condition = parse_condition(spec.condition, where)
     window_ms = parse_duration(spec.window, "window", where, zero=False)

@@ -17,7 +17,9 @@ import time
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
+from werkzeug.routing import BaseConverter
 
 from ..alerts.preview import PreviewError, preview
 from ..alerts.query_engine import QueryRuleEngine
@@ -32,6 +34,18 @@ from ..state import LogLens, current_loglens
 from .body import json_object
 
 bp = Blueprint("alert_rules", __name__)
+
+
+class RuleName(BaseConverter):
+    """A rule's name in a URL: anything but `preview`, so that /api/alert-rules/preview is only the preview (its
+    OPTIONS lists POST alone). check_rule refuses the name `preview`."""
+
+    regex = r"(?!preview$)[^/]+"
+
+
+@bp.record_once
+def _converter(setup: BlueprintSetupState) -> None:  # before the routes below are added
+    setup.app.url_map.converters["rule_name"] = RuleName
 
 
 def _engine() -> tuple[LogLens, QueryRuleEngine]:
@@ -106,7 +120,7 @@ def _writable(name: str) -> None:
         raise ApiError(409, f"the rule {name!r} comes from config.yaml and is read-only here; change it there")
 
 
-@bp.get("/api/alert-rules/<name>")
+@bp.get("/api/alert-rules/<rule_name:name>")
 @requires("read")
 def get_rule(name: str) -> ResponseReturnValue:
     _, engine = _engine()
@@ -114,7 +128,7 @@ def get_rule(name: str) -> ResponseReturnValue:
     return jsonify(_shown(rule, engine.status.get(name)))
 
 
-@bp.put("/api/alert-rules/<name>")
+@bp.put("/api/alert-rules/<rule_name:name>")
 @requires("admin")
 def put_rule(name: str) -> ResponseReturnValue:
     state, engine = _engine()
@@ -132,7 +146,7 @@ def put_rule(name: str) -> ResponseReturnValue:
     return jsonify(_shown(rule, None)), 200 if existed else 201
 
 
-@bp.delete("/api/alert-rules/<name>")
+@bp.delete("/api/alert-rules/<rule_name:name>")
 @requires("admin")
 def delete_rule(name: str) -> ResponseReturnValue:
     state, engine = _engine()
@@ -154,7 +168,7 @@ def preview_rule() -> ResponseReturnValue:
     started = time.perf_counter()
     state = current_loglens()
     body = json_object()
-    rule = _checked({"name": "preview", **body})
+    rule = _checked({"name": "previewed", **body})
     try:
         out = preview(state.store, rule, int(state.clock() * 1000))
     except (PreviewError, StatsError) as exc:
