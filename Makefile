@@ -68,6 +68,7 @@ bench: install
 	$(BIN)/python bench/exactly_once.py --entries 100000
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/syslog.py
+	$(BIN)/python bench/alert_rules.py --entries 1000000
 	if command -v clickhouse-server >/dev/null; then $(BIN)/python bench/clickhouse.py; \
 	else echo "bench: clickhouse-server not installed (make system-deps): ClickHouse mode skipped"; fi
 

@@ -145,10 +145,28 @@ def _build(
         tail=TailHub(store.last_id, max_streams=cfg.search.max_streams, poll_seconds=cfg.search.poll_seconds),
         health_probe=StoreProbe(store),
     )
+    # query alert rules (issue 24): config.yaml's and the API's, evaluated by the elected node on their schedules
+    from .alerts.query_engine import QueryRuleEngine
+    from .alerts.rule_lease import FileLease
+    from .alerts.rule_spec import check_specs
+
+    sqlite_file = cfg.storage.backend == "sqlite" and cfg.storage.sqlite_path != ":memory:"
+    state.rules_lease = FileLease(cfg.storage.sqlite_path + "-rules.lock") if sqlite_file else None
+    state.rules = QueryRuleEngine(
+        store,
+        check_specs(alerting.rules, notifiers=delivery.names),
+        alerting,
+        clock=clock,
+        max_buckets=cfg.analytics.max_buckets,
+        notify=delivery.names,
+        wake=delivery.wake,
+        registry=metrics.registry,
+        repeats=state.rules_lease.held if state.rules_lease is not None else lambda: True,
+    )
     if start_jobs:
         from .jobs import start_scheduler
 
-        state.scheduler = start_scheduler(engine, store, cfg.alerting, cfg.storage, clock)
+        state.scheduler = start_scheduler(engine, store, cfg.alerting, cfg.storage, clock, rules=state.rules)
     return state
 
 

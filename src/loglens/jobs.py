@@ -9,12 +9,14 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from .alerts.engine import AlertEngine
+from .alerts.query_engine import QueryRuleEngine
 from .config import AlertingSettings, StorageSettings
 from .store import Maintenance
 
 log = logging.getLogger(__name__)
 
 RETENTION_INTERVAL_SECONDS = 600
+RULES_TICK_SECONDS = 1.0  # how often the query rules' schedules are looked at (a rule's `every` is at least 1 s)
 # APScheduler's executor logs "Running job" and "executed successfully" at INFO for every run: two lines every
 # check_interval_seconds; its scheduler logs six lines at INFO as each worker starts ("Adding job tentatively",
 # "Added job", "Scheduler started") and one as it stops. A user needs none of them: those records are demoted to
@@ -45,6 +47,11 @@ def check_alerts(engine: AlertEngine) -> int:
     return len(engine.check_all())
 
 
+def evaluate_rules(rules: QueryRuleEngine) -> int:
+    """Evaluate the query alert rules whose `every` has come (each rule keeps its own schedule)."""
+    return len(rules.tick())
+
+
 def maintain_store(store: Maintenance) -> int:
     """Upkeep of the store's derived data (compacting the user rollups), so readers never wait on it."""
     store.maintain()
@@ -65,6 +72,7 @@ def start_scheduler(
     alerting: AlertingSettings,
     storage: StorageSettings,
     clock: Callable[[], float],
+    rules: QueryRuleEngine | None = None,
 ) -> BackgroundScheduler:
     quiet_job_runs()
     scheduler = BackgroundScheduler(daemon=True, job_defaults={"coalesce": True, "max_instances": 1})
@@ -89,6 +97,10 @@ def start_scheduler(
         args=[store, storage.retention_days, clock],
         id="retention",
     )
+    if rules is not None:  # a tick that runs long is skipped (max_instances=1), never queued
+        scheduler.add_job(
+            _logged(evaluate_rules), "interval", seconds=RULES_TICK_SECONDS, args=[rules], id="evaluate_rules"
+        )
     scheduler.start()
     return scheduler
 

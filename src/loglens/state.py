@@ -52,6 +52,8 @@ class LogLens:
     health_probe: StoreProbe
     scheduler: Any = None
     syslog: Any = None  # the syslog listener (ingest/syslog), None when ingest.syslog is off
+    rules: Any = None  # the query alert rules' engine (alerts/query_engine.py)
+    rules_lease: Any = None  # which worker of a SQLite store sends repeat notifications (alerts/rule_lease.py)
     _closed: bool = field(default=False, repr=False)
     _close_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -69,6 +71,8 @@ class LogLens:
         self.tail.close()
         self.health_probe.close()
         self.checks.close()
+        if self.rules_lease is not None:
+            self.rules_lease.close()
         self.delivery.close()
         self.store.close()
         log.info("stopped: pending writes committed, undelivered notifications kept in the outbox")

@@ -43,6 +43,12 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/openapi.json"): "read",
     ("POST", "/api/alerts/<>/ack"): "admin",
     ("GET", "/api/alerts/<>"): "read",
+    ("GET", "/api/alert-rules"): "read",
+    ("POST", "/api/alert-rules"): "admin",
+    ("GET", "/api/alert-rules/<>"): "read",
+    ("PUT", "/api/alert-rules/<>"): "admin",
+    ("DELETE", "/api/alert-rules/<>"): "admin",
+    ("POST", "/api/alert-rules/preview"): "read",
     ("GET", "/api/logs"): "read",
     ("GET", "/api/logs/<>"): "read",
     ("GET", "/api/logs/export"): "read",
@@ -132,6 +138,10 @@ def sample(method: str, url: str) -> dict[str, Any]:
         return {"json": {"count": 1}}
     if url.endswith("/ack"):
         return {"json": {}}
+    if url.startswith("/api/alert-rules"):  # POST creates `matrix`, PUT replaces `1` (made by auth_app)
+        return {
+            "json": {"query": "level:ERROR", "condition": "> 1", **({"name": "matrix"} if method == "POST" else {})}
+        }
     return {}
 
 
@@ -145,6 +155,8 @@ def auth_app(make_app: Any, clock: Any) -> Flask:
     store = app.extensions["loglens"].store
     fired = store.fire_alert(alert, int(clock() * 1000), 0)
     assert fired is not None
+    # alert rule 1, so that GET, PUT and DELETE /api/alert-rules/1 show a success when let through
+    store.save_alert_rule("1", {"name": "1", "query": "level:ERROR", "condition": "> 1"}, int(clock() * 1000))
     # and one entry, so that GET /api/logs/<id> finds it; a ClickHouse store's ids are not 1, 2, ...: use theirs
     store.write([entry(service="matrix")], StatsDelta())  # not counted: validation stats stay those of the tests
     app.config["MATRIX_IDS"] = {

@@ -172,3 +172,26 @@ def test_sqlite_stores_an_alert_and_its_notifications_in_one_transaction_or_neit
         assert fired is not None and [n.event for n in store.notifications(fired.id)] == ["firing"]
     finally:
         store.close()
+
+
+def test_renotify_queues_a_repeat_once_the_last_is_finished_and_a_missed_transition_once(store: Store) -> None:
+    fired = store.fire_alert(FINDING, T0, 0, notify=["hook"])
+    assert fired is not None
+    assert store.renotify(fired, ["hook"], T0 + 1000) == 1  # a query rule's repeat
+    assert store.renotify(fired, ["hook"], T0 + 2000) == 0  # the last repeat is not delivered yet: not again
+    claimed = {n.event: n for n in store.claim_notifications("hook", "a", T0 + 3000, LEASE, 10)}
+    assert set(claimed) == {"firing"}  # the repeat waits for the firing row of its alert
+    assert store.finish_notification(claimed["firing"].id, "a", "delivered", T0 + 3000, None)
+    (repeat,) = store.claim_notifications("hook", "a", T0 + 3000, LEASE, 10)
+    assert (repeat.id, repeat.event) == (f"{fired.id}-repeat-hook", "repeat")
+    assert store.finish_notification(repeat.id, "a", "delivered", T0 + 4000, None)
+    assert store.renotify(fired, ["hook"], T0 + 5000) == 1  # delivered: the next repeat is the same row again
+    again = store.notification(repeat.id)
+    assert again is not None and (again.status, again.attempts) == ("pending", 0)
+    # a flapping rule resolved without telling anyone, then settled: the resolved row is queued once
+    resolved = store.resolve_alert(fired.id, T0 + 6000, None)
+    assert resolved is not None and store.notification(f"{fired.id}-resolved-hook") is None
+    assert store.renotify(resolved, ["hook"], T0 + 7000, "resolved") == 1
+    assert store.renotify(resolved, ["hook"], T0 + 8000, "resolved") == 0
+    row = store.notification(f"{fired.id}-resolved-hook")
+    assert row is not None and row.payload["state"] == "resolved" and row.status == "pending"

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Flask
 
+from loglens.store import Notification
+
 from tests.conftest import FakeClock
 
 
@@ -16,6 +18,21 @@ class Recorder:
 
     def handle(self, alert: dict[str, Any]) -> None:
         self.alerts.append(alert)
+
+
+class Deliveries:
+    """A notifier (the outbox's `deliver`) that keeps what it was given: (event, alert) in order; its name in
+    create_app(handlers=[...]) is `deliveries`."""
+
+    def __init__(self) -> None:
+        self.told: list[tuple[str, dict[str, Any]]] = []
+
+    def deliver(self, notification: Notification) -> None:
+        self.told.append((notification.event, dict(notification.payload)))
+
+    def of(self, rule: str) -> list[tuple[str, str]]:
+        """(event, the alert's state) of each notification about `rule`'s alerts."""
+        return [(event, alert["state"]) for event, alert in self.told if alert["rule"] == rule]
 
 
 def at(clock: FakeClock, offset_seconds: float = 0) -> str:

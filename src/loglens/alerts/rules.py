@@ -1,4 +1,10 @@
-"""The three alert rules. Each looks at the store and says, per service, whether its condition holds now."""
+"""The three built-in alert rules. Each looks at the store and says, per service, whether its condition holds now.
+
+They stay beside the query rules (query_engine.py), not as query rules of that engine, because none of them is a
+windowed aggregation of matching entries: `error_rate` is the dashboard's health definition (a share with a
+minimum number of entries, from the rollups), `high_volume` counts the current calendar minute, `service_down`
+reads each known service's arrival time (a service with no entries at all still counts); and they fire on ingest
+with a cooldown. Their alerts are rows of the same table (group "")."""
 
 from __future__ import annotations
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from flask import Flask, request
 
 
 def register_api(app: Flask) -> None:
     from . import (
+        alert_rules,
         alerts,
         bulk,
         dashboard,
@@ -25,7 +28,10 @@ def register_api(app: Flask) -> None:
     from .body import single_args
 
     errors.init_app(app)
-    modules = (health, ingest, bulk, otlp, loki, elastic, dashboard, simulate, alerts, metrics, openapi, search, stats)
+    modules: tuple[ModuleType, ...] = (
+        *(health, ingest, bulk, otlp, loki, elastic, dashboard, simulate, alerts, metrics, openapi, search, stats),
+    )
+    modules += (alert_rules,)  # query alert rules (issue 24)
     for module in modules:
         app.register_blueprint(module.bp)
     api = {module.bp.name for module in modules}

@@ -12,6 +12,7 @@ from .load import CLIENT_ENV, CONFIG_ENV, ConfigError, env_names, load
 from .sections import (
     AlertingSettings,
     AlertmanagerHandlerSpec,
+    AlertRuleSpec,
     AnalyticsSettings,
     AppriseHandlerSpec,
     AuthSettings,
@@ -33,6 +34,7 @@ __all__ = [
     "CLIENT_ENV",
     "CONFIG_ENV",
     "SETTINGS",
+    "AlertRuleSpec",
     "AlertingSettings",
     "AlertmanagerHandlerSpec",
     "AppriseHandlerSpec",

@@ -52,6 +52,12 @@ def tagged(cls: type[Any]) -> str:
     return str(tag)
 
 
+def is_tagged(cls: type[Any]) -> bool:
+    """Whether a list's entries say their kind with a `type` key (alerting.handlers), or are of one kind
+    (alerting.rules)."""
+    return "type" in hints(cls)
+
+
 def hints(cls: type[Any]) -> dict[str, Any]:
     """The resolved annotations of a section (read once per class: resolving them costs 0.4 ms a class)."""
     return _hints(typing.cast(Hashable, cls))
@@ -104,13 +110,19 @@ class Key:
 
 
 def fields(cls: type[Any]) -> dict[str, dataclasses.Field[Any]]:
-    return {f.name: f for f in dataclasses.fields(cls) if "setting" in f.metadata}
+    """The declared keys of `cls` by their name in the file: a field named after a Python keyword carries a
+    trailing underscore (`for_` is the key `for`), or its declaration names the key (`from`)."""
+    return {key_of(f): f for f in dataclasses.fields(cls) if "setting" in f.metadata}
+
+
+def key_name(field_name: str) -> str:
+    return field_name[:-1] if field_name.endswith("_") else field_name
 
 
 def key_of(f: dataclasses.Field[Any]) -> str:
     """The YAML key of a declared field: its name, unless the declaration names another (`from`)."""
     declared: Setting = f.metadata["setting"]
-    return declared.key or f.name
+    return declared.key or key_name(f.name)
 
 
 def default_of(f: dataclasses.Field[Any]) -> Any:
@@ -122,8 +134,8 @@ def default_of(f: dataclasses.Field[Any]) -> Any:
 def keys(cls: type[Any], prefix: tuple[str, ...] = ()) -> Iterator[Key]:
     """Every key of `cls` and of its nested sections, in declaration order (a section before its keys)."""
     for name, f in fields(cls).items():
-        hint = hints(cls)[name]
-        key = Key((*prefix, key_of(f)), hint, f.metadata["setting"], default_of(f))
+        hint = hints(cls)[f.name]
+        key = Key((*prefix, name), hint, f.metadata["setting"], default_of(f))
         yield key
         if is_section(hint):
             yield from keys(hint, key.path)
@@ -133,9 +145,7 @@ def plain(value: Any) -> Any:
     """Settings as plain YAML data (mappings, lists, scalars), such that loading it gives the same settings."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
-            (f.metadata["setting"].key if "setting" in f.metadata and f.metadata["setting"].key else f.name): plain(
-                getattr(value, f.name)
-            )
+            (key_of(f) if "setting" in f.metadata else key_name(f.name)): plain(getattr(value, f.name))
             for f in dataclasses.fields(value)
         }
     if isinstance(value, tuple | list):

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .declare import ENV_PREFIX, Key, Setting, fields, hints, is_section, key_of, keys, kinds, optional, tagged
+from .declare import ENV_PREFIX, Key, Setting, fields, hints, is_section, is_tagged, keys, kinds, optional, tagged
 from .sections import Settings
 
 CONFIG_ENV = "CONFIG_PATH"
@@ -106,15 +106,12 @@ def _merge(cls: type[Any], raw: Raw, values: Any, prefix: str, origin: str | Non
             raise ConfigError(f"{at}the top level must be a mapping of sections")
         what = f"section {prefix!r}" if "." not in prefix and "[" not in prefix else prefix
         raise ConfigError(f"{at}{what} must be a mapping")
-    known = {key_of(f): field for field, f in fields(cls).items()}  # YAML key -> field name
-    for given, value in values.items():
-        name = f"{prefix}.{given}" if prefix else str(given)
-        if given not in known:
-            raise ConfigError(
-                f"{at}unknown {'key ' + name if prefix else f'section {given!r}'}{_hint(str(given), known)}"
-            )
-        key = known[given]
-        hint = hints(cls)[key]
+    known = fields(cls)
+    for key, value in values.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if key not in known:
+            raise ConfigError(f"{at}unknown {'key ' + name if prefix else f'section {key!r}'}{_hint(str(key), known)}")
+        hint = hints(cls)[known[key].name]
         if is_section(hint):
             if value is not None:  # an empty section (`server:` alone) changes nothing
                 _merge(hint, raw.setdefault(key, {}), value, name, origin)
@@ -131,13 +128,14 @@ def _build(cls: type[Any], raw: Raw, prefix: str) -> Any:
     """An instance of `cls` from merged values; unset keys take their declared defaults."""
     values: dict[str, Any] = {}
     for key, f in fields(cls).items():
-        name = f"{prefix}.{key_of(f)}" if prefix else key_of(f)
-        if is_section(hints(cls)[key]):
-            values[key] = _build(hints(cls)[key], raw.get(key, {}), name)
+        name = f"{prefix}.{key}" if prefix else key
+        if is_section(hints(cls)[f.name]):
+            values[f.name] = _build(hints(cls)[f.name], raw.get(key, {}), name)
         elif key in raw:
-            values[key] = raw[key]
+            values[f.name] = raw[key]
         elif f.metadata["setting"].required:
-            raise ConfigError(f"{name}: required (a {tagged(cls)} entry needs a {key_of(f)!r})")
+            kind = f"a {tagged(cls)} entry" if is_tagged(cls) else "each entry"
+            raise ConfigError(f"{name}: required ({kind} needs a {key!r})")
     return cls(**values)
 
 
@@ -212,10 +210,13 @@ def _text_mapping(value: Any, name: str) -> dict[str, str]:
 
 
 def _tagged_list(specs: tuple[type[Any], ...], value: Any, name: str) -> tuple[Any, ...]:
-    """A list of mappings, each built as the kind its `type` names (alerting.handlers)."""
-    by_tag = {tagged(cls): cls for cls in specs}
+    """A list of mappings, each built as the kind its `type` names (alerting.handlers), or as the one kind of an
+    untagged list (alerting.rules)."""
     if not isinstance(value, list | tuple):
         raise ConfigError(f"{name}: expected a list, got {type(value).__name__} ({value!r})")
+    if len(specs) == 1 and not is_tagged(specs[0]):
+        return tuple(build_entry(specs[0], item, _entry_name(name, i, item)) for i, item in enumerate(value))
+    by_tag = {tagged(cls): cls for cls in specs}
     built = []
     for i, item in enumerate(value):
         where = f"{name}[{i}]"
@@ -228,3 +229,20 @@ def _tagged_list(specs: tuple[type[Any], ...], value: Any, name: str) -> tuple[A
         _merge(cls, raw, item, where, None)
         built.append(_build(cls, raw, where))
     return tuple(built)
+
+
+def _entry_name(name: str, index: int, item: Any) -> str:
+    """An entry of an untagged list by its `name` when it has one (alerting.rules[payment-declines]), else by
+    its position."""
+    label = item.get("name") if isinstance(item, Mapping) else None
+    return f"{name}[{label}]" if isinstance(label, str) and label.strip() else f"{name}[{index}]"
+
+
+def build_entry(cls: type[Any], item: Any, where: str) -> Any:
+    """One mapping checked and built as `cls` (unset keys take their defaults); ConfigError naming `where.key`.
+    The API checks alert rules through this too, exactly as the file's."""
+    if not isinstance(item, Mapping):
+        raise ConfigError(f"{where}: expected a mapping, got {type(item).__name__} ({item!r})")
+    raw: Raw = {}
+    _merge(cls, raw, item, where, None)
+    return _build(cls, raw, where)

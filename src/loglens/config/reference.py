@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .declare import Key, is_section, keys, kinds, optional, plain, tagged
+from .declare import Key, is_section, is_tagged, keys, kinds, optional, plain, tagged
 from .sections import Settings
 
 COMMAND = "python -m loglens.config.reference > docs/configuration.md"
@@ -38,7 +38,9 @@ stops `loglens serve` with one line naming the key, and exit code 2.
 def _type(hint: Any) -> str:
     hint, nullable = optional(hint)
     specs = kinds(hint)
-    if specs is not None:
+    if specs is not None and not is_tagged(specs[0]):
+        text = "list of mappings"
+    elif specs is not None:
         text = "list of " + " or ".join(f"`{tagged(s)}` handler" for s in specs)
     elif typing.get_origin(hint) is tuple:
         text = "list of strings"
@@ -111,7 +113,8 @@ def render() -> str:
         lines.append("")
         for key in section:  # the entries of a list of kinds (alerting.handlers), each kind with its own keys
             for kind in kinds(optional(key.hint)[0]) or ():
-                title = f"### `{key.name}` entries with `type: {tagged(kind)}`"
+                what = f"with `type: {tagged(kind)}`" if is_tagged(kind) else "(each a mapping of these keys)"
+                title = f"### `{key.name}` entries {what}"
                 lines += [title, "", (kind.__doc__ or "").strip(), ""]
                 lines += _table(keys(kind, (*key.path[:-1], key.path[-1] + "[]")), env=False)
                 lines.append("")

@@ -402,6 +402,63 @@ class AppriseHandlerSpec:
 HandlerSpec = LogHandlerSpec | WebhookHandlerSpec | AlertmanagerHandlerSpec | EmailHandlerSpec | AppriseHandlerSpec
 
 
+# -- query alert rules (issue 24): alerting.rules entries; alerts/rule_spec.py checks what a type cannot -------
+
+DURATION_HELP = "a duration such as 30s, 5m, 1h or 1d"
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertRuleSpec:
+    """An alert rule on a query: its value (the stats stage's one aggregate, per group of its `by`) is compared with
+    `condition` every `every` over the last `window`; see docs/alerting.md."""
+
+    name: str = setting(
+        "",
+        "The rule's name: letters, digits, `.`, `_` and `-` (it names the rule in alerts and in the API's URLs)",
+        pattern=r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}",
+        pattern_help="letters, digits, '.', '_' or '-' (at most 100), starting with a letter or digit",
+        required=True,
+        env=False,
+    )
+    query: str = setting(
+        "",
+        "A filter plus one `| stats AGG [by FIELDS]` stage with one aggregate; a filter alone means `| stats count()`",
+        required=True,
+        env=False,
+    )
+    condition: str = setting(
+        "", "When the rule holds: `>`, `<`, `>=` or `<=` and a number, e.g. `> 50`", required=True, env=False
+    )
+    window: str = setting(
+        "5m", "Range each evaluation aggregates over, ending now", pattern_help=DURATION_HELP, env=False
+    )
+    every: str = setting("1m", "How often the rule is evaluated", pattern_help=DURATION_HELP, env=False)
+    for_: str = setting("0s", "How long the condition must hold before the alert fires (pending until then)", env=False)
+    severity: str = setting(
+        "warning", "Severity of its alerts (stored in capitals)", choices=("info", "warning", "critical"), env=False
+    )
+    labels: Mapping[str, str] = setting(
+        None, "Labels its alerts carry, e.g. `{team: payments}`", factory=dict, env=False
+    )
+    no_data: str = setting(
+        "ok",
+        "When the query has no value (no entries for an aggregate other than count, or a group that vanished):"
+        " `ok` resolves, `fire` counts as holding, `keep` keeps the state",
+        choices=("ok", "fire", "keep"),
+        env=False,
+    )
+    repeat_interval: str = setting(
+        "4h", "While firing, notify again this often (`0s`: once)", pattern_help=DURATION_HELP, env=False
+    )
+    notify: tuple[str, ...] = setting((), "Names of the handlers to tell; empty: every handler", env=False)
+    summary: str = setting(
+        "",
+        "Jinja2 template of the alert's message (sandboxed): `value`, `threshold`, `condition`, `group`, `labels`,"
+        " `window`, `rule`, `severity`, `explore_url`; empty: a built-in sentence",
+        env=False,
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class AlertingSettings:
     error_rate_threshold: float = setting(0.10, "Error rate to trigger alert (10%)", minimum=0.0, maximum=1.0)
@@ -453,6 +510,23 @@ class AlertingSettings:
         "ClickHouse: how long a notification waits for its alert transition to be visible before it is dropped",
         minimum=0,
     )
+    # query rules (issue 24)
+    rules: tuple[AlertRuleSpec, ...] = setting(
+        (), "Alert rules on queries, checked at startup (keys in the table below; docs/alerting.md)"
+    )
+    max_groups_per_rule: int = setting(
+        100,
+        "Most groups (one alert each) a rule grouped `by` fields evaluates; the rest are reported, not alerted on",
+        minimum=1,
+        maximum=10_000,
+    )
+    flapping_transitions: int = setting(
+        4,
+        "A rule+group that fires and resolves more than this many times within `flapping_window_seconds` is"
+        " flapping: it notifies once, then not until it settles",
+        minimum=1,
+    )
+    flapping_window_seconds: float = setting(3600.0, "Window of `flapping_transitions`", minimum=1)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,6 +11,8 @@ from typing import Any
 
 from .. import claims, logsafe
 from .. import config as config_mod
+from ..alerts.notifiers.build import handler_names
+from ..alerts.rule_spec import check_specs
 from ..auth.hosts import WILDCARDS, bind_address, is_loopback
 from ..config import Settings
 from ..store.base import StoreError
@@ -44,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
         overrides["storage"]["data_dir"] = args.data_dir
     try:
         cfg = config_mod.load(args.config, overrides=overrides)
+        # what a type cannot say of a rule: its query, condition, durations, and the handlers it names
+        check_specs(cfg.alerting.rules, notifiers=handler_names(cfg.alerting.handlers))
     except config_mod.ConfigError as exc:
         print(f"loglens: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -7,7 +7,7 @@ Analytics reads come from per-minute rollups kept in the same transaction as the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from ..auth.keys import KeyStore
@@ -115,6 +115,9 @@ class NewAlert:
     message: str
     value: float
     threshold: float
+    group: str = ""  # a query rule's group (`service=payment-service`), "" for the built-in rules
+    labels: dict[str, str] = field(default_factory=dict)  # a query rule's labels
+    notify: tuple[str, ...] = ()  # a query rule's handler names (none: every handler); not stored in the row
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,8 @@ class Alert:
     resolved_at_ms: int | None
     acked_at_ms: int | None = None  # acknowledged: listed, dimmed, notifies no one again until it resolves
     resolved_reason: str | None = None  # why it resolved, when not because its condition cleared
+    group: str = ""  # a query rule's group (`service=payment-service`), "" for the built-in rules
+    labels: dict[str, str] = field(default_factory=dict)  # a query rule's labels
 
     @property
     def acknowledged(self) -> bool:
@@ -249,6 +254,32 @@ class AlertStore(AlertLog, Protocol):
 
     def ack_alert(self, alert_id: int, now_ms: int) -> Alert | None:
         """Acknowledge a firing alert (again: no change); None if no alert has that id or it is not firing."""
+        ...
+
+
+# -- query alert rules stored through the API (issue 24) ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRule:
+    name: str
+    body: dict[str, Any]  # the rule as the API takes it (alerts/rule_spec.py checks it)
+    updated_ms: int
+
+
+class AlertRuleStore(Protocol):
+    """Alert rules made through the API, kept in the store so that every node and restart sees them."""
+
+    def alert_rules(self) -> list[StoredRule]:
+        """Every stored rule, by name."""
+        ...
+
+    def save_alert_rule(self, name: str, body: dict[str, Any], now_ms: int) -> None:
+        """Create or replace the rule `name`."""
+        ...
+
+    def delete_alert_rule(self, name: str, now_ms: int) -> bool:
+        """Delete the rule `name`; False if there was none."""
         ...
 
 
@@ -376,6 +407,12 @@ class NotificationStore(Protocol):
         finished: one row per alert and notifier, pending again (as new) for each repeat."""
         ...
 
+    def renotify(self, alert: Alert, notifiers: Sequence[str], now_ms: int, event: str = "repeat") -> int:
+        """Tell `notifiers` about `alert` again (a rule's repeat): its `repeat` row queued anew for each whose last
+        repeat is finished; `event` "resolved" or "firing": that transition's row, when it was never queued (a
+        flapping rule that settles); returns how many were queued."""
+        ...
+
     def notifications(self, alert_id: int) -> list[Notification]:
         """An alert's notifications, oldest first."""
         ...
@@ -398,6 +435,7 @@ class Store(
     ServiceRetirement,
     Lifecycle,
     NotificationStore,
+    AlertRuleStore,
     Protocol,
 ):
     """Everything a backend provides; callers take the smallest Protocol above that covers what they use."""

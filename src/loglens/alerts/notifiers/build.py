@@ -88,16 +88,10 @@ def build_channels(
     """Every configured notifier under its unique name, then the in-process ones; a name given twice, or an
     Apprise URL Apprise cannot use, is a ConfigError naming the handler."""
     channels: list[Channel] = []
-    taken: set[str] = set()
-    for i, spec in enumerate(specs):
+    names = handler_names(specs)
+    taken = set(names)
+    for i, (spec, name) in enumerate(zip(specs, names, strict=True)):
         where = f"alerting.handlers[{i}]"
-        if spec.name is not None:
-            if spec.name in taken:
-                raise ConfigError(f"{where}.name: {spec.name!r} names another handler too; names must be unique")
-            name = spec.name
-        else:
-            name = _unique(spec.type, taken, [s.name for s in specs])
-        taken.add(name)
         try:
             notifier = build_notifier(spec, dashboard_url=dashboard_url)
         except ValueError as exc:
@@ -112,6 +106,22 @@ def build_channels(
         notifier = HandlerNotifier(handler) if isinstance(handler, AlertHandler) else handler
         channels.append(Channel(name, notifier))
     return channels
+
+
+def handler_names(specs: Sequence[HandlerSpec]) -> list[str]:
+    """Each alerting.handlers entry's name (rules' `notify` names them): its `name`, else its type made unique;
+    a name given twice is a ConfigError naming the handler."""
+    names: list[str] = []
+    for i, spec in enumerate(specs):
+        if spec.name is not None:
+            if spec.name in names:
+                raise ConfigError(
+                    f"alerting.handlers[{i}].name: {spec.name!r} names another handler too; names must be unique"
+                )
+            names.append(spec.name)
+        else:
+            names.append(_unique(spec.type, set(names), [s.name for s in specs]))
+    return names
 
 
 def _unique(base: str, taken: set[str], reserved: Sequence[str | None]) -> str:

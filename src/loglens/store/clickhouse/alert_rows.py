@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+import orjson
+
 from ..base import Alert, NewAlert
 from .connection import Connection
 from .ids import IdSource
@@ -30,6 +32,8 @@ ALERT_COLUMNS = (
     "acked_at_ms",
     "resolved_reason",
     "version",
+    "group_key",
+    "labels",
 )
 LATEST_ALERTS = (  # one row per alert id, its newest version (no FINAL: its WHERE may see older versions);
     # aliases differ from the column names, which 18.16 would resolve to the aggregates themselves
@@ -37,7 +41,7 @@ LATEST_ALERTS = (  # one row per alert id, its newest version (no FINAL: its WHE
     " any(message) AS a_message, any(value) AS a_value, any(threshold) AS a_threshold,"
     " argMax(state, version) AS st, any(fired_at_ms) AS fired, argMax(resolved_at_ms, version) AS resolved,"
     " argMax(acked_at_ms, version) AS acked, argMax(resolved_reason, version) AS reason,"
-    " max(version) AS v FROM {table} {where} GROUP BY id"
+    " max(version) AS v, any(group_key) AS a_group, any(labels) AS a_labels FROM {table} {where} GROUP BY id"
 )
 
 
@@ -57,9 +61,11 @@ class AlertMethods:
         with self._alert_lock:  # between nodes, only the leader fires (see lease.py)
             blocked = self._query(
                 "SELECT count() FROM ("
-                + LATEST_ALERTS.format(table="{alerts}", where="WHERE rule = %(r)s AND service = %(s)s")
+                + LATEST_ALERTS.format(
+                    table="{alerts}", where="WHERE rule = %(r)s AND service = %(s)s AND group_key = %(g)s"
+                )
                 + ") WHERE st = 'firing' OR fired > %(since)s",
-                {"r": alert.rule, "s": alert.service, "since": now_ms - cooldown_ms},
+                {"r": alert.rule, "s": alert.service, "g": alert.group, "since": now_ms - cooldown_ms},
             )
             if int(blocked[0][0]):
                 return None
@@ -74,6 +80,8 @@ class AlertMethods:
                 "firing",
                 now_ms,
                 None,
+                group=alert.group,
+                labels=dict(alert.labels),
             )
             self._queue_notifications(new, "firing", notify, now_ms)  # first: see notification_rows.py
             self._insert_alert(new, 1)
@@ -117,7 +125,8 @@ class AlertMethods:
         return {(str(r), str(st)): int(n) for r, st, n in rows}
 
     def _insert_alert(self, alert: Alert, version: int) -> None:
-        self._conn().insert(self.tables["alerts"], ALERT_COLUMNS, [(*_fields(alert), version)])
+        labels = orjson.dumps(alert.labels).decode()
+        self._conn().insert(self.tables["alerts"], ALERT_COLUMNS, [(*_fields(alert), version, alert.group, labels)])
 
     def alerts(self, state: str = "all", limit: int = 100) -> list[Alert]:
         return [a for a, _ in self._latest_alerts("", {}, state=state, limit=limit)]
@@ -143,10 +152,12 @@ class AlertMethods:
                     None if rs is None else int(rs),
                     None if ack is None else int(ack),
                     None if why is None else str(why),
+                    str(group),
+                    orjson.loads(labels) if labels else {},
                 ),
                 int(ver),
             )
-            for i, r, s, sev, m, v, t, st, f, rs, ack, why, ver in rows
+            for i, r, s, sev, m, v, t, st, f, rs, ack, why, ver, group, labels in rows
         ]
 
 

@@ -170,6 +170,26 @@ class NotificationMethods:
                     queued += 1
         return queued
 
+    def renotify(self, alert: Alert, notifiers: Sequence[str], now_ms: int, event: str = "repeat") -> int:
+        """Queue `alert` again (its `repeat` row) for each of `notifiers` whose repeat row is not still under way;
+        `event` "resolved" or "firing": that transition's row, when it was not queued before."""
+        if not notifiers:
+            return 0
+        ids = {notification_id(alert.id, event, name): name for name in notifiers}
+        with self._outbox_lock:
+            current = {
+                row.id: (row.status, version)
+                for row, (_, _, version) in self._latest("WHERE id IN %(ids)s", {"ids": tuple(ids)}, "1")
+            }
+            queued = 0
+            for nid, name in ids.items():
+                status, version = current.get(nid, ("", 0))
+                if status and (event != "repeat" or status not in FINISHED):
+                    continue
+                self._queue_notifications(alert, event, [name], now_ms, after_version=version)
+                queued += 1
+        return queued
+
     # -- reads -------------------------------------------------------------------------------------------
 
     def notifications(self, alert_id: int) -> list[Notification]:

@@ -38,6 +38,7 @@ SHARDED = {
     "retired_services": "0",
     "ended_sessions": "0",
     "notifications": "0",
+    "alert_rules": "0",
 }
 
 
@@ -167,6 +168,15 @@ MIGRATIONS: list[list[str | AddColumn]] = [
             lease_until_ms Int64,
             version UInt64
         ) ENGINE = ReplacingMergeTree(version) ORDER BY id""",
+    ],
+    # 5: an alert names its query rule's group and labels; the rules made through
+    # the API, each change the rule's next version (`deleted` 1: gone)
+    [
+        AddColumn("alerts", "group_key", "String"),
+        AddColumn("alerts", "labels", "String"),
+        """CREATE TABLE IF NOT EXISTS {db}.alert_rules (
+            name String, body String, updated_ms Int64, deleted UInt8, version UInt64
+        ) ENGINE = ReplacingMergeTree(version) ORDER BY name""",
     ],
 ]
 

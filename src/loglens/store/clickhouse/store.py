@@ -32,6 +32,7 @@ from .keys import ClickHouseKeys
 from .lease import Lease
 from .native import ColumnTypes, EncodedInsert, EncodedRows, columns_of
 from .notification_rows import NotificationMethods
+from .rule_rows import AlertRuleMethods
 from .schema import Tables, column_types, migrate
 from .search import SearchMethods, message_words, meta_arrays
 
@@ -69,7 +70,7 @@ class Payload:
     encoded: EncodedRows | None = None  # the rows already in Native format (INSERT_COLUMNS but the last)
 
 
-class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods):
+class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRuleMethods):
     def __init__(
         self,
         connect: Callable[[], Connection],
@@ -404,6 +405,7 @@ _TABLE_NAMES = (
     "leases",
     "retired_services",
     "notifications",
+    "alert_rules",
     *ROLLUPS,
 )
 PROBE_INTERVAL = 1.0  # seconds between two health probes of a failing store

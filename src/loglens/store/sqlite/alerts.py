@@ -7,7 +7,10 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
+
 from ..base import Alert, NewAlert
+from .alert_row import alert_from_row
 from .connections import Connections
 from .notifications import queue
 from .writer import Writer
@@ -21,17 +24,28 @@ class Alerts:
     def fire_alert(self, alert: NewAlert, now_ms: int, cooldown_ms: int, *, notify: Sequence[str] = ()) -> Alert | None:
         def run(conn: sqlite3.Connection) -> Alert | None:
             blocked = conn.execute(
-                "SELECT 1 FROM alerts WHERE rule = ? AND service = ? AND (state = 'firing' OR fired_at_ms > ?) LIMIT 1",
-                (alert.rule, alert.service, now_ms - cooldown_ms),
+                "SELECT 1 FROM alerts WHERE rule = ? AND service = ? AND group_key = ?"
+                " AND (state = 'firing' OR fired_at_ms > ?) LIMIT 1",
+                (alert.rule, alert.service, alert.group, now_ms - cooldown_ms),
             ).fetchone()
             if blocked:
                 return None
             row = conn.execute(
-                "INSERT INTO alerts (rule, service, severity, message, value, threshold, state, fired_at_ms)"
-                " VALUES (?, ?, ?, ?, ?, ?, 'firing', ?) RETURNING *",
-                (alert.rule, alert.service, alert.severity, alert.message, alert.value, alert.threshold, now_ms),
+                "INSERT INTO alerts (rule, service, severity, message, value, threshold, state, fired_at_ms,"
+                " group_key, labels) VALUES (?, ?, ?, ?, ?, ?, 'firing', ?, ?, ?) RETURNING *",
+                (
+                    alert.rule,
+                    alert.service,
+                    alert.severity,
+                    alert.message,
+                    alert.value,
+                    alert.threshold,
+                    now_ms,
+                    alert.group,
+                    orjson.dumps(alert.labels).decode(),
+                ),
             ).fetchone()
-            fired = _alert(row)
+            fired = alert_from_row(row)
             queue(conn, fired, "firing", notify, now_ms)  # the outbox rows commit with the transition, or neither
             return fired
 
@@ -64,7 +78,7 @@ class Alerts:
             row = conn.execute(sql, params).fetchone()
             if not row:
                 return None
-            changed = _alert(row)
+            changed = alert_from_row(row)
             if notify and changed.state == "resolved":
                 queue(conn, changed, "resolved", notify, now_ms)
             return changed
@@ -78,7 +92,7 @@ class Alerts:
     def alert(self, alert_id: int) -> Alert | None:
         with self._connections.read() as conn:
             row = conn.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
-        return _alert(row) if row else None
+        return alert_from_row(row) if row else None
 
     def alerts(self, state: str = "all", limit: int = 100) -> list[Alert]:
         sql = "SELECT * FROM alerts"
@@ -88,13 +102,9 @@ class Alerts:
             params.append(state)
         with self._connections.read() as conn:
             rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", [*params, limit]).fetchall()
-        return [_alert(r) for r in rows]
+        return [alert_from_row(r) for r in rows]
 
     def alert_counts(self) -> dict[tuple[str, str], int]:
         with self._connections.read() as conn:
             rows = conn.execute("SELECT rule, state, COUNT(*) FROM alerts GROUP BY rule, state").fetchall()
         return {(rule, state): n for rule, state, n in rows}
-
-
-def _alert(row: tuple[Any, ...]) -> Alert:
-    return Alert(*row)  # the columns in table order: migration 1's, then acked_at_ms and resolved_reason (6)

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from ..base import Alert, Notification, NotificationStatus, notification_id
+from .alert_row import alert_from_row
 from .connections import Connections
 from .writer import Writer
 
@@ -122,8 +123,22 @@ class Notifications:
         def run(conn: sqlite3.Connection) -> int:
             rows = conn.execute(stale, (notifier, now_ms - every_ms)).fetchall()
             for row in rows:
-                queue(conn, Alert(*row[:-1]), "repeat", [notifier], now_ms)
+                queue(conn, alert_from_row(row[:-1]), "repeat", [notifier], now_ms)
             return len(rows)
+
+        queued: int = self._writer.submit(run)
+        return queued
+
+    def renotify(self, alert: Alert, notifiers: Sequence[str], now_ms: int, event: str = "repeat") -> int:
+        """Queue `alert` again (its `repeat` row) for each of `notifiers` whose repeat row is not still under way;
+        `event` "resolved" or "firing": that transition's row, when it was not queued before."""
+        if not notifiers:
+            return 0
+
+        def run(conn: sqlite3.Connection) -> int:
+            before = conn.total_changes
+            queue(conn, alert, event, notifiers, now_ms)
+            return conn.total_changes - before
 
         queued: int = self._writer.submit(run)
         return queued

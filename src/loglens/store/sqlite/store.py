@@ -25,11 +25,13 @@ from ..base import (
     NotificationStatus,
     SearchPage,
     ServiceInfo,
+    StoredRule,
     StoreError,
     StoreHealth,
     Totals,
 )
 from . import integrity, retention
+from .alert_rules import AlertRules
 from .alerts import Alerts
 from .connections import MEMORY, Connections
 from .health import Health
@@ -115,6 +117,7 @@ class SQLiteStore:
         self._search = Search(connections)
         self._alerts = Alerts(connections, writer)
         self._notifications = Notifications(connections, writer)
+        self._alert_rules = AlertRules(connections, writer)
         self._health = Health(connections, writer)
 
     # -- lifecycle, leadership, upkeep -------------------------------------------------------------------
@@ -201,6 +204,9 @@ class SQLiteStore:
     def queue_repeats(self, notifier: str, now_ms: int, every_ms: int) -> int:
         return self._notifications.queue_repeats(notifier, now_ms, every_ms)
 
+    def renotify(self, alert: Alert, notifiers: Sequence[str], now_ms: int, event: str = "repeat") -> int:
+        return self._notifications.renotify(alert, notifiers, now_ms, event)
+
     def notifications(self, alert_id: int) -> list[Notification]:
         return self._notifications.notifications(alert_id)
 
@@ -209,6 +215,17 @@ class SQLiteStore:
 
     def notification_counts(self) -> dict[tuple[str, str], int]:
         return self._notifications.notification_counts()
+
+    # -- alert rules made through the API ----------------------------------------------------------------
+
+    def alert_rules(self) -> list[StoredRule]:
+        return self._alert_rules.alert_rules()
+
+    def save_alert_rule(self, name: str, body: dict[str, Any], now_ms: int) -> None:
+        self._alert_rules.save_alert_rule(name, body, now_ms)
+
+    def delete_alert_rule(self, name: str, now_ms: int) -> bool:
+        return self._alert_rules.delete_alert_rule(name, now_ms)
 
     # -- aggregate reads ---------------------------------------------------------------------------------
 

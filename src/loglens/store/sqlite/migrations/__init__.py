@@ -1,4 +1,4 @@
-"""SQLite schema versions: one module each (v01 ... v13), the SQL they share (fragments.py), and the runner."""
+"""SQLite schema versions: one module each (v01, v02, ...), the SQL they share (fragments.py), and the runner."""
 
 from __future__ import annotations
 

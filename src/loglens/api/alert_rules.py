@@ -1,0 +1,177 @@
+"""Query alert rules through the API (docs/alerting.md):
+
+    GET    /api/alert-rules              every rule (config.yaml's and the API's) with its state, value, last evaluation
+    POST   /api/alert-rules              create a rule (admin); 409 if the name is taken
+    GET    /api/alert-rules/<name>       one rule
+    PUT    /api/alert-rules/<name>       create or replace a rule (admin); config.yaml's rules are read-only (409)
+    DELETE /api/alert-rules/<name>       delete a rule (admin); its firing alerts resolve
+    POST   /api/alert-rules/preview      a rule's value over the last 24 h and when it would have fired
+
+A body is checked exactly as a config rule is (a 400 names the key).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from werkzeug.routing import BaseConverter
+
+from ..alerts.preview import PreviewError, preview
+from ..alerts.query_engine import QueryRuleEngine
+from ..alerts.rule_spec import QueryRule, rule_from_body, spec_body
+from ..alerts.rule_status import RuleStatus
+from ..answer import ApiError
+from ..auth.access import requires
+from ..config import ConfigError
+from ..model import iso_from_ms
+from ..search.stats import StatsError
+from ..state import LogLens, current_loglens
+from .body import json_object
+
+bp = Blueprint("alert_rules", __name__)
+
+
+class RuleName(BaseConverter):
+    """A rule's name in a URL: anything but `preview`, so that /api/alert-rules/preview is only the preview (its
+    OPTIONS lists POST alone). check_rule refuses the name `preview`."""
+
+    regex = r"(?!preview$)[^/]+"
+
+
+@bp.record_once
+def _converter(setup: BlueprintSetupState) -> None:  # before the routes below are added
+    setup.app.url_map.converters["rule_name"] = RuleName
+
+
+def _engine() -> tuple[LogLens, QueryRuleEngine]:
+    state = current_loglens()
+    engine: QueryRuleEngine = state.rules
+    return state, engine
+
+
+KEY = re.compile(r"^(?:unknown key )?rule\.([A-Za-z_]+)")
+
+
+def _checked(body: dict[str, Any]) -> QueryRule:
+    try:
+        return rule_from_body(body, notifiers=current_loglens().delivery.names)
+    except ConfigError as exc:
+        found = KEY.match(str(exc))
+        if found is not None:  # the key, as a query parameter's 400 names it
+            raise ApiError(400, str(exc), parameter=found.group(1)) from None
+        raise ApiError(400, str(exc)) from None
+
+
+def _shown(rule: QueryRule, status: RuleStatus | None) -> dict[str, Any]:
+    status = status or RuleStatus()
+    return {
+        **spec_body(rule.spec),
+        "source": rule.source,
+        "state": status.state if status.evaluated_ms is not None else "unevaluated",
+        "value": status.value,
+        "groups": status.groups,
+        "last_evaluated_at": iso_from_ms(status.evaluated_ms) if status.evaluated_ms is not None else None,
+        "took_ms": status.took_ms,
+        "error": status.error,
+        "folded_groups": status.folded,
+        "skipped_evaluations": status.skipped,
+    }
+
+
+@bp.get("/api/alert-rules")
+@requires("read")
+def list_rules() -> ResponseReturnValue:
+    _, engine = _engine()
+    engine.reload()
+    return jsonify([_shown(r, engine.status.get(r.name)) for r in sorted(engine.rules(), key=lambda r: r.name)])
+
+
+@bp.post("/api/alert-rules")
+@requires("admin")
+def create_rule() -> ResponseReturnValue:
+    state, engine = _engine()
+    rule = _checked(json_object())
+    engine.reload()
+    if engine.rule(rule.name) is not None:
+        where = "config.yaml" if rule.name in engine.config_rules else "the API"
+        raise ApiError(409, f"a rule named {rule.name!r} exists (from {where}); PUT /api/alert-rules/<name> replaces")
+    state.store.save_alert_rule(rule.name, spec_body(rule.spec), int(state.clock() * 1000))
+    engine.reload()
+    return jsonify(_shown(rule, None)), 201
+
+
+def _named(name: str) -> QueryRule:
+    _, engine = _engine()
+    engine.reload()
+    rule = engine.rule(name)
+    if rule is None:
+        raise ApiError(404, f"no alert rule named {name!r}")
+    return rule
+
+
+def _writable(name: str) -> None:
+    _, engine = _engine()
+    if name in engine.config_rules:
+        raise ApiError(409, f"the rule {name!r} comes from config.yaml and is read-only here; change it there")
+
+
+@bp.get("/api/alert-rules/<rule_name:name>")
+@requires("read")
+def get_rule(name: str) -> ResponseReturnValue:
+    _, engine = _engine()
+    rule = _named(name)
+    return jsonify(_shown(rule, engine.status.get(name)))
+
+
+@bp.put("/api/alert-rules/<rule_name:name>")
+@requires("admin")
+def put_rule(name: str) -> ResponseReturnValue:
+    state, engine = _engine()
+    body = json_object()
+    if "name" in body and body["name"] != name:
+        raise ApiError(
+            400, f"name: the body names {body['name']!r}, the URL {name!r}; rename by DELETE and POST", parameter="name"
+        )
+    _writable(name)
+    rule = _checked({**body, "name": name})
+    engine.reload()
+    existed = name in engine.stored_rules
+    state.store.save_alert_rule(name, spec_body(rule.spec), int(state.clock() * 1000))
+    engine.reload()
+    return jsonify(_shown(rule, None)), 200 if existed else 201
+
+
+@bp.delete("/api/alert-rules/<rule_name:name>")
+@requires("admin")
+def delete_rule(name: str) -> ResponseReturnValue:
+    state, engine = _engine()
+    _writable(name)
+    now_ms = int(state.clock() * 1000)
+    if not state.store.delete_alert_rule(name, now_ms):
+        raise ApiError(404, f"no alert rule named {name!r}")
+    for alert in state.store.alerts("firing", limit=100_000):
+        if alert.rule == name:
+            state.store.resolve_alert(alert.id, now_ms, "resolved: the rule was deleted")
+    engine.reload()
+    return Response(status=204)
+
+
+@bp.post("/api/alert-rules/preview")
+@requires("read")
+def preview_rule() -> ResponseReturnValue:
+    """Backtest a rule body (not saved): its value over the last 24 h and the times it would have fired."""
+    started = time.perf_counter()
+    state = current_loglens()
+    body = json_object()
+    rule = _checked({"name": "previewed", **body})
+    try:
+        out = preview(state.store, rule, int(state.clock() * 1000))
+    except (PreviewError, StatsError) as exc:
+        raise ApiError(400, str(exc), parameter="query") from None
+    out["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return out
