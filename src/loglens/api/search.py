@@ -47,6 +47,10 @@ TAIL_FIRST_READ = 4
 # the server a hop to its event loop: one per entry made NDJSON 10x slower than CSV.
 CHUNK_ENTRIES = 200
 CHUNK_BYTES = 64 * 1024
+# `count=true` on /api/logs: the number of matches, counted no further than this (a LIMIT MATCH_COUNT_MOST + 1
+# subquery on both backends), so that counting reads at most this many matching rows; past it the answer says
+# "more than MATCH_COUNT_MOST" (`exact: false`).
+MATCH_COUNT_MOST = 10_000
 CSV_COLUMNS = ("id", "timestamp", "level", "service", "message", "user_id", "metadata", "received_ms")
 
 
@@ -99,14 +103,18 @@ def search_logs() -> ResponseReturnValue:
             after = decode_cursor(raw_cursor)
         except ValueError as exc:
             raise ApiError(400, f"cursor: {exc}", parameter="cursor") from None
-    page = current_loglens().store.search(
-        criteria.query, from_ms=criteria.from_ms, to_ms=criteria.to_ms, limit=limit, after=after
-    )
-    return {
+    counting = choice_arg("count", "false", ("false", "true")) == "true"
+    store = current_loglens().store
+    page = store.search(criteria.query, from_ms=criteria.from_ms, to_ms=criteria.to_ms, limit=limit, after=after)
+    out: dict[str, Any] = {
         "logs": page.logs,
         "next_cursor": encode_cursor(*page.next) if page.next is not None else None,
-        "took_ms": round((time.perf_counter() - started) * 1000, 2),
     }
+    if counting:
+        found = store.count_matches(criteria.query, criteria.from_ms, criteria.to_ms, MATCH_COUNT_MOST)
+        out["matches"] = {"count": min(found, MATCH_COUNT_MOST), "exact": found <= MATCH_COUNT_MOST}
+    out["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return out
 
 
 @bp.get("/api/logs/<int:log_id>")

@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from ..auth.keys import KeyStore
 from ..model import Entry, StatsDelta, iso_from_ms
 from ..search.query import Node
+from ..search.saved import SavedSearchHolder
 from ..search.stats import AggregateRequest
 
 AlertState = Literal["firing", "resolved"]
@@ -296,6 +297,16 @@ class Lifecycle(Protocol):
     def close(self) -> None: ...
 
 
+# -- saved searches and match counts (issue 23) ------------------------------------------------------------------
+
+
+class MatchCounter(Protocol):
+    def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int) -> int:
+        """How many entries match (as `search` finds them), counting no further than most + 1: a count above
+        `most` means "more than most"."""
+        ...
+
+
 class AlertingReader(AggregateReader, AlertLog, Protocol):
     """The dashboard: aggregates plus the alert lists."""
 
@@ -310,6 +321,8 @@ class Store(
     Maintenance,
     ServiceRetirement,
     Lifecycle,
+    SavedSearchHolder,
+    MatchCounter,
     Protocol,
 ):
     """Everything a backend provides; callers take the smallest Protocol above that covers what they use."""

@@ -37,6 +37,7 @@ SHARDED = {
     "auth_secrets": "0",
     "retired_services": "0",
     "ended_sessions": "0",
+    "saved_searches": "0",
 }
 
 
@@ -146,6 +147,21 @@ MIGRATIONS: list[list[str | AddColumn]] = [
     [
         """CREATE TABLE IF NOT EXISTS {db}.ended_sessions (id String, expires_ms Int64, ended_ms Int64)
             ENGINE = MergeTree() PARTITION BY toDate(intDiv(expires_ms, 1000)) ORDER BY id""",
+    ],
+    # 6 (the next entry; numbered at merge): saved searches (issue 23), versioned rows; a deletion is a version
+    [
+        """CREATE TABLE IF NOT EXISTS {db}.saved_searches (
+            id String,
+            name String,
+            query String,
+            range_from String,
+            range_to String,
+            columns Array(String),
+            created_ms Int64,
+            updated_ms Int64,
+            deleted UInt8,
+            version UInt32
+        ) ENGINE = ReplacingMergeTree(version) ORDER BY id""",
     ],
 ]
 

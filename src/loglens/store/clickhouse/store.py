@@ -20,10 +20,11 @@ import orjson
 
 from ...config import ClickHouseSettings, StorageSettings
 from ...model import Entry, StatsDelta
+from ...search.query import Node
 from ...search.stats import AggregateRequest
 from ..base import MinuteCount, ServiceInfo, StoreError, StoreHealth, Totals
 from ..entry_rows import ROW_FIELDS, delta_counters
-from . import stats
+from . import count, stats
 from .alert_rows import AlertMethods
 from .connection import Connection, NativeConnection
 from .ids import IdSource
@@ -31,6 +32,7 @@ from .inserter import GroupInserter
 from .keys import ClickHouseKeys
 from .lease import Lease
 from .native import ColumnTypes, EncodedInsert, EncodedRows, columns_of
+from .saved import ClickHouseSavedSearches
 from .schema import Tables, column_types, migrate
 from .search import SearchMethods, message_words, meta_arrays
 
@@ -123,6 +125,7 @@ class ClickHouseStore(SearchMethods, AlertMethods):
         )
         self._probe_lock = threading.Lock()
         self._last_probe = 0.0
+        self.saved_searches = ClickHouseSavedSearches(self._conn, self.tables["saved_searches"])
 
     def _each_server(self, conn: Connection) -> list[Connection]:
         return self._servers() if self.cluster and self._servers is not None else [conn]
@@ -143,6 +146,10 @@ class ClickHouseStore(SearchMethods, AlertMethods):
     def aggregate(self, request: AggregateRequest) -> list[Any]:
         """Grouped aggregates of the matching entries (search/stats.py shapes them into an answer)."""
         return stats.aggregate(self._query, request)
+
+    def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int) -> int:
+        """How many entries match, up to most + 1 (count.py)."""
+        return count.count_matches(self._query, query, from_ms, to_ms, most)
 
     def is_leader(self) -> bool:
         return self.lease.is_leader()

@@ -8,7 +8,7 @@ from typing import Any
 from ...search.query import Node
 from ...search.stats import AggregateRequest
 from ..base import SearchPage
-from . import stats
+from . import count, stats
 from .connections import Connections
 from .indexer import indexed_through
 from .query import compile_query
@@ -42,6 +42,12 @@ class Search:
         with self._connections.read() as conn:
             indexed = indexed_through(conn) if self.search_index else 0
             return stats.aggregate(conn, request, indexed=indexed, use_index=self.search_index)
+
+    def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int) -> int:
+        """How many entries match, up to most + 1 (count.py)."""
+        with self._connections.read() as conn:
+            indexed = indexed_through(conn) if self.search_index else 0
+            return count.count_matches(conn, query, from_ms, to_ms, most, indexed=indexed, use_index=self.search_index)
 
     def get_log(self, log_id: int) -> dict[str, Any] | None:
         with self._connections.read() as conn:
