@@ -29,6 +29,17 @@ export function filterOf(q) {
   return splitStages(q)[0].trim();
 }
 
+/* JSON text -> value, with every "id" that a JavaScript number cannot hold exactly (ClickHouse's 64-bit entry ids
+ * are above 2^53) kept as its digits: rounded, two entries would share one id (and the table shows one of them). */
+export function parseJson(text) {
+  return JSON.parse(text, function (key, value, context) {
+    if (key === "id" && typeof value === "number" && !Number.isSafeInteger(value) && context && context.source) {
+      return context.source;
+    }
+    return value;
+  });
+}
+
 /* GET an API path with a deadline; resolves to {ok, status, data}. */
 export function getJson(url, timeoutMs) {
   var controller = new AbortController();
@@ -38,7 +49,8 @@ export function getJson(url, timeoutMs) {
   return fetch(url, { signal: controller.signal, cache: "no-store", headers: { Accept: "application/json" } })
     .then(function (response) {
       return response
-        .json()
+        .text()
+        .then(parseJson)
         .catch(function () {
           return null;
         })
