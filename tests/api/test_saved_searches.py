@@ -87,6 +87,7 @@ def test_delete_removes_it_and_a_missing_one_is_a_404(client: FlaskClient) -> No
         ({"name": ""}, "name", "must not be empty"),
         ({"name": "   "}, "name", "must not be empty"),
         ({"name": "a/b"}, "name", "'/'"),
+        ({"name": ".."}, "name", "must not be '..'"),
         ({"name": "tab\there"}, "name", "control"),
         ({"name": "n" * 101}, "name", "longer than 100"),
         ({"from": "yesterday"}, "from", "expected RFC 3339"),

@@ -53,8 +53,10 @@ schemathesis.serializer.alias("application/vnd.elasticsearch+x-ndjson", "text/pl
 # rejected; any other 400 to a request the document calls valid is.
 UNSAYABLE = {("q", None), ("cursor", None), ("from", "from must be earlier than to")}
 # The same for a saved search's body (its 400s name the `field`): the query grammar, the range's bounds and order,
-# and a name that is empty once the spaces at its ends are dropped.
-BODY_UNSAYABLE = {("query", None), ("from", None), ("to", None), ("name", "name must not be empty")}
+# and a name that is empty once the spaces at its ends are dropped, or a path segment of dots.
+BODY_UNSAYABLE = {("query", None), ("from", None), ("to", None)} | {
+    ("name", f"name must not be {said}") for said in ("empty", "'.'", "'..'")
+}
 # Refusals for size: a byte limit (server.max_body_bytes, ingest.max_entry_bytes) is no JSON Schema keyword.
 VALID_ANSWERS = ["2xx", "3xx", 401, 403, 404, 409, 413, 429, "5xx"]
 REFUSALS = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429, "5xx"]

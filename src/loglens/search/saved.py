@@ -145,6 +145,8 @@ def validate(body: Any, now_ms: int) -> SavedSpec:
     name = _text(body, "name", MAX_NAME_LENGTH, required=True).strip()
     if not name:
         raise SavedSearchError("name must not be empty", "name")
+    if name in (".", ".."):  # a URL path segment that clients resolve away (/api/saved-searches/..)
+        raise SavedSearchError(f"name must not be {name!r}", "name")
     bad = _NAME_FORBIDDEN.search(name)
     if bad:
         raise SavedSearchError(f"name must not contain {bad.group()!r} (no '/' and no control characters)", "name")
