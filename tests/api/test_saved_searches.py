@@ -4,6 +4,7 @@ part; and /api/logs?count=true, the bounded match count."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -11,7 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from loglens.api import search as search_api
+from loglens.search.query import parse
 from loglens.search.saved import MAX_SAVED_SEARCHES, SavedSpec
+from tests.conftest import TEST_BACKEND
+from tests.support import slowquery
 from tests.support.auth import bearer, make_keys
 from tests.support.search_entries import entry, ingest
 
@@ -84,6 +88,7 @@ def test_delete_removes_it_and_a_missing_one_is_a_404(client: FlaskClient) -> No
         ({"query": "| stats avg(service)"}, "query", ""),
         ({"query": "x" * 2001}, "query", "longer than 2000"),
         ({"query": 5}, "query", "must be a string"),
+        ({"to": None}, "to", "must be a string"),
         ({"name": ""}, "name", "must not be empty"),
         ({"name": "   "}, "name", "must not be empty"),
         ({"name": "a/b"}, "name", "'/'"),
@@ -163,12 +168,45 @@ def test_the_search_answer_counts_the_matches_when_asked(client: FlaskClient) ->
 def test_past_its_bound_the_count_says_more_than(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
     ingest(client, [entry(i) for i in range(30)])
     monkeypatch.setattr(search_api, "MATCH_COUNT_MOST", 29)
-    assert client.get("/api/logs", query_string={"count": "true"}).json["matches"] == {"count": 29, "exact": False}
+    assert client.get("/api/logs", query_string={"count": "true", "limit": 10}).json["matches"] == {
+        "count": 29,
+        "exact": False,
+    }
     monkeypatch.setattr(search_api, "MATCH_COUNT_MOST", 30)
-    assert client.get("/api/logs", query_string={"count": "true"}).json["matches"] == {"count": 30, "exact": True}
+    assert client.get("/api/logs", query_string={"count": "true", "limit": 10}).json["matches"] == {
+        "count": 30,
+        "exact": True,
+    }
     assert search_api.MATCH_COUNT_MOST == 30
 
 
 def test_a_bad_count_parameter_is_a_400(client: FlaskClient) -> None:
     response = client.get("/api/logs", query_string={"count": "yes"})
     assert response.status_code == 400 and "count must be one of" in response.json["error"]
+
+
+# A filter no index narrows, over enough entries that counting them all takes seconds (tests/support/slowquery.py)
+SLOW_ENTRIES, SLOW_TERMS = (20_000, 16) if TEST_BACKEND == "clickhouse" else (10_000, 80)
+
+
+def test_a_count_that_would_take_long_stops_and_says_more_than_the_page(make_app: Any) -> None:
+    app = make_app()
+    store = app.extensions["loglens"].store
+    slowquery.build(store, SLOW_ENTRIES, matching=150)  # the newest 150 match: the first page fills at once
+    store.refresh()
+    client = app.test_client()
+    query = {"q": slowquery.slow_query(SLOW_TERMS), "count": "true"}
+    started = time.monotonic()
+    answer = client.get("/api/logs", query_string={**query, "limit": 100})
+    took = time.monotonic() - started
+    assert answer.status_code == 200, answer.json
+    assert len(answer.json["logs"]) == 100 and answer.json["matches"] == {"count": 100, "exact": False}
+    # without the deadline the same count is exact: it was the deadline that stopped it
+    assert store.count_matches(parse(query["q"]), None, None, 10_000, 60.0) == 150
+    assert took < 10, took
+
+
+def test_a_page_that_holds_every_match_is_its_own_count(client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    ingest(client, [entry(i) for i in range(5)])
+    monkeypatch.setattr(search_api, "MATCH_COUNT_SECONDS", 0.0)  # no time to count: the page alone says it
+    assert client.get("/api/logs", query_string={"count": "true"}).json["matches"] == {"count": 5, "exact": True}

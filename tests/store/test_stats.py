@@ -226,5 +226,5 @@ def test_the_match_count_equals_brute_force_up_to_its_bound(
     from_ms, to_ms = (None, None) if cut is None else (BASE_MS + cut // 3, BASE_MS + cut + 1)
     low, high = -OPEN_MS if from_ms is None else from_ms, OPEN_MS if to_ms is None else to_ms
     want = len(oracle.matching(batch, query[1], low, high))
-    got = store.count_matches(parse_pipeline(query[0]).filter, from_ms, to_ms, most)
+    got = store.count_matches(parse_pipeline(query[0]).filter, from_ms, to_ms, most, 60.0)
     assert got == min(want, most + 1), (query[0], from_ms, to_ms, most)

@@ -163,9 +163,9 @@ def validate(body: Any, now_ms: int) -> SavedSpec:
 
 
 def _text(body: dict[str, Any], key: str, most: int, *, required: bool = False) -> str:
-    value = body.get(key)
-    if value is None and not required:
+    if key not in body and not required:
         return ""
+    value = body.get(key)
     if not isinstance(value, str):
         raise SavedSearchError(f"{key} must be a string", key)
     if len(value) > most:

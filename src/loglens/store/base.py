@@ -301,9 +301,10 @@ class Lifecycle(Protocol):
 
 
 class MatchCounter(Protocol):
-    def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int) -> int:
-        """How many entries match (as `search` finds them), counting no further than most + 1: a count above
-        `most` means "more than most"."""
+    def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int, seconds: float) -> int:
+        """How many entries match (as `search` finds them), counting no further than most + 1 (a count above
+        `most` means "more than most") and for at most about `seconds` (QueryTimeout past them; ClickHouse counts
+        whole seconds, so at least one)."""
         ...
 
 

@@ -139,17 +139,27 @@ class ClickHouseStore(SearchMethods, AlertMethods):
                 self._opened.append(conn)
         return conn
 
-    def _query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def _query(
+        self, sql: str, params: dict[str, Any] | None = None, *, timeout: float | None = None
+    ) -> list[tuple[Any, ...]]:
+        """`timeout`: a deadline shorter than search.query_timeout_seconds for this query."""
         sql = sql.format(**{name: self.tables[name] for name in _TABLE_NAMES})
-        return self._conn().query(sql, params, timeout=self.query_timeout)
+        if self.query_timeout is not None:
+            timeout = self.query_timeout if timeout is None else min(timeout, self.query_timeout)
+        return self._conn().query(sql, params, timeout=timeout)
 
     def aggregate(self, request: AggregateRequest) -> list[Any]:
         """Grouped aggregates of the matching entries (search/stats.py shapes them into an answer)."""
         return stats.aggregate(self._query, request)
 
-    def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int) -> int:
-        """How many entries match, up to most + 1 (count.py)."""
-        return count.count_matches(self._query, query, from_ms, to_ms, most)
+    def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int, seconds: float) -> int:
+        """How many entries match, up to most + 1, within `seconds` (count.py; ClickHouse's max_execution_time
+        counts whole seconds)."""
+
+        def ask(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+            return self._query(sql, params, timeout=seconds)
+
+        return count.count_matches(ask, query, from_ms, to_ms, most)
 
     def is_leader(self) -> bool:
         return self.lease.is_leader()

@@ -10,6 +10,7 @@ from ...search.stats import AggregateRequest
 from ..base import SearchPage
 from . import count, stats
 from .connections import Connections
+from .deadline import deadline
 from .indexer import indexed_through
 from .query import compile_query
 from .walk import COLUMNS, Cursor, Walk, row_dict, tail_rows
@@ -43,9 +44,9 @@ class Search:
             indexed = indexed_through(conn) if self.search_index else 0
             return stats.aggregate(conn, request, indexed=indexed, use_index=self.search_index)
 
-    def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int) -> int:
-        """How many entries match, up to most + 1 (count.py)."""
-        with self._connections.read() as conn:
+    def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int, seconds: float) -> int:
+        """How many entries match, up to most + 1, within `seconds` (count.py)."""
+        with self._connections.read() as conn, deadline(conn, seconds):  # within the read's own, which is longer
             indexed = indexed_through(conn) if self.search_index else 0
             return count.count_matches(conn, query, from_ms, to_ms, most, indexed=indexed, use_index=self.search_index)
 

@@ -218,8 +218,8 @@ class SQLiteStore:
     def aggregate(self, request: AggregateRequest) -> list[Any]:
         return self._search.aggregate(request)
 
-    def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int) -> int:
-        return self._search.count_matches(query, from_ms, to_ms, most)
+    def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int, seconds: float) -> int:
+        return self._search.count_matches(query, from_ms, to_ms, most, seconds)
 
     def get_log(self, log_id: int) -> dict[str, Any] | None:
         return self._search.get_log(log_id)
