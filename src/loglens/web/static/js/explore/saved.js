@@ -4,7 +4,7 @@
 
 import { $, el } from "../dom.js";
 import { toLogin, writeHeaders } from "../session.js";
-import { getJson } from "./stages.js";
+import { getJson, requestJson } from "./stages.js";
 import { view } from "./view.js";
 
 var API = "/api/saved-searches";
@@ -21,27 +21,12 @@ export function savedUrl(name) {
 
 /* POST, PUT or DELETE with a deadline; resolves to {ok, status, data}. */
 function write(method, url, body) {
-  var controller = new AbortController();
-  var timer = window.setTimeout(function () {
-    controller.abort();
-  }, TIMEOUT_MS);
-  var options = { method: method, headers: writeHeaders(), cache: "no-store", signal: controller.signal };
+  var options = { method: method, headers: writeHeaders() };
   if (body !== undefined) options.body = JSON.stringify(body);
-  return fetch(url, options)
-    .then(function (response) {
-      if (response.status === 401) toLogin();
-      return response
-        .json()
-        .catch(function () {
-          return null;
-        })
-        .then(function (data) {
-          return { ok: response.ok, status: response.status, data: data };
-        });
-    })
-    .finally(function () {
-      window.clearTimeout(timer);
-    });
+  return requestJson(url, options, TIMEOUT_MS).then(function (answer) {
+    if (answer.status === 401) toLogin();
+    return answer;
+  });
 }
 
 function status(text, isError) {

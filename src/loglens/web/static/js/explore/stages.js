@@ -40,13 +40,14 @@ export function parseJson(text) {
   });
 }
 
-/* GET an API path with a deadline; resolves to {ok, status, data}. */
-export function getJson(url, timeoutMs) {
+/* A request to the API with a deadline (`options` as fetch's, without its signal); resolves to {ok, status, data},
+ * data being the JSON body (null when there is none). */
+export function requestJson(url, options, timeoutMs) {
   var controller = new AbortController();
   var timer = window.setTimeout(function () {
     controller.abort();
   }, timeoutMs || 30000);
-  return fetch(url, { signal: controller.signal, cache: "no-store", headers: { Accept: "application/json" } })
+  return fetch(url, Object.assign({ cache: "no-store" }, options, { signal: controller.signal }))
     .then(function (response) {
       return response
         .text()
@@ -61,6 +62,11 @@ export function getJson(url, timeoutMs) {
     .finally(function () {
       window.clearTimeout(timer);
     });
+}
+
+/* GET an API path with a deadline; resolves to {ok, status, data}. */
+export function getJson(url, timeoutMs) {
+  return requestJson(url, { headers: { Accept: "application/json" } }, timeoutMs);
 }
 
 /* Colours from the stylesheet (dark mode changes them too). */
