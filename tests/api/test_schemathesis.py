@@ -75,7 +75,7 @@ def positive_data_acceptance_within_words(ctx: Any, response: Any, case: Any) ->
             if (parameter, None) in UNSAYABLE or (isinstance(error, str) and (parameter, error) in UNSAYABLE):
                 return None
             field = body.get("field")
-            if (field, None) in BODY_UNSAYABLE or (field, error) in BODY_UNSAYABLE:
+            if (field, None) in BODY_UNSAYABLE or (isinstance(error, str) and (field, error) in BODY_UNSAYABLE):
                 return None
     result: bool | None = checks.positive_data_acceptance(ctx, response, case)
     return result
