@@ -8,6 +8,7 @@ or one whose view declares no access level, fails here by name. To add a route: 
 from __future__ import annotations
 
 import gzip
+import itertools
 import re
 from typing import Any
 
@@ -17,6 +18,7 @@ from flask import Flask
 
 from loglens.auth.access import declared
 from loglens.model import StatsDelta
+from loglens.search.saved import SavedSpec
 from loglens.store import NewAlert
 from tests.support.auth import WRONG_KEY, bearer, make_keys
 from tests.support.entries import entry
@@ -58,6 +60,11 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/stats"): "read",
     ("GET", "/api/facets"): "read",
     ("GET", "/api/patterns"): "read",
+    ("GET", "/api/saved-searches"): "read",
+    ("POST", "/api/saved-searches"): "admin",
+    ("GET", "/api/saved-searches/<>"): "read",
+    ("PUT", "/api/saved-searches/<>"): "admin",
+    ("DELETE", "/api/saved-searches/<>"): "admin",
     ("GET", "/explore"): "read-page",
     ("GET", "/docs"): "read-page",
     ("POST", "/loki/api/v1/push"): "ingest",
@@ -142,7 +149,18 @@ def sample(method: str, url: str) -> dict[str, Any]:
         return {
             "json": {"query": "level:ERROR", "condition": "> 1", **({"name": "matrix"} if method == "POST" else {})}
         }
+    if url.startswith("/api/saved-searches"):  # a new name each time (POST), the fixture's own (PUT)
+        name = "matrix" if method == "PUT" else f"matrix-{next(SAVED_NAMES)}"
+        return {"json": {"name": name, "query": "level:ERROR | stats count() by service", "from": "1h"}}
     return {}
+
+
+SAVED_NAMES = itertools.count()
+
+
+def save_matrix_search(app: Flask) -> None:
+    """The saved search GET/PUT/DELETE /api/saved-searches/1 reach (again after a DELETE let through)."""
+    app.extensions["loglens"].store.saved_searches.add_saved(SavedSpec("matrix", "level:ERROR"), 0)
 
 
 @pytest.fixture
@@ -163,7 +181,9 @@ def auth_app(make_app: Any, clock: Any) -> Flask:
         "/api/alerts/1/": f"/api/alerts/{fired.id}/",
         "/api/alerts/1": f"/api/alerts/{fired.id}",
         "/api/logs/1": f"/api/logs/{store.last_id()}",
+        "/api/saved-searches/1": "/api/saved-searches/matrix",
     }
+    save_matrix_search(app)
     return app
 
 
@@ -213,6 +233,8 @@ def test_every_route_answers_each_caller_exactly(auth_app: Flask) -> None:
                     assert response.json is not None and "role" in response.json["error"], where
             else:
                 assert response.status_code < 400, where
+                if verb == "DELETE" and url.startswith("/api/saved-searches/"):
+                    save_matrix_search(auth_app)
             response.close()
             checked += 1
     assert checked >= 5 * 15

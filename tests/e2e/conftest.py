@@ -7,6 +7,7 @@ as expected to fail (e.g. while it stops the server on purpose).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from tests.conftest import TEST_BACKEND
 from tests.support.browser import CHROMIUM_ARGS
 from tests.support.live import LiveServer
 from tests.support.wait import wait_until
@@ -169,12 +171,21 @@ def page(new_page: Callable[..., Page]) -> Page:
 
 
 @pytest.fixture
-def make_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
-    """Start real `loglens serve` processes: FAST_CONFIG deep-merged with the given sections."""
+def make_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Callable[..., LiveServer]]:
+    """Start real `loglens serve` processes: FAST_CONFIG deep-merged with the given sections. Under
+    TEST_STORE_BACKEND=clickhouse (as tests/conftest.py's make_app) each test's servers share a ClickHouse database
+    of their own on the session's server."""
     servers: list[LiveServer] = []
 
     def make(config: dict[str, dict[str, Any]] | None = None) -> LiveServer:
         merged = {section: dict(values) for section, values in FAST_CONFIG.items()}
+        if TEST_BACKEND == "clickhouse":
+            clickhouse = request.getfixturevalue("clickhouse_server")
+            database = "e2e_" + hashlib.sha1(str(tmp_path).encode()).hexdigest()[:16]
+            merged["storage"] = {
+                "backend": "clickhouse",
+                "clickhouse": {"port": clickhouse.tcp_port, "database": database},
+            }
         for section, values in (config or {}).items():
             merged.setdefault(section, {}).update(values)
         server = LiveServer(tmp_path / f"server-{len(servers)}", merged)

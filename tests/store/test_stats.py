@@ -204,3 +204,27 @@ def test_an_empty_range_answers_no_rows(fresh_store: Callable[[], Store]) -> Non
     assert got.rows == [] and got.groups == 0
     assert isinstance(parse_pipeline("| stats count()").aggregate, Stats)
     assert Pipeline  # the module's public names are what the API uses
+
+
+# -- the bounded match count (/api/logs?count=true) ------------------------------------------------------------
+
+OPEN_MS = 1 << 62
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    batch=entries(),
+    query=queries,
+    cut=st.one_of(st.none(), st.integers(0, 300_000)),
+    most=st.sampled_from([0, 1, 3, 10_000]),
+)
+def test_the_match_count_equals_brute_force_up_to_its_bound(
+    fresh_store: Callable[[], Store], batch: list[Entry], query: tuple[str, Predicate], cut: int | None, most: int
+) -> None:
+    store = fresh_store()
+    write(store, batch)
+    from_ms, to_ms = (None, None) if cut is None else (BASE_MS + cut // 3, BASE_MS + cut + 1)
+    low, high = -OPEN_MS if from_ms is None else from_ms, OPEN_MS if to_ms is None else to_ms
+    want = len(oracle.matching(batch, query[1], low, high))
+    got = store.count_matches(parse_pipeline(query[0]).filter, from_ms, to_ms, most, 60.0)
+    assert got == min(want, most + 1), (query[0], from_ms, to_ms, most)

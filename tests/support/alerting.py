@@ -8,7 +8,6 @@ from typing import Any
 from flask import Flask
 
 from loglens.store import Notification
-
 from tests.conftest import FakeClock
 
 

@@ -21,6 +21,7 @@ def register_api(app: Flask) -> None:
         metrics,
         openapi,
         otlp,
+        saved,
         search,
         simulate,
         stats,
@@ -35,6 +36,8 @@ def register_api(app: Flask) -> None:
     for module in modules:
         app.register_blueprint(module.bp)
     api = {module.bp.name for module in modules}
+    app.register_blueprint(saved.bp)  # saved searches (issue 23)
+    api.add(saved.bp.name)
 
     @app.before_request  # after the gate's (registered first): a caller learns nothing before it is let in
     def _one_value_each() -> None:

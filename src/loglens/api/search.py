@@ -26,7 +26,7 @@ from ..search.query import Node, QueryError, parse
 from ..search.tail import TailHub
 from ..state import current_loglens
 from ..store import Store, StoreError
-from ..store.base import ID_LIMIT, QueryTimeout
+from ..store.base import ID_LIMIT, QueryTimeout, SearchPage
 from .body import choice_arg, int_arg
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,13 @@ TAIL_FIRST_READ = 4
 # the server a hop to its event loop: one per entry made NDJSON 10x slower than CSV.
 CHUNK_ENTRIES = 200
 CHUNK_BYTES = 64 * 1024
+# `count=true` on /api/logs: the number of matches, counted no further than this (a LIMIT MATCH_COUNT_MOST + 1
+# subquery on both backends), so that counting reads at most this many matching rows; past it the answer says
+# "more than MATCH_COUNT_MOST" (`exact: false`). A filter that matches few of many entries may still read many
+# rows to find them: counting also stops after MATCH_COUNT_SECONDS (ClickHouse: 1 s, it counts whole seconds), and
+# the answer is then "more than" the entries of the page. A first page without a next cursor is its own count.
+MATCH_COUNT_MOST = 10_000
+MATCH_COUNT_SECONDS = 0.5
 CSV_COLUMNS = ("id", "timestamp", "level", "service", "message", "user_id", "metadata", "received_ms")
 
 
@@ -55,6 +62,19 @@ class Criteria:
     query: Node
     from_ms: int | None
     to_ms: int | None
+
+
+def _matches(store: Store, criteria: Criteria, page: SearchPage, *, first: bool) -> dict[str, Any]:
+    """How many entries match (MATCH_COUNT_MOST): {"count": n, "exact": false} means more than n."""
+    if first and page.next is None:
+        return {"count": len(page.logs), "exact": True}
+    try:
+        found = store.count_matches(
+            criteria.query, criteria.from_ms, criteria.to_ms, MATCH_COUNT_MOST, MATCH_COUNT_SECONDS
+        )
+    except QueryTimeout:
+        return {"count": len(page.logs), "exact": False}  # a next page: more than this one
+    return {"count": min(found, MATCH_COUNT_MOST), "exact": found <= MATCH_COUNT_MOST}
 
 
 def _query(name: str = "q") -> Node:
@@ -99,14 +119,17 @@ def search_logs() -> ResponseReturnValue:
             after = decode_cursor(raw_cursor)
         except ValueError as exc:
             raise ApiError(400, f"cursor: {exc}", parameter="cursor") from None
-    page = current_loglens().store.search(
-        criteria.query, from_ms=criteria.from_ms, to_ms=criteria.to_ms, limit=limit, after=after
-    )
-    return {
+    counting = choice_arg("count", "false", ("false", "true")) == "true"
+    store = current_loglens().store
+    page = store.search(criteria.query, from_ms=criteria.from_ms, to_ms=criteria.to_ms, limit=limit, after=after)
+    out: dict[str, Any] = {
         "logs": page.logs,
         "next_cursor": encode_cursor(*page.next) if page.next is not None else None,
-        "took_ms": round((time.perf_counter() - started) * 1000, 2),
     }
+    if counting:
+        out["matches"] = _matches(store, criteria, page, first=after is None)
+    out["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return out
 
 
 @bp.get("/api/logs/<int:log_id>")

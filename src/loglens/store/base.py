@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from ..auth.keys import KeyStore
 from ..model import Entry, StatsDelta, iso_from_ms
 from ..search.query import Node
+from ..search.saved import SavedSearchHolder
 from ..search.stats import AggregateRequest
 
 AlertState = Literal["firing", "resolved"]
@@ -331,6 +332,17 @@ class Lifecycle(Protocol):
     def close(self) -> None: ...
 
 
+# -- saved searches and match counts (issue 23) ------------------------------------------------------------------
+
+
+class MatchCounter(Protocol):
+    def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int, seconds: float) -> int:
+        """How many entries match (as `search` finds them), counting no further than most + 1 (a count above
+        `most` means "more than most") and for at most about `seconds` (QueryTimeout past them; ClickHouse counts
+        whole seconds, so at least one)."""
+        ...
+
+
 class AlertingReader(AggregateReader, AlertLog, Protocol):
     """The dashboard: aggregates plus the alert lists."""
 
@@ -436,6 +448,8 @@ class Store(
     Lifecycle,
     NotificationStore,
     AlertRuleStore,
+    SavedSearchHolder,
+    MatchCounter,
     Protocol,
 ):
     """Everything a backend provides; callers take the smallest Protocol above that covers what they use."""

@@ -39,6 +39,7 @@ SHARDED = {
     "ended_sessions": "0",
     "notifications": "0",
     "alert_rules": "0",
+    "saved_searches": "0",
 }
 
 
@@ -177,6 +178,21 @@ MIGRATIONS: list[list[str | AddColumn]] = [
         """CREATE TABLE IF NOT EXISTS {db}.alert_rules (
             name String, body String, updated_ms Int64, deleted UInt8, version UInt64
         ) ENGINE = ReplacingMergeTree(version) ORDER BY name""",
+    ],
+    # 6: saved searches (issue 23), versioned rows; a deletion is a version
+    [
+        """CREATE TABLE IF NOT EXISTS {db}.saved_searches (
+            id String,
+            name String,
+            query String,
+            range_from String,
+            range_to String,
+            columns Array(String),
+            created_ms Int64,
+            updated_ms Int64,
+            deleted UInt8,
+            version UInt32
+        ) ENGINE = ReplacingMergeTree(version) ORDER BY id""",
     ],
 ]
 

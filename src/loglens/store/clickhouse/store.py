@@ -20,10 +20,11 @@ import orjson
 
 from ...config import ClickHouseSettings, StorageSettings
 from ...model import Entry, StatsDelta
+from ...search.query import Node
 from ...search.stats import AggregateRequest
 from ..base import MinuteCount, ServiceInfo, StoreError, StoreHealth, Totals
 from ..entry_rows import ROW_FIELDS, delta_counters
-from . import stats
+from . import count, stats
 from .alert_rows import AlertMethods
 from .connection import Connection, NativeConnection
 from .ids import IdSource
@@ -33,6 +34,7 @@ from .lease import Lease
 from .native import ColumnTypes, EncodedInsert, EncodedRows, columns_of
 from .notification_rows import NotificationMethods
 from .rule_rows import AlertRuleMethods
+from .saved import ClickHouseSavedSearches
 from .schema import Tables, column_types, migrate
 from .search import SearchMethods, message_words, meta_arrays
 
@@ -127,6 +129,7 @@ class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRul
         )
         self._probe_lock = threading.Lock()
         self._last_probe = 0.0
+        self.saved_searches = ClickHouseSavedSearches(self._conn, self.tables["saved_searches"])
 
     def _each_server(self, conn: Connection) -> list[Connection]:
         return self._servers() if self.cluster and self._servers is not None else [conn]
@@ -140,13 +143,27 @@ class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRul
                 self._opened.append(conn)
         return conn
 
-    def _query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def _query(
+        self, sql: str, params: dict[str, Any] | None = None, *, timeout: float | None = None
+    ) -> list[tuple[Any, ...]]:
+        """`timeout`: a deadline shorter than search.query_timeout_seconds for this query."""
         sql = sql.format(**{name: self.tables[name] for name in _TABLE_NAMES})
-        return self._conn().query(sql, params, timeout=self.query_timeout)
+        if self.query_timeout is not None:
+            timeout = self.query_timeout if timeout is None else min(timeout, self.query_timeout)
+        return self._conn().query(sql, params, timeout=timeout)
 
     def aggregate(self, request: AggregateRequest) -> list[Any]:
         """Grouped aggregates of the matching entries (search/stats.py shapes them into an answer)."""
         return stats.aggregate(self._query, request)
+
+    def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int, seconds: float) -> int:
+        """How many entries match, up to most + 1, within `seconds` (count.py; ClickHouse's max_execution_time
+        counts whole seconds)."""
+
+        def ask(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+            return self._query(sql, params, timeout=seconds)
+
+        return count.count_matches(ask, query, from_ms, to_ms, most)
 
     def is_leader(self) -> bool:
         return self.lease.is_leader()

@@ -8,8 +8,9 @@ from typing import Any
 from ...search.query import Node
 from ...search.stats import AggregateRequest
 from ..base import SearchPage
-from . import stats
+from . import count, stats
 from .connections import Connections
+from .deadline import deadline
 from .indexer import indexed_through
 from .query import compile_query
 from .walk import COLUMNS, Cursor, Walk, row_dict, tail_rows
@@ -42,6 +43,12 @@ class Search:
         with self._connections.read() as conn:
             indexed = indexed_through(conn) if self.search_index else 0
             return stats.aggregate(conn, request, indexed=indexed, use_index=self.search_index)
+
+    def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int, seconds: float) -> int:
+        """How many entries match, up to most + 1, within `seconds` (count.py)."""
+        with self._connections.read() as conn, deadline(conn, seconds):  # within the read's own, which is longer
+            indexed = indexed_through(conn) if self.search_index else 0
+            return count.count_matches(conn, query, from_ms, to_ms, most, indexed=indexed, use_index=self.search_index)
 
     def get_log(self, log_id: int) -> dict[str, Any] | None:
         with self._connections.read() as conn:

@@ -40,6 +40,7 @@ from .indexer import INDEX_INTERVAL
 from .keys import SQLiteKeys
 from .notifications import Notifications
 from .reads import Reads
+from .saved import SQLiteSavedSearches
 from .search import Search
 from .topk import PRUNE_AFTER_ROWS, TOP_USERS_KEPT, Pruner
 from .walk import Cursor
@@ -100,6 +101,7 @@ class SQLiteStore:
             on_commit=on_commit,
         )
         self.keys = SQLiteKeys(connections.read, writer.submit)  # API keys (auth.keys.KeyStore)
+        self.saved_searches = SQLiteSavedSearches(connections.read, writer.submit)  # search.saved.SavedSearches
         self._background_check: integrity.BackgroundCheck | None = None
         if pragma is not None and in_background:
             self._background_check = integrity.BackgroundCheck(connections.connect, pragma, path, writer.condemn)
@@ -277,6 +279,9 @@ class SQLiteStore:
 
     def aggregate(self, request: AggregateRequest) -> list[Any]:
         return self._search.aggregate(request)
+
+    def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int, seconds: float) -> int:
+        return self._search.count_matches(query, from_ms, to_ms, most, seconds)
 
     def get_log(self, log_id: int) -> dict[str, Any] | None:
         return self._search.get_log(log_id)

@@ -86,6 +86,15 @@ export function namesLoaded() {
   });
 }
 
+/* The metadata fields the store knows (from /api/fields), sorted: what the column picker offers. */
+export function metadataFields() {
+  return Object.keys(data.fields)
+    .filter(function (name) {
+      return name.indexOf("metadata.") === 0;
+    })
+    .sort();
+}
+
 /* The field query that a bare word probably meant: "service:checkout" when it is a service's name, "level:ERROR"
  * for a level, "user_id:u-1" for a user id seen; null when it is none of these. */
 export function fieldFor(word) {

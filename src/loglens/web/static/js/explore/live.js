@@ -5,6 +5,7 @@
 import { $ } from "../dom.js";
 import { prependResult, trimResults } from "./table.js";
 import { refreshSummary } from "./search.js";
+import { parseJson } from "./stages.js";
 import { view } from "./view.js";
 
 var STREAM = "/api/logs/stream";
@@ -21,7 +22,7 @@ function status(text, state) {
 function onEntry(event) {
   var entry;
   try {
-    entry = JSON.parse(event.data);
+    entry = parseJson(event.data);
   } catch (error) {
     return; // not an entry (the stream's own notices are comments, which EventSource never delivers)
   }

@@ -8,6 +8,7 @@
  */
 
 import { $ } from "../dom.js";
+import { drawHead, drawPicker, syncPicker } from "./columns.js";
 import { closeSuggestions, initComplete, loadSuggestions } from "./complete.js";
 import { isLive, startLive, stopLive } from "./live.js";
 import { readRange, showCustom, syncRange } from "./range.js";
@@ -16,7 +17,9 @@ import { drawHistogram, hideHistogram, initHistogram } from "./histogram.js";
 import { drawPatterns, initTabs, patternsShown, showEntries } from "./patterns.js";
 import { latest, loadMore, runSearch, showQueryError } from "./search.js";
 import { hasStages } from "./stages.js";
+import { initSaved, openSaved, showCurrent } from "./saved.js";
 import { hideStats, runStats } from "./statsview.js";
+import { initValues } from "./values.js";
 import { apiParams, readUrl, view, writeUrl } from "./view.js";
 
 var HISTOGRAM_LIVE_MS = 5000; // while Live is on, the histogram is redrawn this often
@@ -36,6 +39,15 @@ function syncControls() {
   $("query-input").value = view.q;
   syncRange();
   syncExports();
+  drawHead();
+  syncPicker();
+}
+
+/* A column added or removed in the picker: recorded in the URL, the table drawn again with it. */
+function columnsChanged() {
+  writeUrl();
+  drawHead();
+  go();
 }
 
 /* The histogram follows the view: drawn for every search, and redrawn while Live is on. */
@@ -143,8 +155,10 @@ function submit() {
 
 function init() {
   readUrl();
-  syncControls();
+  var opening = openSaved(); // a saved search's URL (?saved=name): its query, range and columns
   initComplete();
+  initSaved();
+  initValues(applyQuery);
 
   $("query-form").addEventListener("submit", function (event) {
     event.preventDefault();
@@ -178,13 +192,25 @@ function init() {
   });
   window.addEventListener("popstate", function () {
     readUrl();
-    syncControls();
-    go();
+    showCurrent("");
+    openSaved().then(function (problem) {
+      syncControls();
+      go().then(function () {
+        if (problem) showQueryError(problem);
+      });
+    });
   });
   loadSuggestions().catch(function () {
     // Without the names, completion still offers field names and levels.
   });
-  go();
+  drawPicker(columnsChanged);
+  opening.then(function (problem) {
+    writeUrl(true); // an opened saved search's view replaces ?saved= (a reload keeps what is shown)
+    syncControls();
+    go().then(function () {
+      if (problem) showQueryError(problem);
+    });
+  });
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);

@@ -111,6 +111,7 @@ function fetchPage(cursor) {
   var params = apiParams();
   params.set("limit", String(PAGE));
   if (cursor) params.set("cursor", cursor);
+  else params.set("count", "true"); // the first page says how many match (up to a bound: showMatches)
   setBusy(true);
   return getLogs(params)
     .then(function (answer) {
@@ -143,6 +144,7 @@ function fetchPage(cursor) {
           if (generation === search.generation && view.q === asked) showHint(fieldSuggestion(asked));
         });
       }
+      if (!cursor) showMatches(data.matches);
       search.cursor = data.next_cursor || null;
       search.took = typeof data.took_ms === "number" ? Math.round(data.took_ms * 10) / 10 : null;
       return true;
@@ -161,9 +163,25 @@ function fetchPage(cursor) {
     });
 }
 
+/* The number of matches above the results: exact, or "more than N" when the server stopped counting at its bound
+ * (/api/logs?count=true). */
+function showMatches(matches) {
+  var box = $("match-count");
+  if (!matches || typeof matches.count !== "number") {
+    box.textContent = "";
+    delete box.dataset.exact;
+    return;
+  }
+  var n = numberFormat.format(matches.count);
+  box.textContent = matches.exact ? n + plural(matches.count, " match", " matches") : "More than " + n + " matches";
+  box.dataset.exact = matches.exact ? "true" : "false";
+  box.dataset.count = String(matches.count);
+}
+
 /* A new search for the current view; resolves to true when the query was accepted. */
 export function runSearch() {
   search.generation += 1;
+  showMatches(null);
   showHint(null);
   search.cursor = null;
   search.took = null;

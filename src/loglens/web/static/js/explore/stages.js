@@ -29,16 +29,29 @@ export function filterOf(q) {
   return splitStages(q)[0].trim();
 }
 
-/* GET an API path with a deadline; resolves to {ok, status, data}. */
-export function getJson(url, timeoutMs) {
+/* JSON text -> value, with every "id" that a JavaScript number cannot hold exactly (ClickHouse's 64-bit entry ids
+ * are above 2^53) kept as its digits: rounded, two entries would share one id (and the table shows one of them). */
+export function parseJson(text) {
+  return JSON.parse(text, function (key, value, context) {
+    if (key === "id" && typeof value === "number" && !Number.isSafeInteger(value) && context && context.source) {
+      return context.source;
+    }
+    return value;
+  });
+}
+
+/* A request to the API with a deadline (`options` as fetch's, without its signal); resolves to {ok, status, data},
+ * data being the JSON body (null when there is none). */
+export function requestJson(url, options, timeoutMs) {
   var controller = new AbortController();
   var timer = window.setTimeout(function () {
     controller.abort();
   }, timeoutMs || 30000);
-  return fetch(url, { signal: controller.signal, cache: "no-store", headers: { Accept: "application/json" } })
+  return fetch(url, Object.assign({ cache: "no-store" }, options, { signal: controller.signal }))
     .then(function (response) {
       return response
-        .json()
+        .text()
+        .then(parseJson)
         .catch(function () {
           return null;
         })
@@ -49,6 +62,11 @@ export function getJson(url, timeoutMs) {
     .finally(function () {
       window.clearTimeout(timer);
     });
+}
+
+/* GET an API path with a deadline; resolves to {ok, status, data}. */
+export function getJson(url, timeoutMs) {
+  return requestJson(url, { headers: { Accept: "application/json" } }, timeoutMs);
 }
 
 /* Colours from the stylesheet (dark mode changes them too). */

@@ -1,10 +1,14 @@
-/* The results table: one row per entry with a level badge, and a details row with the entry's JSON that the
- * row's toggle (or a click on the row, or Enter) opens. Log text goes in with textContent only (../dom.js). */
+/* The results table: one row per entry with a level badge, and a details row with the entry's fields and JSON that
+ * the row's toggle (or a click on the row, or Enter) opens. Every value in a row or in the details filters or
+ * excludes (values.js); chosen metadata fields are columns of their own (columns.js). Log text goes in with
+ * textContent only (../dom.js). */
 
 import { $, el } from "../dom.js";
 import { dayTime, exact, parseTime } from "../format.js";
+import { columnCount, metaCells } from "./columns.js";
 import { marked, searchedWords } from "./highlight.js";
 import { aroundUrl, entryUrl, exploreUrl, fieldQuery } from "./links.js";
+import { entryFields, rowValue } from "./values.js";
 import { view } from "./view.js";
 
 var LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
@@ -38,7 +42,7 @@ function details(entry, id) {
   links.push(el("a", { className: "detail-link", href: entryUrl(entry), text: "Link to this entry" }));
   var pre = el("pre", { className: "entry-json", tabIndex: 0, text: JSON.stringify(entry, null, 2) });
   return el("tr", { className: "json-row", id: id, hidden: "" }, [
-    el("td", { colspan: 6 }, [pre, el("p", { className: "detail-links" }, links)]),
+    el("td", { colspan: columnCount() }, [entryFields(entry), pre, el("p", { className: "detail-links" }, links)]),
   ]);
 }
 
@@ -78,11 +82,17 @@ function resultRows(entry, isNew) {
           ? el("span", { text: entry.timestamp })
           : el("time", { datetime: entry.timestamp, title: exact(ms), text: dayTime(ms, "millis") }),
       ]),
-      cell("r-level", [el("span", { className: "level level-" + level.toLowerCase(), text: entry.level })]),
-      cell("r-service", [el("span", { className: "r-service-name", text: entry.service })]),
+      cell("r-level", [
+        rowValue("level", entry.level, [
+          el("span", { className: "level level-" + level.toLowerCase(), text: entry.level }),
+        ]),
+      ]),
+      cell("r-service", [rowValue("service", entry.service, entry.service, "r-service-name")]),
       cell("r-message", [el("span", { className: "r-message-text" }, marked(entry.message, searchedWords(view.q)))]),
-      el("td", { className: "r-user", text: entry.user_id === undefined || entry.user_id === null ? "—" : entry.user_id }),
-    ]
+      entry.user_id === undefined || entry.user_id === null
+        ? el("td", { className: "r-user", text: "—" })
+        : cell("r-user", [rowValue("user_id", entry.user_id, String(entry.user_id))]),
+    ].concat(metaCells(entry))
   );
   button.addEventListener("click", function () {
     toggle(row);
@@ -97,7 +107,7 @@ function resultRows(entry, isNew) {
 }
 
 function emptyRow(text) {
-  return el("tr", { className: "empty-row" }, [el("td", { colspan: 6, text: text })]);
+  return el("tr", { className: "empty-row" }, [el("td", { colspan: columnCount(), text: text })]);
 }
 
 /* Replace the table's rows (a new search). */
