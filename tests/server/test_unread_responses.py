@@ -129,23 +129,10 @@ def export_lines(server: LiveServer, timeout: float = 90) -> int:
     return lines
 
 
-@pytest.mark.parametrize(
-    "http_server",
-    [
-        pytest.param(
-            "granian",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="issue 22, not done on Granian: measured from the worker's start its peak is 111-129 MB above it"
-                " (the warm-up 20-25 MB, 60 tails and the flood 60-70 MB, 4 exports 20-30 MB); Gunicorn's is 85-92 MB",
-            ),
-        ),
-        "gunicorn",
-    ],
-)
+@pytest.mark.parametrize("http_server", SERVERS)
 def test_tails_and_exports_that_never_read_keep_the_worker_within_100_mb(tmp_path: Path, http_server: str) -> None:
     # With the search index on (the default): its indexer takes in what was ingested since its last round, and
-    # every tail's store connection has the index attached.
+    # every store reader the tails use has the index attached.
     config = {"server": {"http_server": http_server}, "search": {"poll_seconds": 0.05}}
     server = LiveServer(tmp_path / "srv", config)
     with server:

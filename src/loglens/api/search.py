@@ -32,16 +32,23 @@ from .body import choice_arg, int_arg
 log = logging.getLogger(__name__)
 bp = Blueprint("search", __name__)
 
-EXPORT_PAGE = 1000
 TAIL_BATCH = 500
 # What a live tail holds at once, so a client that does not read costs a fixed amount: it reads about
 # TAIL_READ_BYTES of entries per query (rows sized by its previous query, 1 to TAIL_BATCH) and sends them in
 # chunks of about CHUNK_BYTES; an entry already sent is not kept.
-TAIL_READ_BYTES = 128 * 1024
+TAIL_READ_BYTES = 64 * 1024
 # Rows of a tail's first read, before it knows how large its entries are: a few of the largest entries
 # (ingest.max_entry_bytes, 64 KiB by default). Starting each wake at TAIL_BATCH rows instead made 60 tails hold
 # 60 x 500 entries at once (2 MB each with 2 KB entries) and left the worker 130 MB larger.
 TAIL_FIRST_READ = 4
+# An export reads a page of about EXPORT_READ_BYTES of output at a time, its rows sized by the entries it sent so
+# far (EXPORT_FIRST_PAGE rows first, then 1 to EXPORT_PAGE): 1,000 rows of 2 KB entries were 2 MB of text and about
+# 5 MB of Python objects held per export (64 MB of text with entries of ingest.max_entry_bytes). Smaller pages cost
+# time where the store's walk reads a whole window for each page (entries crowded into a few minutes): with 2 KB
+# entries, 256 KiB pages made such an export 2x slower, 1 MiB pages 1.2x.
+EXPORT_PAGE = 1000
+EXPORT_FIRST_PAGE = 100
+EXPORT_READ_BYTES = 1024 * 1024
 # An export's body goes out in chunks of this many entries, or sooner once a chunk reaches about CHUNK_BYTES (one
 # entry may be up to ingest.max_entry_bytes), so that the memory an export holds stays bounded. Each chunk costs
 # the server a hop to its event loop: one per entry made NDJSON 10x slower than CSV.
@@ -142,23 +149,12 @@ def get_log(log_id: int) -> ResponseReturnValue:
     return entry
 
 
-def _pages(store: Store, criteria: Criteria, most: int) -> Iterator[list[dict[str, Any]]]:
-    """Every match, newest first, one page in memory at a time (each page's query under its own deadline)."""
-    after = None
-    sent = 0
-    while sent < most:
-        page = store.search(
-            criteria.query,
-            from_ms=criteria.from_ms,
-            to_ms=criteria.to_ms,
-            limit=min(EXPORT_PAGE, most - sent),
-            after=after,
-        )
-        yield page.logs
-        sent += len(page.logs)
-        if page.next is None:
-            return
-        after = page.next
+def _page_rows(entries: int, size: int) -> int:
+    """Rows of an export's next page: about EXPORT_READ_BYTES of output at the `size` bytes that `entries`
+    entries made so far (1 to EXPORT_PAGE), EXPORT_FIRST_PAGE before it knows."""
+    if entries == 0 or size == 0:
+        return EXPORT_FIRST_PAGE
+    return max(1, min(EXPORT_PAGE, EXPORT_READ_BYTES * entries // size))
 
 
 class ExportAborted(RuntimeError):
@@ -167,21 +163,47 @@ class ExportAborted(RuntimeError):
 
 
 class _Export:
-    """An export's entries, from its first page (read before the answer starts) and the pages after it; `sent`
-    counts the entries handed out so far."""
+    """An export's entries, newest first, one page in memory at a time (each page's query under its own
+    deadline). The first page is read before the answer starts (`start`: a failure there is an ordinary error
+    answer); `sent` counts the entries handed out so far and `size` the bytes of output made of them."""
 
-    def __init__(self, first: list[dict[str, Any]], rest: Iterator[list[dict[str, Any]]]) -> None:
-        self.first = first
-        self.rest = rest
+    def __init__(self, store: Store, criteria: Criteria, most: int) -> None:
+        self.store = store
+        self.criteria = criteria
+        self.most = most
         self.sent = 0
+        self.size = 0
+        self._page: list[dict[str, Any]] | None = None
+        self._after: tuple[int, int] | None = None
+        self._done = False
+
+    def start(self) -> None:
+        self._page = self._read(EXPORT_FIRST_PAGE)
+
+    def _read(self, rows: int) -> list[dict[str, Any]] | None:
+        """The next page of at most `rows` entries (None when there is none)."""
+        if self._done or self.sent >= self.most:
+            return None
+        criteria = self.criteria
+        page = self.store.search(
+            criteria.query,
+            from_ms=criteria.from_ms,
+            to_ms=criteria.to_ms,
+            limit=min(rows, self.most - self.sent),
+            after=self._after,
+        )
+        self._after = page.next
+        self._done = page.next is None
+        return page.logs
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        page: list[dict[str, Any]] | None = self.first
+        page, self._page = self._page, None
         while page is not None:
-            for entry in page:
-                yield entry
+            page.reverse()  # popped as they go out: an entry handed out is not kept
+            while page:
+                yield page.pop()
                 self.sent += 1
-            page = next(self.rest, None)
+            page = self._read(_page_rows(self.sent, self.size))
 
     def stopped(self, exc: Exception) -> str:
         """Log, at ERROR with the exception, that the export stopped midway; returns why, for the client."""
@@ -196,7 +218,9 @@ class _Export:
         def lines() -> Iterator[bytes]:
             try:
                 for entry in self:
-                    yield orjson.dumps(entry) + b"\n"
+                    line = orjson.dumps(entry) + b"\n"
+                    self.size += len(line)
+                    yield line
             except Exception as exc:
                 yield orjson.dumps({"error": self.stopped(exc), "exported": self.sent}) + b"\n"
 
@@ -205,7 +229,7 @@ class _Export:
     def csv(self) -> Iterator[bytes]:
         """CSV with a header row; if the export fails midway, ExportAborted (the connection is cut)."""
         try:
-            for chunk in _csv_rows(iter(self)):
+            for chunk in _csv_rows(self):
                 yield chunk.encode()
         except Exception as exc:
             raise ExportAborted(self.stopped(exc)) from exc
@@ -225,15 +249,17 @@ def _chunked(pieces: Iterator[bytes], most: int) -> Iterator[bytes]:
         yield b"".join(chunk)
 
 
-def _csv_rows(entries: Iterator[dict[str, Any]]) -> Iterator[str]:
+def _csv_rows(export: _Export) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for i, entry in enumerate(entries, 1):
+    for i, entry in enumerate(export, 1):
         metadata = entry.get("metadata")
         row = [entry.get(c, "") for c in CSV_COLUMNS]
         row[CSV_COLUMNS.index("metadata")] = orjson.dumps(metadata).decode() if metadata is not None else ""
+        before = buffer.tell()
         writer.writerow(row)
+        export.size += buffer.tell() - before
         if i % CHUNK_ENTRIES == 0 or buffer.tell() >= CHUNK_BYTES:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -247,10 +273,10 @@ def export_logs() -> ResponseReturnValue:
     state = current_loglens()
     criteria = _criteria()
     fmt = choice_arg("format", "ndjson", ("ndjson", "csv"))
-    pages = _pages(state.store, criteria, state.config.search.max_export_entries)
+    export = _Export(state.store, criteria, state.config.search.max_export_entries)
     # the first page before the answer starts: a failure there (a query past its deadline) is an ordinary error
     # answer; one on a later page ends the stream so that the client can tell (_Export.ndjson, _Export.csv)
-    export = _Export(next(pages, []), pages)
+    export.start()
     stamp = datetime.fromtimestamp(state.clock(), tz=UTC).strftime("%Y%m%dT%H%M%SZ")
     if fmt == "csv":
         body, mimetype = export.csv(), "text/csv"
@@ -289,15 +315,18 @@ def _events(
                 next_query = time.monotonic() + hub.poll_seconds
                 while last < newest:
                     try:
-                        events, last, limit = _tail_read(store, query, last, newest, limit)
+                        with hub.reading() as granted:
+                            if not granted:
+                                return
+                            events, last, limit = _tail_read(store, query, last, newest, limit)
                     except QueryTimeout as exc:  # the same query would time out again: tell the client, stop
                         log.warning("live tail stopped: %s (q=%s)", exc, escape(query_text[:200]))
                         yield _error_event(str(exc), timeout_seconds=exc.seconds)
                         return
                     events.reverse()  # popped as they go out: an event sent is not kept
-                    for chunk in _chunked((events.pop() for _ in range(len(events))), TAIL_BATCH):
-                        yield chunk
-                        next_beat = time.monotonic() + heartbeat
+                    # `yield from`: a chunk handed out is not kept here either while the stream waits
+                    yield from _chunked((events.pop() for _ in range(len(events))), TAIL_BATCH)
+                    next_beat = time.monotonic() + heartbeat
             if time.monotonic() >= next_beat:
                 yield b": heartbeat\n\n"
                 next_beat = time.monotonic() + heartbeat

@@ -50,7 +50,7 @@ class ServerSettings:
         maximum=3600,
     )
     max_unsent_bytes: int = setting(
-        256 * 1024,
+        64 * 1024,
         "Most bytes of a streamed response (live tail, export) a worker holds for a client that does not take"
         " them; past it the stream waits, and a client that takes nothing for `client_timeout_seconds` is dropped",
         minimum=4096,

@@ -8,15 +8,22 @@ order, so `id > last sent` after a reconnect (Last-Event-ID) loses and repeats n
 Coalescing: after a stream has queried, it waits at least poll_seconds before its next query (`pause`), whatever
 wakes it, so N streams cost at most N / poll_seconds tail queries per second however fast entries commit, and
 each query picks up everything committed meanwhile in one read.
+
+At most READERS streams query the store at once (`reading`): a commit wakes every stream together, and 60 tails
+querying at the same moment took 60 of the store's reader connections (and their page caches) at once, where a
+few in turn deliver the same entries as soon (the queries share the GIL anyway).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
+
+READERS = 4  # streams querying the store at once
 
 
 class TailHub:
@@ -29,6 +36,7 @@ class TailHub:
         self._streams = 0
         self._closed = False
         self._thread: threading.Thread | None = None
+        self._readers = threading.BoundedSemaphore(READERS)
 
     @property
     def streams(self) -> int:
@@ -62,6 +70,19 @@ class TailHub:
         if seconds > 0:
             with self._cond:
                 self._cond.wait_for(lambda: self._closed, seconds)
+
+    @contextmanager
+    def reading(self) -> Iterator[bool]:
+        """One of the READERS slots for a stream's query, held for the `with` block; yields False (holding none)
+        when the hub closes first. A wait is as long as the queries ahead of it, each under the query deadline."""
+        while not self._readers.acquire(timeout=self.poll_seconds):
+            if self._closed:
+                yield False
+                return
+        try:
+            yield True
+        finally:
+            self._readers.release()
 
     @property
     def closed(self) -> bool:

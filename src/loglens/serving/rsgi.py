@@ -297,8 +297,9 @@ class BufferedWSGI:
     ) -> None:
         unsent = self._count(scope)  # before the head goes out
         transport = proto.response_stream(status, headers)
+        chunk: Any = first
+        del first  # held as `chunk` only, which lets it go once Granian has its copy
         try:
-            chunk: Any = first
             while chunk is not _END:
                 if chunk:
                     await transport.send_bytes(chunk)

@@ -1,5 +1,10 @@
-"""The SQLite store's connections: the writer's (WAL, synchronous, the startup check, migrations), one reader per
-thread (the search index attached, reads under the query deadline), and the files they make on disk.
+"""The SQLite store's connections: the writer's (WAL, synchronous, the startup check, migrations), a pool of
+readers (the search index attached, reads under the query deadline), and the files they make on disk.
+
+Readers are pooled, not kept one per thread: a read takes the most recently returned idle reader (or opens one) and
+gives it back when it ends, and at most IDLE_READERS are kept. A reader costs its schema, its prepared statements
+and its page cache (a few hundred KB with the search index attached); every live tail holds a serving thread, so
+one reader per thread made 60 tails hold 60 readers (about 12 MB) that were idle nearly all the time.
 
 A `:memory:` store has one connection only, the writer's: readers share it under `shared_lock`, which the writer
 also holds around each transaction.
@@ -25,10 +30,12 @@ MEMORY = ":memory:"
 UNINDEXED = "search.unindexed"  # a counter set once a store was written without the search indexes
 
 # SQLite's soft heap limit (process-wide): near it, each connection's page cache reuses its own pages instead of
-# growing. Every serving thread has its reader connection, whose cache grows to 2 MiB (x2 with the search index
-# attached): with 60 live tails that was 4 MB a tail. Below the limit nothing changes (a few busy threads keep
-# their full caches).
+# growing. A reader's cache grows to 2 MiB (x2 with the search index attached). Below the limit nothing changes
+# (a few busy readers keep their full caches).
 SQLITE_HEAP_BYTES = 16 << 20
+# Idle readers kept for the next reads: as many as reads usually run at once (the request threads, the health
+# probe, the indexer's look); a burst beyond opens more, closed as they come back.
+IDLE_READERS = 8
 
 
 class Connections:
@@ -53,9 +60,9 @@ class Connections:
         self.index_path = None if self.memory else path + INDEX_SUFFIX
         self.shared_lock = threading.Lock() if self.memory else None
         self._shared: sqlite3.Connection | None = None  # a :memory: store's one connection (the writer's)
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
+        self._idle: list[sqlite3.Connection] = []  # readers not in use, the most recently used last
         self._readers_lock = threading.Lock()
+        self._closed = False  # close_readers() ran: readers coming back are closed
 
     def connect(self, *, any_thread: bool = False) -> sqlite3.Connection:
         """A connection to the store; `any_thread`: used by several threads in turn, one at a time."""
@@ -111,26 +118,42 @@ class Connections:
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
-        """This thread's reader, within the query deadline; errors come out as StoreError (the API's 503)."""
+        """A reader from the pool, within the query deadline; errors come out as StoreError (the API's 503)."""
         try:
             if self.memory:
                 assert self.shared_lock is not None and self._shared is not None
                 with self.shared_lock, deadline(self._shared, self.query_timeout):
                     yield self._shared
                 return
-            conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-            if conn is None:
-                conn = self.connect()
-                if self.index_path is not None and self.search_index:
-                    attach(conn, self.index_path)
-                conn.execute("PRAGMA query_only = 1")
-                self._local.conn = conn
-                with self._readers_lock:
-                    self._readers.append(conn)
-            with deadline(conn, self.query_timeout):
-                yield conn
+            conn = self._take_reader()
+            try:
+                with deadline(conn, self.query_timeout):
+                    yield conn
+            finally:
+                self._give_back(conn)
         except sqlite3.Error as exc:  # never a raw sqlite3 error to the caller (the API maps StoreError to 503)
             raise store_error(exc, "read") from None
+
+    def _take_reader(self) -> sqlite3.Connection:
+        with self._readers_lock:
+            if self._idle:
+                return self._idle.pop()
+        conn = self.connect(any_thread=True)
+        try:
+            if self.index_path is not None and self.search_index:
+                attach(conn, self.index_path)
+            conn.execute("PRAGMA query_only = 1")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _give_back(self, conn: sqlite3.Connection) -> None:
+        with self._readers_lock:
+            if len(self._idle) < IDLE_READERS and not self._closed:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     def size_bytes(self) -> int:
         """Bytes of the store's files on disk (the database, its WAL and shared-memory index, and the same of the
@@ -147,10 +170,9 @@ class Connections:
         return total
 
     def close_readers(self) -> None:
+        """Close every reader: the idle ones now, the ones in use when their reads end."""
         with self._readers_lock:
-            for conn in self._readers:
-                try:
-                    conn.close()
-                except sqlite3.ProgrammingError:  # closed by its own thread already
-                    pass
-            self._readers.clear()
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()

@@ -1,6 +1,6 @@
 """A deadline for the reads on one SQLite connection, enforced inside SQLite: its progress handler looks at the
 clock every CHECK_EVERY virtual-machine instructions and stops the running statement once the deadline has passed
-(SQLITE_INTERRUPT). The handler is removed when the read ends, so the next read on the (pooled, per-thread)
+(SQLITE_INTERRUPT). The handler is removed when the read ends, so the next read on the (pooled)
 connection starts without it; an interrupted statement leaves the connection usable.
 """
 

@@ -1,4 +1,4 @@
-"""SQLiteStore, the embedded default store: SQLite in WAL mode, one writer thread, per-thread reader connections.
+"""SQLiteStore, the embedded default store: SQLite in WAL mode, one writer thread, pooled reader connections.
 
 The facade over the package's parts, each of which gets only what it needs: connections (connections.py), the
 writer thread (writer.py), entry writes (writes.py), retention (retention.py), aggregate reads (reads.py), entry
