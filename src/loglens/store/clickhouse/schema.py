@@ -37,6 +37,7 @@ SHARDED = {
     "auth_secrets": "0",
     "retired_services": "0",
     "ended_sessions": "0",
+    "silences": "0",
 }
 
 
@@ -146,6 +147,21 @@ MIGRATIONS: list[list[str | AddColumn]] = [
     [
         """CREATE TABLE IF NOT EXISTS {db}.ended_sessions (id String, expires_ms Int64, ended_ms Int64)
             ENGINE = MergeTree() PARTITION BY toDate(intDiv(expires_ms, 1000)) ORDER BY id""",
+    ],
+    # 5 (issue 24; the next entry here until merged): silences, kept after they end as history; each expiry early
+    # is the row's next version
+    [
+        """CREATE TABLE IF NOT EXISTS {db}.silences (
+            id String,
+            matchers String,
+            starts_at_ms Int64,
+            ends_at_ms Int64,
+            comment String,
+            created_by String,
+            created_at_ms Int64,
+            expired_by Nullable(String),
+            version UInt32
+        ) ENGINE = ReplacingMergeTree(version) ORDER BY id""",
     ],
 ]
 

@@ -24,6 +24,7 @@ from ...search.stats import AggregateRequest
 from ..base import MinuteCount, ServiceInfo, StoreError, StoreHealth, Totals
 from ..entry_rows import ROW_FIELDS, delta_counters
 from . import stats
+from .alert_history import AlertHistoryMethods
 from .alert_rows import AlertMethods
 from .connection import Connection, NativeConnection
 from .ids import IdSource
@@ -33,6 +34,7 @@ from .lease import Lease
 from .native import ColumnTypes, EncodedInsert, EncodedRows, columns_of
 from .schema import Tables, column_types, migrate
 from .search import SearchMethods, message_words, meta_arrays
+from .silences import ClickHouseSilences
 
 HOUR_MINUTES = 60
 EPOCH = date(1970, 1, 1)
@@ -68,7 +70,7 @@ class Payload:
     encoded: EncodedRows | None = None  # the rows already in Native format (INSERT_COLUMNS but the last)
 
 
-class ClickHouseStore(SearchMethods, AlertMethods):
+class ClickHouseStore(SearchMethods, AlertMethods, AlertHistoryMethods):
     def __init__(
         self,
         connect: Callable[[], Connection],
@@ -123,6 +125,7 @@ class ClickHouseStore(SearchMethods, AlertMethods):
         )
         self._probe_lock = threading.Lock()
         self._last_probe = 0.0
+        self.silence_book = ClickHouseSilences(self._conn, self.tables["silences"], query_timeout)
 
     def _each_server(self, conn: Connection) -> list[Connection]:
         return self._servers() if self.cluster and self._servers is not None else [conn]

@@ -17,8 +17,9 @@ from ...config import StorageSettings
 from ...model import Entry, StatsDelta
 from ...search.query import Node, of_service
 from ...search.stats import AggregateRequest
-from ..base import Alert, MinuteCount, NewAlert, SearchPage, ServiceInfo, StoreError, StoreHealth, Totals
+from ..base import Alert, AlertQuery, MinuteCount, NewAlert, SearchPage, ServiceInfo, StoreError, StoreHealth, Totals
 from . import integrity, retention
+from .alert_history import alert_history
 from .alerts import Alerts
 from .connections import MEMORY, Connections
 from .health import Health
@@ -27,6 +28,7 @@ from .indexer import INDEX_INTERVAL
 from .keys import SQLiteKeys
 from .reads import Reads
 from .search import Search
+from .silences import SQLiteSilences
 from .topk import PRUNE_AFTER_ROWS, TOP_USERS_KEPT, Pruner
 from .walk import Cursor
 from .writer import Writer
@@ -86,6 +88,7 @@ class SQLiteStore:
             on_commit=on_commit,
         )
         self.keys = SQLiteKeys(connections.read, writer.submit)  # API keys (auth.keys.KeyStore)
+        self.silence_book = SQLiteSilences(connections.read, writer.submit)  # silences (store.base.SilenceBook)
         self._background_check: integrity.BackgroundCheck | None = None
         if pragma is not None and in_background:
             self._background_check = integrity.BackgroundCheck(connections.connect, pragma, path, writer.condemn)
@@ -164,6 +167,9 @@ class SQLiteStore:
 
     def alert_counts(self) -> dict[tuple[str, str], int]:
         return self._alerts.alert_counts()
+
+    def alert_history(self, query: AlertQuery) -> list[Alert]:
+        return alert_history(self._connections, query)
 
     # -- aggregate reads ---------------------------------------------------------------------------------
 
