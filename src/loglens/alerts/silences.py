@@ -168,3 +168,14 @@ def silencing(silences: Iterable[Silence], alert: Mapping[str, Any], now_ms: int
         ):
             best = silence
     return best
+
+
+def mark(alerts: Iterable[dict[str, Any]], silences: Iterable[Silence], now_ms: int) -> list[dict[str, Any]]:
+    """The alerts (their to_dict() form), each with `silenced_by`: the summary of the silence that covers it now
+    when it is firing, else None (a resolved alert notifies no one any more)."""
+    active = [s for s in silences if s.state(now_ms) == "active"]
+    out = []
+    for alert in alerts:
+        covering = silencing(active, alert, now_ms) if alert.get("state") == "firing" else None
+        out.append({**alert, "silenced_by": covering.summary() if covering is not None else None})
+    return out

@@ -19,13 +19,29 @@ def register_api(app: Flask) -> None:
         openapi,
         otlp,
         search,
+        silences,
         simulate,
         stats,
     )
     from .body import single_args
 
     errors.init_app(app)
-    modules = (health, ingest, bulk, otlp, loki, elastic, dashboard, simulate, alerts, metrics, openapi, search, stats)
+    modules = (
+        health,
+        ingest,
+        bulk,
+        otlp,
+        loki,
+        elastic,
+        dashboard,
+        simulate,
+        alerts,
+        metrics,
+        openapi,
+        search,
+        stats,
+        silences,
+    )
     for module in modules:
         app.register_blueprint(module.bp)
     api = {module.bp.name for module in modules}

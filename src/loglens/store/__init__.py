@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from ..config import Settings, store_path
 from .base import (
+    SILENCE_LIST_STATES,
     AggregateReader,
     Alert,
     AlertHistory,
@@ -53,6 +54,7 @@ __all__ = [
     "Maintenance",
     "NewAlert",
     "QueryTimeout",
+    "SILENCE_LIST_STATES",
     "SearchPage",
     "ServiceCounts",
     "SilenceBook",
