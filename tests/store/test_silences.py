@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from loglens.alerts.silence_gate import silenced_check
 from loglens.alerts.silences import Matcher, Silence
 from loglens.store import Store
 
@@ -72,3 +73,15 @@ def test_many_silences_list_completely(store: Store, count: int) -> None:
         store.silence_book.add(silence(f"s{i:03d}", T0, T0 + HOUR, created=T0 + i % 3))
     found = store.silence_book.find("active", T0, 1000)
     assert [s.id for s in found] == sorted((f"s{i:03d}" for i in range(count)), key=lambda x: (int(x[1:]) % 3, x))[::-1]
+
+
+def test_the_delivery_check_reads_the_stores_active_silences_at_each_call(store: Store) -> None:
+    now = [T0 / 1000]
+    silenced = silenced_check(store.silence_book, lambda: now[0])
+    alert = {"rule": "error_rate", "service": "payment", "severity": "CRITICAL", "labels": {"team": "a"}}
+    assert not silenced(alert)
+    store.silence_book.add(silence("s1", T0, T0 + HOUR))
+    assert silenced(alert)
+    assert not silenced({**alert, "labels": {"team": "b"}})
+    now[0] = (T0 + HOUR) / 1000  # its end: notifications go out again
+    assert not silenced(alert)

@@ -23,6 +23,7 @@ OPS: tuple[Op, ...] = ("=", "=~")
 FIELDS = ("rule", "service", "severity")
 LABEL_PREFIX = "labels."
 MAX_MATCHERS = 20
+MAX_OPEN = 1000  # silences active or pending at once (POST /api/silences refuses more): each check reads them all
 MAX_VALUE_CHARS = 1000
 MAX_NAME_CHARS = 200
 SilenceState = Literal["pending", "active", "expired"]

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import request
 
-from ..alerts.silences import mark
+from ..alerts.silences import MAX_OPEN, mark
 from ..answer import ApiError
 from ..search.params import parse_time
 from ..state import current_loglens
@@ -23,7 +23,6 @@ from ..store.base import ID_LIMIT
 from .body import choice_arg, int_arg, str_arg
 
 STATES = ("firing", "resolved", "silenced", "all")
-MAX_OPEN_SILENCES = 1000  # api/silences.py admits no more active at once
 SILENCED_PAGE = 500  # firing alerts read at a time while looking for silenced ones
 
 
@@ -44,7 +43,7 @@ def alert_list() -> list[dict[str, Any]]:
     if query.from_ms is not None and query.to_ms is not None and query.from_ms >= query.to_ms:
         raise ApiError(400, "from must be earlier than to", parameter="from")
     store = loglens.store
-    active = store.silence_book.find("active", now, MAX_OPEN_SILENCES)
+    active = store.silence_book.find("active", now, MAX_OPEN)
     if state != "silenced":
         return mark((a.to_dict() for a in store.alert_history(query)), active, now)
     found: list[dict[str, Any]] = []

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from ..alerts.silences import mark
+from ..alerts.silences import MAX_OPEN, mark
 from ..analytics import Span
 from ..answer import ApiError
 from ..auth.access import requires
@@ -63,7 +63,9 @@ def dashboard_data() -> ResponseReturnValue:
     loglens = current_loglens()
     payload = loglens.analytics.dashboard(service=str_arg("service"), span=_span())
     now = int(loglens.clock() * 1000)  # firing alerts say which silence holds them, as in GET /api/alerts
-    payload["active_alerts"] = mark(payload["active_alerts"], loglens.store.silence_book.find("active", now, 1000), now)
+    payload["active_alerts"] = mark(
+        payload["active_alerts"], loglens.store.silence_book.find("active", now, MAX_OPEN), now
+    )
     return payload
 
 

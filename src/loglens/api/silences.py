@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from ..alerts.silences import Silence, SilenceError, matchers_from
+from ..alerts.silences import MAX_OPEN, Silence, SilenceError, matchers_from
 from ..answer import ApiError
 from ..auth.access import requires
 from ..auth.gate import current_principal
@@ -23,7 +23,6 @@ from .body import choice_arg, int_arg, json_object
 
 bp = Blueprint("silences", __name__)
 
-MAX_OPEN = 1000  # silences active or pending at once: each alert listed is checked against every active one
 MAX_LENGTH_MS = 366 * 86_400_000  # the longest a silence may last
 MAX_COMMENT_CHARS = 1000
 MAX_CREATOR_CHARS = 200
