@@ -141,7 +141,7 @@ def _creator(body: dict[str, Any], caller: str | None) -> str:
     given = body["created_by"]
     if caller is not None:
         if given != caller:
-            raise ApiError(400, "created_by is the name of your API key; leave it out")
+            raise ApiError(400, "created_by is the name of your API key; leave it out", parameter="created_by")
         return caller
     if not isinstance(given, str) or not given.strip() or len(given) > MAX_CREATOR_CHARS:
         raise ApiError(400, f"created_by must be a name of 1 to {MAX_CREATOR_CHARS} characters")
