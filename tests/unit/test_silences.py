@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from loglens.alerts.silences import Matcher, Silence, SilenceError, mark, matchers_from, silencing
+from loglens.alerts.silences import ActiveSilences, Matcher, Silence, SilenceError, mark, matchers_from, silencing
 
 T0 = 1_767_225_600_000
 ALERT = {"rule": "error_rate", "service": "payment-service", "severity": "CRITICAL", "state": "firing"}
@@ -98,3 +100,37 @@ def test_mark_sets_silenced_by_on_firing_alerts_only() -> None:
     assert [m["silenced_by"] for m in marked] == [held.summary(), None]
     assert marked[0]["silenced_by"]["id"] == "held"
     assert "silenced_by" not in ALERT  # the input is left alone
+
+
+def test_the_index_agrees_with_checking_every_matcher_of_every_silence() -> None:
+    """ActiveSilences (equality index, one RE2 set per field) against the definition: all matchers match."""
+    rnd = random.Random(24)
+    values = {
+        "rule": ["error_rate", "high_volume", "service_down"],
+        "service": ["payment", "payment-service", "search", "", "Pay"],
+        "severity": ["CRITICAL", "warning", "Critical"],
+        "labels.team": ["core", "", "edge"],
+    }
+    patterns = ["pay.*", ".*-service", "error_.*|high_volume", "crit.*", "(core|edge)", "[a-z]+", "x*y"]
+    held = 0
+    for _ in range(50):
+        silences = []
+        for i in range(rnd.randint(0, 30)):
+            matchers = []
+            for _ in range(rnd.randint(1, 3)):
+                name = rnd.choice(list(values))
+                op = rnd.choice(["=", "=~"])
+                value = rnd.choice(values[name]) if op == "=" else rnd.choice(patterns)
+                matchers.append(Matcher(name, op, value))  # type: ignore[arg-type]
+            starts = T0 + rnd.choice([-10, 0, 1])
+            silences.append(s(f"s{i}", *matchers, starts=starts, ends=T0 + rnd.choice([0, 1, 500, 1000])))
+        active = ActiveSilences(silences, T0)
+        for _ in range(20):
+            alert = {name: rnd.choice(options) for name, options in values.items() if not name.startswith("labels.")}
+            if rnd.random() < 0.5:
+                alert["labels"] = {"team": rnd.choice(values["labels.team"])}
+            covering = [x for x in silences if x.state(T0) == "active" and all(m.matches(alert) for m in x.matchers)]
+            expected = max(covering, key=lambda x: (x.ends_at_ms, x.id)) if covering else None
+            assert active.covering(alert) == expected, (alert, silences)
+            held += expected is not None
+    assert 100 < held < 900  # of 1000 alerts: both answers are exercised

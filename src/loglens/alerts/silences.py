@@ -23,6 +23,7 @@ OPS: tuple[Op, ...] = ("=", "=~")
 FIELDS = ("rule", "service", "severity")
 LABEL_PREFIX = "labels."
 MAX_MATCHERS = 20
+SET_MAX_MEM = 64 << 20  # the automaton of all active silences' patterns on one field
 MAX_OPEN = 1000  # silences active or pending at once (POST /api/silences refuses more): each check reads them all
 MAX_VALUE_CHARS = 1000
 MAX_NAME_CHARS = 200
@@ -68,16 +69,8 @@ class Matcher:
                 raise SilenceError(f"the regular expression of matcher {self.name} is invalid: {reason}") from None
             object.__setattr__(self, "_pattern", pattern)
 
-    def value_of(self, alert: Mapping[str, Any]) -> str:
-        if self.name.startswith(LABEL_PREFIX):
-            labels = alert.get("labels") or {}
-            found = labels.get(self.name[len(LABEL_PREFIX) :], "") if isinstance(labels, Mapping) else ""
-        else:
-            found = alert.get(self.name, "")
-        return "" if found is None else str(found)
-
     def matches(self, alert: Mapping[str, Any]) -> bool:
-        value = self.value_of(alert)
+        value = field_value(alert, self.name)
         if self._pattern is not None:
             return self._pattern.fullmatch(value) is not None
         if self.name == "severity":
@@ -89,6 +82,16 @@ class Matcher:
 
     def __str__(self) -> str:
         return f"{self.name}{self.op}{self.value}"
+
+
+def field_value(alert: Mapping[str, Any], name: str) -> str:
+    """What a matcher named `name` compares in an alert's dict: a field, or a label ("" when it has none)."""
+    if name.startswith(LABEL_PREFIX):
+        labels = alert.get("labels") or {}
+        found = labels.get(name[len(LABEL_PREFIX) :], "") if isinstance(labels, Mapping) else ""
+    else:
+        found = alert.get(name, "")
+    return "" if found is None else str(found)
 
 
 def matcher_from(raw: Any) -> Matcher:
@@ -159,24 +162,70 @@ class Silence:
         }
 
 
+class ActiveSilences:
+    """The silences active at one moment, indexed so that finding the one that covers an alert costs about the same
+    for 1 or 1,000 silences: equality matchers by (name, value), and each field's regular expressions compiled
+    together into one RE2 set, matched once per field of the alert. A silence covers an alert when all of its
+    matchers hit."""
+
+    def __init__(self, silences: Iterable[Silence], now_ms: int) -> None:
+        self.silences = [s for s in silences if s.state(now_ms) == "active"]
+        self._equal: dict[tuple[str, str], list[int]] = {}  # (name, value) -> silence index, once per matcher
+        self._sets: dict[str, tuple[Any, list[int]]] = {}  # name -> (its RE2 set, silence index of each pattern)
+        patterns: dict[str, list[tuple[str, int]]] = {}
+        for index, silence in enumerate(self.silences):
+            for m in silence.matchers:
+                if m.op == "=":
+                    self._equal.setdefault((m.name, _folded(m.name, m.value)), []).append(index)
+                else:
+                    patterns.setdefault(m.name, []).append((m.value, index))
+        for name, group in patterns.items():
+            options = _options(name != "severity")
+            options.max_mem = SET_MAX_MEM
+            compiled = re2.Set.FullMatchSet(options)
+            for pattern, _ in group:
+                compiled.Add(pattern)
+            compiled.Compile()
+            self._sets[name] = (compiled, [index for _, index in group])
+        self._names = {name for name, _ in self._equal} | set(self._sets)
+
+    def covering(self, alert: Mapping[str, Any]) -> Silence | None:
+        """The active silence that covers `alert`; of several, the one that ends last, ties by id."""
+        hits: dict[int, int] = {}  # silence index -> its matchers that hit
+        for name in self._names:
+            value = field_value(alert, name)
+            for index in self._equal.get((name, _folded(name, value)), ()):
+                hits[index] = hits.get(index, 0) + 1
+            found = self._sets.get(name)
+            if found is not None:
+                for k in found[0].Match(value) or ():
+                    hits[found[1][k]] = hits.get(found[1][k], 0) + 1
+        best: Silence | None = None
+        for index, count in hits.items():
+            silence = self.silences[index]
+            if count == len(silence.matchers) and (
+                best is None or (silence.ends_at_ms, silence.id) > (best.ends_at_ms, best.id)
+            ):
+                best = silence
+        return best
+
+
+def _folded(name: str, value: str) -> str:
+    return value.casefold() if name == "severity" else value
+
+
 def silencing(silences: Iterable[Silence], alert: Mapping[str, Any], now_ms: int) -> Silence | None:
     """The active silence that covers `alert` (a dict with rule, service, severity and optionally labels) at
     `now_ms`; of several, the one that ends last (notifications resume then), ties by id. None: not silenced."""
-    best: Silence | None = None
-    for silence in silences:
-        if silence.covers(alert, now_ms) and (
-            best is None or (silence.ends_at_ms, silence.id) > (best.ends_at_ms, best.id)
-        ):
-            best = silence
-    return best
+    return ActiveSilences(silences, now_ms).covering(alert)
 
 
 def mark(alerts: Iterable[dict[str, Any]], silences: Iterable[Silence], now_ms: int) -> list[dict[str, Any]]:
     """The alerts (their to_dict() form), each with `silenced_by`: the summary of the silence that covers it now
     when it is firing, else None (a resolved alert notifies no one any more)."""
-    active = [s for s in silences if s.state(now_ms) == "active"]
+    active = ActiveSilences(silences, now_ms)
     out = []
     for alert in alerts:
-        covering = silencing(active, alert, now_ms) if alert.get("state") == "firing" else None
+        covering = active.covering(alert) if alert.get("state") == "firing" else None
         out.append({**alert, "silenced_by": covering.summary() if covering is not None else None})
     return out
