@@ -64,6 +64,7 @@ bench: install
 	$(BIN)/python bench/protocols.py
 	$(BIN)/python bench/dashboard_cost.py
 	$(BIN)/python bench/auth_cost.py
+	$(BIN)/python bench/silence_cost.py
 	$(BIN)/python bench/search.py $(foreach n,$(SEARCH_BENCH_ENTRIES),--entries $(n))
 	$(BIN)/python bench/exactly_once.py --entries 100000
 	$(BIN)/python bench/export.py

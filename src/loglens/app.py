@@ -15,6 +15,7 @@ from .alerts.engine import AlertEngine, IngestChecks
 from .alerts.notifiers.base import Notifier
 from .alerts.notifiers.build import AlertHandler, build_channels
 from .alerts.rules import ErrorRateRule, HighVolumeRule, Rule, ServiceDownRule
+from .alerts.silence_gate import silenced_check
 from .analytics import Analytics
 from .api import errors, register_api
 from .api.fast import FastIngest, LoopIngest
@@ -185,7 +186,9 @@ def _delivery(
         poll_seconds=alerting.delivery_poll_seconds,
         grace_seconds=alerting.delivery_grace_seconds,
     )
-    return Delivery(store, channels, policy=policy, clock=clock, is_leader=store.is_leader)
+    # a silenced alert's rows wait (held) and are delivered if it still fires when the silence ends
+    silenced = silenced_check(store.silence_book, clock)
+    return Delivery(store, channels, policy=policy, clock=clock, is_leader=store.is_leader, silenced=silenced)
 
 
 def _route_labels(app: Flask) -> tuple[dict[str, str], dict[str, str]]:

@@ -16,6 +16,7 @@ import orjson
 import pytest
 from flask import Flask
 
+from loglens.alerts.silences import Matcher, Silence
 from loglens.auth.access import declared
 from loglens.model import StatsDelta
 from loglens.search.saved import SavedSpec
@@ -87,6 +88,10 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("PUT", "/elasticsearch/_ilm/policy/<>"): "ingest",
     ("GET", "/elasticsearch/_ingest/pipeline/<>"): "ingest",
     ("PUT", "/elasticsearch/_ingest/pipeline/<>"): "ingest",
+    ("GET", "/api/silences"): "read",
+    ("POST", "/api/silences"): "admin",
+    ("DELETE", "/api/silences/<>"): "admin",
+    ("GET", "/alerts"): "read-page",
 }
 # Which roles may call each level (admin may do everything; read and ingest only their own part).
 ALLOWED_ROLES = {"ingest": {"ingest", "admin"}, "read": {"read", "admin"}, "read-page": {"read", "admin"}}
@@ -152,6 +157,8 @@ def sample(method: str, url: str) -> dict[str, Any]:
     if url.startswith("/api/saved-searches"):  # a new name each time (POST), the fixture's own (PUT)
         name = "matrix" if method == "PUT" else f"matrix-{next(SAVED_NAMES)}"
         return {"json": {"name": name, "query": "level:ERROR | stats count() by service", "from": "1h"}}
+    if url == "/api/silences":
+        return {"json": {"matchers": [{"name": "service", "value": "svc"}], "duration": "1h", "comment": "matrix"}}
     return {}
 
 
@@ -177,7 +184,11 @@ def auth_app(make_app: Any, clock: Any) -> Flask:
     store.save_alert_rule("1", {"name": "1", "query": "level:ERROR", "condition": "> 1"}, int(clock() * 1000))
     # and one entry, so that GET /api/logs/<id> finds it; a ClickHouse store's ids are not 1, 2, ...: use theirs
     store.write([entry(service="matrix")], StatsDelta())  # not counted: validation stats stay those of the tests
+    # and a silence, so that expiring it (DELETE /api/silences/1) shows a success
+    now = int(clock() * 1000)
+    store.silence_book.add(Silence("matrix", (Matcher("service", "=", "svc"),), now, now + 3_600_000, "m", "t", now))
     app.config["MATRIX_IDS"] = {
+        "/api/silences/1": "/api/silences/matrix",
         "/api/alerts/1/": f"/api/alerts/{fired.id}/",
         "/api/alerts/1": f"/api/alerts/{fired.id}",
         "/api/logs/1": f"/api/logs/{store.last_id()}",

@@ -63,6 +63,9 @@ UNSAYABLE |= {
 BODY_UNSAYABLE = {("query", None), ("from", None), ("to", None)} | {
     ("name", f"name must not be {said}") for said in ("empty", "'.'", "'..'")
 }
+# a silence's regular expressions (RE2 syntax), its times against each other and now, and its creator, which
+# with access control on is the key's name (POST /api/silences)
+UNSAYABLE |= {("matchers", None), ("starts_at", None), ("ends_at", None), ("created_by", None)}
 # Refusals for size: a byte limit (server.max_body_bytes, ingest.max_entry_bytes) is no JSON Schema keyword.
 VALID_ANSWERS = ["2xx", "3xx", 401, 403, 404, 409, 413, 429, "5xx"]
 REFUSALS = [400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 428, 429, "5xx"]

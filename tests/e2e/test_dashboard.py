@@ -552,12 +552,13 @@ def test_details_dialog_and_keyboard_access(page: Page, live_server: LiveServer,
     entry = api.dashboard()["recent_logs"][1]
     assert entry["message"] == "card declined"
 
-    # From a fresh page, Tab reaches the controls first, in order, then the first service link.
+    # From a fresh page, Tab reaches the controls first, in order, then the Alerts page's link, then the first
+    # service link.
     focused = []
-    for _ in range(3):
+    for _ in range(4):
         page.keyboard.press("Tab")
         focused.append(page.evaluate("() => document.activeElement.id || document.activeElement.className"))
-    assert focused == ["range-select", "pause-btn", "service-link"]
+    assert focused == ["range-select", "pause-btn", "alerts-page-link", "service-link"]
 
     dialog = page.locator("#log-details")
     page.locator("#logs-body tr.log-row", has_text="card declined").click()

@@ -163,6 +163,13 @@ def test_an_alert_that_resolved_while_silenced_drops_both_notifications_as_silen
     alert = fire(store, ["hook"])
     wait_until(lambda: row(store, f"{alert.id}-firing-hook").status == "held", 10, "the firing one is held")
     assert store.resolve_alert(alert.id, now(), "resolved: fine", notify=["hook"]) is not None
+    # the silence ends once the loop has looked at the held row after the resolve (a hold stamps next_at_ms with
+    # the time its look began, plus the poll): had it ended while the loop still read the alert firing, the firing
+    # news would rightly go out, then the resolved one
+    resolved_ms = now()
+    poll_ms = int(FAST.poll_seconds * 1000)
+    looked = lambda: row(store, f"{alert.id}-firing-hook").next_at_ms >= resolved_ms + poll_ms  # noqa: E731
+    wait_until(looked, 10, "the held firing row is looked at after the resolve")
     muted.clear()
     for event in ("firing", "resolved"):
         done = finished(store, f"{alert.id}-{event}-hook")

@@ -23,6 +23,7 @@ def register_api(app: Flask) -> None:
         otlp,
         saved,
         search,
+        silences,
         simulate,
         stats,
     )
@@ -32,7 +33,7 @@ def register_api(app: Flask) -> None:
     modules: tuple[ModuleType, ...] = (
         *(health, ingest, bulk, otlp, loki, elastic, dashboard, simulate, alerts, metrics, openapi, search, stats),
     )
-    modules += (alert_rules,)  # query alert rules (issue 24)
+    modules += (alert_rules, silences)  # query alert rules and silences (issue 24)
     for module in modules:
         app.register_blueprint(module.bp)
     api = {module.bp.name for module in modules}

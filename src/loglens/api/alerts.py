@@ -10,7 +10,8 @@ from ..answer import ApiError
 from ..auth.access import requires
 from ..state import current_loglens
 from ..store.base import ID_LIMIT
-from .body import choice_arg, int_arg, json_object
+from .alert_list import alert_list
+from .body import json_object
 
 bp = Blueprint("alerts", __name__)
 
@@ -18,10 +19,7 @@ bp = Blueprint("alerts", __name__)
 @bp.get("/api/alerts")
 @requires("read")
 def list_alerts() -> ResponseReturnValue:
-    state = choice_arg("state", "all", ("firing", "resolved", "all"))
-    limit = int_arg("limit", 100, 1, 1000)
-    alerts = current_loglens().store.alerts(state, limit)
-    return jsonify([a.to_dict() for a in alerts])
+    return jsonify(alert_list())  # the history's filters and silences: alert_list.py
 
 
 @bp.get("/api/alerts/<int:alert_id>")

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from ..alerts.silences import MAX_OPEN, mark
 from ..analytics import Span
 from ..answer import ApiError
 from ..auth.access import requires
@@ -59,8 +60,13 @@ def _span() -> Span:
 @bp.get("/api/advanced-dashboard-data")
 @requires("read")
 def dashboard_data() -> ResponseReturnValue:
-    analytics = current_loglens().analytics
-    return analytics.dashboard(service=str_arg("service"), span=_span())
+    loglens = current_loglens()
+    payload = loglens.analytics.dashboard(service=str_arg("service"), span=_span())
+    now = int(loglens.clock() * 1000)  # firing alerts say which silence holds them, as in GET /api/alerts
+    payload["active_alerts"] = mark(
+        payload["active_alerts"], loglens.store.silence_book.find("active", now, MAX_OPEN), now
+    )
+    return payload
 
 
 @bp.get("/api/time-series")

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from ..alerts.silences import Silence
 from ..auth.keys import KeyStore
 from ..model import Entry, StatsDelta, iso_from_ms
 from ..search.query import Node
@@ -343,6 +344,53 @@ class MatchCounter(Protocol):
         ...
 
 
+# -- silences and alert history (issue 24) ---------------------------------------------------------------------
+
+SILENCE_LIST_STATES = ("active", "pending", "expired", "all")
+
+
+class SilenceBook(Protocol):
+    """Silences as rows: created, listed, expired early (kept: an expired silence is history)."""
+
+    def add(self, silence: Silence) -> None: ...
+    def get(self, silence_id: str) -> Silence | None: ...
+    def find(self, state: str, now_ms: int, limit: int) -> list[Silence]:
+        """Silences in `state` (active, pending, expired, or all) at `now_ms`, newest created first."""
+        ...
+
+    def expire(self, silence_id: str, now_ms: int, by: str) -> Silence | None:
+        """End a silence at `now_ms` (one not yet started ends before it starts); one already over is returned as
+        it is. None: no silence has that id."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AlertQuery:
+    """Which alerts a history read returns: every filter given must hold. Newest first (by id, which grows as
+    alerts fire), at most `limit`, after the cursor `before_id` (ids below it)."""
+
+    state: str = "all"  # firing, resolved or all
+    rule: str | None = None
+    service: str | None = None
+    group: str | None = None  # a query rule's group (`service=payment-service`); "" for the built-in rules
+    severity: str | None = None  # without regard to case
+    from_ms: int | None = None  # firing at some moment of [from_ms, to_ms): fired before to_ms, and not resolved
+    to_ms: int | None = None  # before from_ms
+    before_id: int | None = None
+    limit: int = 100
+
+
+class AlertHistory(Protocol):
+    def alert_history(self, query: AlertQuery) -> list[Alert]: ...
+
+
+class SilenceHolder(Protocol):
+    @property
+    def silence_book(self) -> SilenceBook:
+        """Silences (alerts/silences.py)."""
+        ...
+
+
 class AlertingReader(AggregateReader, AlertLog, Protocol):
     """The dashboard: aggregates plus the alert lists."""
 
@@ -450,6 +498,8 @@ class Store(
     AlertRuleStore,
     SavedSearchHolder,
     MatchCounter,
+    AlertHistory,
+    SilenceHolder,
     Protocol,
 ):
     """Everything a backend provides; callers take the smallest Protocol above that covers what they use."""

@@ -44,6 +44,13 @@ def explore() -> ResponseReturnValue:
     return render_template("explore.html", **page_context())
 
 
+@bp.get("/alerts")
+@requires("read", page=True)
+def alerts() -> ResponseReturnValue:
+    """Firing, silenced and resolved alerts with filters, and the silences (create, expire)."""
+    return render_template("alerts.html", **page_context())
+
+
 def register_web(app: Flask) -> None:
     app.register_blueprint(bp)
     declare(app, "web.static", "public")  # our JS and CSS are public code (the login page needs the CSS)

@@ -131,11 +131,17 @@ class AlertMethods:
     def alerts(self, state: str = "all", limit: int = 100) -> list[Alert]:
         return [a for a, _ in self._latest_alerts("", {}, state=state, limit=limit)]
 
-    def _latest_alerts(self, where: str, params: dict[str, Any], *, state: str, limit: int) -> list[tuple[Alert, int]]:
+    def _latest_alerts(
+        self, where: str, params: dict[str, Any], *, state: str, limit: int, outer: tuple[str, ...] = ()
+    ) -> list[tuple[Alert, int]]:
+        """`outer`: conditions on the newest versions (st, resolved...), besides `where` on every version's row."""
         sql = "SELECT * FROM (" + LATEST_ALERTS.format(table="{alerts}", where=where) + ")"
+        conditions = list(outer)
         if state != "all":
-            sql += " WHERE st = %(state)s"
+            conditions.append("st = %(state)s")
             params = {**params, "state": state}
+        if conditions:
+            sql += " WHERE " + " AND ".join(conditions)
         rows = self._query(sql + f" ORDER BY id DESC LIMIT {int(limit)}", params)
         return [
             (

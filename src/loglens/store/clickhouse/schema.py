@@ -40,6 +40,7 @@ SHARDED = {
     "notifications": "0",
     "alert_rules": "0",
     "saved_searches": "0",
+    "silences": "0",
 }
 
 
@@ -191,6 +192,20 @@ MIGRATIONS: list[list[str | AddColumn]] = [
             created_ms Int64,
             updated_ms Int64,
             deleted UInt8,
+            version UInt32
+        ) ENGINE = ReplacingMergeTree(version) ORDER BY id""",
+    ],
+    # 7: silences (issue 24), kept after they end as history; each expiry early is the row's next version
+    [
+        """CREATE TABLE IF NOT EXISTS {db}.silences (
+            id String,
+            matchers String,
+            starts_at_ms Int64,
+            ends_at_ms Int64,
+            comment String,
+            created_by String,
+            created_at_ms Int64,
+            expired_by Nullable(String),
             version UInt32
         ) ENGINE = ReplacingMergeTree(version) ORDER BY id""",
     ],

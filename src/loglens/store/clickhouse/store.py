@@ -25,6 +25,7 @@ from ...search.stats import AggregateRequest
 from ..base import MinuteCount, ServiceInfo, StoreError, StoreHealth, Totals
 from ..entry_rows import ROW_FIELDS, delta_counters
 from . import count, stats
+from .alert_history import AlertHistoryMethods
 from .alert_rows import AlertMethods
 from .connection import Connection, NativeConnection
 from .ids import IdSource
@@ -37,6 +38,7 @@ from .rule_rows import AlertRuleMethods
 from .saved import ClickHouseSavedSearches
 from .schema import Tables, column_types, migrate
 from .search import SearchMethods, message_words, meta_arrays
+from .silences import ClickHouseSilences
 
 HOUR_MINUTES = 60
 EPOCH = date(1970, 1, 1)
@@ -72,7 +74,7 @@ class Payload:
     encoded: EncodedRows | None = None  # the rows already in Native format (INSERT_COLUMNS but the last)
 
 
-class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRuleMethods):
+class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRuleMethods, AlertHistoryMethods):
     def __init__(
         self,
         connect: Callable[[], Connection],
@@ -130,6 +132,7 @@ class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRul
         self._probe_lock = threading.Lock()
         self._last_probe = 0.0
         self.saved_searches = ClickHouseSavedSearches(self._conn, self.tables["saved_searches"])
+        self.silence_book = ClickHouseSilences(self._conn, self.tables["silences"], query_timeout)
 
     def _each_server(self, conn: Connection) -> list[Connection]:
         return self._servers() if self.cluster and self._servers is not None else [conn]

@@ -19,6 +19,7 @@ from ...search.query import Node, of_service
 from ...search.stats import AggregateRequest
 from ..base import (
     Alert,
+    AlertQuery,
     MinuteCount,
     NewAlert,
     Notification,
@@ -31,6 +32,7 @@ from ..base import (
     Totals,
 )
 from . import integrity, retention
+from .alert_history import alert_history
 from .alert_rules import AlertRules
 from .alerts import Alerts
 from .connections import MEMORY, Connections
@@ -42,6 +44,7 @@ from .notifications import Notifications
 from .reads import Reads
 from .saved import SQLiteSavedSearches
 from .search import Search
+from .silences import SQLiteSilences
 from .topk import PRUNE_AFTER_ROWS, TOP_USERS_KEPT, Pruner
 from .walk import Cursor
 from .writer import Writer
@@ -102,6 +105,7 @@ class SQLiteStore:
         )
         self.keys = SQLiteKeys(connections.read, writer.submit)  # API keys (auth.keys.KeyStore)
         self.saved_searches = SQLiteSavedSearches(connections.read, writer.submit)  # search.saved.SavedSearches
+        self.silence_book = SQLiteSilences(connections.read, writer.submit)  # silences (store.base.SilenceBook)
         self._background_check: integrity.BackgroundCheck | None = None
         if pragma is not None and in_background:
             self._background_check = integrity.BackgroundCheck(connections.connect, pragma, path, writer.condemn)
@@ -228,6 +232,9 @@ class SQLiteStore:
 
     def delete_alert_rule(self, name: str, now_ms: int) -> bool:
         return self._alert_rules.delete_alert_rule(name, now_ms)
+
+    def alert_history(self, query: AlertQuery) -> list[Alert]:
+        return alert_history(self._connections, query)
 
     # -- aggregate reads ---------------------------------------------------------------------------------
 

@@ -2,11 +2,13 @@
  *
  * Several firing alerts of one rule show as one group card that expands (a <details>), so a backfill that wakes
  * twenty service_down alerts takes one card, not the whole page. A firing alert can be acknowledged: it stays
- * listed, dimmed, and notifies nobody again until it resolves.
+ * listed, dimmed, and notifies nobody again until it resolves. One that a silence holds is dimmed the same way and
+ * says by whom and until when (the Alerts page, /alerts, creates and expires silences).
  */
 
 import { $, el, fillList, relativeTime, serviceButton } from "./dom.js";
 import { alertUrl } from "./explore/links.js";
+import { clock, exact, parseTime } from "./format.js";
 import { announceChange, writeHeaders } from "./session.js";
 
 var GROUP_AT = 2; // this many firing alerts of one rule make a group
@@ -49,12 +51,26 @@ function acknowledge(id, button) {
     });
 }
 
+/* A firing alert that a silence holds says by whom, until when and why (it notifies no one meanwhile). */
+function silencedNote(alert) {
+  var held = alert.silenced_by;
+  if (!held) return null;
+  var ends = parseTime(held.ends_at);
+  return el("p", { className: "alert-reason alert-silenced-by", dataset: { silenceId: held.id } }, [
+    "Silenced by " + held.created_by + " until ",
+    el("time", { datetime: held.ends_at, title: ends === null ? "" : exact(ends), text: ends === null ? "" : clock(ends) }),
+    held.comment ? ": " + held.comment : "",
+  ]);
+}
+
 function alertItem(alert, resolved) {
   var severity = String(alert.severity || "").toLowerCase();
   var acked = !resolved && !!alert.acknowledged_at;
-  var classes = "alert sev-" + severity + (resolved ? " alert-resolved" : "") + (acked ? " alert-acked" : "");
+  var silenced = !resolved && !!alert.silenced_by;
+  var classes =
+    "alert sev-" + severity + (resolved ? " alert-resolved" : "") + (acked || silenced ? " alert-acked" : "");
   var when = resolved ? relativeTime(alert.resolved_at, "resolved ") : relativeTime(alert.fired_at, "");
-  var badge = resolved ? "RESOLVED" : acked ? "ACKED" : alert.severity;
+  var badge = resolved ? "RESOLVED" : silenced ? "SILENCED" : acked ? "ACKED" : alert.severity;
   // A resolved alert says that it resolved and why; what it said when it fired follows, marked as the past.
   var reason = resolved
     ? el("p", { className: "alert-reason", text: alert.resolved_reason || "resolved: the condition no longer holds" })
@@ -72,6 +88,7 @@ function alertItem(alert, resolved) {
         rule: alert.rule,
         service: alert.service,
         acknowledged: acked ? "true" : "false",
+        silenced: silenced ? "true" : "false",
       },
     },
     [
@@ -83,6 +100,7 @@ function alertItem(alert, resolved) {
         el("a", { className: "explore-link", href: alertUrl(alert), text: "Explore" }),
       ]),
       reason,
+      silencedNote(alert),
       message,
       resolved || acked ? null : ackButton(alert),
     ]
@@ -96,13 +114,20 @@ function groupItem(rule, alerts) {
   var acked = alerts.filter(function (a) {
     return !!a.acknowledged_at;
   }).length;
+  var silenced = alerts.filter(function (a) {
+    return !!a.silenced_by;
+  }).length;
   var details = el("details", { className: "alert-group-details" }, [
     el("summary", { className: "alert-group-summary" }, [
       el("span", { className: "sev-badge", text: critical ? "CRITICAL" : "WARNING" }),
       el("span", { className: "alert-rule", text: ruleName(rule) }),
       el("span", {
         className: "alert-group-count",
-        text: alerts.length + " services" + (acked ? " · " + acked + " acknowledged" : ""),
+        text:
+          alerts.length +
+          " services" +
+          (acked ? " · " + acked + " acknowledged" : "") +
+          (silenced ? " · " + silenced + " silenced" : ""),
       }),
     ]),
     el(
@@ -131,7 +156,7 @@ export function renderAlerts(firing, resolved) {
   var rank = { CRITICAL: 0, WARNING: 1 };
   var sorted = firing.slice().sort(function (a, b) {
     return (
-      (a.acknowledged_at ? 1 : 0) - (b.acknowledged_at ? 1 : 0) ||
+      (a.acknowledged_at || a.silenced_by ? 1 : 0) - (b.acknowledged_at || b.silenced_by ? 1 : 0) ||
       (rank[a.severity] || 0) - (rank[b.severity] || 0) ||
       b.id - a.id
     );
