@@ -32,7 +32,7 @@ from .keys import ClickHouseKeys
 from .lease import Lease
 from .native import ColumnTypes, EncodedInsert, EncodedRows, columns_of
 from .schema import Tables, column_types, migrate
-from .search import SearchMethods, message_words, meta_arrays
+from .search import SearchMethods, field_words, message_words, meta_arrays
 
 HOUR_MINUTES = 60
 EPOCH = date(1970, 1, 1)
@@ -51,6 +51,7 @@ LOG_COLUMNS = (
     "meta_t",
     "meta_s",
     "meta_n",
+    "field_words",
 )
 ROLLUPS = ("rollup_minute", "rollup_user", "rollup_user_hour")
 
@@ -210,6 +211,7 @@ class ClickHouseStore(SearchMethods, AlertMethods):
             ROW_FIELDS(e)
             + (orjson.dumps(e.metadata).decode() if e.metadata is not None else None, message_words(e.message))
             + meta_arrays(e.metadata)
+            + (field_words(e.service, e.user_id, e.metadata),)
             for e in entries
         ]
         writer = self._writer.connection
