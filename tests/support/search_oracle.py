@@ -36,6 +36,8 @@ SEPARATORS = [" ", "-", ", ", "_", ".", ": "]
 SERVICES = ["auth", "auth-service", "pay", "Retry-SVC", "café.west"]
 USERS = ["user-1", "user-2", "User-1", "u", "req-42", "οδος_timeout"]
 META_KEYS = ["request_id", "n", "flag", "region"]
+# pairs of words that end one field and start the next (message, service, user_id, metadata strings in turn)
+CROSS_FIELD = [("timeout", "auth"), ("svc", "user"), ("west", "req"), ("pay", "u"), ("42", "connection"), ("1", "eu")]
 
 Predicate = Callable[[Entry], bool]
 
@@ -104,6 +106,8 @@ def leaves(draw: st.DrawFn) -> tuple[str, Predicate]:
         return word, lambda e: anywhere(e, words(word), False)
     if kind == "phrase":
         a, b = draw(st.sampled_from(VOCAB)), draw(st.sampled_from(VOCAB))
+        if draw(st.booleans()):  # the end of one field and the start of the next: never a match
+            a, b = draw(st.sampled_from(CROSS_FIELD))
         return f'"{a} {b}"', lambda e: anywhere(e, words(f"{a} {b}"), False)
     if kind == "prefix":
         stem = draw(st.sampled_from(["ti", "re", "time", "caf", "req-4", "οδ", "we"]))
