@@ -3,7 +3,7 @@
 Compiling gives two things. `where` is an SQL condition over the `logs` row that decides every leaf exactly
 (user text only ever travels as a parameter). `fts` is an FTS5 expression implied by the query (every matching row
 contains it) over the `search` index (the words of each entry's message, service, user_id and top-level metadata
-strings: migrations.fragments.SEARCH_TEXT), or None; it only narrows the rows to look at.
+strings: migrations.fragments.SEARCH_TEXT_V18), or None; it only narrows the rows to look at.
 """
 
 from __future__ import annotations
