@@ -45,46 +45,54 @@ def _folded(words: str) -> tuple[str, ...]:
 
 def _may_hold(text: str, words: str) -> bool:
     """False when `text` cannot hold the words: each word of text.lower() is a run of its characters, so its
-    case-folded form is in text.casefold() (case folding is per character, unlike lower()'s final sigma). A
-    substring test is several times cheaper than splitting the text into words, and rejects most rows."""
+    case-folded form is in text.casefold() (case folding is per character, unlike lower()'s final sigma, and folds
+    a lowercased character as the character itself). A substring test is several times cheaper than splitting the
+    text into words, and rejects most rows."""
     folded = text.casefold()
-    return all(word in folded for word in _folded(words))
+    for word in _folded(words):
+        if word not in folded:
+            return False
+    return True
 
 
-def words_match(message: str | None, words: str, prefix: int) -> int:
-    """1 when `message` has the space-separated `words` consecutively (the last as a prefix when `prefix`)."""
-    if message is None or not _may_hold(message, words):
-        return 0
-    tokens = nodes.WORD_RE.findall(message.lower())
+def _has_words(text: str, words: str, prefix: int) -> bool:
+    tokens = nodes.WORD_RE.findall(text.lower())
     wanted = _split(words)
     n = len(wanted)
     if n == 1 and not prefix:
-        return 1 if wanted[0] in tokens else 0
+        return wanted[0] in tokens
     head, last = wanted[:-1], wanted[-1]
     for i in range(len(tokens) - n + 1):
         if tuple(tokens[i : i + n - 1]) == head:
             token = tokens[i + n - 1]
             if token == last or (prefix and token.startswith(last)):
-                return 1
-    return 0
+                return True
+    return False
+
+
+def words_match(message: str | None, words: str, prefix: int) -> int:
+    """1 when `message` has the space-separated `words` consecutively (the last as a prefix when `prefix`)."""
+    return 1 if message is not None and _may_hold(message, words) and _has_words(message, words, prefix) else 0
 
 
 def any_field_match(
     message: str | None, service: str | None, user_id: str | None, metadata: str | None, words: str, prefix: int
 ) -> int:
     """1 when the words match (words_match) within the message, the service, the user_id or one top-level metadata
-    string value: what a bare word or phrase means. The metadata's JSON text is parsed only when it may hold them
-    (its string values' letters and digits are written in it unescaped, so the substring test holds for it too)."""
-    if words_match(message, words, prefix) or words_match(service, words, prefix):
-        return 1
-    if words_match(user_id, words, prefix):
-        return 1
+    string value: what a bare word or phrase means. One substring test over all four rejects most rows (the
+    metadata's string values have their letters and digits written unescaped in its JSON text, so it holds for
+    them too); the metadata is parsed only when a word is in it."""
+    if not _may_hold(f"{message}\n{service}\n{user_id}\n{metadata}", words):
+        return 0
+    for text in (message, service, user_id):
+        if text is not None and _has_words(text, words, prefix):
+            return 1
     if metadata is None or not _may_hold(metadata, words):
         return 0
     values = orjson.loads(metadata)
     if isinstance(values, dict):
         for value in values.values():
-            if type(value) is str and words_match(value, words, prefix):
+            if type(value) is str and _has_words(value, words, prefix):
                 return 1
     return 0
 
