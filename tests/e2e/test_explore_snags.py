@@ -1,5 +1,6 @@
 """Issue 26's Explore snags: a relative range from the URL shown in the custom boxes, no stale "No more matches."
-during a live tail, and a hint when a bare word is a service's name. Real server, real Chromium."""
+during a live tail, and a hint when bare words that find nothing name a service or a level. Real server, real
+Chromium."""
 
 from __future__ import annotations
 
@@ -74,22 +75,25 @@ def test_a_live_tail_clears_the_first_searchs_no_more_matches(
     expect(end).to_be_visible()
 
 
-def test_a_bare_service_name_that_finds_nothing_suggests_the_service_field(
+def test_bare_words_that_find_nothing_but_name_a_service_and_a_level_suggest_those_fields(
     page: Page, live_server: LiveServer, api: Api
 ) -> None:
     api.log("INFO", "checkout", "order paid")
     api.log("INFO", "web", "page served")
     open_explore(page, live_server, "?from=1h")
     hint = page.locator("#query-hint")
-    search(page, "checkout")
+    search(page, "checkout")  # a bare word also matches the service: it finds the entry, nothing to suggest
+    expect(page.locator("#results-body tr.result-row .r-message")).to_have_text(["order paid"])
+    expect(hint).to_be_hidden()
+    search(page, "checkout info")  # the level is not searched by a bare word
     expect(page.locator("#results-body tr.result-row")).to_have_count(0)
     expect(hint).to_be_visible()
-    expect(hint).to_contain_text("Did you mean service:checkout?")
+    expect(hint).to_contain_text("Did you mean service:checkout level:INFO?")
     link = hint.locator("a")
-    expect(link).to_have_attribute("href", re.compile(r"q=service%3Acheckout.*from=1h"))
+    expect(link).to_have_attribute("href", re.compile(r"q=service%3Acheckout\+level%3AINFO.*from=1h"))
     link.click()
     settled(page)
-    expect(page.locator("#query-input")).to_have_value("service:checkout")
+    expect(page.locator("#query-input")).to_have_value("service:checkout level:INFO")
     expect(page.locator("#results-body tr.result-row .r-message")).to_have_text(["order paid"])
     expect(hint).to_be_hidden()
 

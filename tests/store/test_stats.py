@@ -19,7 +19,7 @@ from loglens.search.pipeline import Pipeline, Stats, Timechart, parse_pipeline
 from loglens.search.stats import OTHER, answer
 from loglens.store import Store
 from tests.support import stats_oracle as oracle
-from tests.support.search_oracle import BASE_MS, Predicate, entries, has_words, queries
+from tests.support.search_oracle import BASE_MS, Predicate, anywhere, entries, queries
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -111,7 +111,7 @@ def test_a_timechart_counts_every_bucket_with_gaps_as_zero(fresh_store: Callable
     got = answer(store, pipeline, BASE_MS + 7 * 60_000, BASE_MS + HOUR_MS + 1, max_buckets=60)
     assert got.span_seconds == 300 and got.times[0] == BASE_MS + 5 * 60_000 and len(got.times) == 12
     matching = oracle.matching(
-        batch, lambda e: has_words(e.message, ["timeout"], False), got.times[0] + 120_000, BASE_MS + HOUR_MS + 1
+        batch, lambda e: anywhere(e, ["timeout"], False), got.times[0] + 120_000, BASE_MS + HOUR_MS + 1
     )
     want = oracle.timechart(stage, matching, got.times, 300_000)
     assert {(s["group"], s["column"]) for s in got.series} == set(want)
@@ -192,7 +192,7 @@ def _predicate(text: str) -> Predicate:
     return {
         "": lambda e: True,
         "level>=ERROR": lambda e: e.level in ("ERROR", "CRITICAL"),
-        "card": lambda e: has_words(e.message, ["card"], False),
+        "card": lambda e: anywhere(e, ["card"], False),
         "service:svc-03": lambda e: e.service == "svc-03",
         "-level:INFO": lambda e: e.level != "INFO",
     }[filter_text]

@@ -11,12 +11,14 @@ Grammar (Lark, LALR; `?` rules are inlined when they have one child):
     atom     : "(" or_expr ")" | term
     term     : FIELD ":" (TERM | PHRASE)     service, level, user_id, message, metadata.<key>; TERM may end in *
              | FIELD CMP (NUMBER | TERM)      level>=WARNING (by rank), metadata.<key>>500 (numbers)
-             | TERM | PHRASE                  free words / "quoted phrase" in the message
+             | TERM | PHRASE                  free words / "quoted phrase" in any text field
 
 Semantics (the brute-force reference in tests/unit/test_search_properties.py says the same in Python):
-- A word is a run of letters and digits (`[^\\W_]+`), compared case-insensitively. A free term or a `message:`
-  value matches when the message contains its words consecutively (`req-42` is the phrase `req 42`); a trailing
-  `*` makes the last word a prefix.
+- A word is a run of letters and digits (`[^\\W_]+`), compared case-insensitively. A `message:` value matches when
+  the message contains its words consecutively (`req-42` is the phrase `req 42`); a trailing `*` makes the last word
+  a prefix. A free term or phrase matches the same way in the message, the service, the user_id or any top-level
+  metadata string value: all its words within one of them (never across two); numbers, booleans and nested values
+  in metadata are not searched by it.
 - `service:`, `user_id:` compare the whole value, case-sensitively; `val*` is a prefix. `level:` takes a level
   name in any case (`level:warn*` too); `level>=WARNING` compares ranks.
 - `metadata.<key>:v` (a top-level key) matches a string equal to v, or a number equal to v when v is a number,
@@ -86,10 +88,13 @@ class Everything:
 
 @dataclass(frozen=True, slots=True)
 class Words:
-    """The message contains `words` consecutively (lowercase); the last one only as a prefix when `prefix`."""
+    """A text field contains `words` consecutively (lowercase); the last one only as a prefix when `prefix`. The
+    field is the message when `message_only` (`message:`), else any of message, service, user_id and the top-level
+    metadata string values (a bare word or phrase): all the words within one of them."""
 
     words: tuple[str, ...]
     prefix: bool = False
+    message_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,12 +188,12 @@ def _unquote(phrase: str) -> str:
     return re.sub(r"\\(.)", r"\1", phrase[1:-1])
 
 
-def _words_node(raw: str, quoted: bool, column: int) -> Words:
+def _words_node(raw: str, quoted: bool, column: int, message_only: bool = False) -> Words:
     prefix = not quoted and raw.endswith("*")
     words = words_of(raw[:-1] if prefix else raw)
     if not words:
         raise QueryError(f"{raw!r} has no letters or digits to search for", column)
-    return Words(words, prefix)
+    return Words(words, prefix, message_only)
 
 
 def _value(token: Token) -> tuple[str, bool]:
@@ -225,7 +230,7 @@ class _Build(Transformer[Token, Node]):
         value, prefix = _value(value_token)
         if field == "message":
             raw = str(value_token) if value_token.type != "PHRASE" else value
-            return _words_node(raw, value_token.type == "PHRASE", value_token.column or 0)
+            return _words_node(raw, value_token.type == "PHRASE", value_token.column or 0, message_only=True)
         if field in ("service", "user_id"):
             return FieldIs(field, value, prefix)  # type: ignore[arg-type]
         if field == "level":

@@ -54,6 +54,17 @@ class AddColumn:
     type: str
 
 
+# What `field_words` (search.field_words) reads as for the entries stored before it existed: ClickHouse computes a
+# missing column from its DEFAULT when a part is read, so those entries need no rewrite and are searchable at once.
+# ClickHouse splits and lowercases them itself (runs of Unicode letters and numbers, lowerUTF8), which equals Python's
+# split for ASCII and most other text; lowerUTF8 leaves alone the few letters whose lower case is longer in UTF-8
+# (such as `İ`). U+E000 (private use, never a word) marks where each field starts.
+FIELD_WORDS_DEFAULT = (
+    "arrayMap(w -> if(w = '\ue000', '', w), extractAll(concat(lowerUTF8(service), '\ue000',"
+    " lowerUTF8(ifNull(user_id, '')), '\ue000', lowerUTF8(arrayStringConcat(arrayFilter((s, t) -> t = 1, meta_s,"
+    " meta_t), '\ue000'))), '[\\\\p{L}\\\\p{N}]+|\\\\x{E000}'))"
+)
+
 MIGRATIONS: list[list[str | AddColumn]] = [
     # 1: logs, rollups by materialized views, counters, alerts, leases
     [
@@ -208,6 +219,11 @@ MIGRATIONS: list[list[str | AddColumn]] = [
             expired_by Nullable(String),
             version UInt32
         ) ENGINE = ReplacingMergeTree(version) ORDER BY id""",
+    ],
+    # 8: the words of service, user_id and metadata strings, which a bare
+    # word or phrase also matches (search.field_words); written with each entry, computed for the older ones
+    [
+        AddColumn("logs", "field_words", f"Array(String) DEFAULT {FIELD_WORDS_DEFAULT}"),
     ],
 ]
 

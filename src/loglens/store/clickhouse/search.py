@@ -1,9 +1,11 @@
 """The query AST compiled to ClickHouse SQL (18.16 and later), with every user value passed as a parameter.
 
 Matching needs no JSON or text functions that 18.16 lacks: at write time each entry also stores the words of its
-message (`words`, split and lowercased by the same Python code the query language defines) and its top-level
-metadata as parallel arrays (`meta_k` key, `meta_t` kind, `meta_s` text, `meta_n` number), so every leaf is an
-exact array test and results equal SQLite's.
+message (`words`, split and lowercased by the same Python code the query language defines), the words of its
+service, user_id and top-level metadata strings (`field_words`, each field's words after an empty string, so that no
+phrase spans two fields: a bare word or phrase tests both arrays) and its top-level metadata as parallel arrays
+(`meta_k` key, `meta_t` kind, `meta_s` text, `meta_n` number), so every leaf is an exact array test and results
+equal SQLite's. Entries stored before `field_words` existed read it from its DEFAULT (schema.FIELD_WORDS_DEFAULT).
 """
 
 from __future__ import annotations
@@ -41,6 +43,17 @@ STRING, INTEGER, REAL, BOOLEAN, OTHER = 1, 2, 3, 4, 5
 
 def message_words(message: str) -> list[str]:
     return list(words_of(message))
+
+
+def field_words(service: str, user_id: str | None, metadata: dict[str, Any] | None) -> list[str]:
+    """The words a bare term is looked up by besides the message's: the service's, the user_id's and each top-level
+    metadata string's, each field's after an empty string (a word is never empty, so no phrase matches across)."""
+    out = list(words_of(service))
+    for text in (user_id, *(metadata.values() if metadata else ())):
+        if type(text) is str:
+            out.append("")
+            out += words_of(text)
+    return out
 
 
 def meta_arrays(metadata: dict[str, Any] | None) -> tuple[list[str], list[int], list[str], list[float]]:
@@ -86,7 +99,9 @@ class Compiler:
         if isinstance(node, Everything):
             return "1"
         if isinstance(node, Words):
-            return self._words(node)
+            if node.message_only:
+                return self._words(node, "words")
+            return f"({self._words(node, 'words')}) OR ({self._words(node, 'field_words')})"
         if isinstance(node, FieldIs):
             column = "toString(level)" if node.field == "level" else node.field
             if node.prefix:
@@ -123,18 +138,19 @@ class Compiler:
             return " OR ".join(f"({self.where(c)})" for c in node.children)
         raise TypeError(f"unknown query node {node!r}")
 
-    def _words(self, node: Words) -> str:
+    def _words(self, node: Words, column: str) -> str:
+        """`column` (an array of words) holds node.words consecutively."""
         if len(node.words) == 1 and not node.prefix:
-            return f"has(words, {self.param(node.words[0])})"
+            return f"has({column}, {self.param(node.words[0])})"
         tests = []
         last = len(node.words) - 1
         for i, word in enumerate(node.words):
-            at = f"words[i + {i}]" if i else "words[i]"
+            at = f"{column}[i + {i}]" if i else f"{column}[i]"
             if i == last and node.prefix:
                 tests.append(f"substring({at}, 1, {self.param(len(word.encode()))}) = {self.param(word)}")
             else:
                 tests.append(f"{at} = {self.param(word)}")
-        return f"arrayExists(i -> {' AND '.join(tests)}, arrayEnumerate(words))"
+        return f"arrayExists(i -> {' AND '.join(tests)}, arrayEnumerate({column}))"
 
 
 class SearchMethods:

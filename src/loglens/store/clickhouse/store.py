@@ -37,7 +37,7 @@ from .notification_rows import NotificationMethods
 from .rule_rows import AlertRuleMethods
 from .saved import ClickHouseSavedSearches
 from .schema import Tables, column_types, migrate
-from .search import SearchMethods, message_words, meta_arrays
+from .search import SearchMethods, field_words, message_words, meta_arrays
 from .silences import ClickHouseSilences
 
 HOUR_MINUTES = 60
@@ -57,6 +57,7 @@ LOG_COLUMNS = (
     "meta_t",
     "meta_s",
     "meta_n",
+    "field_words",
 )
 ROLLUPS = ("rollup_minute", "rollup_user", "rollup_user_hour")
 
@@ -234,6 +235,7 @@ class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRul
             ROW_FIELDS(e)
             + (orjson.dumps(e.metadata).decode() if e.metadata is not None else None, message_words(e.message))
             + meta_arrays(e.metadata)
+            + (field_words(e.service, e.user_id, e.metadata),)
             for e in entries
         ]
         writer = self._writer.connection

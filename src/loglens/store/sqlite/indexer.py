@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 
 CHUNK = 200_000
 INDEX_SUFFIX = "-search"  # the index file: the store's path and this (with its own -wal and -shm)
-INDEX_VERSION = 1
+# 2: the word index holds the words of service, user_id and metadata strings too (migration 18); an index of
+# version 1 is rebuilt in the background, like any index of another version.
+INDEX_VERSION = 2
 INDEXED, QUEUED, EPOCH = "indexed", "queued", "epoch"  # the index's `state` rows (and GENERATION)
 STORE_EPOCH = "search.epoch"  # the store's counter that names the index built for it
 # The store's counter of the times retention emptied it: SQLite then numbers entries from 1 again, so the index

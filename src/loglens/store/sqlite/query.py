@@ -2,7 +2,8 @@
 
 Compiling gives two things. `where` is an SQL condition over the `logs` row that decides every leaf exactly
 (user text only ever travels as a parameter). `fts` is an FTS5 expression implied by the query (every matching row
-contains it) over the `search` index (migration 5), or None; it only narrows the rows to look at.
+contains it) over the `search` index (the words of each entry's message, service, user_id and top-level metadata
+strings: migrations.fragments.SEARCH_TEXT_V18), or None; it only narrows the rows to look at.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class Compiled:
     fields: str | None = None  # over the field index (`fields`, store/sqlite/field_tokens.py)
 
 
-# -- words: the SQL function behind message matching ------------------------------------------------------------
+# -- words: the SQL functions behind word matching ---------------------------------------------------------------
 
 
 @lru_cache(maxsize=256)
@@ -37,26 +38,68 @@ def _split(words: str) -> tuple[str, ...]:
     return tuple(words.split(" "))
 
 
-def words_match(message: str | None, words: str, prefix: int) -> int:
-    """1 when `message` has the space-separated `words` consecutively (the last as a prefix when `prefix`)."""
-    if message is None:
-        return 0
-    tokens = nodes.WORD_RE.findall(message.lower())
+@lru_cache(maxsize=256)
+def _folded(words: str) -> tuple[str, ...]:
+    return tuple(word.casefold() for word in words.split(" "))
+
+
+def _may_hold(text: str, words: str) -> bool:
+    """False when `text` cannot hold the words: each word of text.lower() is a run of its characters, so its
+    case-folded form is in text.casefold() (case folding is per character, unlike lower()'s final sigma, and folds
+    a lowercased character as the character itself). A substring test is several times cheaper than splitting the
+    text into words, and rejects most rows."""
+    folded = text.casefold()
+    for word in _folded(words):
+        if word not in folded:
+            return False
+    return True
+
+
+def _has_words(text: str, words: str, prefix: int) -> bool:
+    tokens = nodes.WORD_RE.findall(text.lower())
     wanted = _split(words)
     n = len(wanted)
     if n == 1 and not prefix:
-        return 1 if wanted[0] in tokens else 0
+        return wanted[0] in tokens
     head, last = wanted[:-1], wanted[-1]
     for i in range(len(tokens) - n + 1):
         if tuple(tokens[i : i + n - 1]) == head:
             token = tokens[i + n - 1]
             if token == last or (prefix and token.startswith(last)):
+                return True
+    return False
+
+
+def words_match(message: str | None, words: str, prefix: int) -> int:
+    """1 when `message` has the space-separated `words` consecutively (the last as a prefix when `prefix`)."""
+    return 1 if message is not None and _may_hold(message, words) and _has_words(message, words, prefix) else 0
+
+
+def any_field_match(
+    message: str | None, service: str | None, user_id: str | None, metadata: str | None, words: str, prefix: int
+) -> int:
+    """1 when the words match (words_match) within the message, the service, the user_id or one top-level metadata
+    string value: what a bare word or phrase means. One substring test over all four rejects most rows (the
+    metadata's string values have their letters and digits written unescaped in its JSON text, so it holds for
+    them too); the metadata is parsed only when a word is in it."""
+    if not _may_hold(f"{message}\n{service}\n{user_id}\n{metadata}", words):
+        return 0
+    for text in (message, service, user_id):
+        if text is not None and _has_words(text, words, prefix):
+            return 1
+    if metadata is None or not _may_hold(metadata, words):
+        return 0
+    values = orjson.loads(metadata)
+    if isinstance(values, dict):
+        for value in values.values():
+            if type(value) is str and _has_words(value, words, prefix):
                 return 1
     return 0
 
 
 def register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("loglens_words", 3, words_match, deterministic=True)
+    conn.create_function("loglens_any_words", 6, any_field_match, deterministic=True)
 
 
 # -- compiling ---------------------------------------------------------------------------------------------------
@@ -79,7 +122,9 @@ def _where(node: nodes.Node, params: list[Any]) -> str:
         return "1"
     if isinstance(node, nodes.Words):
         params += [" ".join(node.words), int(node.prefix)]
-        return "loglens_words(logs.message, ?, ?)"
+        if node.message_only:
+            return "loglens_words(logs.message, ?, ?)"
+        return "loglens_any_words(logs.message, logs.service, logs.user_id, logs.metadata, ?, ?)"
     if isinstance(node, nodes.FieldIs):
         column = f"logs.{node.field}"
         if node.prefix:

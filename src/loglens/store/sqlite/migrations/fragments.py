@@ -27,8 +27,19 @@ FIELDS_TEXT_V10 = " || ' ' || ".join(
 # What it holds since migration 11: the tokens stored with the row (store/sqlite/field_tokens.py), or migration 10's for
 # the rows stored before it (their field_tokens is NULL; coalesce evaluates the second only for those).
 FIELDS_TEXT = f"coalesce(logs.field_tokens, {FIELDS_TEXT_V10})"
+# What the word index holds since migration 18: the words a bare term or phrase is looked up by, those of the
+# message, the service, the user_id and each top-level metadata string value, space-separated (the index holds no
+# positions: a phrase, and the one field that must hold all its words, are checked on the candidate rows). SQLite's
+# JSON functions end a string at NUL, so `\u0000` is read as a space (orjson writes NUL as that escape; an escaped
+# backslash before a literal `u0000` becomes one before `u0020`, whose letters are the same). The indexer parses
+# the metadata here, off the writer: the request thread and the ingest statement do no more than before.
+SEARCH_TEXT_V18 = (
+    "logs.message || ' ' || logs.service || ' ' || coalesce(logs.user_id, '') || ' ' || coalesce((SELECT"
+    " group_concat(j.value, ' ') FROM json_each(replace(logs.metadata, '\\u0000', '\\u0020')) AS j"
+    " WHERE j.type = 'text'), '')"
+)
 # The word and field indexes: (FTS5 table, what it holds per row); the indexer fills both (store/sqlite/indexer.py).
-INDEXES = (("search", SEARCH_TEXT), ("fields", FIELDS_TEXT))
+INDEXES = (("search", SEARCH_TEXT_V18), ("fields", FIELDS_TEXT))
 
 # The ids that max_logs evicts: ONE upper bound on id, so that the scan is that range (two bounds let SQLite scan
 # by the larger one).
@@ -129,6 +140,17 @@ _EVICT = "        DELETE FROM logs WHERE (SELECT value FROM counters WHERE name 
 # queues rows (the caller adds which, after WHERE), in INDEXES' order; retention's deletes queue the same way.
 UNINDEX_ROWS = f"INSERT INTO unindex (id, words, tokens) SELECT id, {SEARCH_TEXT}, {FIELDS_TEXT} FROM logs WHERE"
 UNINDEX_EVICTED = f"        {UNINDEX_ROWS} {_EVICTED_IDS};"
+
+
+# Migration 18: a queued row's words are what the word index holds for it (SEARCH_TEXT_V18), read while the row is
+# still in `logs` (the eviction in the ingest trigger and retention queue rows before deleting them). A trigger of
+# its own, so that the ingest trigger (and every queueing statement) stays as it is.
+UNINDEX_WORDS_V18 = f"""
+    CREATE TRIGGER unindex_words AFTER INSERT ON unindex BEGIN
+        UPDATE unindex SET words = coalesce((SELECT {SEARCH_TEXT_V18} FROM logs WHERE logs.id = NEW.id), NEW.words)
+        WHERE qid = NEW.qid;
+    END;;
+"""
 
 
 # Migration 11: each row's field tokens arrive as the ninth value of its JSON row.

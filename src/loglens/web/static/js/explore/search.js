@@ -50,8 +50,8 @@ export function showQueryError(message) {
 var BARE_WORD = /^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/;
 
 /* For a query of bare words only, some of which are a service's name (or a level, or a user id): the same query
- * with those words as field terms ("checkout" -> "service:checkout"); else null. Bare words match message text
- * only, so a service's name alone finds nothing. */
+ * with those words as field terms ("checkout" -> "service:checkout"); else null. A bare word also matches the
+ * service and user id, but never the level, and all the words of a query must match. */
 export function fieldSuggestion(q) {
   var words = String(q).trim().split(/\s+/);
   var changed = false;
@@ -76,7 +76,7 @@ function showHint(suggestion) {
   }
   var href = exploreUrl({ q: suggestion, from: view.from, to: view.to });
   box.replaceChildren(
-    "Nothing has these words in its message. Did you mean ",
+    "Nothing has these words. Did you mean ",
     el("a", { href: href, className: "query-hint-link", text: suggestion }),
     "?"
   );
