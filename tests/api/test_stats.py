@@ -140,7 +140,9 @@ def test_patterns_group_messages_into_templates_with_a_query_that_finds_them(cli
     found = [(p["template"], p["count"]) for p in result["patterns"]]
     assert found == [("card declined for order <*>: insufficient funds", 12), ("user <*> logged in from <*>", 5)]
     first = result["patterns"][0]
-    assert first["query"] == '"card declined for order" "insufficient funds"' and sum(first["spark"]) == 12
+    assert (
+        first["query"] == 'message:"card declined for order" message:"insufficient funds"' and sum(first["spark"]) == 12
+    )
     matched = client.get("/api/logs", query_string={"q": first["query"], "limit": 100}).json["logs"]
     assert sorted(e["message"] for e in matched) == sorted(messages[:12])
 

@@ -169,7 +169,9 @@ def test_the_patterns_tab_groups_messages_and_a_click_filters_to_one(page: Page,
         assert shown == [p["template"] for p in answer["patterns"]]
         assert page.locator(".pattern-count").all_inner_texts() == [str(p["count"]) for p in answer["patterns"]]
         page.get_by_role("button", name="Only entries like: card declined for order <*>: insufficient funds").click()
-        expect(page.get_by_test_id("query-input")).to_have_value('"card declined for order" "insufficient funds"')
+        expect(page.get_by_test_id("query-input")).to_have_value(
+            'message:"card declined for order" message:"insufficient funds"'
+        )
         expect(page.get_by_test_id("tab-entries")).to_have_attribute("aria-selected", "true")
         expect(page.locator("#results-body tr.result-row")).to_have_count(9)
 

@@ -5,7 +5,7 @@
 The cost is bounded by sampling: the newest `sample` matches of the range (10,000 by default) are mined, not every
 match; an answer says how many were read, whether they were all the matches, and since when they run. Each
 template comes with its count among the sample, a sparkline of that count over the sampled time, an example
-message, and a query that finds its entries (the template's fixed words as phrases).
+message, and a query that finds its entries (the template's fixed words as phrases in the message).
 """
 
 from __future__ import annotations
@@ -69,13 +69,14 @@ def _miner() -> TemplateMiner:
 
 
 def template_query(template: str) -> str | None:
-    """Each run of fixed words between wildcards as a quoted phrase: what finds the template's entries (a phrase
-    matches consecutive words, and the words between two masks were consecutive in every message)."""
+    """Each run of fixed words between wildcards as a quoted phrase in the message: what finds the template's
+    entries (a phrase matches consecutive words, and the words between two masks were consecutive in every
+    message; `message:` keeps a phrase that also occurs in a service or metadata value from matching there)."""
     phrases = []
     for chunk in template.split(WILDCARD):
         words = words_of(chunk)
         if words:
-            phrases.append('"' + " ".join(words) + '"')
+            phrases.append('message:"' + " ".join(words) + '"')
     return " ".join(phrases) or None
 
 
