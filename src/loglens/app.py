@@ -178,14 +178,7 @@ def _delivery(
     alerting = cfg.alerting
     host = cfg.server.host if cfg.server.host not in ("0.0.0.0", "::", "") else "127.0.0.1"  # noqa: S104
     channels = build_channels(alerting.handlers, extra or (), dashboard_url=f"http://{host}:{cfg.server.port}")
-    policy = Policy(
-        max_seconds=alerting.delivery_max_seconds,
-        backoff_seconds=alerting.delivery_backoff_seconds,
-        backoff_max_seconds=alerting.delivery_backoff_max_seconds,
-        lease_seconds=alerting.delivery_lease_seconds,
-        poll_seconds=alerting.delivery_poll_seconds,
-        grace_seconds=alerting.delivery_grace_seconds,
-    )
+    policy = Policy.of(alerting)
     # a silenced alert's rows wait (held) and are delivered if it still fires when the silence ends
     silenced = silenced_check(store.silence_book, clock)
     return Delivery(store, channels, policy=policy, clock=clock, is_leader=store.is_leader, silenced=silenced)

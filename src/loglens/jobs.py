@@ -76,31 +76,15 @@ def start_scheduler(
 ) -> BackgroundScheduler:
     quiet_job_runs()
     scheduler = BackgroundScheduler(daemon=True, job_defaults={"coalesce": True, "max_instances": 1})
-    scheduler.add_job(
-        _logged(check_alerts),
-        "interval",
-        seconds=alerting.check_interval_seconds,
-        args=[engine],
-        id="check_alerts",
-    )
-    scheduler.add_job(
-        _logged(maintain_store),
-        "interval",
-        seconds=alerting.check_interval_seconds,
-        args=[store],
-        id="maintain_store",
-    )
-    scheduler.add_job(
-        _logged(apply_retention),
-        "interval",
-        seconds=RETENTION_INTERVAL_SECONDS,
-        args=[store, storage.retention_days, clock],
-        id="retention",
-    )
+    jobs: list[tuple[Callable[..., int], float, list[Any], str]] = [
+        (check_alerts, alerting.check_interval_seconds, [engine], "check_alerts"),
+        (maintain_store, alerting.check_interval_seconds, [store], "maintain_store"),
+        (apply_retention, RETENTION_INTERVAL_SECONDS, [store, storage.retention_days, clock], "retention"),
+    ]
     if rules is not None:  # a tick that runs long is skipped (max_instances=1), never queued
-        scheduler.add_job(
-            _logged(evaluate_rules), "interval", seconds=RULES_TICK_SECONDS, args=[rules], id="evaluate_rules"
-        )
+        jobs.append((evaluate_rules, RULES_TICK_SECONDS, [rules], "evaluate_rules"))
+    for fn, seconds, args, name in jobs:
+        scheduler.add_job(_logged(fn), "interval", seconds=seconds, args=args, id=name)
     scheduler.start()
     return scheduler
 

@@ -15,6 +15,7 @@ both dropped with the reason "silenced".
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -23,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..config import AlertingSettings
 from ..store import AlertLog, Notification, NotificationStore
 from .notifiers.base import DeliveryError, Resending
 from .notifiers.build import Channel
@@ -44,14 +46,20 @@ def never(alert: dict[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class Policy:
-    """How rows are retried and leased (alerting.delivery_*)."""
+    """How rows are retried and leased: alerting.delivery_* (`of`); tests give shorter times."""
 
-    max_seconds: float = 3600.0
-    backoff_seconds: float = 1.0
-    backoff_max_seconds: float = 300.0
-    lease_seconds: float = 120.0
-    poll_seconds: float = 1.0
-    grace_seconds: float = 30.0
+    max_seconds: float = AlertingSettings.delivery_max_seconds
+    backoff_seconds: float = AlertingSettings.delivery_backoff_seconds
+    backoff_max_seconds: float = AlertingSettings.delivery_backoff_max_seconds
+    lease_seconds: float = AlertingSettings.delivery_lease_seconds
+    poll_seconds: float = AlertingSettings.delivery_poll_seconds
+    grace_seconds: float = AlertingSettings.delivery_grace_seconds
+
+    @classmethod
+    def of(cls, alerting: AlertingSettings) -> Policy:
+        return cls(
+            **{name: getattr(alerting, f"delivery_{name}") for name in (f.name for f in dataclasses.fields(cls))}
+        )
 
 
 class Delivery:

@@ -9,7 +9,7 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .declare import section, setting
 
@@ -253,18 +253,33 @@ class AnalyticsSettings:
     )
 
 
-@dataclass(frozen=True, kw_only=True)
-class LogHandlerSpec:
-    """Writes each alert transition to the server's log, one line each."""
+# -- alerting.handlers entries: one dataclass per kind; the keys several kinds share are declared once here -----
 
-    type: Literal["log"] = setting("log", "`log` for this kind", env=False)
-    name: str | None = setting(
+
+def handler_name() -> Any:
+    """`name`: what rules' `notify` calls the handler."""
+    return setting(
         None,
         "The handler's name, for rules' `notify` (default: its type, made unique)",
         pattern=IDENTIFIER_DASH,
         pattern_help="letters, digits, `_` and `-`",
         env=False,
     )
+
+
+def post_headers() -> Any:
+    """`headers`: sent with each POST of an HTTP notifier."""
+    return setting(
+        None, "HTTP headers sent with each POST, e.g. `{Authorization: Bearer ...}`", factory=dict, env=False
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogHandlerSpec:
+    """Writes each alert transition to the server's log, one line each."""
+
+    type: Literal["log"] = setting("log", "`log` for this kind", env=False)
+    name: str | None = handler_name()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -272,13 +287,7 @@ class WebhookHandlerSpec:
     """POSTs each alert transition as JSON; retries connection errors, 429 and 5xx with exponential backoff."""
 
     type: Literal["webhook"] = setting("webhook", "`webhook` for this kind", env=False)
-    name: str | None = setting(
-        None,
-        "The handler's name, for rules' `notify` (default: its type, made unique)",
-        pattern=IDENTIFIER_DASH,
-        pattern_help="letters, digits, `_` and `-`",
-        env=False,
-    )
+    name: str | None = handler_name()
     url: str = setting(
         "",
         "Where to POST the alert",
@@ -301,9 +310,7 @@ class WebhookHandlerSpec:
     backoff_seconds: float = setting(
         0.5, "Wait before the first retry; it doubles for each further one", minimum=0, maximum=3600, env=False
     )
-    headers: Mapping[str, str] = setting(
-        None, "HTTP headers sent with each POST, e.g. `{Authorization: Bearer ...}`", factory=dict, env=False
-    )
+    headers: Mapping[str, str] = post_headers()
     secret: str | None = setting(
         None,
         'When set, each POST carries `X-LogLens-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`'
@@ -322,13 +329,7 @@ class AlertmanagerHandlerSpec:
     under Alertmanager's `resolve_timeout`), with `endsAt` once it resolves."""
 
     type: Literal["alertmanager"] = setting("alertmanager", "`alertmanager` for this kind", env=False)
-    name: str | None = setting(
-        None,
-        "The handler's name, for rules' `notify` (default: its type, made unique)",
-        pattern=IDENTIFIER_DASH,
-        pattern_help="letters, digits, `_` and `-`",
-        env=False,
-    )
+    name: str | None = handler_name()
     url: str = setting(
         "", "Alertmanager's base URL", pattern=r"https?://.+", pattern_help="an http(s) URL", required=True, env=False
     )
@@ -347,9 +348,7 @@ class AlertmanagerHandlerSpec:
         pattern_help="an http(s) URL",
         env=False,
     )
-    headers: Mapping[str, str] = setting(
-        None, "HTTP headers sent with each POST, e.g. `{Authorization: Bearer ...}`", factory=dict, env=False
-    )
+    headers: Mapping[str, str] = post_headers()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -357,13 +356,7 @@ class EmailHandlerSpec:
     """Sends a mail per alert transition over SMTP (`smtplib`): STARTTLS or SMTPS, and login, when configured."""
 
     type: Literal["email"] = setting("email", "`email` for this kind", env=False)
-    name: str | None = setting(
-        None,
-        "The handler's name, for rules' `notify` (default: its type, made unique)",
-        pattern=IDENTIFIER_DASH,
-        pattern_help="letters, digits, `_` and `-`",
-        env=False,
-    )
+    name: str | None = handler_name()
     host: str = setting("", "SMTP server", required=True, env=False)
     port: int = setting(587, "SMTP port", minimum=1, maximum=65535, env=False)
     sender: str = setting("", "The From address", key="from", required=True, env=False)
@@ -387,13 +380,7 @@ class AppriseHandlerSpec:
     """Sends each alert transition through Apprise (Slack, Discord, Teams, Telegram, ntfy, PagerDuty...)."""
 
     type: Literal["apprise"] = setting("apprise", "`apprise` for this kind", env=False)
-    name: str | None = setting(
-        None,
-        "The handler's name, for rules' `notify` (default: its type, made unique)",
-        pattern=IDENTIFIER_DASH,
-        pattern_help="letters, digits, `_` and `-`",
-        env=False,
-    )
+    name: str | None = handler_name()
     urls: tuple[str, ...] = setting(
         (), "Apprise URLs, e.g. `slack://T/B/C` (Apprise's documentation)", required=True, env=False
     )
