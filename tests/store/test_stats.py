@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loglens.model import Entry, StatsDelta
+from loglens.model import LEVEL_RANK, Entry, StatsDelta, iso_from_ms, parse_timestamp_ms
 from loglens.search.pipeline import Pipeline, Stats, Timechart, parse_pipeline
+from loglens.search.query import parse
 from loglens.search.stats import OTHER, answer
 from loglens.store import Store
 from tests.support import stats_oracle as oracle
@@ -26,20 +27,20 @@ HOUR_MS = 3_600_000
 
 
 @pytest.fixture
-def fresh_store(backend: str, request: pytest.FixtureRequest) -> Iterator[Callable[[], Store]]:
-    """An empty store for each example: a new one on SQLite; on ClickHouse one database per test, emptied between
-    examples by retention with a cutoff after all test data."""
+def fresh_store(backend: str, request: pytest.FixtureRequest) -> Iterator[Callable[..., Store]]:
+    """An empty store for each example: a new one on SQLite (opened with `max_logs` when given); on ClickHouse one
+    database per test, emptied between examples by retention with a cutoff after all test data."""
     from tests.store.conftest import OPENERS
 
     opened: list[Store] = []
     with tempfile.TemporaryDirectory(prefix="loglens-stats-") as tmp:
 
-        def make() -> Store:
+        def make(**kwargs: int) -> Store:
             if backend.startswith("sqlite") or not opened:
                 for store in opened:
                     store.close()
                 opened.clear()
-                opened.append(OPENERS[backend](request, Path(tempfile.mkdtemp(dir=tmp))))
+                opened.append(OPENERS[backend](request, Path(tempfile.mkdtemp(dir=tmp)), **kwargs))
             else:
                 opened[0].apply_retention(BASE_MS + 30 * DAY_MS)
             return opened[0]
@@ -204,3 +205,133 @@ def test_an_empty_range_answers_no_rows(fresh_store: Callable[[], Store]) -> Non
     assert got.rows == [] and got.groups == 0
     assert isinstance(parse_pipeline("| stats count()").aggregate, Stats)
     assert Pipeline  # the module's public names are what the API uses
+
+
+# -- counts by service and level: the rollup's fast path (store/sqlite/rollup_stats.py) ----------------------------
+
+# Filters that name only services and levels, and stages that only count by them: what the rollup answers.
+ROLLUP_FILTERS: dict[str, Predicate] = {
+    "": lambda e: True,
+    "level:ERROR": lambda e: e.level == "ERROR",
+    "level>=WARNING": lambda e: LEVEL_RANK[e.level] >= LEVEL_RANK["WARNING"],
+    "level:err*": lambda e: e.level.startswith("ERR"),
+    "service:svc-03": lambda e: e.service == "svc-03",
+    "service:svc-0*": lambda e: e.service.startswith("svc-0"),
+    "-level:INFO": lambda e: e.level != "INFO",
+    "service:svc-01 OR level:DEBUG": lambda e: e.service == "svc-01" or e.level == "DEBUG",
+    "NOT (service:svc-02 level:INFO)": lambda e: not (e.service == "svc-02" and e.level == "INFO"),
+}
+ROLLUP_STAGES = [
+    "stats count()",
+    "stats count() by service",
+    "stats count() by level",
+    "stats count() by level, service",
+    "top 3 service",
+    "timechart span=1m count() by level",
+    "timechart span=5m count() by service",
+    "timechart span=2m count()",
+]
+STREAM_START = BASE_MS + DAY_MS - 90 * 60_000  # the entries cross midnight: retention can drop a whole day
+
+
+def stream(n: int, seed: int) -> list[Entry]:
+    """`n` entries arriving in order over three hours from STREAM_START: bursts sharing one event time, 10% late by
+    up to an hour (event time before arrival), 20 services."""
+    import random
+
+    rnd = random.Random(seed)
+    out: list[Entry] = []
+    levels = ["DEBUG", "INFO", "INFO", "INFO", "WARNING", "ERROR", "CRITICAL"]
+    for i in range(n):
+        arrived = STREAM_START + i * 3 * HOUR_MS // n
+        ts = out[-1].ts_ms if out and rnd.random() < 0.2 else arrived - rnd.randrange(0, 1000)
+        if rnd.random() < 0.1:
+            ts -= rnd.randrange(0, HOUR_MS)
+        service, level = f"svc-{rnd.randrange(20):02d}", rnd.choice(levels)
+        out.append(Entry(ts, arrived, iso_from_ms(ts), level, service, "m", None, None))
+    return out
+
+
+def stored_entries(store: Store) -> list[Entry]:
+    """Every entry the store holds, read back through its search."""
+    out: list[Entry] = []
+    after = None
+    while True:
+        page = store.search(parse(""), limit=1000, after=after)
+        for d in page.logs:
+            ts = parse_timestamp_ms(d["timestamp"])
+            out.append(Entry(ts, 0, d["timestamp"], d["level"], d["service"], d["message"], d.get("user_id"), None))
+        if page.next is None:
+            return out
+        after = page.next
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    seed=st.integers(0, 1000),
+    filter_text=st.sampled_from(sorted(ROLLUP_FILTERS)),
+    stage=st.sampled_from(ROLLUP_STAGES),
+    lo=st.integers(-HOUR_MS, 3 * HOUR_MS),
+    width=st.integers(2 * 60_000, 3 * HOUR_MS),
+    aligned=st.booleans(),
+    evict=st.booleans(),
+    cut=st.one_of(st.none(), st.integers(0, 3 * HOUR_MS)),
+    bound=st.sampled_from([None, 4]),
+)
+def test_counts_by_service_and_level_equal_brute_force_after_eviction_and_retention(
+    fresh_store: Callable[..., Store],
+    seed: int,
+    filter_text: str,
+    stage: str,
+    lo: int,
+    width: int,
+    aligned: bool,
+    evict: bool,
+    cut: int | None,
+    bound: int | None,
+) -> None:
+    """Over the entries the store still holds after max_logs eviction (SQLite) and retention, late ones and
+    bursts among them, whole and part minutes at the range's ends: the same counts as brute force, (other) too."""
+    batch = stream(3000, seed)
+    store = fresh_store(max_logs=2000) if evict else fresh_store()
+    write(store, batch)
+    if cut is not None:
+        store.apply_retention(STREAM_START + cut)
+    held = stored_entries(store)
+    from_ms = STREAM_START + lo
+    if aligned:
+        from_ms -= from_ms % 60_000
+        width -= width % 60_000
+    to_ms = from_ms + width
+    pipeline = parse_pipeline(f"{filter_text} | {stage}")
+    limits = {"max_groups": bound, "max_series": bound} if bound else {}
+    got = answer(store, pipeline, from_ms, to_ms, max_buckets=200, **limits)  # type: ignore[arg-type]
+    matching = oracle.matching(held, ROLLUP_FILTERS[filter_text], from_ms, to_ms)
+    context = f"{filter_text} | {stage} over [{from_ms}, {to_ms}), bound {bound}"
+    kind = pipeline.aggregate
+    if isinstance(kind, Timechart):
+        span_ms = (kind.span_seconds or 60) * 1000
+        want = oracle.timechart(kind, matching, got.times, span_ms)
+        totals = {g: sum(v) for (g, _), v in want.items()}
+        kept = sorted(totals, key=lambda g: (-totals[g], str(g)))[: bound or 20]
+        for series in got.series:
+            if series["group"] == OTHER:
+                rest = [e for e in matching if e.service not in kept]
+                expected = oracle.timechart(Timechart(kind.aggs, None, kind.span_seconds), rest, got.times, span_ms)
+                assert series["values"] == expected[(None, "count")], context
+            else:
+                assert series["values"] == want[(series["group"], series["column"])], context
+        assert {s["group"] for s in got.series} - {OTHER} == set(kept), context
+        return
+    want, groups = oracle.table(pipeline, matching, 1000)
+    want.sort(key=lambda r: (-r[-1], tuple((v is None, str(v)) for v in r[:-1])))
+    if pipeline.limit is not None:
+        assert got.rows == want[: pipeline.limit], context
+        return
+    assert got.groups == groups, context
+    if bound and len(want) > bound:
+        rest = sum(r[-1] for r in want[bound:])
+        assert got.rows[-1][0] == OTHER and got.rows[-1][-1] == rest, context
+        want = want[:bound]
+        got.rows = got.rows[:-1]
+    assert_rows(got.rows, want, context)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import sqlite3
 
 from ...base import StoreError
-from . import v01, v02, v03, v04, v05, v06, v07, v08, v09, v10, v11, v12, v13
+from . import v01, v02, v03, v04, v05, v06, v07, v08, v09, v10, v11, v12, v13, v19
 
-MIGRATIONS: list[str] = [m.SQL for m in (v01, v02, v03, v04, v05, v06, v07, v08, v09, v10, v11, v12, v13)]
+MIGRATIONS: list[str] = [m.SQL for m in (v01, v02, v03, v04, v05, v06, v07, v08, v09, v10, v11, v12, v13, v19)]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
