@@ -331,8 +331,11 @@ def run(backend: str, count: int, rounds: int) -> None:
         with clickhouse_server(count) as (port, end_ms):
             config = {
                 **base,
-                "storage": {"backend": "clickhouse", "max_logs": count * 2},
-                "clickhouse": {"port": port, "database": "stats"},
+                "storage": {
+                    "backend": "clickhouse",
+                    "max_logs": count * 2,
+                    "clickhouse": {"port": port, "database": "stats"},
+                },
             }
             floor = floor_ms("clickhouse", port, rounds)
             rows = measure(config, end_ms, rounds)
