@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from loglens.model import LEVEL_RANK, Entry, StatsDelta, iso_from_ms, parse_timestamp_ms
@@ -230,6 +230,7 @@ ROLLUP_STAGES = [
     "timechart span=1m count() by level",
     "timechart span=5m count() by service",
     "timechart span=2m count()",
+    "timechart span=1h count() by service",
 ]
 STREAM_START = BASE_MS + DAY_MS - 90 * 60_000  # the entries cross midnight: retention can drop a whole day
 
@@ -266,13 +267,28 @@ def stored_entries(store: Store) -> list[Entry]:
         after = page.next
 
 
+def rollup_case(*values: Any) -> dict[str, Any]:
+    """An explicit example of the test below, its arguments in order."""
+    names = ("seed", "filter_text", "stage", "lo", "minutes", "extra", "aligned", "evict", "cut", "bound")
+    return dict(zip(names, values, strict=True))
+
+
+# the paths hypothesis may take a while to find: whole hours under a timechart of minutes, stale hours and minutes
+# after eviction, a retention cut through the range
+@example(**rollup_case(0, "", "timechart span=5m count() by service", -60_000, 180, 0, True, False, None, None))
+@example(**rollup_case(1, "level:ERROR", "stats count() by service", -HOUR_MS, 180, 1234, False, True, None, 4))
+@example(
+    **rollup_case(2, "service:svc-0*", "timechart span=1h count()", -HOUR_MS // 2, 180, 0, True, False, 5_400_000, None)
+)
+@example(**rollup_case(3, "-level:INFO", "stats count() by level, service", 0, 175, 59_999, False, True, 6_000_000, 4))
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     seed=st.integers(0, 1000),
     filter_text=st.sampled_from(sorted(ROLLUP_FILTERS)),
     stage=st.sampled_from(ROLLUP_STAGES),
     lo=st.integers(-HOUR_MS, 3 * HOUR_MS),
-    width=st.integers(2 * 60_000, 3 * HOUR_MS),
+    minutes=st.integers(2, 180),
+    extra=st.integers(0, 59_999),
     aligned=st.booleans(),
     evict=st.booleans(),
     cut=st.one_of(st.none(), st.integers(0, 3 * HOUR_MS)),
@@ -284,7 +300,8 @@ def test_counts_by_service_and_level_equal_brute_force_after_eviction_and_retent
     filter_text: str,
     stage: str,
     lo: int,
-    width: int,
+    minutes: int,
+    extra: int,
     aligned: bool,
     evict: bool,
     cut: int | None,
@@ -294,15 +311,16 @@ def test_counts_by_service_and_level_equal_brute_force_after_eviction_and_retent
     bursts among them, whole and part minutes at the range's ends: the same counts as brute force, (other) too."""
     batch = stream(3000, seed)
     store = fresh_store(max_logs=2000) if evict else fresh_store()
-    write(store, batch)
+    for k in range(0, len(batch), 200):  # as traffic arrives: the rollups' rows span several batches' ids
+        store.write(batch[k : k + 200], StatsDelta(200))
+    store.refresh()
     if cut is not None:
         store.apply_retention(STREAM_START + cut)
     held = stored_entries(store)
     from_ms = STREAM_START + lo
     if aligned:
         from_ms -= from_ms % 60_000
-        width -= width % 60_000
-    to_ms = from_ms + width
+    to_ms = from_ms + minutes * 60_000 + (0 if aligned else extra)
     pipeline = parse_pipeline(f"{filter_text} | {stage}")
     limits = {"max_groups": bound, "max_series": bound} if bound else {}
     got = answer(store, pipeline, from_ms, to_ms, max_buckets=200, **limits)  # type: ignore[arg-type]
