@@ -353,3 +353,46 @@ def test_counts_by_service_and_level_equal_brute_force_after_eviction_and_retent
         want = want[:bound]
         got.rows = got.rows[:-1]
     assert_rows(got.rows, want, context)
+
+
+def test_a_store_from_before_the_level_rollups_counts_its_entries_from_them_after_the_upgrade(tmp_path: Path) -> None:
+    """Migration 19 counts the entries a schema-13 store holds into the level rollups; later writes add to them."""
+    import sqlite3
+
+    from loglens.store.sqlite import SQLiteStore
+    from loglens.store.sqlite.batch import prepare, search_params
+    from loglens.store.sqlite.migrations import MIGRATIONS, statements
+    from loglens.store.sqlite.query import register_functions
+    from loglens.store.sqlite.writes import INGEST_SEARCH
+
+    path = tmp_path / "v13.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    register_functions(conn)
+    conn.execute("PRAGMA legacy_alter_table = ON")  # as migrate() runs them
+    for version, script in enumerate(MIGRATIONS[:13], 1):
+        for statement in statements(script):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {version}")
+    batch = stream(3000, 5)
+    old, new = batch[:2000], batch[2000:]
+    conn.execute(INGEST_SEARCH, search_params([prepare(old, StatsDelta(len(old)))], 10_000))
+    conn.close()
+    store = SQLiteStore(str(path))
+    try:
+        store.write(new, StatsDelta(len(new)))
+        with sqlite3.connect(path) as check:
+            assert check.execute("SELECT sum(count) FROM rollup_level WHERE service = ''").fetchone()[0] == 3000
+            assert check.execute("SELECT sum(count) FROM rollup_level_hour WHERE service != ''").fetchone()[0] == 3000
+        lo, hi = STREAM_START - HOUR_MS, STREAM_START + 3 * HOUR_MS
+        for text in ("| stats count() by service, level", "level>=WARNING | timechart span=1h count() by service"):
+            pipeline = parse_pipeline(text)
+            got = answer(store, pipeline, lo, hi, max_buckets=200)
+            matching = oracle.matching(batch, ROLLUP_FILTERS[text.split("|")[0].strip()], lo, hi)
+            stage = pipeline.aggregate
+            if isinstance(stage, Timechart):
+                want = oracle.timechart(stage, matching, got.times, HOUR_MS)
+                assert {(s["group"], s["column"]): s["values"] for s in got.series} == want, text
+            else:
+                assert_rows(got.rows, oracle.table(pipeline, matching, 1000)[0], text)
+    finally:
+        store.close()
