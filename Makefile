@@ -14,6 +14,8 @@ HOST ?= 127.0.0.1
 PORT ?=
 # stored entries for bench/search.py (each store is filled once, then reused from $LOGLENS_BENCH_DIR)
 SEARCH_BENCH_ENTRIES ?= 1000000 10000000
+# stored entries for bench/stats.py (cached in $LOGLENS_BENCH_DIR the same way; both backends)
+STATS_BENCH_ENTRIES ?= 1000000 10000000
 
 .PHONY: install install-runtime run test test-fast test-clickhouse bench bench-clickhouse lint format dist system-deps \
 	screenshots clean
@@ -63,9 +65,11 @@ bench: install
 	$(BIN)/python bench/before.py
 	$(BIN)/python bench/protocols.py
 	$(BIN)/python bench/dashboard_cost.py
+	$(BIN)/python bench/dashboard_burst.py
 	$(BIN)/python bench/auth_cost.py
 	$(BIN)/python bench/silence_cost.py
 	$(BIN)/python bench/search.py $(foreach n,$(SEARCH_BENCH_ENTRIES),--entries $(n))
+	$(BIN)/python bench/stats.py $(foreach n,$(STATS_BENCH_ENTRIES),--entries $(n))
 	$(BIN)/python bench/exactly_once.py --entries 100000
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/syslog.py

@@ -58,10 +58,14 @@ def expected(query: str, first: int, count: int) -> list[int]:
 
 def downgrade_to_message_only_index(path: Path) -> None:
     """Make a store written by this code look as one from before migration 18: its schema version, no queue
-    trigger, and an index file of version 1 whose word index holds each message only."""
+    trigger, no per-level rollups (migration 19, which startup then applies again), and an index file of version 1
+    whose word index holds each message only."""
     conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    assert SCHEMA_VERSION >= 18
+    conn.execute("PRAGMA user_version = 17")
     conn.execute("DROP TRIGGER unindex_words")
+    conn.execute("DROP TABLE rollup_level")
+    conn.execute("DROP TABLE rollup_level_hour")
     conn.execute("ATTACH DATABASE ? AS ix", (str(path) + INDEX_SUFFIX,))
     conn.execute("INSERT INTO ix.search (search) VALUES ('delete-all')")
     conn.execute("INSERT INTO ix.search (rowid, text) SELECT id, message FROM logs")

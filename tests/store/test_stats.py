@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from loglens.model import Entry, StatsDelta
+from loglens.model import LEVEL_RANK, Entry, StatsDelta, iso_from_ms, parse_timestamp_ms
 from loglens.search.pipeline import Pipeline, Stats, Timechart, parse_pipeline
+from loglens.search.query import parse
 from loglens.search.stats import OTHER, answer
 from loglens.store import Store
 from tests.support import stats_oracle as oracle
@@ -26,20 +27,20 @@ HOUR_MS = 3_600_000
 
 
 @pytest.fixture
-def fresh_store(backend: str, request: pytest.FixtureRequest) -> Iterator[Callable[[], Store]]:
-    """An empty store for each example: a new one on SQLite; on ClickHouse one database per test, emptied between
-    examples by retention with a cutoff after all test data."""
+def fresh_store(backend: str, request: pytest.FixtureRequest) -> Iterator[Callable[..., Store]]:
+    """An empty store for each example: a new one on SQLite (opened with `max_logs` when given); on ClickHouse one
+    database per test, emptied between examples by retention with a cutoff after all test data."""
     from tests.store.conftest import OPENERS
 
     opened: list[Store] = []
     with tempfile.TemporaryDirectory(prefix="loglens-stats-") as tmp:
 
-        def make() -> Store:
+        def make(**kwargs: int) -> Store:
             if backend.startswith("sqlite") or not opened:
                 for store in opened:
                     store.close()
                 opened.clear()
-                opened.append(OPENERS[backend](request, Path(tempfile.mkdtemp(dir=tmp))))
+                opened.append(OPENERS[backend](request, Path(tempfile.mkdtemp(dir=tmp)), **kwargs))
             else:
                 opened[0].apply_retention(BASE_MS + 30 * DAY_MS)
             return opened[0]
@@ -228,3 +229,194 @@ def test_the_match_count_equals_brute_force_up_to_its_bound(
     want = len(oracle.matching(batch, query[1], low, high))
     got = store.count_matches(parse_pipeline(query[0]).filter, from_ms, to_ms, most, 60.0)
     assert got == min(want, most + 1), (query[0], from_ms, to_ms, most)
+
+
+# -- counts by service and level: the rollup's fast path (store/sqlite/rollup_stats.py) ----------------------------
+
+# Filters that name only services and levels, and stages that only count by them: what the rollup answers.
+ROLLUP_FILTERS: dict[str, Predicate] = {
+    "": lambda e: True,
+    "level:ERROR": lambda e: e.level == "ERROR",
+    "level>=WARNING": lambda e: LEVEL_RANK[e.level] >= LEVEL_RANK["WARNING"],
+    "level:err*": lambda e: e.level.startswith("ERR"),
+    "service:svc-03": lambda e: e.service == "svc-03",
+    "service:svc-0*": lambda e: e.service.startswith("svc-0"),
+    "-level:INFO": lambda e: e.level != "INFO",
+    "service:svc-01 OR level:DEBUG": lambda e: e.service == "svc-01" or e.level == "DEBUG",
+    "NOT (service:svc-02 level:INFO)": lambda e: not (e.service == "svc-02" and e.level == "INFO"),
+}
+ROLLUP_STAGES = [
+    "stats count()",
+    "stats count() by service",
+    "stats count() by level",
+    "stats count() by level, service",
+    "top 3 service",
+    "timechart span=1m count() by level",
+    "timechart span=5m count() by service",
+    "timechart span=2m count()",
+    "timechart span=1h count() by service",
+]
+STREAM_START = BASE_MS + DAY_MS - 90 * 60_000  # the entries cross midnight: retention can drop a whole day
+
+
+def stream(n: int, seed: int) -> list[Entry]:
+    """`n` entries arriving in order over three hours from STREAM_START: bursts sharing one event time, 10% late by
+    up to an hour (event time before arrival), 20 services."""
+    import random
+
+    rnd = random.Random(seed)
+    out: list[Entry] = []
+    levels = ["DEBUG", "INFO", "INFO", "INFO", "WARNING", "ERROR", "CRITICAL"]
+    for i in range(n):
+        arrived = STREAM_START + i * 3 * HOUR_MS // n
+        ts = out[-1].ts_ms if out and rnd.random() < 0.2 else arrived - rnd.randrange(0, 1000)
+        if rnd.random() < 0.1:
+            ts -= rnd.randrange(0, HOUR_MS)
+        service, level = f"svc-{rnd.randrange(20):02d}", rnd.choice(levels)
+        out.append(Entry(ts, arrived, iso_from_ms(ts), level, service, "m", None, None))
+    return out
+
+
+def stored_entries(store: Store) -> list[Entry]:
+    """Every entry the store holds, read back through its search."""
+    out: list[Entry] = []
+    after = None
+    while True:
+        page = store.search(parse(""), limit=1000, after=after)
+        for d in page.logs:
+            ts = parse_timestamp_ms(d["timestamp"])
+            out.append(Entry(ts, 0, d["timestamp"], d["level"], d["service"], d["message"], d.get("user_id"), None))
+        if page.next is None:
+            return out
+        after = page.next
+
+
+def rollup_case(*values: Any) -> dict[str, Any]:
+    """An explicit example of the test below, its arguments in order."""
+    names = ("seed", "filter_text", "stage", "lo", "minutes", "extra", "aligned", "evict", "cut", "bound")
+    return dict(zip(names, values, strict=True))
+
+
+# the paths hypothesis may take a while to find: whole hours under a timechart of minutes, stale hours and minutes
+# after eviction, a retention cut through the range
+@example(**rollup_case(0, "", "timechart span=5m count() by service", -60_000, 180, 0, True, False, None, None))
+@example(**rollup_case(1, "level:ERROR", "stats count() by service", -HOUR_MS, 180, 1234, False, True, None, 4))
+@example(
+    **rollup_case(2, "service:svc-0*", "timechart span=1h count()", -HOUR_MS // 2, 180, 0, True, False, 5_400_000, None)
+)
+@example(**rollup_case(3, "-level:INFO", "stats count() by level, service", 0, 175, 59_999, False, True, 6_000_000, 4))
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    seed=st.integers(0, 1000),
+    filter_text=st.sampled_from(sorted(ROLLUP_FILTERS)),
+    stage=st.sampled_from(ROLLUP_STAGES),
+    lo=st.integers(-HOUR_MS, 3 * HOUR_MS),
+    minutes=st.integers(2, 180),
+    extra=st.integers(0, 59_999),
+    aligned=st.booleans(),
+    evict=st.booleans(),
+    cut=st.one_of(st.none(), st.integers(0, 3 * HOUR_MS)),
+    bound=st.sampled_from([None, 4]),
+)
+def test_counts_by_service_and_level_equal_brute_force_after_eviction_and_retention(
+    fresh_store: Callable[..., Store],
+    seed: int,
+    filter_text: str,
+    stage: str,
+    lo: int,
+    minutes: int,
+    extra: int,
+    aligned: bool,
+    evict: bool,
+    cut: int | None,
+    bound: int | None,
+) -> None:
+    """Over the entries the store still holds after max_logs eviction (SQLite) and retention, late ones and
+    bursts among them, whole and part minutes at the range's ends: the same counts as brute force, (other) too."""
+    batch = stream(3000, seed)
+    store = fresh_store(max_logs=2000) if evict else fresh_store()
+    for k in range(0, len(batch), 200):  # as traffic arrives: the rollups' rows span several batches' ids
+        store.write(batch[k : k + 200], StatsDelta(200))
+    store.refresh()
+    if cut is not None:
+        store.apply_retention(STREAM_START + cut)
+    held = stored_entries(store)
+    from_ms = STREAM_START + lo
+    if aligned:
+        from_ms -= from_ms % 60_000
+    to_ms = from_ms + minutes * 60_000 + (0 if aligned else extra)
+    pipeline = parse_pipeline(f"{filter_text} | {stage}")
+    limits = {"max_groups": bound, "max_series": bound} if bound else {}
+    got = answer(store, pipeline, from_ms, to_ms, max_buckets=200, **limits)  # type: ignore[arg-type]
+    matching = oracle.matching(held, ROLLUP_FILTERS[filter_text], from_ms, to_ms)
+    context = f"{filter_text} | {stage} over [{from_ms}, {to_ms}), bound {bound}"
+    kind = pipeline.aggregate
+    if isinstance(kind, Timechart):
+        span_ms = (kind.span_seconds or 60) * 1000
+        want = oracle.timechart(kind, matching, got.times, span_ms)
+        totals = {g: sum(v) for (g, _), v in want.items()}
+        kept = sorted(totals, key=lambda g: (-totals[g], str(g)))[: bound or 20]
+        for series in got.series:
+            if series["group"] == OTHER:
+                rest = [e for e in matching if kind.by and oracle.group_value(e, kind.by) not in kept]
+                expected = oracle.timechart(Timechart(kind.aggs, None, kind.span_seconds), rest, got.times, span_ms)
+                assert series["values"] == expected[(None, "count")], context
+            else:
+                assert series["values"] == want[(series["group"], series["column"])], context
+        assert {s["group"] for s in got.series} - {OTHER} == set(kept), context
+        return
+    want, groups = oracle.table(pipeline, matching, 1000)
+    want.sort(key=lambda r: (-r[-1], tuple((v is None, str(v)) for v in r[:-1])))
+    if pipeline.limit is not None:
+        assert got.rows == want[: pipeline.limit], context
+        return
+    assert got.groups == groups, context
+    if bound and len(want) > bound:
+        rest = sum(r[-1] for r in want[bound:])
+        assert got.rows[-1][0] == OTHER and got.rows[-1][-1] == rest, context
+        want = want[:bound]
+        got.rows = got.rows[:-1]
+    assert_rows(got.rows, want, context)
+
+
+def test_a_store_from_before_the_level_rollups_counts_its_entries_from_them_after_the_upgrade(tmp_path: Path) -> None:
+    """Migration 19 counts the entries a schema-13 store holds into the level rollups; later writes add to them."""
+    import sqlite3
+
+    from loglens.store.sqlite import SQLiteStore
+    from loglens.store.sqlite.batch import prepare, search_params
+    from loglens.store.sqlite.migrations import MIGRATIONS, statements
+    from loglens.store.sqlite.query import register_functions
+    from loglens.store.sqlite.writes import INGEST_SEARCH
+
+    path = tmp_path / "v13.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    register_functions(conn)
+    conn.execute("PRAGMA legacy_alter_table = ON")  # as migrate() runs them
+    for version, script in enumerate(MIGRATIONS[:13], 1):
+        for statement in statements(script):
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {version}")
+    batch = stream(3000, 5)
+    old, new = batch[:2000], batch[2000:]
+    conn.execute(INGEST_SEARCH, search_params([prepare(old, StatsDelta(len(old)))], 10_000))
+    conn.close()
+    store = SQLiteStore(str(path))
+    try:
+        store.write(new, StatsDelta(len(new)))
+        with sqlite3.connect(path) as check:
+            assert check.execute("SELECT sum(count) FROM rollup_level WHERE service = ''").fetchone()[0] == 3000
+            assert check.execute("SELECT sum(count) FROM rollup_level_hour WHERE service != ''").fetchone()[0] == 3000
+        lo, hi = STREAM_START - HOUR_MS, STREAM_START + 3 * HOUR_MS
+        for text in ("| stats count() by service, level", "level>=WARNING | timechart span=1h count() by service"):
+            pipeline = parse_pipeline(text)
+            got = answer(store, pipeline, lo, hi, max_buckets=200)
+            matching = oracle.matching(batch, ROLLUP_FILTERS[text.split("|")[0].strip()], lo, hi)
+            stage = pipeline.aggregate
+            if isinstance(stage, Timechart):
+                want = oracle.timechart(stage, matching, got.times, HOUR_MS)
+                assert {(s["group"], s["column"]): s["values"] for s in got.series} == want, text
+            else:
+                assert_rows(got.rows, oracle.table(pipeline, matching, 1000)[0], text)
+    finally:
+        store.close()

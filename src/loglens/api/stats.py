@@ -40,7 +40,8 @@ FACET_VALUES = 5  # values shown per field
 FACET_SAMPLE = 500  # newest matches whose metadata keys are counted to choose the metadata fields shown
 META_FACETS = 4  # metadata fields shown: the keys most of the sample carries
 PATTERN_SAMPLE = 10_000  # newest matches mined for patterns
-PATTERN_PAGE = 1000
+# the sample in one read: on ClickHouse each page re-reads the range (10 pages of 1,000 took 1.1 s at 1M entries)
+PATTERN_PAGE = PATTERN_SAMPLE
 # Facets and patterns ask the store several times; past this many seconds they ask no more and answer what they
 # have (`complete: false`), so that the whole request stays near one query's deadline, not a multiple of it.
 BUDGET_SECONDS = 2.0

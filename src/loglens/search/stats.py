@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from ..model import MINUTE_MS
+from . import query as nodes
 from .pipeline import Agg, Pipeline, SortKey, Stats, Timechart
 from .query import Node
 
@@ -272,3 +274,69 @@ def _group_name(group: tuple[Any, ...], by: tuple[str, ...]) -> str | None:
     if not by:
         return None
     return group[0] if group[0] is None else str(group[0])
+
+
+# -- counting from the rollups: what both backends' fast paths share -----------------------------------------------
+
+ROLLUP_FIELDS = ("service", "level")
+
+
+def names_service(node: Node) -> bool | None:
+    """Whether a filter names a service; None when it names anything but service and level."""
+    if isinstance(node, nodes.Everything | nodes.LevelCompare):
+        return False
+    if isinstance(node, nodes.FieldIs):
+        return None if node.field == "user_id" else node.field == "service"
+    if isinstance(node, nodes.Not):
+        return names_service(node.child)
+    if isinstance(node, nodes.And | nodes.Or):
+        found = [names_service(c) for c in node.children]
+        return None if any(f is None for f in found) else any(found)
+    return None
+
+
+def rollup_minutes(request: AggregateRequest) -> tuple[int, int] | None:
+    """The whole minutes [first, end) of the range when a per-minute count by service and level can answer
+    `request`: only count(), groups of service and level, a filter on them only, a span of whole minutes, and at
+    least two whole minutes (less is cheaper read from the entries). None otherwise."""
+    if not (
+        all(a.func == "count" for a in request.aggs)
+        and all(f in ROLLUP_FIELDS for f in request.by)
+        and (request.bucket_ms is None or request.bucket_ms % MINUTE_MS == 0)
+        and names_service(request.query) is not None
+    ):
+        return None
+    first, end = -(-request.from_ms // MINUTE_MS), request.to_ms // MINUTE_MS
+    return (first, end) if end - first >= 2 else None
+
+
+def key_width(request: AggregateRequest) -> int:
+    """How many values of a store row come before its count (see AggregateRequest)."""
+    return (request.bucket_ms is not None) + (0 if request.fold else len(request.by) + 1)
+
+
+def scanned_ranges(request: AggregateRequest, first: int, end: int, stale: Sequence[int] = ()) -> list[tuple[int, int]]:
+    """What the entries must answer beside the rollup's whole minutes [first, end): the part-minutes at the range's
+    two ends, and each run of `stale` minutes (sorted; minutes the rollup cannot vouch for)."""
+    out = [(request.from_ms, first * MINUTE_MS), (end * MINUTE_MS, request.to_ms)]
+    run: list[int] = []
+    for minute in stale:
+        if run and minute != run[-1] + 1:
+            out.append((run[0] * MINUTE_MS, (run[-1] + 1) * MINUTE_MS))
+            run = []
+        run.append(minute)
+    if run:
+        out.append((run[0] * MINUTE_MS, (run[-1] + 1) * MINUTE_MS))
+    return [(lo, hi) for lo, hi in out if lo < hi]
+
+
+def merge_counts(parts: Sequence[Sequence[Sequence[Any]]], request: AggregateRequest) -> list[Any]:
+    """Store rows of disjoint time ranges with the same keys added up (every value after the keys is a count)."""
+    width, aggs = key_width(request), len(request.aggs)
+    totals: dict[tuple[Any, ...], list[int]] = {}
+    for part in parts:
+        for row in part:
+            counts = totals.setdefault(tuple(row[:width]), [0] * (1 + aggs))
+            for i in range(1 + aggs):
+                counts[i] += int(row[width + i] or 0)
+    return [(*k, *v) for k, v in totals.items() if v[0] > 0]

@@ -28,6 +28,7 @@ SHARDED = {
     "rollup_minute": "rand()",
     "rollup_user": "rand()",
     "rollup_user_hour": "rand()",
+    "rollup_level": "rand()",
     "services": "rand()",
     "totals": "rand()",
     "counters": "0",
@@ -224,6 +225,21 @@ MIGRATIONS: list[list[str | AddColumn]] = [
     # word or phrase also matches (search.field_words); written with each entry, computed for the older ones
     [
         AddColumn("logs", "field_words", f"Array(String) DEFAULT {FIELD_WORDS_DEFAULT}"),
+    ],
+    # 9 (issue 23): each event minute's entries counted per service and level, exactly as stored: its day
+    # partitions go with the entries' (retention and max_logs, store.py), so that count() by service / level
+    # is summed from it (rollup_stats.py). The entries stored before are counted once, just after the view exists
+    # (an upgrade while entries arrive may count those of that moment twice: upgrade between bursts).
+    [
+        f"""CREATE TABLE IF NOT EXISTS {{db}}.rollup_level (
+            minute DateTime, service String, level {LEVEL_ENUM}, count UInt64
+        ) ENGINE = SummingMergeTree() PARTITION BY toDate(minute) ORDER BY (minute, service, level)""",
+        """CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.rollup_level_mv TO {db}.rollup_level AS
+            SELECT toStartOfMinute(ts) AS minute, service, level, count() AS count
+            FROM {db}.logs GROUP BY minute, service, level""",
+        """INSERT INTO {db}.rollup_level (minute, service, level, count)
+            SELECT toStartOfMinute(ts) AS minute, service, level, count() FROM {db}.logs
+            GROUP BY minute, service, level""",
     ],
 ]
 

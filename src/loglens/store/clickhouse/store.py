@@ -59,7 +59,7 @@ LOG_COLUMNS = (
     "meta_n",
     "field_words",
 )
-ROLLUPS = ("rollup_minute", "rollup_user", "rollup_user_hour")
+ROLLUPS = ("rollup_minute", "rollup_user", "rollup_user_hour", "rollup_level")
 
 
 # A write of at least this many entries is encoded by the thread that prepared it (native.py); smaller ones
@@ -303,6 +303,7 @@ class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRul
                 if stored <= self.max_logs:
                     break
                 self._drop(servers, "logs", day)
+                self._drop(servers, "rollup_level", day)  # it counts stored entries (rollup_stats.py)
                 stored -= parts[day]
                 deleted += parts[day]
             return deleted

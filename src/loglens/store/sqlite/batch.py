@@ -98,7 +98,7 @@ def _prepare_one(e: Entry, rows: str, counters: Counter[str]) -> PreparedBatch:
     return PreparedBatch(
         (
             rows,
-            _json([(minute, service, 1, error), (minute, ALL_SERVICES, 1, error)]),
+            _json([(minute, service, 1, error, {e.level: 1}), (minute, ALL_SERVICES, 1, error, {e.level: 1})]),
             _json(users),
             _json(hours),
             _json([(service, e.received_ms, e.received_ms, 1, error)]),
@@ -148,14 +148,22 @@ def _prepare_many(entries: Sequence[Entry], rows: str, counters: Counter[str]) -
             span[1] = offset
             if e.ts_ms > span[2]:
                 span[2] = e.ts_ms
-    minutes = Counter(keys)
-    minute_errors = Counter(k for k, e in zip(keys, entries, strict=True) if e.level in ERROR_LEVELS)
-    # ALL_SERVICES rows: one row per minute for every service together, so an unfiltered series reads one row
-    # per minute however many services there are.
-    for (minute, _), n in list(minutes.items()):
-        minutes[(minute, ALL_SERVICES)] += n
-    for (minute, _), n in list(minute_errors.items()):
-        minute_errors[(minute, ALL_SERVICES)] += n
+    # per (minute, service) and level: rollup_level (migration 19), and from them rollup_minute's totals and errors
+    by_level = Counter(zip(keys, [e.level for e in entries], strict=True))
+    minutes: Counter[tuple[int, str]] = Counter()
+    minute_errors: Counter[tuple[int, str]] = Counter()
+    levels: dict[tuple[int, str], dict[str, int]] = {}
+    for (key, level), n in by_level.items():
+        # ALL_SERVICES rows: one row per minute for every service together, so an unfiltered series reads one
+        # row per minute however many services there are.
+        scopes = (key, (key[0], ALL_SERVICES))
+        error = level in ERROR_LEVELS
+        for scope in scopes:
+            minutes[scope] += n
+            if error:
+                minute_errors[scope] += n
+            counts = levels.setdefault(scope, {})
+            counts[level] = counts.get(level, 0) + n
     users = Counter((m, s, e.user_id) for (m, s), e in zip(keys, entries, strict=True) if e.user_id)
     hours: Counter[tuple[int, str, str | None]] = Counter()
     for (minute, service, user), n in users.items():
@@ -186,7 +194,7 @@ def _prepare_many(entries: Sequence[Entry], rows: str, counters: Counter[str]) -
     return PreparedBatch(
         (
             rows,
-            _json([(*k, n, minute_errors.get(k, 0)) for k, n in minutes.items()]),
+            _json([(*k, n, minute_errors.get(k, 0), levels[k]) for k, n in minutes.items()]),
             _json([(*k, n) for k, n in users.items()]),
             _json([(*k, n) for k, n in hours.items()]),
             _json([(name, *v) for name, v in seen.items()]),

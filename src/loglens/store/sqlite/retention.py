@@ -28,6 +28,9 @@ def apply_retention(writer: Writer, cutoff_ms: int, *, search_index: bool) -> in
         conn.execute("DELETE FROM rollup_user_hour WHERE hour < ?", (cutoff_minute // HOUR_MINUTES,))
         first = conn.execute("SELECT id FROM logs ORDER BY id LIMIT 1").fetchone()
         conn.execute("DELETE FROM log_minutes WHERE last_id < ?", (first[0] if first else 1 << 62,))
+        # rollup_level counts stored entries (migration 19): a row goes when every entry it counted has gone
+        for table in ("rollup_level", "rollup_level_hour"):
+            conn.execute(f"DELETE FROM {table} WHERE last_id < ?", (first[0] if first else 1 << 62,))
         return _last_id_received_before(conn, cutoff_ms)
 
     boundary: int | None = writer.submit(rollups)
@@ -44,6 +47,10 @@ def apply_retention(writer: Writer, cutoff_ms: int, *, search_index: bool) -> in
             n = conn.execute("DELETE FROM logs WHERE id <= ?", (upto,)).rowcount
             conn.execute("DELETE FROM log_minutes WHERE last_id <= ?", (upto,))
             add_counter(conn, "logs.stored", -n)
+            if conn.execute("SELECT 1 FROM logs LIMIT 1").fetchone() is None:
+                # none left: the next entry is numbered 1 again, below the ids rollup_level's rows name
+                conn.execute("DELETE FROM rollup_level")
+                conn.execute("DELETE FROM rollup_level_hour")
             if search_index and conn.execute("SELECT 1 FROM logs LIMIT 1").fetchone() is None:
                 # none left: SQLite numbers the next entry 1 again, below the indexer's mark; a new generation
                 # makes searches scan until the indexer has started the index over (indexer.py)

@@ -15,6 +15,7 @@ import orjson
 
 from ...model import MINUTE_MS
 from ...search.stats import AggregateRequest
+from . import rollup_stats
 from .query import Compiled, compile_query
 from .walk import _merge
 
@@ -79,7 +80,18 @@ def agg_expr(func: str, field: str | None, params: list[Any]) -> str:
 
 
 def aggregate(conn: sqlite3.Connection, request: AggregateRequest, *, indexed: int, use_index: bool) -> list[Any]:
-    """The rows of `request` (see AggregateRequest) from a read connection."""
+    """The rows of `request` (see AggregateRequest) from a read connection: counts by service and level from the
+    rollup where it can say them (rollup_stats.py), the rest from the entries."""
+
+    def scan(part: AggregateRequest) -> list[Any]:
+        return _scan(conn, part, indexed=indexed, use_index=use_index)
+
+    fast = rollup_stats.aggregate(conn, request, scan)
+    return fast if fast is not None else scan(request)
+
+
+def _scan(conn: sqlite3.Connection, request: AggregateRequest, *, indexed: int, use_index: bool) -> list[Any]:
+    """The rows of `request` from the entries."""
     conn.create_aggregate("loglens_quantile", 2, Quantile)  # type: ignore[arg-type]
     compiled = compile_query(request.query)
     plain, through_index = _ranges(conn, request, compiled, indexed, use_index)

@@ -1,4 +1,4 @@
-"""Runs the SQLite schema versions (one module each, v01 to v18): startup applies the missing ones, each in its
+"""Runs the SQLite schema versions (one module each, v01 to v19): startup applies the missing ones, each in its
 own transaction, and refuses a store newer than this code. The store's version is SQLite's `user_version`."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import sqlite3
 
 from ...base import StoreError
-from . import v01, v02, v03, v04, v05, v06, v07, v08, v09, v10, v11, v12, v13, v14, v15, v16, v17, v18
+from . import v01, v02, v03, v04, v05, v06, v07, v08, v09, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19
 
 MIGRATIONS: list[str] = [
-    m.SQL for m in (v01, v02, v03, v04, v05, v06, v07, v08, v09, v10, v11, v12, v13, v14, v15, v16, v17, v18)
+    m.SQL for m in (v01, v02, v03, v04, v05, v06, v07, v08, v09, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19)
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
