@@ -26,6 +26,7 @@ RULE = {
     "severity": "critical",
     "notify": ["am"],
 }
+HANDLERS = [{"name": "am", "type": "log"}]
 
 
 @pytest.mark.parametrize(
@@ -38,12 +39,18 @@ RULE = {
         ),
         ({"condition": "50"}, "alerting.rules[payment-declines].condition: expected >, <, >= or <= and a number"),
         ({"evry": "1m"}, "unknown key alerting.rules[payment-declines].evry (did you mean every?)"),
+        (
+            {"notify": ["am", "pager"]},
+            "alerting.rules[payment-declines].notify: 'pager' names no handler in alerting.handlers (there are: am)",
+        ),
     ],
 )
 def test_a_bad_rule_stops_serve_with_exit_2_naming_the_rule_and_the_key(
     tmp_path: Path, change: dict[str, Any], message: str
 ) -> None:
-    done = LiveServer(tmp_path, {"alerting": {"rules": [{**RULE, **change}]}}).run_to_exit(timeout=60)
+    done = LiveServer(tmp_path, {"alerting": {"rules": [{**RULE, **change}], "handlers": HANDLERS}}).run_to_exit(
+        timeout=60
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"loglens: configuration error: {message}" in done.stderr, done.stderr
 
@@ -54,7 +61,7 @@ def get(server: LiveServer, path: str) -> Any:
 
 
 def test_the_servers_jobs_evaluate_a_config_rule_and_it_fires(tmp_path: Path) -> None:
-    with LiveServer(tmp_path, {"alerting": {"rules": [RULE]}}) as server:
+    with LiveServer(tmp_path, {"alerting": {"rules": [RULE], "handlers": HANDLERS}}) as server:
         now_ms = int(time.time() * 1000)
         entries = [
             {

@@ -174,8 +174,8 @@ def check_specs(
         if spec.name in seen:
             raise RuleError(f"{where}.name: two rules are named {spec.name!r}")
         seen.add(spec.name)
-        check_notify(spec, where, notifiers)
         rules.append(check_rule(spec, where))
+        check_notify(spec, where, notifiers)
     return rules
 
 
@@ -195,8 +195,9 @@ def rule_from_body(
     """A rule from a JSON body (the API): checked by the config loader's declarations, then as a config rule."""
     where = "rule"
     spec = build_entry(AlertRuleSpec, body, where)
+    rule = check_rule(spec, where, source=source)
     check_notify(spec, where, notifiers)
-    return check_rule(spec, where, source=source)
+    return rule
 
 
 def spec_body(spec: AlertRuleSpec) -> dict[str, Any]:
