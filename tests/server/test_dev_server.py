@@ -25,6 +25,6 @@ def test_ctrl_c_closes_the_app_after_its_acknowledged_writes(tmp_path: Path) -> 
         assert server.proc.wait(timeout=20) == 0
     finally:
         server.kill()
-    assert "stopped: pending writes committed, queued alerts delivered" in server.output()
+    assert "stopped: pending writes committed, undelivered notifications kept in the outbox" in server.output()
     with sqlite3.connect(tmp_path / "loglens.db") as db:
         assert db.execute("SELECT count(*) FROM logs").fetchone() == (1,)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..config import AlertingSettings
-from ..store import AlertLog, Notification, NotificationStore
+from ..store import AlertLog, Notification, NotificationStore, StoreError
 from .notifiers.base import DeliveryError, Resending
 from .notifiers.build import Channel
 
@@ -132,6 +132,7 @@ class Worker:
         self.channel = channel
         self.wake = threading.Event()
         self._stopping = threading.Event()
+        self._store_error: str | None = None  # the store's failure last logged (logged again when it changes)
         self._thread = threading.Thread(target=self._run, name=f"loglens-notify-{channel.name}", daemon=True)
 
     def start(self) -> None:
@@ -153,7 +154,12 @@ class Worker:
             try:
                 while not self._stopping.is_set() and self.run_once() >= CLAIM_BATCH:
                     pass  # a full batch: more may be due
-            except Exception:  # the store failing now must not end deliveries for good
+                self._store_error = None
+            except StoreError as exc:  # the store failing (a full disk): said once, tried again each poll
+                if str(exc) != self._store_error:
+                    log.warning("notifier %s: deliveries wait for the store: %s", self.channel.name, exc)
+                    self._store_error = str(exc)
+            except Exception:  # anything else must not end deliveries for good either
                 log.exception("notifier %s: a delivery pass failed", self.channel.name)
             self.wake.wait(poll)
 
