@@ -100,7 +100,12 @@ def test_a_rule_is_made_with_a_preview_then_listed_with_state_and_sparkline_edit
     page.locator("#rule-save").click()
     expect(page.locator("#rule-status")).to_have_text("Saved declines.")
     made = api_rule(live_server, "declines")
-    assert (made["query"], made["condition"], made["labels"], made["source"]) == (DECLINES, "> 5", {"team": "pay"}, "api")
+    assert (made["query"], made["condition"], made["labels"], made["source"]) == (
+        DECLINES,
+        "> 5",
+        {"team": "pay"},
+        "api",
+    )
     assert made["severity"].lower() == "critical"
     row = rule_row(page, "declines")
     expect(row).to_have_count(1)
