@@ -15,6 +15,8 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Api, BrowserProblems
 from tests.e2e.test_alerts_page import tab_to
+from tests.e2e.test_login import keys, log_in
+from tests.support.auth import bearer
 from tests.support.live import LiveServer
 from tests.support.pages import bulk, entry, open_explore
 from tests.support.wait import wait_until
@@ -233,3 +235,32 @@ def test_the_editor_is_reached_filled_previewed_and_saved_with_the_keyboard(
         "critical",
     )
     expect(rule_row(page, "by-keys")).to_have_count(1)
+
+
+def test_a_read_key_sees_the_servers_403_when_it_deletes_or_saves_a_rule(
+    page: Page, make_server: Callable[..., LiveServer], browser_problems: BrowserProblems
+) -> None:
+    server = make_server({"auth": {"enabled": True}})
+    admin, read = keys(server, "create", "--role", "admin"), keys(server, "create", "--role", "read")
+    body = {"name": "theirs", "query": DECLINES, "condition": "> 5"}
+    made = requests.post(server.url + "/api/alert-rules", json=body, headers=bearer(admin), timeout=10)
+    assert made.status_code == 201, made.text
+    browser_problems.expect_status("/api/alert-rules", 403)
+    page.goto(server.url + "/login?next=%2Falerts")
+    log_in(page, read)
+    rules_drawn(page)
+    row = rule_row(page, "theirs")
+    expect(row.locator("svg.sparkline")).to_have_count(1)  # a read key previews
+    row.locator(".rule-delete").click()
+    row.locator(".rule-delete").click()
+    expect(row.locator(".rule-row-error")).to_contain_text(re.compile(r"Could not delete: .*admin"))
+    expect(row).to_have_count(1)
+
+    row.locator(".rule-edit").click()
+    page.locator("#rule-condition").fill("> 9")
+    page.locator("#rule-save").click()
+    expect(page.locator("#rule-error")).to_contain_text(re.compile(r"Not saved: .*admin"))
+    assert (
+        requests.get(server.url + "/api/alert-rules/theirs", headers=bearer(read), timeout=10).json()["condition"]
+        == "> 5"
+    )
