@@ -166,9 +166,12 @@ def test_a_rule_the_server_refuses_shows_its_message_next_to_the_form_and_marks_
     assert requests.get(live_server.url + "/api/alert-rules", timeout=10).json() == []
 
 
-def test_config_rules_are_listed_read_only(page: Page, make_server: Callable[..., LiveServer]) -> None:
+def test_config_rules_are_listed_read_only_with_their_sparkline(
+    page: Page, make_server: Callable[..., LiveServer]
+) -> None:
     rule = {"name": "from-config", "query": DECLINES, "condition": "> 50", "window": "10m", "every": "30s"}
-    server = make_server({"alerting": {"rules": [rule]}})
+    by_two = {"name": "by-two", "query": "card | stats count() by service, level", "condition": "> 1"}
+    server = make_server({"alerting": {"rules": [rule, by_two]}})
     open_rules(page, server)
     row = rule_row(page, "from-config")
     expect(row).to_have_attribute("data-source", "config")
@@ -176,6 +179,10 @@ def test_config_rules_are_listed_read_only(page: Page, make_server: Callable[...
     expect(row.locator(".col-actions")).to_have_text("read-only (config.yaml)")
     expect(row.locator(".rule-edit, .rule-delete")).to_have_count(0)
     expect(row.locator("svg.sparkline")).to_have_attribute("data-max", "")  # no entries: no data
+    # the preview takes one `by` field at most: no request (no 400) for a rule grouped by two, and it says why
+    two = rule_row(page, "by-two")
+    expect(two.locator(".col-spark")).to_have_attribute("data-state", "none")
+    expect(two.locator(".col-spark")).to_have_text("no preview: grouped by several fields")
 
 
 def test_alert_on_this_query_opens_the_editor_with_the_query_counted_and_the_range_as_window(

@@ -24,9 +24,21 @@ function specOf(rule) {
 }
 
 function valueCell(rule) {
-  if (rule.groups && Object.keys(rule.groups).length && (rule.value === null || rule.value === undefined)) {
-    var n = Object.keys(rule.groups).length;
-    return el("td", { className: "num", text: n + (n === 1 ? " group" : " groups") });
+  var groups = Object.keys(rule.groups || {});
+  if (groups.length && (rule.value === null || rule.value === undefined)) {
+    // a grouped rule: its highest group's value, and how many groups
+    var values = groups
+      .map(function (g) {
+        return rule.groups[g].value;
+      })
+      .filter(function (v) {
+        return v !== null && v !== undefined;
+      });
+    var top = values.length ? "max " + valueText(Math.max.apply(null, values)) + " \u00b7 " : "";
+    return el("td", {
+      className: "num",
+      text: top + groups.length + (groups.length === 1 ? " group" : " groups"),
+    });
   }
   return el("td", { className: "num", text: rule.state === "unevaluated" ? "\u2013" : valueText(rule.value) });
 }
@@ -37,8 +49,18 @@ function stateCell(rule) {
   return el("td", { className: "col-state" }, children);
 }
 
+/* A stats stage grouped by more than one field ("by service, level"): the preview refuses it (one field at most). */
+function groupsByMany(query) {
+  return /\|\s*stats\b[^|]*\bby\s+[^|,]+,/.test(query);
+}
+
 /* Ask the preview for the rule's last 24 h and put the sparkline in `cell`. */
 function drawSparkline(rule, cell, mine) {
+  if (groupsByMany(rule.query)) {
+    cell.replaceChildren(el("span", { className: "hint", text: "no preview: grouped by several fields" }));
+    cell.dataset.state = "none";
+    return;
+  }
   var body = specOf(rule);
   delete body.name;
   request("POST", "/api/alert-rules/preview", body)
