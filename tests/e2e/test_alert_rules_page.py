@@ -202,13 +202,21 @@ def test_alert_on_this_query_opens_the_editor_with_the_query_counted_and_the_ran
     assert max(v for v in answer["series"][0]["values"] if v is not None) == 3
     assert [d["data"] for d in datasets if d["kind"] == "series"] == [s["values"] for s in answer["series"]]
 
-    # a query with a stats stage is kept as it is; a 15-minute range is a 15m window
+    # a stats stage is kept without the sort a rule does not take; a 15-minute range is a 15m window
     stats = "card declined | stats count() by service"
-    page.goto(live_server.url + "/explore?from=15m&q=" + quote(stats))
+    page.goto(live_server.url + "/explore?from=15m&q=" + quote(stats + " | sort -count"))
     expect(page.locator("#stats-table tbody tr")).to_have_count(2)  # drawn: payment-service and search-service
     page.locator("#alert-on-query").click()
     expect(page.locator("#rule-query")).to_have_value(stats)
     expect(page.locator("#rule-window")).to_have_value("15m")
+    rules_drawn(page)
+
+    # a timechart is the stats of its aggregate and groups; the 24 h preset is a 1d window
+    page.goto(live_server.url + "/explore?from=24h&q=" + quote("card declined | timechart span=1h count() by level"))
+    expect(page.locator("#stats-chart")).to_be_visible()
+    page.locator("#alert-on-query").click()
+    expect(page.locator("#rule-query")).to_have_value("card declined | stats count() by level")
+    expect(page.locator("#rule-window")).to_have_value("1d")
     rules_drawn(page)
 
 

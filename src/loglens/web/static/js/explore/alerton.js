@@ -1,6 +1,5 @@
-/* "Alert on this query": open the Alerts page's rule editor filled with the query in the box and a window from the
- * range. A query without a stats stage is counted (`| stats count()` appended, as the rule engine reads a filter
- * alone); one whose stages are not a stats stage (a timechart, top) keeps its filter and is counted. */
+/* "Alert on this query": open the Alerts page's rule editor filled with the query in the box (as a rule reads it:
+ * see ruleQuery) and a window from the range. */
 
 import { $ } from "../dom.js";
 import { relativeMs } from "./range.js";
@@ -15,15 +14,26 @@ var UNITS = [
   ["s", 1000],
 ];
 
-/* The query as a rule's: with one stats stage. */
+/* The query as a rule reads it: the filter and one stats stage. A stats stage is kept (its sort and limit, which
+ * a rule does not take, are dropped); a timechart becomes the stats of the same aggregates and groups; `top N f`
+ * counts by f; a filter alone is counted. */
 export function ruleQuery(q) {
-  var stages = splitStages(q).slice(1);
-  var hasStats = stages.some(function (stage) {
-    return /^\s*stats\b/.test(stage);
-  });
-  if (hasStats) return q.trim();
   var filter = filterOf(q);
-  return (filter ? filter + " " : "") + "| stats count()";
+  var stages = splitStages(q)
+    .slice(1)
+    .map(function (stage) {
+      return stage.trim();
+    });
+  var stage = "stats count()";
+  for (var i = 0; i < stages.length; i += 1) {
+    var found = /^(stats|timechart|top)\b\s*([\s\S]*)$/.exec(stages[i]);
+    if (!found) continue;
+    if (found[1] === "stats") stage = stages[i];
+    else if (found[1] === "timechart") stage = "stats " + found[2].replace(/^span\s*=\s*\S+\s*/, "");
+    else stage = "stats count() by " + found[2].replace(/^\d+\s+/, "");
+    break;
+  }
+  return (filter ? filter + " " : "") + "| " + stage;
 }
 
 /* A length in ms as a rule's duration ("15m", "2h", "90s"): the largest unit it is a whole number of. */
