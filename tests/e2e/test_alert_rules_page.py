@@ -256,7 +256,9 @@ def test_a_read_key_sees_the_servers_403_when_it_deletes_or_saves_a_rule(
     page: Page, make_server: Callable[..., LiveServer], browser_problems: BrowserProblems
 ) -> None:
     server = make_server({"auth": {"enabled": True}})
-    admin, read = keys(server, "create", "--role", "admin"), keys(server, "create", "--role", "read")
+    on_store = ("--config", str(server.config_path))  # the server's store (ClickHouse's too), not a default one
+    admin = keys(server, "create", "--role", "admin", *on_store)
+    read = keys(server, "create", "--role", "read", *on_store)
     body = {"name": "theirs", "query": DECLINES, "condition": "> 5"}
     made = requests.post(server.url + "/api/alert-rules", json=body, headers=bearer(admin), timeout=10)
     assert made.status_code == 201, made.text
