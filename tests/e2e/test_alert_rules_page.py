@@ -210,6 +210,11 @@ def test_alert_on_this_query_opens_the_editor_with_the_query_counted_and_the_ran
     expect(page.locator("#rule-query")).to_have_value(stats)
     expect(page.locator("#rule-window")).to_have_value("15m")
     rules_drawn(page)
+    page.locator("#rule-condition").fill("> 2")
+    answer, datasets = preview_and_read(page)  # one line per group
+    lines = [(d["label"], d["data"]) for d in datasets if d["kind"] == "series"]
+    assert lines == [(s["group"], s["values"]) for s in answer["series"]]
+    assert sorted(label for label, _ in lines) == ["service=payment-service", "service=search-service"]
 
     # a timechart is the stats of its aggregate and groups; the 24 h preset is a 1d window
     page.goto(live_server.url + "/explore?from=24h&q=" + quote("card declined | timechart span=1h count() by level"))
