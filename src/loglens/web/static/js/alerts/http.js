@@ -23,6 +23,7 @@ export function request(method, url, body) {
         toLogin();
         throw new Error("the session has expired");
       }
+      if (response.status === 204) return null; // a DELETE's empty answer
       return response.json().then(function (data) {
         if (!response.ok) throw new Error((data && data.error) || "the server answered HTTP " + response.status);
         return data;

@@ -1,5 +1,6 @@
-/* LogLens Alerts page: the alert history with filters (firing, silenced, resolved), and silences: create one
- * from a form or from a firing alert, expire one.
+/* LogLens Alerts page: the rules (each with a sparkline of its last 24 h) and the rule editor with its preview;
+ * the alert history with filters (firing, silenced, resolved); silences: create one from a form or from a firing
+ * alert, expire one.
  *
  * As on the other pages: every string from the server goes in with textContent / attributes, never innerHTML;
  * the filters live in the query string (a reload or a link shows the same view); no inline script (the CSP).
@@ -8,6 +9,8 @@
 import { $ } from "../dom.js";
 import { initEditor } from "./editor.js";
 import { loadAlerts, readFilters, writeFilters } from "./history.js";
+import { initRuleEditor } from "./rule-editor.js";
+import { initRules, loadRules } from "./rules.js";
 import { initSilences, loadSilences } from "./silences.js";
 
 function formFilters() {
@@ -40,9 +43,9 @@ function showFilters(filters) {
   });
 }
 
-/* Everything again: the alerts (first page) and the silences. */
+/* Everything again: the rules, the alerts (first page) and the silences. */
 function reload() {
-  return Promise.all([loadAlerts(readFilters()), loadSilences()]);
+  return Promise.all([loadRules(), loadAlerts(readFilters()), loadSilences()]);
 }
 
 function init() {
@@ -58,6 +61,8 @@ function init() {
   });
   initEditor(reload);
   initSilences(reload);
+  initRules(loadRules);
+  initRuleEditor(loadRules);
   reload();
 }
 

@@ -8,6 +8,7 @@
  */
 
 import { $ } from "../dom.js";
+import { initAlertOn } from "./alerton.js";
 import { drawHead, drawPicker, syncPicker } from "./columns.js";
 import { closeSuggestions, initComplete, loadSuggestions } from "./complete.js";
 import { isLive, startLive, stopLive } from "./live.js";
@@ -159,6 +160,7 @@ function init() {
   initComplete();
   initSaved();
   initValues(applyQuery);
+  initAlertOn();
 
   $("query-form").addEventListener("submit", function (event) {
     event.preventDefault();
