@@ -124,6 +124,16 @@ def test_facets_count_the_top_values_of_each_field_for_the_filter(client: FlaskC
     assert fields["metadata.region"]["values"] == [{"value": "eu", "count": 2}]
 
 
+def test_facets_show_five_values_even_when_most_entries_carry_none(client: FlaskClient) -> None:
+    users = [f"u{n}" for n in range(7) for _ in range(7 - n)]  # u0 7 times ... u6 once
+    ingest(client, [entry(i, user_id=u) for i, u in enumerate(users)] + [entry(100 + i) for i in range(30)])
+    response = client.get("/api/facets", query_string={"q": ""})
+    assert response.status_code == 200, response.json
+    user_id = next(f for f in response.json["fields"] if f["field"] == "user_id")
+    assert user_id["values"] == [{"value": f"u{n}", "count": 7 - n} for n in range(5)]
+    assert user_id["distinct"] == 8 and response.json["complete"] is True  # u0-u6 and the entries without one
+
+
 def test_facets_refuse_a_query_with_stages(client: FlaskClient) -> None:
     response = client.get("/api/facets", query_string={"q": "x | stats count()"})
     assert response.status_code == 400 and "without stages" in response.json["error"]

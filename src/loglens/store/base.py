@@ -484,6 +484,23 @@ class NotificationStore(Protocol):
         ...
 
 
+# -- facets: the most frequent values of several fields, counted in one read (api/stats.py's /api/facets) --------
+
+
+@dataclass(frozen=True, slots=True)
+class Facet:
+    field: str  # service, level, user_id or metadata.KEY
+    values: list[tuple[str, int]]  # the most frequent values (as text) with their counts, biggest first, ties by value
+    distinct: int  # distinct values among the matching entries; entries without one count as one more
+
+
+class FacetCounter(Protocol):
+    def facet_counts(self, query: Node, from_ms: int, to_ms: int, fields: Sequence[str], limit: int) -> list[Facet]:
+        """Per field of `fields` (in order), its `limit` most frequent values among the entries matching `query`
+        with from_ms <= event time < to_ms, and its number of distinct values: every field in one read, exact."""
+        ...
+
+
 @runtime_checkable
 class Store(
     EntryWriter,
@@ -500,6 +517,7 @@ class Store(
     MatchCounter,
     AlertHistory,
     SilenceHolder,
+    FacetCounter,
     Protocol,
 ):
     """Everything a backend provides; callers take the smallest Protocol above that covers what they use."""

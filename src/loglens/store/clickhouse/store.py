@@ -22,9 +22,9 @@ from ...config import ClickHouseSettings, StorageSettings
 from ...model import Entry, StatsDelta
 from ...search.query import Node
 from ...search.stats import AggregateRequest
-from ..base import MinuteCount, ServiceInfo, StoreError, StoreHealth, Totals
+from ..base import Facet, MinuteCount, ServiceInfo, StoreError, StoreHealth, Totals
 from ..entry_rows import ROW_FIELDS, delta_counters
-from . import count, stats
+from . import count, facets, stats
 from .alert_history import AlertHistoryMethods
 from .alert_rows import AlertMethods
 from .connection import Connection, NativeConnection
@@ -159,6 +159,10 @@ class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRul
     def aggregate(self, request: AggregateRequest) -> list[Any]:
         """Grouped aggregates of the matching entries (search/stats.py shapes them into an answer)."""
         return stats.aggregate(self._query, request)
+
+    def facet_counts(self, query: Node, from_ms: int, to_ms: int, fields: Sequence[str], limit: int) -> list[Facet]:
+        """The most frequent values of each of `fields` among the matching entries, in one SELECT (facets.py)."""
+        return facets.facet_counts(self._query, query, from_ms, to_ms, fields, limit)
 
     def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int, seconds: float) -> int:
         """How many entries match, up to most + 1, within `seconds` (count.py; ClickHouse's max_execution_time

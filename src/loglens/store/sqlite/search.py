@@ -3,12 +3,13 @@ they cover the entries), the live tail's rows, one entry, and the metadata keys 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ...search.query import Node
 from ...search.stats import AggregateRequest
-from ..base import SearchPage
-from . import count, stats
+from ..base import Facet, SearchPage
+from . import count, facets, stats
 from .connections import Connections
 from .deadline import deadline
 from .indexer import indexed_through
@@ -43,6 +44,14 @@ class Search:
         with self._connections.read() as conn:
             indexed = indexed_through(conn) if self.search_index else 0
             return stats.aggregate(conn, request, indexed=indexed, use_index=self.search_index)
+
+    def facet_counts(self, query: Node, from_ms: int, to_ms: int, fields: Sequence[str], limit: int) -> list[Facet]:
+        """The most frequent values of each of `fields` among the matching entries, in one read (facets.py)."""
+        with self._connections.read() as conn:
+            indexed = indexed_through(conn) if self.search_index else 0
+            return facets.facet_counts(
+                conn, query, from_ms, to_ms, fields, limit, indexed=indexed, use_index=self.search_index
+            )
 
     def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int, seconds: float) -> int:
         """How many entries match, up to most + 1, within `seconds` (count.py)."""

@@ -20,6 +20,7 @@ from ...search.stats import AggregateRequest
 from ..base import (
     Alert,
     AlertQuery,
+    Facet,
     MinuteCount,
     NewAlert,
     Notification,
@@ -286,6 +287,9 @@ class SQLiteStore:
 
     def aggregate(self, request: AggregateRequest) -> list[Any]:
         return self._search.aggregate(request)
+
+    def facet_counts(self, query: Node, from_ms: int, to_ms: int, fields: Sequence[str], limit: int) -> list[Facet]:
+        return self._search.facet_counts(query, from_ms, to_ms, fields, limit)
 
     def count_matches(self, query: Node, from_ms: int | None, to_ms: int | None, most: int, seconds: float) -> int:
         return self._search.count_matches(query, from_ms, to_ms, most, seconds)
