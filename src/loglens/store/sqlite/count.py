@@ -5,14 +5,11 @@ count reads at most `most + 1` matching rows."""
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
-
-import orjson
 
 from ...search.query import Node
 from ...search.stats import AggregateRequest
 from .query import compile_query
-from .stats import _ranges, _where
+from .stats import _ranges, matching_rows
 from .walk import LIMIT_MS
 
 
@@ -32,22 +29,8 @@ def count_matches(
     )
     compiled = compile_query(query)
     plain, through_index = _ranges(conn, request, compiled, indexed, use_index)
-    where, where_params = _where(request, compiled)
-    branches: list[str] = []
-    params: list[Any] = []
-    if through_index:
-        branches.append(
-            "SELECT 1 FROM json_each(?) AS r CROSS JOIN search CROSS JOIN logs ON logs.id = search.rowid"
-            f" WHERE search MATCH ? AND search.rowid BETWEEN r.value ->> 0 AND r.value ->> 1 AND {where}"
-        )
-        params += [orjson.dumps(through_index).decode(), compiled.fts, *where_params]
-    if plain:
-        branches.append(
-            "SELECT 1 FROM json_each(?) AS r CROSS JOIN logs WHERE logs.id BETWEEN r.value ->> 0 AND r.value ->> 1"
-            f" AND {where}"
-        )
-        params += [orjson.dumps(plain).decode(), *where_params]
-    if not branches:
+    if not plain and not through_index:
         return 0
-    sql = f"SELECT count(*) FROM ({' UNION ALL '.join(branches)} LIMIT ?)"
+    matching, params = matching_rows("1", request, compiled, plain, through_index)
+    sql = f"SELECT count(*) FROM ({matching} LIMIT ?)"
     return int(conn.execute(sql, [*params, most + 1]).fetchone()[0])

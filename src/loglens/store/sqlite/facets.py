@@ -21,7 +21,7 @@ from ...search.query import Node
 from ...search.stats import AggregateRequest
 from ..base import Facet
 from .query import compile_query
-from .stats import _ranges, _where
+from .stats import _ranges, matching_rows
 
 PLAIN = ("service", "level", "user_id")
 META = "metadata."
@@ -101,19 +101,6 @@ def _matching(
     compiled = compile_query(query)
     request = AggregateRequest(query, from_ms, to_ms, (), ())
     plain, through_index = _ranges(conn, request, compiled, indexed, use_index)
-    where, where_params = _where(request, compiled)
-    columns = "logs.service, logs.level, logs.user_id, logs.metadata"
-    branches: list[str] = []
-    params: list[Any] = []
-    if through_index:
-        branches.append(
-            f"SELECT {columns} FROM json_each(?) AS r CROSS JOIN search CROSS JOIN logs ON logs.id = search.rowid"
-            f" WHERE search MATCH ? AND search.rowid BETWEEN r.value ->> 0 AND r.value ->> 1 AND {where}"
-        )
-        params += [orjson.dumps(through_index).decode(), compiled.fts, *where_params]
-    branches.append(
-        f"SELECT {columns} FROM json_each(?) AS r CROSS JOIN logs"
-        f" WHERE logs.id BETWEEN r.value ->> 0 AND r.value ->> 1 AND {where}"
+    return matching_rows(
+        "logs.service, logs.level, logs.user_id, logs.metadata", request, compiled, plain, through_index
     )
-    params += [orjson.dumps(plain).decode(), *where_params]
-    return " UNION ALL ".join(branches), params

@@ -110,15 +110,7 @@ def _rollup(
     table, column, unit_ms = rollup
     compiled = compile_query(request.query)
     # the same three levels as stats.aggregate: rows named `logs`, their group values, then the groups
-    outer_params: list[Any] = []
-    keys: list[str] = []
-    if request.bucket_ms is not None:
-        keys.append("(logs.ts_ms / ?) * ?")
-        outer_params += [request.bucket_ms, request.bucket_ms]
-    names = [f"logs.g{i}" for i in range(len(request.by))]
-    key = f"json_array({', '.join(names)})"
-    if not request.fold:
-        keys += [*names, key]
+    keys, outer_params, key = group_keys(request)
     groups = [f"logs.{field} AS g{i}" for i, field in enumerate(request.by)]
     rows = (
         f"SELECT {column} * ? AS ts_ms, service, level, count AS n FROM {table}"
@@ -137,3 +129,19 @@ def _rollup(
     if n_keys:
         sql += f" GROUP BY {', '.join(str(i + 1) for i in range(n_keys))}"
     return [row for row in conn.execute(sql, params).fetchall() if row[n_keys] is not None and row[n_keys] > 0]
+
+
+def group_keys(request: AggregateRequest) -> tuple[list[str], list[Any], str]:
+    """What the outer level of an aggregation (here and stats.py's) groups by: the time bucket, then each group
+    value and the group as one JSON array (none of the group values when folding); its parameters, and the group's
+    key expression."""
+    params: list[Any] = []
+    keys: list[str] = []
+    if request.bucket_ms is not None:
+        keys.append("(logs.ts_ms / ?) * ?")
+        params += [request.bucket_ms, request.bucket_ms]
+    names = [f"logs.g{i}" for i in range(len(request.by))]
+    key = f"json_array({', '.join(names)})"
+    if not request.fold:
+        keys += [*names, key]
+    return keys, params, key

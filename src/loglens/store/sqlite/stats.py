@@ -97,33 +97,11 @@ def _scan(conn: sqlite3.Connection, request: AggregateRequest, *, indexed: int, 
     plain, through_index = _ranges(conn, request, compiled, indexed, use_index)
     # three levels: the matching rows (through the word index or row by row), their group values (g0, g1, ...),
     # then the groups; every level names its rows `logs`, so that the expressions read the same at each
-    outer_params: list[Any] = []
-    keys: list[str] = []
-    if request.bucket_ms is not None:
-        keys.append("(logs.ts_ms / ?) * ?")
-        outer_params += [request.bucket_ms, request.bucket_ms]
-    names = [f"logs.g{i}" for i in range(len(request.by))]
-    key = f"json_array({', '.join(names)})"
-    if not request.fold:
-        keys += [*names, key]
+    keys, outer_params, key = rollup_stats.group_keys(request)
     aggs = [agg_expr(a.func, a.field, outer_params) for a in request.aggs]
     group_params: list[Any] = []
     groups = [f"{group_expr(field, group_params)} AS g{i}" for i, field in enumerate(request.by)]
-    where, where_params = _where(request, compiled)
-    branches: list[str] = []
-    matching_params: list[Any] = []
-    if through_index:
-        branches.append(
-            "SELECT logs.* FROM json_each(?) AS r CROSS JOIN search CROSS JOIN logs ON logs.id = search.rowid"
-            f" WHERE search MATCH ? AND search.rowid BETWEEN r.value ->> 0 AND r.value ->> 1 AND {where}"
-        )
-        matching_params += [orjson.dumps(through_index).decode(), compiled.fts, *where_params]
-    branches.append(
-        "SELECT logs.* FROM json_each(?) AS r CROSS JOIN logs WHERE logs.id BETWEEN r.value ->> 0 AND r.value ->> 1"
-        f" AND {where}"
-    )
-    matching_params += [orjson.dumps(plain).decode(), *where_params]
-    matching = " UNION ALL ".join(branches)
+    matching, matching_params = matching_rows("logs.*", request, compiled, plain, through_index)
     inner = f"SELECT {', '.join(['logs.*', *groups])} FROM ({matching}) AS logs"
     sql = f"SELECT {', '.join([*keys, 'count(*)', *aggs])} FROM ({inner}) AS logs"
     params = [*outer_params, *group_params, *matching_params]
@@ -135,6 +113,33 @@ def _scan(conn: sqlite3.Connection, request: AggregateRequest, *, indexed: int, 
         sql += f" GROUP BY {', '.join(str(i + 1) for i in range(n_keys))}"
     # an aggregate without GROUP BY answers one row even when nothing matched
     return [row for row in conn.execute(sql, params).fetchall() if row[n_keys] > 0]
+
+
+def matching_rows(
+    columns: str,
+    request: AggregateRequest,
+    compiled: Compiled,
+    plain: list[tuple[int, int]],
+    through_index: list[tuple[int, int]],
+) -> tuple[str, list[Any]]:
+    """The SELECT of `columns` of the entries matching `request` and its parameters: through the word index over
+    the id ranges `through_index`, row by row over the ranges `plain` (stats, the match count and facets read the
+    matching rows this one way). `logs` names the rows."""
+    where, where_params = _where(request, compiled)
+    branches: list[str] = []
+    params: list[Any] = []
+    if through_index:
+        branches.append(
+            f"SELECT {columns} FROM json_each(?) AS r CROSS JOIN search CROSS JOIN logs ON logs.id = search.rowid"
+            f" WHERE search MATCH ? AND search.rowid BETWEEN r.value ->> 0 AND r.value ->> 1 AND {where}"
+        )
+        params += [orjson.dumps(through_index).decode(), compiled.fts, *where_params]
+    branches.append(
+        f"SELECT {columns} FROM json_each(?) AS r CROSS JOIN logs"
+        f" WHERE logs.id BETWEEN r.value ->> 0 AND r.value ->> 1 AND {where}"
+    )
+    params += [orjson.dumps(plain).decode(), *where_params]
+    return " UNION ALL ".join(branches), params
 
 
 def _where(request: AggregateRequest, compiled: Compiled) -> tuple[str, list[Any]]:
