@@ -13,6 +13,7 @@ import pytest
 from loglens.model import Entry
 from loglens.search.query import parse
 from loglens.store import Store
+from loglens.store.clickhouse.store import LOG_COLUMNS
 from loglens.store.sqlite import SQLiteStore, indexer
 from loglens.store.sqlite.indexer import INDEX_SUFFIX, index_pending, indexed_through
 from loglens.store.sqlite.migrations import SCHEMA_VERSION
@@ -143,22 +144,7 @@ def test_entries_leave_the_rebuilt_index_with_the_words_they_were_indexed_with(t
 
 # -- ClickHouse: entries stored before `field_words` existed ------------------------------------------------------
 
-OLD_COLUMNS = (
-    "id",
-    "ts_ms",
-    "received_ms",
-    "timestamp",
-    "level",
-    "service",
-    "message",
-    "user_id",
-    "metadata",
-    "words",
-    "meta_k",
-    "meta_t",
-    "meta_s",
-    "meta_n",
-)
+OLD_COLUMNS = tuple(c for c in LOG_COLUMNS if c != "field_words")  # the columns before migration 8
 
 
 @pytest.fixture(params=["clickhouse-18", "clickhouse-26-chdb"])
