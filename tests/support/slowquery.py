@@ -2,7 +2,8 @@
 
 Every message holds WORDS words; SLOW_QUERY is an OR of TERMS two-word phrases whose words hold digits, so neither
 SQLite's word index nor any ClickHouse key can narrow it: each entry is checked against every phrase (the words of
-its message compared one by one), and no entry matches but the newest `matching` ones, which start with the first
+its message compared one by one: the DECOY word defeats a substring pre-check), and no entry matches but the
+newest `matching` ones, which start with the first
 phrase (a match found at the first term: cheap). Without a deadline the query costs seconds per 10k entries on
 SQLite and per 100k on ClickHouse; with one, it must stop.
 """
@@ -17,7 +18,10 @@ WORDS = 12
 BASE_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 STEP_MS = 100  # event time between two entries
 BATCH = 2000
-FILLER = " ".join(f"{chr(97 + i % 7) * 40}{i}" for i in range(WORDS))
+# a decoy word holding every phrase's words run together (no word boundary between them): a check that looks for
+# the words as substrings first (SQLite's row check does) still has to split the message and compare word by word
+DECOY = "".join(f"zz{i}qq{i}" for i in range(TERMS))
+FILLER = " ".join([*(f"{chr(97 + i % 7) * 40}{i}" for i in range(WORDS)), DECOY])
 
 
 def slow_query(terms: int = TERMS) -> str:
