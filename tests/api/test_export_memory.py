@@ -82,5 +82,7 @@ def test_an_export_of_large_entries_holds_pages_of_bounded_bytes(app: Flask, fmt
         store.write(batch, StatsDelta(len(batch)))
     lines, size, peak = traced_export(app, fmt)
     assert lines == total + (1 if fmt == "csv" else 0)
-    # 20 MB exported; what it holds at once is a page of about 1 MiB of output and the chunk going out
-    assert size > 20_000_000 and peak < 6_000_000, (size, peak)
+    # 20 MB exported; what it holds at once is a page of about 1 MiB of output and the chunk going out (2.5 MB
+    # measured on SQLite, 6.0 MB on ClickHouse, whose driver also holds the page's columns; 21 MB before pages were
+    # sized by bytes)
+    assert size > 20_000_000 and peak < 8_000_000, (size, peak)

@@ -84,13 +84,8 @@ def compile_aggregate(request: AggregateRequest) -> tuple[str, dict[str, Any]]:
 
 
 def aggregate(query: Callable[[str, dict[str, Any]], list[tuple[Any, ...]]], request: AggregateRequest) -> list[Any]:
-    """The rows of `request` (see AggregateRequest), asked through `query` (the store's `_query`): counts by
-    service and level from the rollup where it can say them (rollup_stats.py), the rest from the entries."""
-    from . import rollup_stats  # it builds on this module's expressions
-
-    fast = rollup_stats.aggregate(query, request)
-    if fast is not None:
-        return fast
+    """The rows of `request` (see AggregateRequest) read from the entries, asked through `query` (the store's
+    `_query`); rollup_stats.answer tries the rollup first."""
     sql, params = compile_aggregate(request)
     rows = query(sql, params)
     # an aggregate without GROUP BY (or grouped by a constant) answers one row even when nothing matched

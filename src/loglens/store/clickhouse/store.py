@@ -24,7 +24,7 @@ from ...search.query import Node
 from ...search.stats import AggregateRequest
 from ..base import Facet, MinuteCount, ServiceInfo, StoreError, StoreHealth, Totals
 from ..entry_rows import ROW_FIELDS, delta_counters
-from . import count, facets, stats
+from . import count, facets, rollup_stats
 from .alert_history import AlertHistoryMethods
 from .alert_rows import AlertMethods
 from .connection import Connection, NativeConnection
@@ -158,7 +158,7 @@ class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRul
 
     def aggregate(self, request: AggregateRequest) -> list[Any]:
         """Grouped aggregates of the matching entries (search/stats.py shapes them into an answer)."""
-        return stats.aggregate(self._query, request)
+        return rollup_stats.answer(self._query, request)
 
     def facet_counts(self, query: Node, from_ms: int, to_ms: int, fields: Sequence[str], limit: int) -> list[Facet]:
         """The most frequent values of each of `fields` among the matching entries, in one SELECT (facets.py)."""
