@@ -40,6 +40,7 @@ if str(ROOT) not in sys.path:
 
 import orjson  # noqa: E402
 
+from bench.search import BATCH, LATE_MS, LATE_SHARE, LEVEL_WEIGHTS, TABLES, TEMPLATES  # noqa: E402  the same entries
 from loglens.app import create_app  # noqa: E402
 from loglens.model import LEVELS, Entry, iso_from_ms  # noqa: E402
 from loglens.state import loglens_of  # noqa: E402
@@ -52,22 +53,7 @@ HOUR_MS = 3_600_000
 SERVICES = [f"svc-{i:02d}" for i in range(20)]
 USERS = 100_000
 CITIES = "berlin paris oslo rome lima quito cairo dakar hanoi seoul".split()
-TABLES = ["orders", "users", "payments", "sessions", "carts", "items", "events", "audit"]
-TEMPLATES = [
-    "GET /api/{table}/{n} returned {status} in {ms} ms",
-    "user {user} signed in from {city}",
-    "payment {n} failed: card declined by issuer {city}",
-    "cache miss for key {table}:{n}",
-    "connection to db-{n3} timed out after {r} retries",
-    "order {n} shipped to {city}",
-    "slow query on table {table} took {ms} ms",
-    "request {n} completed for tenant {city}",
-]
 WORDS = ["shipped", "declined", "retries", "miss", "tenant"]  # free words of the histogram question, one per round
-LEVEL_WEIGHTS = [10, 70, 12, 6, 2]
-BATCH = 20_000
-LATE_SHARE = 0.02  # of the entries arrive late ...
-LATE_MS = HOUR_MS  # ... by up to an hour
 BURST_START = 0.0008  # chance that an entry starts a burst of 20-200 entries sharing its event time
 DATA_SET = "stats1"  # names the generated shape in the cache: a changed shape fills a new store
 
