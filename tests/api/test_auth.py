@@ -76,6 +76,19 @@ def test_a_key_works_in_either_header_and_a_revoked_one_stops_within_a_second(ma
     assert client.get("/api/alerts", headers=bearer(forged)).status_code == 401
 
 
+def test_with_an_x_api_key_the_authorization_header_is_not_read(make_app: Any, clock: FakeClock) -> None:
+    app, keys = on(make_app, clock)
+    client = app.test_client()
+    # a proxy's own Basic login, a malformed value, another key's bearer token: the X-API-Key decides
+    for authorization in ("Basic dXNlcjpwYXNz", "\x0bnot a scheme", f"Bearer {keys['ingest']}", f"Bearer {WRONG_KEY}"):
+        response = client.get("/api/alerts", headers={"X-API-Key": keys["read"], "Authorization": authorization})
+        assert response.status_code == 200, (authorization, response.json)
+        response = client.get("/api/alerts", headers={"X-API-Key": keys["ingest"], "Authorization": authorization})
+        assert response.status_code == 403, (authorization, response.json)  # the ingest key's role, not a 401
+    response = client.get("/api/alerts", headers={"X-API-Key": WRONG_KEY, "Authorization": f"Bearer {keys['read']}"})
+    assert response.status_code == 401 and response.json["error"] == "unknown or revoked API key"
+
+
 def test_health_stays_open_and_says_only_status_without_a_key(make_app: Any, clock: FakeClock) -> None:
     app, keys = on(make_app, clock)
     client = app.test_client()

@@ -113,7 +113,8 @@ def negative_data_rejection_within_words(ctx: Any, response: Any, case: Any) -> 
     """negative_data_rejection, except for what the document says in words."""
     if body_taken_as_the_document_says_in_words(response, case):
         return None
-    if any(value == [] for value in (case.query or {}).values()):  # an empty list is sent as no parameter at all
+    # an empty list is sent as no parameter at all, an empty object as an empty value (which may be valid)
+    if any(value in ([], {}) for value in (case.query or {}).values()):
         return None
     result: bool | None = checks.negative_data_rejection(ctx, response, case)
     return result
