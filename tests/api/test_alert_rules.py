@@ -294,9 +294,6 @@ def test_a_firing_rule_repeats_its_notification_and_an_acknowledged_alert_is_not
     assert told() == [("firing", False), ("firing", True)]  # acknowledged: nobody is told again
 
 
-# On ClickHouse the settled notice names, now and then, an alert newer than the three stored (issue 24, open):
-# SQLite only until that is found.
-@pytest.mark.sqlite_only
 def test_a_flapping_rule_notifies_once_when_it_starts_flapping_and_keeps_storing_its_history(
     make_app: Any, clock: FakeClock, recorder: Deliveries
 ) -> None:
@@ -320,7 +317,9 @@ def test_a_flapping_rule_notifies_once_when_it_starts_flapping_and_keeps_storing
     told = recorder.of("flappy")
     assert told == [("firing", "firing"), ("resolved", "resolved"), ("firing", "firing"), ("resolved", "resolved")]
     newest = max(stored, key=lambda a: a.fired_at_ms)  # by time: ClickHouse's ids do not grow with it
-    assert recorder.told[-1][1]["id"] == newest.id  # the newest alert, resolved
+    # the newest alert, resolved (the hour also silences the entries' service: the built-in service_down rule may
+    # tell of it too, before or after)
+    assert [alert["id"] for _, alert in recorder.told if alert["rule"] == "flappy"][-1] == newest.id
 
 
 def test_two_workers_on_one_store_store_one_alert_and_send_each_repeat_once(make_app: Any, clock: FakeClock) -> None:
