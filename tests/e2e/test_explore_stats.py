@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
 
@@ -198,3 +199,31 @@ def test_the_searched_words_are_marked_and_an_entry_links_to_the_entries_around_
     around.click()
     expect(page.get_by_test_id("query-input")).to_have_value("service:pay")
     expect(page.locator("#results-body tr.result-row")).to_have_count(2)
+
+
+def test_a_free_word_is_marked_in_every_field_it_matches_and_a_message_word_only_in_the_message(
+    page: Page, live_server: LiveServer
+) -> None:
+    with Api(live_server.url) as api:
+        bulk(
+            api,
+            [
+                entry(30, service="checkout", message="done", user_id="checkout-7", metadata={"stage": "checkout now"}),
+                entry(20, service="checkout", message="checkout done", user_id="u-1", metadata={"stage": "pay"}),
+            ],
+        )
+    query = quote("checkout message:done")
+    open_explore(page, live_server, f"?from=1h&col=metadata.stage&q={query}")
+    rows = page.locator("#results-body tr.result-row")
+    expect(rows).to_have_count(2)
+    older, newer = rows.nth(1), rows.nth(0)
+    # the free word in the service, the user id and the metadata column; `done` (message:) in the message only
+    assert older.locator(".r-service mark.hit").all_inner_texts() == ["checkout"]
+    assert older.locator(".r-user mark.hit").all_inner_texts() == ["checkout"]
+    assert older.locator(".r-meta mark.hit").all_inner_texts() == ["checkout"]
+    assert older.locator(".r-message mark.hit").all_inner_texts() == ["done"]
+    assert newer.locator(".r-message mark.hit").all_inner_texts() == ["checkout", "done"]
+    assert newer.locator(".r-user mark.hit, .r-meta mark.hit").count() == 0
+    # a marked value still filters by its whole value
+    older.locator(".r-user .value-filter").click()
+    expect(page.get_by_test_id("query-input")).to_have_value(re.compile(r'user_id:"?checkout-7"?'))

@@ -4,6 +4,7 @@
 
 import { $, el } from "../dom.js";
 import { metadataFields, namesLoaded } from "./complete.js";
+import { marked } from "./highlight.js";
 import { filterable, metadataField, rowValue } from "./values.js";
 import { view } from "./view.js";
 
@@ -25,15 +26,20 @@ export function drawHead() {
   });
 }
 
-/* The cells of one entry for the chosen fields. */
-export function metaCells(entry) {
+/* A metadata value as text, a string's searched words marked (a free word matches metadata strings only). */
+function shownValue(value, words) {
+  return typeof value === "string" ? marked(value, words, false) : String(value);
+}
+
+/* The chosen metadata columns' cells of one entry. */
+export function metaCells(entry, words) {
   var metadata = entry.metadata && typeof entry.metadata === "object" ? entry.metadata : {};
   return view.cols.map(function (col) {
     var key = col.slice("metadata.".length);
     var value = metadata[key];
     var cell = el("td", { className: "r-meta", dataset: { col: col } });
     if (value === undefined || value === null) cell.textContent = "—";
-    else if (filterable(value) && metadataField(key)) cell.appendChild(rowValue(col, value, String(value)));
+    else if (filterable(value) && metadataField(key)) cell.appendChild(rowValue(col, value, shownValue(value, words)));
     else cell.textContent = filterable(value) ? String(value) : JSON.stringify(value);
     return cell;
   });

@@ -62,6 +62,7 @@ function resultRows(entry, isNew) {
   var level = LEVELS.indexOf(entry.level) >= 0 ? entry.level : "INFO";
   var ms = parseTime(entry.timestamp);
   var detailId = "entry-" + entry.id;
+  var words = searchedWords(view.q);
   var button = el("button", {
     type: "button",
     className: "toggle",
@@ -87,12 +88,12 @@ function resultRows(entry, isNew) {
           el("span", { className: "level level-" + level.toLowerCase(), text: entry.level }),
         ]),
       ]),
-      cell("r-service", [rowValue("service", entry.service, entry.service, "r-service-name")]),
-      cell("r-message", [el("span", { className: "r-message-text" }, marked(entry.message, searchedWords(view.q)))]),
+      cell("r-service", [rowValue("service", entry.service, marked(entry.service, words, false), "r-service-name")]),
+      cell("r-message", [el("span", { className: "r-message-text" }, marked(entry.message, words, true))]),
       entry.user_id === undefined || entry.user_id === null
         ? el("td", { className: "r-user", text: "—" })
-        : cell("r-user", [rowValue("user_id", entry.user_id, String(entry.user_id))]),
-    ].concat(metaCells(entry))
+        : cell("r-user", [rowValue("user_id", entry.user_id, marked(entry.user_id, words, false))]),
+    ].concat(metaCells(entry, words))
   );
   button.addEventListener("click", function () {
     toggle(row);
