@@ -20,6 +20,7 @@ function specOf(rule) {
   SPEC_KEYS.forEach(function (key) {
     spec[key] = rule[key];
   });
+  if (rule.saved_search) spec.saved_search = rule.saved_search; // a rule on a saved search (its query is "")
   return spec;
 }
 
