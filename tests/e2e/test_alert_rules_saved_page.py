@@ -6,14 +6,17 @@ and deleting a saved search that a rule uses shows the server's refusal naming t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
+import requests
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Api, BrowserProblems
-from tests.e2e.test_alert_rules_page import api_rule, preview_and_read, rules_drawn, seed_declines
+from tests.e2e.test_alert_rules_page import api_rule, open_rules, preview_and_read, rule_row, rules_drawn, seed_declines
 from tests.support.live import LiveServer
 from tests.support.pages import open_explore
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -96,3 +99,24 @@ def test_a_query_and_a_saved_search_together_are_refused_with_the_saved_search_m
     page.locator("#rule-preview").click()
     expect(page.locator("#rule-error")).to_contain_text("Cannot preview: rule.saved_search: no saved search named")
     expect(page.locator("#rule-preview-box")).to_be_hidden()
+
+
+def test_a_config_rule_on_a_missing_saved_search_is_listed_in_error_until_the_saved_search_is_made(
+    page: Page, make_server: Callable[..., LiveServer]
+) -> None:
+    rule = {"name": "cfg-saved", "saved_search": "payment declines", "condition": "> 5", "every": "1s"}
+    server = make_server({"alerting": {"rules": [rule]}})  # starts although the saved search does not exist
+    wait_until(lambda: api_rule(server, "cfg-saved")["state"] == "error", 20, "the rule is evaluated")
+    open_rules(page, server)
+    row = rule_row(page, "cfg-saved")
+    expect(row).to_have_attribute("data-state", "error")
+    expect(row.locator(".rule-query")).to_have_text("saved search \u201cpayment declines\u201d (missing)")
+    expect(row.locator(".col-spark")).to_have_text("no preview: its saved search is missing")  # no 400 asked for
+
+    made = requests.post(server.url + "/api/saved-searches", json=SAVED, timeout=10)
+    assert made.status_code == 201, made.text
+    wait_until(lambda: api_rule(server, "cfg-saved")["state"] == "ok", 20, "the rule evaluates the saved search")
+    page.locator("#refresh-btn").click()
+    expect(row).to_have_attribute("data-state", "ok")
+    expect(row.locator(".rule-query")).to_have_text("saved search \u201cpayment declines\u201d: " + SAVED["query"])
+    expect(row.locator("svg.sparkline")).to_have_attribute("data-max", "")  # drawn from the preview: no entries

@@ -167,8 +167,8 @@ def check_rule(spec: AlertRuleSpec, where: str, *, source: str = "config") -> Qu
         raise RuleError(f"{where}.saved_search: a rule has a query or a saved search, not both; remove one")
     if not query and not saved:
         raise RuleError(f"{where}.query: required (or saved_search, the name of a saved search)")
-    # a saved search's query is read when the rule is evaluated (resolve); until then the pipeline counts nothing
-    # that anyone uses: `resolved` is false and the engine refuses to evaluate it
+    # a saved search's query is read when the rule is evaluated (resolve); until then the pipeline is a placeholder
+    # (a count of everything) that nothing evaluates: `resolved` is false, and the engine and the preview refuse it
     pipeline, agg, by = parse_rule_query(spec.query if query else "", where)
     condition = parse_condition(spec.condition, where)
     window_ms = parse_duration(spec.window, "window", where, zero=False)
