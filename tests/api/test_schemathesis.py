@@ -58,6 +58,8 @@ UNSAYABLE |= {
     (key, None)
     for key in ("query", "condition", "window", "every", "for", "repeat_interval", "summary", "name", "notify")
 }
+# a rule's saved search (issue 24): one of query and saved_search, naming a saved search that exists
+UNSAYABLE.add(("saved_search", None))
 # The same for a saved search's body (its 400s name the `field`): the query grammar, the range's bounds and order,
 # and a name that is empty once the spaces at its ends are dropped, or a path segment of dots.
 BODY_UNSAYABLE = {("query", None), ("from", None), ("to", None)} | {

@@ -72,6 +72,9 @@ def test_the_issues_config_form_loads_with_its_values(tmp_path: Path) -> None:
         ({"name": "error_rate"}, "alerting.rules[error_rate].name: 'error_rate' is a built-in rule's name"),
         ({"summary": "{{ value "}, "alerting.rules[r1].summary: not a valid template"),
         ({"labels": {"team": 3}}, "alerting.rules[r1].labels.team: expected text"),
+        ({"saved_search": "s"}, "alerting.rules[r1].saved_search: a rule has a query or a saved search, not both"),
+        ({"query": " "}, "alerting.rules[r1].query: required (or saved_search, the name of a saved search)"),
+        ({"query": "", "saved_search": ""}, "alerting.rules[r1].query: required (or saved_search"),
     ],
 )
 def test_a_bad_rule_stops_loading_naming_the_rule_and_the_key(
@@ -90,6 +93,16 @@ def test_two_rules_with_one_name_are_refused(tmp_path: Path) -> None:
 def test_a_rule_without_a_name_is_refused_by_position() -> None:
     with pytest.raises(ConfigError, match=re.escape("alerting.rules[0].name: required")):
         load(env={}, overrides={"alerting": {"rules": [{"query": "x", "condition": "> 1"}]}})
+
+
+def test_a_rule_naming_a_saved_search_loads_without_reading_it_and_is_evaluated_only_once_resolved(
+    tmp_path: Path,
+) -> None:
+    """At startup the store may not hold the saved search yet: the rule loads; its query is read when evaluated."""
+    (rule,) = check_specs(load(rules_config(tmp_path, query="", saved_search=" timeouts "), env={}).alerting.rules)
+    assert rule.saved_search == "timeouts" and not rule.resolved and rule.resolved_query == ""
+    own = rule_from_body({"name": "r", "query": "level:ERROR", "condition": "> 1"})
+    assert own.resolved and own.saved_search == "" and own.resolved_query == "level:ERROR"
 
 
 def test_a_filter_alone_counts_its_entries() -> None:

@@ -43,6 +43,8 @@ def _span_s(rule: QueryRule, from_ms: int, to_ms: int) -> int:
 
 
 def preview(store: Aggregator, rule: QueryRule, now_ms: int) -> dict[str, Any]:
+    if not rule.resolved:  # rule_spec.resolve reads a saved search's query first
+        raise PreviewError(f"the saved search {rule.saved_search!r} of the rule was not read")
     if len(rule.by) > 1:
         raise PreviewError("a preview groups by one field at most (a timechart's series); preview it with one")
     start_ms = now_ms - RANGE_MS

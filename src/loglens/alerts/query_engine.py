@@ -6,7 +6,8 @@ the last `window`, under the store's query deadline. The values go through the r
 (rule_state.py); fire and resolve become alert rows (store.fire_alert / resolve_alert, keyed by rule and group)
 with their outbox rows (the rule's `notify` names, else every notifier); repeats queue the alert again
 (store.renotify). A rule slower than its `every` is not run again meanwhile: the ticks it missed are skipped and
-counted (`loglens_alert_rule_skipped_total` on /metrics).
+counted (`loglens_alert_rule_skipped_total` on /metrics). A rule on a saved search reads the saved search's current
+query at each evaluation (rule_spec.resolve); a missing one is the rule's error, every evaluation, until it exists.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from typing import Any, Protocol
 from prometheus_client import CollectorRegistry
 
 from ..config import AlertingSettings, AlertRuleSpec, ConfigError
+from ..search.saved import SavedSearchHolder
 from ..search.stats import OTHER, Aggregator, StatsError, answer
 from ..store.base import Alert, AlertRuleStore, AlertStore, Leadership, NewAlert, QueryTimeout, StoreError
 from .rule_message import fields_of, group_name, summary
-from .rule_spec import BUILT_IN_NAMES, QueryRule, rule_from_body, spec_body
+from .rule_spec import BUILT_IN_NAMES, QueryRule, RuleError, resolve, rule_from_body, spec_body
 from .rule_state import Event, RuleMachine
 from .rule_status import RuleMetrics, RuleStatus
 
@@ -31,8 +33,9 @@ log = logging.getLogger(__name__)
 RELOAD_SECONDS = 5.0  # how often the API's stored rules are read again (another process may have changed them)
 
 
-class RuleEngineStore(Aggregator, AlertStore, AlertRuleStore, Leadership, Protocol):
-    """What the rule engine uses: aggregations, alert rows, the stored rules, leadership, and the outbox's repeat."""
+class RuleEngineStore(Aggregator, AlertStore, AlertRuleStore, Leadership, SavedSearchHolder, Protocol):
+    """What the rule engine uses: aggregations, alert rows, the stored rules, leadership, the saved searches (rules
+    may name one), and the outbox's repeat."""
 
     def renotify(self, alert: Alert, notifiers: Sequence[str], now_ms: int, event: str = "repeat") -> int: ...
 
@@ -187,9 +190,17 @@ class QueryRuleEngine:
 
     # -- one evaluation --------------------------------------------------------------------------------------------
 
+    def resolved(self, rule: QueryRule) -> QueryRule:
+        """The rule with the query it evaluates now: its own, or its saved search's current one (RuleError when
+        the saved search does not exist or its query is not a rule's)."""
+        where = f"alerting.rules[{rule.name}]" if rule.source == "config" else f"rule[{rule.name}]"
+        return resolve(rule, self.store.saved_searches, where)
+
     def values(self, rule: QueryRule, now_ms: int) -> tuple[dict[str, float | None], dict[str, dict[str, Any]], int]:
         """The rule's value per group over [now - window, now): one aggregation. Returns the values, each group's
         field values, and how many groups were left out past max_groups_per_rule."""
+        if not rule.resolved:
+            raise RuleError(f"alert rule {rule.name}: its saved search {rule.saved_search!r} was not read")
         width = len(rule.by)
         result = answer(
             self.store,
@@ -221,13 +232,14 @@ class QueryRuleEngine:
         self._reconcile(rule, machine, firing, now_ms)
         started = self.timer()
         try:
+            rule = self.resolved(rule)  # a saved search's current query (the state machine stays the rule's)
             values, fields, folded = self.values(rule, now_ms)
         except Exception as exc:  # a failing rule is reported and waits for its next time; the others go on
             outcome = "timeout" if isinstance(exc, QueryTimeout) else "error"
             self.metrics.evaluations.labels(rule.name, outcome).inc()
             status.state, status.error, status.evaluated_ms = "error", str(exc), now_ms
             status.took_ms = round((self.timer() - started) * 1000, 2)
-            if isinstance(exc, StoreError | StatsError):
+            if isinstance(exc, StoreError | StatsError | RuleError):
                 log.warning("alert rule %s: evaluation failed (%s): %s", rule.name, outcome, exc)
             else:
                 log.exception("alert rule %s: evaluation failed", rule.name)

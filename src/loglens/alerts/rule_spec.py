@@ -3,6 +3,10 @@
 `check_rule` turns an `AlertRuleSpec` (types and bounds already checked by the config loader) into a `QueryRule`:
 the query parsed with its one aggregating stage, the condition, the durations in milliseconds and the summary
 template compiled in a sandbox. Every problem is a RuleError naming the rule and the key.
+
+A rule names either its `query` or a `saved_search`. A saved search's query can change (or the saved search can
+be missing) after the rule was checked, so such a rule is checked without its query, and `resolve` gives the rule
+with the saved search's current query each time it is evaluated or previewed.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from jinja2 import TemplateSyntaxError
@@ -21,6 +25,7 @@ from ..config import AlertRuleSpec, ConfigError
 from ..config.load import build_entry
 from ..search.pipeline import Agg, Pipeline, Stats, parse_pipeline, split_stages
 from ..search.query import QueryError
+from ..search.saved import SavedSearches
 
 BUILT_IN_NAMES = frozenset({"error_rate", "high_volume", "service_down"})  # alerts/rules.py
 RESERVED_NAME = "preview"  # POST /api/alert-rules/preview
@@ -72,15 +77,28 @@ class QueryRule:
     repeat_ms: int
     source: str = "config"  # or "api"
     template: Any = field(default=None, compare=False, repr=False)  # the compiled summary (jinja2 Template)
+    # the query the pipeline was parsed from: the rule's own, or its saved search's once resolved ("" until then)
+    resolved_query: str = ""
 
     @property
     def name(self) -> str:
         return self.spec.name
 
     @property
+    def saved_search(self) -> str:
+        """The saved search the rule evaluates ("" for a rule with its own query)."""
+        return self.spec.saved_search.strip()
+
+    @property
+    def resolved(self) -> bool:
+        """Whether `pipeline`, `agg` and `by` are the query's (always for a rule's own query; for a saved search's,
+        once `resolve` has read it)."""
+        return bool(self.resolved_query) or not self.saved_search
+
+    @property
     def filter_text(self) -> str:
         """The query's filter part, for the Explore link."""
-        return split_stages(self.spec.query)[0][0].strip()
+        return split_stages(self.resolved_query)[0][0].strip()
 
     @property
     def severity(self) -> str:
@@ -118,21 +136,23 @@ def parse_condition(text: str, where: str) -> Condition:
     return Condition(match.group(1), threshold)
 
 
-def parse_rule_query(text: str, where: str) -> tuple[Pipeline, Agg, tuple[str, ...]]:
+def parse_rule_query(
+    text: str, where: str, *, key: str = "query", about: str = ""
+) -> tuple[Pipeline, Agg, tuple[str, ...]]:
+    """The rule's query parsed; RuleError naming `where.key` (and `about`, e.g. which saved search) otherwise."""
+    where = f"{where}.{key}: {about}"
     try:
         pipeline = parse_pipeline(text)
     except QueryError as exc:
-        raise RuleError(f"{where}.query: {exc}") from None  # the message says the column
+        raise RuleError(f"{where}{exc}") from None  # the message says the column
     stage = pipeline.aggregate
     if stage is None:
         stage = Stats((Agg("count", None, "count"),), ())
         pipeline = Pipeline(pipeline.filter, stage)
     if not isinstance(stage, Stats) or pipeline.sort or pipeline.limit is not None:
-        raise RuleError(
-            f"{where}.query: a rule takes one `| stats AGG [by FIELDS]` stage (no timechart, top, sort or limit)"
-        )
+        raise RuleError(f"{where}a rule takes one `| stats AGG [by FIELDS]` stage (no timechart, top, sort or limit)")
     if len(stage.aggs) != 1:
-        raise RuleError(f"{where}.query: a rule's stats stage has exactly one aggregate, got {len(stage.aggs)}")
+        raise RuleError(f"{where}a rule's stats stage has exactly one aggregate, got {len(stage.aggs)}")
     return pipeline, stage.aggs[0], stage.by
 
 
@@ -142,7 +162,14 @@ def check_rule(spec: AlertRuleSpec, where: str, *, source: str = "config") -> Qu
         raise RuleError(f"{where}.name: {spec.name!r} is a built-in rule's name; choose another")
     if spec.name == RESERVED_NAME:
         raise RuleError(f"{where}.name: 'preview' names /api/alert-rules/preview; choose another")
-    pipeline, agg, by = parse_rule_query(spec.query, where)
+    query, saved = spec.query.strip(), spec.saved_search.strip()
+    if query and saved:
+        raise RuleError(f"{where}.saved_search: a rule has a query or a saved search, not both; remove one")
+    if not query and not saved:
+        raise RuleError(f"{where}.query: required (or saved_search, the name of a saved search)")
+    # a saved search's query is read when the rule is evaluated (resolve); until then the pipeline is a placeholder
+    # (a count of everything) that nothing evaluates: `resolved` is false, and the engine and the preview refuse it
+    pipeline, agg, by = parse_rule_query(spec.query if query else "", where)
     condition = parse_condition(spec.condition, where)
     window_ms = parse_duration(spec.window, "window", where, zero=False)
     every_ms = parse_duration(spec.every, "every", where, zero=False, longest="1d")
@@ -159,7 +186,36 @@ def check_rule(spec: AlertRuleSpec, where: str, *, source: str = "config") -> Qu
         template = sandbox().from_string(spec.summary or DEFAULT_SUMMARY)
     except TemplateSyntaxError as exc:
         raise RuleError(f"{where}.summary: not a valid template: {exc.message} (line {exc.lineno})") from None
-    return QueryRule(spec, pipeline, agg, by, condition, window_ms, every_ms, for_ms, repeat_ms, source, template)
+    return QueryRule(
+        spec,
+        pipeline,
+        agg,
+        by,
+        condition,
+        window_ms,
+        every_ms,
+        for_ms,
+        repeat_ms,
+        source,
+        template,
+        spec.query if query else "",
+    )
+
+
+def resolve(rule: QueryRule, saved: SavedSearches, where: str = "rule") -> QueryRule:
+    """The rule with its saved search's current query (its range is ignored: the rule's window decides); the rule
+    itself when it has its own query. RuleError naming `where.saved_search` when the saved search does not exist or
+    its query is not a rule's (a timechart, two aggregates...)."""
+    name = rule.saved_search
+    if not name:
+        return rule
+    found = saved.saved_by_name(name)
+    if found is None:
+        raise RuleError(f"{where}.saved_search: no saved search named {name!r}")
+    pipeline, agg, by = parse_rule_query(
+        found.query, where, key="saved_search", about=f"the query of the saved search {name!r}: "
+    )
+    return replace(rule, pipeline=pipeline, agg=agg, by=by, resolved_query=found.query)
 
 
 def check_specs(
@@ -202,7 +258,7 @@ def rule_from_body(
 
 def spec_body(spec: AlertRuleSpec) -> dict[str, Any]:
     """A rule as the JSON the API takes and gives (the config keys, `for` included)."""
-    return {
+    body: dict[str, Any] = {
         "name": spec.name,
         "query": spec.query,
         "condition": spec.condition,
@@ -216,3 +272,6 @@ def spec_body(spec: AlertRuleSpec) -> dict[str, Any]:
         "notify": list(spec.notify),
         "summary": spec.summary,
     }
+    if spec.saved_search:  # only then: the bodies of rules with a query stay as they were
+        body["saved_search"] = spec.saved_search
+    return body

@@ -7,7 +7,9 @@
     DELETE /api/alert-rules/<name>       delete a rule (admin); its firing alerts resolve
     POST   /api/alert-rules/preview      a rule's value over the last 24 h and when it would have fired
 
-A body is checked exactly as a config rule is (a 400 names the key).
+A body is checked exactly as a config rule is (a 400 names the key). A rule naming a `saved_search` that does not
+exist (or whose query is not a rule's) is a 400 naming `saved_search`; listed, each rule shows the query it
+evaluates now (`resolved_query`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from werkzeug.routing import BaseConverter
 
 from ..alerts.preview import PreviewError, preview
 from ..alerts.query_engine import QueryRuleEngine
-from ..alerts.rule_spec import QueryRule, rule_from_body, spec_body
+from ..alerts.rule_spec import QueryRule, RuleError, resolve, rule_from_body, spec_body
 from ..alerts.rule_status import RuleStatus
 from ..answer import ApiError
 from ..auth.access import requires
@@ -58,8 +60,11 @@ KEY = re.compile(r"^(?:unknown key )?rule\.([A-Za-z_]+)")
 
 
 def _checked(body: dict[str, Any]) -> QueryRule:
+    """The body as a rule, its saved search (if it names one) read now: a 400 naming the key otherwise."""
+    state = current_loglens()
     try:
-        return rule_from_body(body, notifiers=current_loglens().delivery.names)
+        rule = rule_from_body(body, notifiers=state.delivery.names)
+        return resolve(rule, state.store.saved_searches)
     except ConfigError as exc:
         found = KEY.match(str(exc))
         if found is not None:  # the key, as a query parameter's 400 names it
@@ -80,7 +85,20 @@ def _shown(rule: QueryRule, status: RuleStatus | None) -> dict[str, Any]:
         "error": status.error,
         "folded_groups": status.folded,
         "skipped_evaluations": status.skipped,
+        **_saved_fields(rule),
     }
+
+
+def _saved_fields(rule: QueryRule) -> dict[str, Any]:
+    """The saved search a rule names (null for a rule with its own query) and the query it evaluates now (null
+    while its saved search does not exist or cannot be a rule's query)."""
+    if not rule.saved_search:
+        return {"saved_search": None, "resolved_query": rule.spec.query}
+    try:
+        found = resolve(rule, current_loglens().store.saved_searches)
+    except RuleError:
+        return {"saved_search": rule.saved_search, "resolved_query": None}
+    return {"saved_search": rule.saved_search, "resolved_query": found.resolved_query}
 
 
 @bp.get("/api/alert-rules")

@@ -1,8 +1,10 @@
 """Saved searches: GET/POST /api/saved-searches, GET/PUT/DELETE /api/saved-searches/<key>.
 
 A key is a saved search's name, else its id. Reading takes the read role (Explore lists and opens them); writing
-takes admin, as every write of the API does (the read role writes nothing): the coming alert rules evaluate saved
-searches by name, so changing one changes what alerting watches. What a valid one is: search/saved.py.
+takes admin, as every write of the API does (the read role writes nothing): alert rules evaluate saved searches by
+name (`saved_search`), so changing one changes what alerting watches. Deleting or renaming one that rules use is a
+409 naming them (no rule is left watching nothing); replacing its query or range is allowed. What a valid one is:
+search/saved.py.
 """
 
 from __future__ import annotations
@@ -30,6 +32,21 @@ def _spec() -> SavedSpec:
 
 def _now_ms() -> int:
     return int(current_loglens().clock() * 1000)
+
+
+def _refuse_if_used(saved: SavedSearch, doing: str) -> None:
+    """409 when alert rules name this saved search (config.yaml's or the API's): deleting or renaming it would
+    leave them without a query."""
+    engine = current_loglens().rules
+    engine.reload()
+    users = sorted(r.name for r in engine.rules() if r.saved_search == saved.name)
+    if users:
+        raise ApiError(
+            409,
+            f"the saved search {saved.name!r} is used by the alert rule(s) {', '.join(users)}: {doing} it would leave"
+            " them without a query; change or delete those rules first (replacing its query keeps the name)",
+            rules=users,
+        )
 
 
 def _found(key: str) -> SavedSearch:
@@ -71,6 +88,8 @@ def replace_saved(key: str) -> ResponseReturnValue:
     """Overwrite a saved search; a different `name` in the body renames it (409 when another has that name)."""
     spec = _spec()
     saved = _found(key)
+    if spec.name != saved.name:
+        _refuse_if_used(saved, "renaming")
     try:
         replaced = current_loglens().store.saved_searches.replace_saved(saved.id, spec, _now_ms())
     except SavedSearchConflict as exc:
@@ -84,6 +103,7 @@ def replace_saved(key: str) -> ResponseReturnValue:
 @requires("admin")
 def delete_saved(key: str) -> ResponseReturnValue:
     saved = _found(key)
+    _refuse_if_used(saved, "deleting")
     if not current_loglens().store.saved_searches.delete_saved(saved.id):
         raise ApiError(404, f"no saved search named {key[:200]!r} (nor with that id)")
     return "", 204

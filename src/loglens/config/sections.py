@@ -409,8 +409,14 @@ class AlertRuleSpec:
     )
     query: str = setting(
         "",
-        "A filter plus one `| stats AGG [by FIELDS]` stage with one aggregate; a filter alone means `| stats count()`",
-        required=True,
+        "A filter plus one `| stats AGG [by FIELDS]` stage with one aggregate; a filter alone means `| stats count()`"
+        " (this or `saved_search`)",
+        env=False,
+    )
+    # -- a rule on a saved search (issue 24) --
+    saved_search: str = setting(
+        "",
+        "The name of a saved search whose current query the rule evaluates (its range is ignored); this or `query`",
         env=False,
     )
     condition: str = setting(

@@ -2,14 +2,17 @@
  * Preview (POST /api/alert-rules/preview) drawn before saving. The server checks the rule exactly as a config
  * rule; its message (which names the key) is shown next to the form and the field it names is marked.
  *
- * Explore's "Alert on this query" opens /alerts?rule_query=...&rule_window=...: the editor opens filled with them. */
+ * Explore's "Alert on this query" opens /alerts?rule_query=...&rule_window=...: the editor opens filled with them.
+ * A rule may name a saved search instead of a query (`saved_search`): the field offers the saved searches (a
+ * datalist read from /api/saved-searches), and Explore's saved-search list opens /alerts?rule_saved_search=NAME. */
 
 import { $ } from "../dom.js";
 import { request, showError } from "./http.js";
 import { drawPreview, firingItems } from "./rule-chart.js";
 
 var TEXT_FIELDS = { name: "rule-name", query: "rule-query", condition: "rule-condition", window: "rule-window",
-  every: "rule-every", for: "rule-for", repeat_interval: "rule-repeat", summary: "rule-summary" };
+  every: "rule-every", for: "rule-for", repeat_interval: "rule-repeat", summary: "rule-summary",
+  saved_search: "rule-saved-search" };
 var FIELD_IDS = Object.assign({}, TEXT_FIELDS, { severity: "rule-severity", no_data: "rule-no-data",
   labels: "rule-labels", notify: "rule-notify" });
 var editing = null; // the name of the API rule being edited, or null for a new rule
@@ -79,6 +82,25 @@ function hidePreview() {
   $("rule-preview-box").hidden = true;
 }
 
+/* Offer the saved searches' names in the saved-search field (a failure leaves the field to type in). */
+function loadSavedSearches() {
+  return request("GET", "/api/saved-searches")
+    .then(function (answer) {
+      var list = $("rule-saved-list");
+      var all = answer && Array.isArray(answer.saved_searches) ? answer.saved_searches : [];
+      list.replaceChildren.apply(
+        list,
+        all.map(function (search) {
+          var option = document.createElement("option");
+          option.value = search.name;
+          option.label = search.query || "(everything)";
+          return option;
+        })
+      );
+    })
+    .catch(function () {});
+}
+
 /* Fill the form with a rule (a new one when `rule` is empty) and bring it into view, ready to type. */
 export function openEditor(rule, editName) {
   var r = rule || {};
@@ -98,7 +120,8 @@ export function openEditor(rule, editName) {
   setStatus("");
   hidePreview();
   $("rule-editor").scrollIntoView({ block: "start" });
-  $(editing || r.name ? "rule-query" : "rule-name").focus();
+  $(editing || r.name ? (r.saved_search ? "rule-saved-search" : "rule-query") : "rule-name").focus();
+  loadSavedSearches();
 }
 
 function preview() {
@@ -171,13 +194,15 @@ function save(event) {
 function fromUrl() {
   var params = new URLSearchParams(window.location.search);
   var query = params.get("rule_query");
-  if (query === null) return;
+  var savedSearch = params.get("rule_saved_search");
+  if (query === null && savedSearch === null) return;
   var windowText = params.get("rule_window") || "";
   params.delete("rule_query");
   params.delete("rule_window");
+  params.delete("rule_saved_search");
   var rest = params.toString();
   window.history.replaceState(null, "", window.location.pathname + (rest ? "?" + rest : ""));
-  openEditor({ query: query, window: windowText }, null);
+  openEditor({ query: query, window: windowText, saved_search: savedSearch }, null);
 }
 
 /* `saved(rule)` runs after each save. */
@@ -192,4 +217,5 @@ export function initRuleEditor(saved) {
     openEditor(null, null);
   });
   fromUrl();
+  loadSavedSearches();
 }

@@ -20,6 +20,7 @@ function specOf(rule) {
   SPEC_KEYS.forEach(function (key) {
     spec[key] = rule[key];
   });
+  if (rule.saved_search) spec.saved_search = rule.saved_search; // a rule on a saved search (its query is "")
   return spec;
 }
 
@@ -54,10 +55,21 @@ function groupsByMany(query) {
   return /\|\s*stats\b[^|]*\bby\s+[^|,]+,/.test(query);
 }
 
+/* What a row says the rule evaluates: its query, or its saved search and the query that has now. */
+function queryText(rule) {
+  if (!rule.saved_search) return rule.query;
+  return "saved search \u201c" + rule.saved_search + "\u201d" + (rule.resolved_query ? ": " + rule.resolved_query : " (missing)");
+}
+
 /* Ask the preview for the rule's last 24 h and put the sparkline in `cell`. */
 function drawSparkline(rule, cell, mine) {
-  if (groupsByMany(rule.query)) {
+  if (groupsByMany(rule.resolved_query || rule.query)) {
     cell.replaceChildren(el("span", { className: "hint", text: "no preview: grouped by several fields" }));
+    cell.dataset.state = "none";
+    return;
+  }
+  if (rule.saved_search && !rule.resolved_query) {
+    cell.replaceChildren(el("span", { className: "hint", text: "no preview: its saved search is missing" }));
     cell.dataset.state = "none";
     return;
   }
@@ -140,7 +152,7 @@ function row(rule, mine) {
     stateCell(rule),
     el("td", { className: "col-rule" }, [
       el("span", { className: "rule-name", text: rule.name }),
-      el("code", { className: "rule-query", text: rule.query }),
+      el("code", { className: "rule-query", text: queryText(rule) }),
     ]),
     valueCell(rule),
     el("td", { className: "col-condition", text: rule.condition + " over " + rule.window + ", every " + rule.every }),

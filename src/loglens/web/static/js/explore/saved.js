@@ -1,5 +1,6 @@
 /* Saved searches (/api/saved-searches): save the view's query, range and columns under a name, list them to open
- * (each is a link: /explore?saved=<name>) or delete, and open the one a URL names. Saving a name that exists
+ * (each is a link: /explore?saved=<name>), alert on (the rule editor with the saved search: /alerts?rule_saved_search=
+ * <name>) or delete, and open the one a URL names. Deleting one that alert rules use shows the server's 409. Saving a name that exists
  * offers to overwrite it (PUT). Writes take an admin key or session: the server's message says so otherwise. */
 
 import { $, el } from "../dom.js";
@@ -17,6 +18,11 @@ function path(key) {
 /* The URL that opens a saved search in Explore. */
 export function savedUrl(name) {
   return "/explore?saved=" + encodeURIComponent(name);
+}
+
+/* The Alerts page's rule editor, opened on a rule that evaluates this saved search. */
+export function alertUrl(name) {
+  return "/alerts?rule_saved_search=" + encodeURIComponent(name);
 }
 
 /* POST, PUT or DELETE with a deadline; resolves to {ok, status, data}. */
@@ -109,11 +115,19 @@ function item(search) {
     "aria-label": "Delete saved search " + search.name,
     text: "Delete",
   });
+  // a refusal (alert rules use it: 409; a read key: 403) is shown in the item, where the list is open
+  var problem = el("span", { className: "saved-problem", role: "alert" });
   remove.addEventListener("click", function () {
     remove.disabled = true;
+    problem.textContent = "";
     write("DELETE", path(search.id))
       .then(function (answer) {
-        if (!answer.ok && answer.status !== 404) status(message(answer), true);
+        if (!answer.ok && answer.status !== 404) {
+          remove.disabled = false;
+          problem.textContent = message(answer);
+          status(message(answer), true);
+          return;
+        }
         if ($("saved-current").textContent === "Saved search: " + search.name) showCurrent("");
         return drawList();
       })
@@ -124,8 +138,15 @@ function item(search) {
   });
   return el("li", { className: "saved-item", dataset: { name: search.name, id: search.id } }, [
     el("a", { className: "saved-link", href: savedUrl(search.name), text: search.name }),
+    el("a", {
+      className: "saved-alert",
+      href: alertUrl(search.name),
+      "aria-label": "Alert on saved search " + search.name,
+      text: "Alert on this",
+    }),
     remove,
     el("span", { className: "saved-query", text: search.query || "(everything)" }),
+    problem,
   ]);
 }
 
