@@ -9,6 +9,8 @@ not one JSON value but parses line by line is read as NDJSON, because older Flue
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -63,23 +65,18 @@ def decode_json(data: bytes, max_entries: int, max_entry_bytes: int = DEFAULT_EN
     return Batch(value, "index")
 
 
-class NdjsonFormat:
-    content_types: tuple[str, ...] = NDJSON_TYPES
+@dataclass(slots=True)
+class BulkFormat:
+    """NDJSON or a JSON array (an IngestFormat): its media types and its decoder above."""
+
+    content_types: tuple[str, ...]
+    decoder: Callable[[bytes, int, int], Batch]
 
     def decode(
         self, data: bytes, *, max_entries: int, received_ns: int, max_entry_bytes: int = DEFAULT_ENTRY_BYTES
     ) -> Batch:
-        return decode_ndjson(data, max_entries, max_entry_bytes)
+        return self.decoder(data, max_entries, max_entry_bytes)
 
 
-class JsonFormat:
-    content_types: tuple[str, ...] = JSON_TYPES
-
-    def decode(
-        self, data: bytes, *, max_entries: int, received_ns: int, max_entry_bytes: int = DEFAULT_ENTRY_BYTES
-    ) -> Batch:
-        return decode_json(data, max_entries, max_entry_bytes)
-
-
-NDJSON = NdjsonFormat()
-JSON = JsonFormat()
+NDJSON = BulkFormat(NDJSON_TYPES, decode_ndjson)
+JSON = BulkFormat(JSON_TYPES, decode_json)

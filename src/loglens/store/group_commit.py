@@ -6,11 +6,14 @@ it, up to GROUP_MAX_ENTRIES entries, and hands the group to the backend's `_comm
 requests cost one commit, not N. The queue is bounded by pending entries and bytes (waiting.Pending); past that,
 submitting raises StoreBusy instead of letting memory grow.
 
-A backend subclasses GroupCommit with its connection type and says:
+A backend subclasses GroupCommit with its connection type, sets up its own fields, then calls
+`super().__init__(connect, **queueing)` (the settings every backend takes alike, `Queueing`), which starts the
+thread. It says:
 - `_commit(conn, jobs)`: run the group, setting each job's `result` or `error` (it must not raise);
 - `_failed(exc)`: the error to report for `exc`, remembered in `failure` while the store is failing;
 - SOLO_FUNCTIONS: whether a function job (`submit`) runs alone, between groups of payloads (ClickHouse), or joins
   the group (SQLite, which runs them all in one transaction);
+- THREAD_NAME: the writer thread's name unless the constructor is given one;
 - START_FAILING: the errors of `connect` at startup after which the writer starts anyway, failing, and tries to
   connect again for each group (SQLite's full disk); any other error goes to the constructor's caller.
 """
@@ -24,7 +27,7 @@ import time
 from _thread import LockType
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, Required, TypedDict, TypeVar
 
 from .base import StoreError, StoreFailing
 from .waiting import LoopSignal, Pending, Signal, held_lock
@@ -52,10 +55,20 @@ class Job:
     error: BaseException | None = None
 
 
+class Queueing(TypedDict, total=False):
+    """The settings every backend's writer takes alike (its own constructor passes them on unread)."""
+
+    max_pending_entries: Required[int]
+    max_pending_bytes: Required[int]
+    name: str  # the writer thread's name (default: the class's THREAD_NAME)
+    on_commit: Callable[[int, int, float], None] | None
+
+
 class GroupCommit(Generic[C]):
     GROUP_MAX_ENTRIES: ClassVar[int] = 20_000
     SOLO_FUNCTIONS: ClassVar[bool] = False
     START_FAILING: ClassVar[tuple[type[BaseException], ...]] = ()
+    THREAD_NAME: ClassVar[str] = "loglens-writer"
 
     def __init__(
         self,
@@ -63,9 +76,11 @@ class GroupCommit(Generic[C]):
         *,
         max_pending_entries: int,
         max_pending_bytes: int,
-        name: str,
+        name: str | None = None,
         on_commit: Callable[[int, int, float], None] | None = None,
     ) -> None:
+        """Set up the queue and start the writer thread; returns once it has connected (a subclass sets its own
+        fields before calling this)."""
         self._connect = connect
         # told (jobs, entries, seconds) after each group, for the payload jobs that committed (metrics)
         self._on_commit = on_commit
@@ -80,10 +95,7 @@ class GroupCommit(Generic[C]):
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
         self.connection: C | None = None
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def _start(self) -> None:
-        """Start the writer thread and wait until it has connected (the subclass calls it once it is set up)."""
+        self._thread = threading.Thread(target=self._run, name=name or self.THREAD_NAME, daemon=True)
         self._thread.start()
         self._ready.wait()
         if self._startup_error is not None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, Unpack
 
 from ..base import StoreError
-from ..group_commit import GroupCommit, Job
+from ..group_commit import GroupCommit, Job, Queueing
 from .connection import Connection
 
 P = TypeVar("P")
@@ -22,27 +22,17 @@ P = TypeVar("P")
 class GroupInserter(GroupCommit[Connection], Generic[P]):
     GROUP_MAX_ENTRIES = 50_000
     SOLO_FUNCTIONS = True
+    THREAD_NAME = "loglens-clickhouse-writer"
 
     def __init__(
         self,
         connect: Callable[[], Connection],
         flush: Callable[[Connection, list[P]], None],
-        *,
-        max_pending_entries: int,
-        max_pending_bytes: int,
-        name: str = "loglens-clickhouse-writer",
-        on_commit: Callable[[int, int, float], None] | None = None,
+        **queueing: Unpack[Queueing],
     ) -> None:
-        super().__init__(
-            connect,
-            max_pending_entries=max_pending_entries,
-            max_pending_bytes=max_pending_bytes,
-            name=name,
-            on_commit=on_commit,
-        )
         self._flush = flush
         self.groups = 0  # INSERT groups flushed (tests and bench read it)
-        self._start()
+        super().__init__(connect, **queueing)
 
     def submit_batch(self, payload: P, *, entries: int, nbytes: int) -> None:
         """Insert `payload` with whatever else is waiting; returns once ClickHouse acknowledged the INSERT."""

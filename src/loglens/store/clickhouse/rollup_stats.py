@@ -18,7 +18,7 @@ from ...model import MINUTE_MS
 from ...search.stats import AggregateRequest, merge_counts, rollup_minutes, scanned_ranges
 from .search import Compiler
 from .stats import aggregate as from_entries
-from .stats import compile_aggregate, group_expr, key_expr
+from .stats import compile_aggregate, grouped_select
 
 Query = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
 
@@ -27,23 +27,15 @@ def compile_rollup(request: AggregateRequest, first: int, end: int) -> tuple[str
     """The whole minutes [first, end) of `request`, grouped as compile_aggregate groups the entries."""
     compiler = Compiler()
     where = compiler.where(request.query)  # over service and level only: the rollup's columns of the same names
-    groups = [group_expr(compiler, field) for field in request.by]
-    keys: list[str] = []
+    bucket = None
     if request.bucket_ms is not None:
-        keys.append(f"intDiv(toInt64(toUInt32(minute)) * 1000, {int(request.bucket_ms)}) * {int(request.bucket_ms)}")
-    if not request.fold:
-        keys += [*groups, key_expr(groups)]
-    selected = [f"{k} AS k{i}" for i, k in enumerate(keys)]
+        bucket = f"intDiv(toInt64(toUInt32(minute)) * 1000, {int(request.bucket_ms)}) * {int(request.bucket_ms)}"
     sums = ["sum(count)"] * (1 + len(request.aggs))
     bounds = (
         f"minute >= toDateTime({compiler.param(first * MINUTE_MS // 1000)})"
         f" AND minute < toDateTime({compiler.param(end * MINUTE_MS // 1000)})"
     )
-    sql = f"SELECT {', '.join([*selected, *sums])} FROM {{rollup_level}} WHERE ({where}) AND {bounds}"
-    if request.fold and request.drop:
-        sql += f" AND NOT ({key_expr(groups)} IN {compiler.param(tuple(request.drop))})"
-    if keys:
-        sql += " GROUP BY " + ", ".join(f"k{i}" for i in range(len(keys)))
+    sql = grouped_select(compiler, request, bucket, sums, "{rollup_level}", f"({where}) AND {bounds}")
     return sql, compiler.params
 
 

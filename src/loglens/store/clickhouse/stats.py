@@ -59,6 +59,25 @@ def key_expr(names: list[str]) -> str:
     return parts[0] if len(parts) == 1 else f"concat({', '.join(parts)})"
 
 
+def grouped_select(
+    compiler: Compiler, request: AggregateRequest, bucket: str | None, values: list[str], source: str, where: str
+) -> str:
+    """The grouped SELECT of an aggregation (here and rollup_stats.py's): the keys k0, k1, ... (the time bucket
+    `bucket` if any, then each group value and the group's key_expr unless folding), then `values`, of the rows of
+    `source` where `where`, less the folded groups to drop."""
+    groups = [group_expr(compiler, field) for field in request.by]
+    keys = [] if bucket is None else [bucket]
+    if not request.fold:
+        keys += [*groups, key_expr(groups)]
+    selected = [f"{k} AS k{i}" for i, k in enumerate(keys)]
+    sql = f"SELECT {', '.join([*selected, *values])} FROM {source} WHERE {where}"
+    if request.fold and request.drop:
+        sql += f" AND NOT ({key_expr(groups)} IN {compiler.param(tuple(request.drop))})"
+    if keys:
+        sql += " GROUP BY " + ", ".join(f"k{i}" for i in range(len(keys)))
+    return sql
+
+
 def compile_aggregate(request: AggregateRequest) -> tuple[str, dict[str, Any]]:
     compiler = Compiler()
     where = compiler.where(request.query)
@@ -67,19 +86,13 @@ def compile_aggregate(request: AggregateRequest) -> tuple[str, dict[str, Any]]:
         bounds.append(f"ts >= toDateTime({compiler.param(request.from_ms // 1000)})")
     if 0 < request.to_ms <= MAX_DATETIME_MS:
         bounds.append(f"ts <= toDateTime({compiler.param((request.to_ms - 1) // 1000)})")
-    groups = [group_expr(compiler, field) for field in request.by]
-    keys: list[str] = []
-    if request.bucket_ms is not None:
-        keys.append(f"intDiv(ts_ms, {int(request.bucket_ms)}) * {int(request.bucket_ms)}")
-    if not request.fold:
-        keys += [*groups, key_expr(groups)]
+    bucket = (
+        None if request.bucket_ms is None else f"intDiv(ts_ms, {int(request.bucket_ms)}) * {int(request.bucket_ms)}"
+    )
     aggs = [agg_expr(compiler, a.func, a.field) for a in request.aggs]
-    selected = [f"{k} AS k{i}" for i, k in enumerate(keys)]
-    sql = f"SELECT {', '.join([*selected, 'count()', *aggs])} FROM {{logs}} WHERE ({where}) AND {' AND '.join(bounds)}"
-    if request.fold and request.drop:
-        sql += f" AND NOT ({key_expr(groups)} IN {compiler.param(tuple(request.drop))})"
-    if keys:
-        sql += " GROUP BY " + ", ".join(f"k{i}" for i in range(len(keys)))
+    sql = grouped_select(
+        compiler, request, bucket, ["count()", *aggs], "{logs}", f"({where}) AND {' AND '.join(bounds)}"
+    )
     return sql, compiler.params
 
 

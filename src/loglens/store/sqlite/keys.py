@@ -4,22 +4,14 @@ auth.keys.KeyStore."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import Any
 
 from ...auth.keys import ApiKey
+from .table_access import TableAccess
 
-Read = Callable[[], AbstractContextManager[sqlite3.Connection]]
-Submit = Callable[[Callable[[sqlite3.Connection], Any]], Any]
 COLUMNS = "id, name, role, secret_sha256, created_ms, revoked_ms"
 
 
-class SQLiteKeys:
-    def __init__(self, read: Read, submit: Submit) -> None:
-        self._read = read
-        self._submit = submit
-
+class SQLiteKeys(TableAccess):
     def add_key(self, key: ApiKey) -> None:
         self._submit(
             lambda conn: conn.execute(

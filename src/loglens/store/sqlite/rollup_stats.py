@@ -121,14 +121,7 @@ def _rollup(
     inner = f"SELECT {', '.join(['logs.*', *groups])} FROM ({rows}) AS logs WHERE {compiled.where}"
     sums = ", ".join(["sum(logs.n)"] * (1 + len(request.aggs)))
     sql = f"SELECT {', '.join([*keys, sums])} FROM ({inner}) AS logs"
-    params = [*outer_params, *row_params, *compiled.params]
-    if request.fold and request.drop:
-        sql += f" WHERE {key} NOT IN (SELECT value FROM json_each(?))"
-        params.append(orjson.dumps(list(request.drop)).decode())
-    n_keys = len(keys)
-    if n_keys:
-        sql += f" GROUP BY {', '.join(str(i + 1) for i in range(n_keys))}"
-    return [row for row in conn.execute(sql, params).fetchall() if row[n_keys] is not None and row[n_keys] > 0]
+    return grouped_rows(conn, request, keys, key, sql, [*outer_params, *row_params, *compiled.params])
 
 
 def group_keys(request: AggregateRequest) -> tuple[list[str], list[Any], str]:
@@ -145,3 +138,18 @@ def group_keys(request: AggregateRequest) -> tuple[list[str], list[Any], str]:
     if not request.fold:
         keys += [*names, key]
     return keys, params, key
+
+
+def grouped_rows(
+    conn: sqlite3.Connection, request: AggregateRequest, keys: list[str], key: str, sql: str, params: list[Any]
+) -> list[Any]:
+    """Run the outer level of an aggregation (here and stats.py's): `sql` selects `keys` (group_keys) then the
+    counts, with `params`; the folded groups to drop are left out, the rows grouped by the keys, and the groups that
+    counted nothing left out (an aggregate without GROUP BY answers one row even when nothing matched)."""
+    if request.fold and request.drop:
+        sql += f" WHERE {key} NOT IN (SELECT value FROM json_each(?))"
+        params = [*params, orjson.dumps(list(request.drop)).decode()]
+    n_keys = len(keys)
+    if n_keys:
+        sql += f" GROUP BY {', '.join(str(i + 1) for i in range(n_keys))}"
+    return [row for row in conn.execute(sql, params).fetchall() if row[n_keys] is not None and row[n_keys] > 0]

@@ -4,24 +4,17 @@ written by the writer thread, where the name check and the write are one transac
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from typing import Any
 
 import orjson
 
 from ...search.saved import MAX_SAVED_SEARCHES, SavedSearch, SavedSearchConflict, SavedSpec, new_id
+from .table_access import TableAccess
 
-Read = Callable[[], AbstractContextManager[sqlite3.Connection]]
-Submit = Callable[[Callable[[sqlite3.Connection], Any]], Any]
 COLUMNS = "id, name, query, range_from, range_to, columns, created_ms, updated_ms"
 
 
-class SQLiteSavedSearches:
-    def __init__(self, read: Read, submit: Submit) -> None:
-        self._read = read
-        self._submit = submit
-
+class SQLiteSavedSearches(TableAccess):
     def _select(self, where: str = "", params: tuple[Any, ...] = ()) -> list[SavedSearch]:
         with self._read() as conn:
             rows = conn.execute(f"SELECT {COLUMNS} FROM saved_searches {where} ORDER BY name", params).fetchall()

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import Any
 
 from ...alerts.silences import Silence
 from ..silence_rows import COLUMNS, row_of, silence_of
+from .table_access import TableAccess
 
-Read = Callable[[], AbstractContextManager[sqlite3.Connection]]
-Submit = Callable[[Callable[[sqlite3.Connection], Any]], Any]
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM silences"
 WHERE_STATE = {
     "active": " WHERE starts_at_ms <= :now AND ends_at_ms > :now",
@@ -21,11 +17,7 @@ WHERE_STATE = {
 }
 
 
-class SQLiteSilences:
-    def __init__(self, read: Read, submit: Submit) -> None:
-        self._read = read
-        self._submit = submit
-
+class SQLiteSilences(TableAccess):
     def add(self, silence: Silence) -> None:
         row = row_of(silence)
         sql = f"INSERT INTO silences ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"

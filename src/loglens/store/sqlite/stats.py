@@ -104,15 +104,7 @@ def _scan(conn: sqlite3.Connection, request: AggregateRequest, *, indexed: int, 
     matching, matching_params = matching_rows("logs.*", request, compiled, plain, through_index)
     inner = f"SELECT {', '.join(['logs.*', *groups])} FROM ({matching}) AS logs"
     sql = f"SELECT {', '.join([*keys, 'count(*)', *aggs])} FROM ({inner}) AS logs"
-    params = [*outer_params, *group_params, *matching_params]
-    if request.fold and request.drop:
-        sql += f" WHERE {key} NOT IN (SELECT value FROM json_each(?))"
-        params.append(orjson.dumps(list(request.drop)).decode())
-    n_keys = len(keys)
-    if n_keys:
-        sql += f" GROUP BY {', '.join(str(i + 1) for i in range(n_keys))}"
-    # an aggregate without GROUP BY answers one row even when nothing matched
-    return [row for row in conn.execute(sql, params).fetchall() if row[n_keys] > 0]
+    return rollup_stats.grouped_rows(conn, request, keys, key, sql, [*outer_params, *group_params, *matching_params])
 
 
 def matching_rows(

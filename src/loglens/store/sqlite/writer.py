@@ -19,10 +19,10 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Unpack
 
 from ..base import StoreCorrupt, StoreFailing, StoreFull
-from ..group_commit import GroupCommit, Job
+from ..group_commit import GroupCommit, Job, Queueing
 from .errors import store_error
 
 log = logging.getLogger(__name__)
@@ -38,21 +38,11 @@ class Writer(GroupCommit[sqlite3.Connection]):
         self,
         connect: Callable[[], sqlite3.Connection],
         *,
-        max_pending_entries: int,
-        max_pending_bytes: int,
         lock: threading.Lock | None = None,
-        name: str = "loglens-writer",
-        on_commit: Callable[[int, int, float], None] | None = None,
+        **queueing: Unpack[Queueing],
     ) -> None:
-        super().__init__(
-            connect,
-            max_pending_entries=max_pending_entries,
-            max_pending_bytes=max_pending_bytes,
-            name=name,
-            on_commit=on_commit,
-        )
         self._conn_lock = lock  # held around each transaction when readers share the connection
-        self._start()
+        super().__init__(connect, **queueing)
 
     def submit_batch(self, batch_fn: BatchFn, payload: Any, *, entries: int, nbytes: int) -> None:
         """Have `batch_fn(conn, [payload, ...])` apply `payload`, merged with neighbours that share `batch_fn`."""
