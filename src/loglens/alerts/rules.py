@@ -62,14 +62,17 @@ class ErrorRateRule:
             share = round(errors / total, 4) if total else None
             if policy.degraded(total, errors):
                 rate = errors / total
-                out[service] = share, NewAlert(
-                    self.name,
-                    service,
-                    CRITICAL,
-                    f"Error rate for {service} is {rate:.1%} ({errors}/{total} in the last "
-                    f"{policy.window_minutes} min), above {policy.error_rate_threshold:.1%}",
-                    round(rate, 4),
-                    policy.error_rate_threshold,
+                out[service] = (
+                    share,
+                    NewAlert(
+                        self.name,
+                        service,
+                        CRITICAL,
+                        f"Error rate for {service} is {rate:.1%} ({errors}/{total} in the last "
+                        f"{policy.window_minutes} min), above {policy.error_rate_threshold:.1%}",
+                        round(rate, 4),
+                        policy.error_rate_threshold,
+                    ),
                 )
             else:
                 out[service] = share, None
@@ -111,18 +114,11 @@ class HighVolumeRule:
         out: Measured = {}
         for service in scope:
             total = counts.get(service, (0, 0))[0]
-            out[service] = float(total), (
-                NewAlert(
-                    self.name,
-                    service,
-                    WARNING,
-                    f"High volume from {service}: {total} logs this minute, above {self.threshold}",
-                    float(total),
-                    float(self.threshold),
-                )
-                if total > self.threshold
-                else None
-            )
+            finding = None
+            if total > self.threshold:
+                message = f"High volume from {service}: {total} logs this minute, above {self.threshold}"
+                finding = NewAlert(self.name, service, WARNING, message, float(total), float(self.threshold))
+            out[service] = float(total), finding
         return out
 
     def cleared(self, store: ServiceCounts, service: str, now_ms: int) -> str:
@@ -147,18 +143,14 @@ class ServiceDownRule:
             if wanted is not None and info.service not in wanted:
                 continue
             silent_ms = now_ms - info.last_seen_ms
-            out[info.service] = round(max(0, silent_ms) / MINUTE_MS, 2), (
-                NewAlert(
-                    self.name,
-                    info.service,
-                    CRITICAL,
-                    f"{info.service} has sent no logs for {silent_ms / MINUTE_MS:.1f} min (limit {self.minutes:g} min)",
-                    round(silent_ms / MINUTE_MS, 2),
-                    self.minutes,
+            minutes = round(silent_ms / MINUTE_MS, 2)
+            finding = None
+            if silent_ms > self.minutes * MINUTE_MS:
+                message = (
+                    f"{info.service} has sent no logs for {silent_ms / MINUTE_MS:.1f} min (limit {self.minutes:g} min)"
                 )
-                if silent_ms > self.minutes * MINUTE_MS
-                else None
-            )
+                finding = NewAlert(self.name, info.service, CRITICAL, message, minutes, self.minutes)
+            out[info.service] = max(0.0, minutes), finding
         return out
 
     def cleared(self, store: ServiceCounts, service: str, now_ms: int) -> str:
