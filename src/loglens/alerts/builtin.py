@@ -113,8 +113,7 @@ def builtin_rules(alerting: AlertingSettings) -> list[BuiltinRule]:
         BuiltinRule(
             "service_down",
             None,
-            "The minutes since a known service's last entry arrived (every service seen, also one with no entry in "
-            "any window); a service silent for alerting.service_forget_hours is retired and its alerts resolve",
+            "The minutes since a known service's last entry arrived (also one with no entry in any window)",
             f"<service> has sent no logs for <minutes> min (limit {alerting.service_down_minutes:g} min)",
             "minutes",
             f"> {alerting.service_down_minutes:g}",
