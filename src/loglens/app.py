@@ -147,6 +147,7 @@ def _build(
         health_probe=StoreProbe(store),
     )
     # query alert rules (issue 24): config.yaml's and the API's, evaluated by the elected node on their schedules
+    from .alerts.builtin import BuiltinRules
     from .alerts.query_engine import QueryRuleEngine
     from .alerts.rule_lease import FileLease
     from .alerts.rule_spec import check_specs
@@ -163,6 +164,7 @@ def _build(
         wake=delivery.wake,
         registry=metrics.registry,
         repeats=state.rules_lease.held if state.rules_lease is not None else lambda: True,
+        builtin=BuiltinRules(engine, alerting, clock),  # the spec's rules: listed, and evaluated on the tick
     )
     if start_jobs:
         from .jobs import start_scheduler

@@ -48,7 +48,8 @@ def check_alerts(engine: AlertEngine) -> int:
 
 
 def evaluate_rules(rules: QueryRuleEngine) -> int:
-    """Evaluate the query alert rules whose `every` has come (each rule keeps its own schedule)."""
+    """Evaluate the alert rules whose time has come: each query rule on its `every`, the built-in rules every
+    alerting.check_interval_seconds."""
     return len(rules.tick())
 
 
@@ -77,12 +78,13 @@ def start_scheduler(
     quiet_job_runs()
     scheduler = BackgroundScheduler(daemon=True, job_defaults={"coalesce": True, "max_instances": 1})
     jobs: list[tuple[Callable[..., int], float, list[Any], str]] = [
-        (check_alerts, alerting.check_interval_seconds, [engine], "check_alerts"),
         (maintain_store, alerting.check_interval_seconds, [store], "maintain_store"),
         (apply_retention, RETENTION_INTERVAL_SECONDS, [store, storage.retention_days, clock], "retention"),
     ]
-    if rules is not None:  # a tick that runs long is skipped (max_instances=1), never queued
-        jobs.append((evaluate_rules, RULES_TICK_SECONDS, [rules], "evaluate_rules"))
+    if rules is not None:  # a tick that runs long is skipped (max_instances=1), never queued; it runs the built-in
+        jobs.append((evaluate_rules, RULES_TICK_SECONDS, [rules], "evaluate_rules"))  # rules when they are due
+    if rules is None or rules.builtin is None:
+        jobs.append((check_alerts, alerting.check_interval_seconds, [engine], "check_alerts"))
     for fn, seconds, args, name in jobs:
         scheduler.add_job(_logged(fn), "interval", seconds=seconds, args=args, id=name)
     scheduler.start()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from loglens.alerts.rule_spec import BUILT_IN_NAMES
 from loglens.model import MINUTE_MS, iso_from_ms
 from tests.conftest import TEST_BACKEND, FakeClock
 from tests.support import slowquery
@@ -71,7 +72,7 @@ def test_a_rule_made_through_the_api_is_listed_fires_on_the_tick_and_notifies_wi
         ("declines", "service=payment-service"),
     ]
     listed = {r["name"]: r for r in client.get("/api/alert-rules").json}
-    assert set(listed) == {"cfg-errors", "declines"} and listed["cfg-errors"]["source"] == "config"
+    assert set(listed) == {"cfg-errors", "declines", *BUILT_IN_NAMES} and listed["cfg-errors"]["source"] == "config"
     shown = listed["declines"]
     assert shown["state"] == "firing" and shown["last_evaluated_at"] == iso_from_ms(now_ms)
     assert shown["groups"]["service=payment-service"] == {"state": "firing", "value": 5.0}
@@ -87,7 +88,7 @@ def test_a_rule_made_through_the_api_is_listed_fires_on_the_tick_and_notifies_wi
     assert recorder.of("declines") == [] and recorder.of("cfg-errors") == [("firing", "firing")]  # no notify: all
     # the window moves past the entries: resolved and told
     clock.advance(600)
-    resolved = state(rules_app).rules.tick()
+    resolved = [a for a in state(rules_app).rules.tick() if a.rule not in BUILT_IN_NAMES]  # service_down fires
     assert {(a.rule, a.state) for a in resolved} == {("cfg-errors", "resolved"), ("declines", "resolved")}
     assert delivery.join()
     outbox = [(n.notifier, n.event, n.status) for n in state(rules_app).store.notifications(mine["id"])]
@@ -173,7 +174,8 @@ def test_only_admin_changes_rules_and_read_may_list_and_preview(make_app: Any, c
     assert client.post("/api/alert-rules", json=DECLINES, headers=read).status_code == 403
     assert client.post("/api/alert-rules", json=DECLINES, headers=admin).status_code == 201
     assert client.delete("/api/alert-rules/declines", headers=read).status_code == 403
-    assert [r["name"] for r in client.get("/api/alert-rules", headers=read).json] == ["declines"]
+    listed = client.get("/api/alert-rules", headers=read).json
+    assert [r["name"] for r in listed if r["source"] != "built-in"] == ["declines"]
     assert client.post("/api/alert-rules/preview", json=DECLINES, headers=read).status_code == 200
     assert client.get("/api/alert-rules", headers=bearer(keys["ingest"])).status_code == 403
 

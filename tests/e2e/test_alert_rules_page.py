@@ -77,7 +77,9 @@ def test_a_rule_is_made_with_a_preview_then_listed_with_state_and_sparkline_edit
 ) -> None:
     seed_declines(api, 7)
     open_rules(page, live_server)
-    expect(page.locator("#rules-body .empty-row")).to_have_text("No rules yet: make one below.")
+    # no rule yet but the three built-in ones
+    expect(page.locator("#rules-body tr.rule-row")).to_have_count(3)
+    expect(page.locator("#rules-body tr.rule-row[data-source='built-in']")).to_have_count(3)
 
     page.locator("#rule-new").click()
     expect(page.locator("#rule-name")).to_be_focused()
@@ -163,7 +165,8 @@ def test_a_rule_the_server_refuses_shows_its_message_next_to_the_form_and_marks_
     expect(page.locator("#rule-query")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#rule-window")).not_to_have_attribute("aria-invalid", "true")
     expect(page.locator("#rule-preview-box")).to_be_hidden()
-    assert requests.get(live_server.url + "/api/alert-rules", timeout=10).json() == []
+    listed = requests.get(live_server.url + "/api/alert-rules", timeout=10).json()
+    assert [r["name"] for r in listed if r["source"] != "built-in"] == []
 
 
 def test_config_rules_are_listed_read_only_with_their_sparkline(
@@ -183,6 +186,35 @@ def test_config_rules_are_listed_read_only_with_their_sparkline(
     two = rule_row(page, "by-two")
     expect(two.locator(".col-spark")).to_have_attribute("data-state", "none")
     expect(two.locator(".col-spark")).to_have_text("no preview: grouped by several fields")
+
+
+def test_the_built_in_rules_are_listed_read_only_marked_built_in_with_their_state_and_no_sparkline(
+    page: Page, live_server: LiveServer, api: Api
+) -> None:
+    bulk(api, [entry(5, "ERROR", "payment-service", "card declined") for _ in range(25)])  # 100% of 25 entries
+    wait_until(lambda: api_rule(live_server, "error_rate")["state"] == "firing", 20, "error_rate firing", interval=0.25)
+    open_rules(page, live_server)
+    names = page.locator("#rules-body tr.rule-row[data-source='built-in'] .rule-name")
+    expect(names).to_have_text(
+        [re.compile(r"^error_rate built-in$"), re.compile("^high_volume"), re.compile("^service_down")]
+    )
+    row = rule_row(page, "error_rate")
+    expect(row).to_have_attribute("data-state", "firing")
+    expect(row.locator(".state-badge")).to_have_text("firing")
+    expect(row.locator(".rule-query")).to_have_text("level>=ERROR")
+    expect(row.locator(".rule-description")).to_contain_text("share of a service's entries at level>=ERROR")
+    expect(row.locator("td.num")).to_have_text("max 1 \u00b7 1 group")
+    expect(row.locator(".col-condition")).to_have_text("> 0.1 over 5m, every 1h")
+    expect(row.locator(".col-source")).to_have_text("built-in")
+    expect(row.locator(".col-actions")).to_have_text("read-only (config.yaml alerting)")
+    expect(row.locator(".col-actions .hint")).to_have_attribute("title", re.compile("alerting.error_rate_threshold"))
+    expect(row.locator(".rule-edit, .rule-delete")).to_have_count(0)
+    expect(row.locator(".col-spark")).to_have_attribute("data-state", "none")
+    expect(row.locator(".col-spark")).to_have_text("built-in rule: no preview")
+    down = rule_row(page, "service_down")
+    expect(down.locator(".rule-query")).to_have_count(0)  # no query says it: its description does
+    expect(down.locator(".col-condition")).to_have_text("> 2 min, every 1h")
+    expect(down.locator(".col-spark")).to_have_text("built-in rule: no preview")
 
 
 def test_alert_on_this_query_opens_the_editor_with_the_query_counted_and_the_range_as_window(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from ..health import HealthPolicy
 from ..store import Alert, AlertStore, ServiceCounts, ServiceRetirement
-from .rules import Rule
+from .rule_status import RuleStatus
+from .rules import Measured, Rule
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,9 @@ class AlertEngine:
         self.wake = wake  # tells the delivery loop (alerts/delivery.py) that rows were queued
         self.is_leader = is_leader  # on a shared store, only the elected node evaluates (one notification each)
         self.policy = policy  # when given, check_all retires services silent for policy.forget_hours
+        self.timer: Callable[[], float] = time.perf_counter
+        # each rule's last evaluation, as GET /api/alert-rules shows it: one group per service (`service=<name>`)
+        self.status: dict[str, RuleStatus] = {}
         self._lock = threading.Lock()  # one evaluation at a time per process; the store arbitrates between processes
 
     def on_ingest(self, services: Iterable[str]) -> list[Alert]:
@@ -78,7 +83,9 @@ class AlertEngine:
                 changed.extend(self._retire(now_ms))
             firing = {(a.rule, a.service): a for a in self.store.alerts("firing", limit=100_000)}
             for rule in self.rules:
-                for service, finding in rule.evaluate(self.store, services, now_ms).items():
+                started = self.timer()
+                measured = _measure(rule, self.store, services, now_ms)
+                for service, (_, finding) in measured.items():
                     current = firing.get((rule.name, service))
                     alert: Alert | None = None
                     if finding is not None and current is None:
@@ -88,9 +95,22 @@ class AlertEngine:
                         alert = self.store.resolve_alert(current.id, now_ms, reason, notify=self._notify(rule))
                     if alert is not None:
                         changed.append(alert)
+                self._record(rule.name, measured, services is None, now_ms, self.timer() - started)
         if changed:
             self.wake()
         return changed
+
+    def _record(self, name: str, measured: Measured, every_service: bool, now_ms: int, took: float) -> None:
+        """Keep the rule's status: its services' values and states (an evaluation for some services updates theirs,
+        one for every service replaces them all); the rule fires while any of its services' conditions holds."""
+        status = self.status.get(name) or RuleStatus()
+        groups = {} if every_service else dict(status.groups)
+        for service, (value, finding) in measured.items():
+            groups[f"service={service}"] = {"state": "ok" if finding is None else "firing", "value": value}
+        state = "firing" if any(g["state"] == "firing" for g in groups.values()) else "ok"
+        self.status[name] = RuleStatus(
+            state=state, groups=dict(sorted(groups.items())), evaluated_ms=now_ms, took_ms=round(took * 1000, 2)
+        )
 
     def _notify(self, rule: Rule | str) -> tuple[str, ...]:
         """The notifiers a rule's transitions go to: those it names (`notify`), else every one."""
@@ -98,6 +118,15 @@ class AlertEngine:
             rule = next((r for r in self.rules if r.name == rule), rule)
         named = tuple(getattr(rule, "notify", ()) or ())
         return named or self.notify
+
+
+def _measure(rule: Rule, store: ServiceCounts, services: set[str] | None, now_ms: int) -> Measured:
+    """The rule's value and finding per service; a rule without `measure` reports the firing ones' values only."""
+    measure: Callable[[ServiceCounts, set[str] | None, int], Measured] | None = getattr(rule, "measure", None)
+    if measure is not None:
+        return measure(store, services, now_ms)
+    found = rule.evaluate(store, services, now_ms)
+    return {service: (None if finding is None else finding.value, finding) for service, finding in found.items()}
 
 
 class IngestChecks:

@@ -8,6 +8,8 @@ with their outbox rows (the rule's `notify` names, else every notifier); repeats
 (store.renotify). A rule slower than its `every` is not run again meanwhile: the ticks it missed are skipped and
 counted (`loglens_alert_rule_skipped_total` on /metrics). A rule on a saved search reads the saved search's current
 query at each evaluation (rule_spec.resolve); a missing one is the rule's error, every evaluation, until it exists.
+The tick also runs the built-in rules' periodic evaluation every `alerting.check_interval_seconds` (builtin.py);
+they evaluate on ingest too (engine.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ..config import AlertingSettings, AlertRuleSpec, ConfigError
 from ..search.saved import SavedSearchHolder
 from ..search.stats import OTHER, Aggregator, StatsError, answer
 from ..store.base import Alert, AlertRuleStore, AlertStore, Leadership, NewAlert, QueryTimeout, StoreError
+from .builtin import BuiltinRules
 from .rule_message import fields_of, group_name, summary
 from .rule_spec import BUILT_IN_NAMES, QueryRule, RuleError, resolve, rule_from_body, spec_body
 from .rule_state import Event, RuleMachine
@@ -54,8 +57,10 @@ class QueryRuleEngine:
         registry: CollectorRegistry | None = None,
         timer: Callable[[], float] = time.perf_counter,
         repeats: Callable[[], bool] = lambda: True,
+        builtin: BuiltinRules | None = None,
     ) -> None:
-        """`repeats`: whether this process sends repeat notifications (rule_lease.py: one worker of a store)."""
+        """`repeats`: whether this process sends repeat notifications (rule_lease.py: one worker of a store);
+        `builtin`: the built-in rules, evaluated on the tick when due."""
         self.store = store
         self.settings = settings
         self.clock = clock
@@ -64,6 +69,7 @@ class QueryRuleEngine:
         self.wake = wake  # the delivery loop, once rows are queued
         self.timer = timer
         self.repeats = repeats
+        self.builtin = builtin
         self.metrics = RuleMetrics(registry if registry is not None else CollectorRegistry())
         self.config_rules = {r.name: r for r in config_rules}
         self.stored_rules: dict[str, QueryRule] = {}
@@ -132,6 +138,7 @@ class QueryRuleEngine:
             if reloaded:
                 self.reload()
             now_ms = int(self.clock() * 1000)
+            changed = self._tick_builtin(now_ms)
             rules = self.rules()
             self._forget_gone({r.name for r in rules})
             for rule in rules:
@@ -139,12 +146,22 @@ class QueryRuleEngine:
                     self._due.pop(rule.name, None)  # changed: evaluated now, then on its (new) every
             due = [r for r in rules if self._due.setdefault(r.name, now_ms) <= now_ms]
             if not due and not reloaded:
-                return []
+                return changed
             firing = self.firing_alerts()
-            changed = self._resolve_orphans(firing, {r.name for r in rules}, now_ms) if reloaded else []
+            if reloaded:
+                changed += self._resolve_orphans(firing, {r.name for r in rules}, now_ms)
             for rule in due:
                 changed += self._evaluate_due(rule, firing)
             return changed
+
+    def _tick_builtin(self, now_ms: int) -> list[Alert]:
+        if self.builtin is None:
+            return []
+        try:
+            return self.builtin.tick(now_ms)
+        except Exception:  # as the scheduler job did: logged, and the query rules still run
+            log.exception("the built-in rules' evaluation failed")
+            return []
 
     def _evaluate_due(self, rule: QueryRule, firing: dict[tuple[str, str], Alert]) -> list[Alert]:
         due_ms = self._due[rule.name]

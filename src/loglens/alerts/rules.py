@@ -1,7 +1,9 @@
-"""The three built-in alert rules. Each looks at the store and says, per service, whether its condition holds now.
+"""The three built-in alert rules. Each looks at the store and says, per service, its value now and whether its
+condition holds (`measure`; `evaluate` keeps the findings only).
 
-They stay beside the query rules (query_engine.py), not as query rules of that engine, because none of them is a
-windowed aggregation of matching entries: `error_rate` is the dashboard's health definition (a share with a
+The rule engine (query_engine.py) runs them on its tick through the AlertEngine (engine.py) and lists them
+(builtin.py), but they are not query rules of that engine because none of them is a windowed aggregation of
+matching entries: `error_rate` is the dashboard's health definition (a share with a
 minimum number of entries, from the rollups), `high_volume` counts the current calendar minute, `service_down`
 reads each known service's arrival time (a service with no entries at all still counts); and they fire on ingest
 with a cooldown. Their alerts are rows of the same table (group "")."""
@@ -17,6 +19,11 @@ from ..model import MINUTE_MS
 from ..store import NewAlert, ServiceCounts
 
 CRITICAL, WARNING = "CRITICAL", "WARNING"
+Measured = dict[str, tuple[float | None, NewAlert | None]]  # service -> (the rule's value, the finding or None)
+
+
+def findings(measured: Measured) -> dict[str, NewAlert | None]:
+    return {service: finding for service, (_, finding) in measured.items()}
 
 
 class Rule(Protocol):
@@ -40,27 +47,35 @@ class ErrorRateRule:
     name: str = "error_rate"
 
     def evaluate(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> dict[str, NewAlert | None]:
+        return findings(self.measure(store, services, now_ms))
+
+    def measure(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> Measured:
+        """The error share per service (None without entries in the window)."""
         policy = self.policy
         counts = store.service_window(*policy.window(now_ms))
         scope = set(counts) if services is None else set(services)
         if services is None:
             scope |= {s.service for s in store.services()}
-        out: dict[str, NewAlert | None] = {}
+        out: Measured = {}
         for service in scope:
             total, errors = counts.get(service, (0, 0))
+            share = round(errors / total, 4) if total else None
             if policy.degraded(total, errors):
                 rate = errors / total
-                out[service] = NewAlert(
-                    self.name,
-                    service,
-                    CRITICAL,
-                    f"Error rate for {service} is {rate:.1%} ({errors}/{total} in the last "
-                    f"{policy.window_minutes} min), above {policy.error_rate_threshold:.1%}",
-                    round(rate, 4),
-                    policy.error_rate_threshold,
+                out[service] = (
+                    share,
+                    NewAlert(
+                        self.name,
+                        service,
+                        CRITICAL,
+                        f"Error rate for {service} is {rate:.1%} ({errors}/{total} in the last "
+                        f"{policy.window_minutes} min), above {policy.error_rate_threshold:.1%}",
+                        round(rate, 4),
+                        policy.error_rate_threshold,
+                    ),
                 )
             else:
-                out[service] = None
+                out[service] = share, None
         return out
 
     def cleared(self, store: ServiceCounts, service: str, now_ms: int) -> str:
@@ -87,26 +102,23 @@ class HighVolumeRule:
     name: str = "high_volume"
 
     def evaluate(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> dict[str, NewAlert | None]:
+        return findings(self.measure(store, services, now_ms))
+
+    def measure(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> Measured:
+        """The entries per service in the current minute."""
         now_minute = now_ms // MINUTE_MS
         counts = store.service_window(now_minute, now_minute)
         scope = set(counts) if services is None else set(services)
         if services is None:
             scope |= {s.service for s in store.services()}
-        out: dict[str, NewAlert | None] = {}
+        out: Measured = {}
         for service in scope:
             total = counts.get(service, (0, 0))[0]
-            out[service] = (
-                NewAlert(
-                    self.name,
-                    service,
-                    WARNING,
-                    f"High volume from {service}: {total} logs this minute, above {self.threshold}",
-                    float(total),
-                    float(self.threshold),
-                )
-                if total > self.threshold
-                else None
-            )
+            finding = None
+            if total > self.threshold:
+                message = f"High volume from {service}: {total} logs this minute, above {self.threshold}"
+                finding = NewAlert(self.name, service, WARNING, message, float(total), float(self.threshold))
+            out[service] = float(total), finding
         return out
 
     def cleared(self, store: ServiceCounts, service: str, now_ms: int) -> str:
@@ -121,24 +133,24 @@ class ServiceDownRule:
     name: str = "service_down"
 
     def evaluate(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> dict[str, NewAlert | None]:
+        return findings(self.measure(store, services, now_ms))
+
+    def measure(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> Measured:
+        """The minutes since each known service's last entry arrived."""
         wanted = None if services is None else set(services)
-        out: dict[str, NewAlert | None] = {}
+        out: Measured = {}
         for info in store.services():
             if wanted is not None and info.service not in wanted:
                 continue
             silent_ms = now_ms - info.last_seen_ms
-            out[info.service] = (
-                NewAlert(
-                    self.name,
-                    info.service,
-                    CRITICAL,
-                    f"{info.service} has sent no logs for {silent_ms / MINUTE_MS:.1f} min (limit {self.minutes:g} min)",
-                    round(silent_ms / MINUTE_MS, 2),
-                    self.minutes,
+            minutes = round(silent_ms / MINUTE_MS, 2)
+            finding = None
+            if silent_ms > self.minutes * MINUTE_MS:
+                message = (
+                    f"{info.service} has sent no logs for {silent_ms / MINUTE_MS:.1f} min (limit {self.minutes:g} min)"
                 )
-                if silent_ms > self.minutes * MINUTE_MS
-                else None
-            )
+                finding = NewAlert(self.name, info.service, CRITICAL, message, minutes, self.minutes)
+            out[info.service] = max(0.0, minutes), finding
         return out
 
     def cleared(self, store: ServiceCounts, service: str, now_ms: int) -> str:

@@ -1,9 +1,11 @@
 """Query alert rules through the API (docs/alerting.md):
 
-    GET    /api/alert-rules              every rule (config.yaml's and the API's) with its state, value, last evaluation
+    GET    /api/alert-rules              every rule (built-in, config.yaml's and the API's) with its state, value, last
+                                         evaluation
     POST   /api/alert-rules              create a rule (admin); 409 if the name is taken
     GET    /api/alert-rules/<name>       one rule
-    PUT    /api/alert-rules/<name>       create or replace a rule (admin); config.yaml's rules are read-only (409)
+    PUT    /api/alert-rules/<name>       create or replace a rule (admin); built-in and config.yaml's rules are
+                                         read-only (409)
     DELETE /api/alert-rules/<name>       delete a rule (admin); its firing alerts resolve
     POST   /api/alert-rules/preview      a rule's value over the last 24 h and when it would have fired
 
@@ -23,6 +25,8 @@ from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from werkzeug.routing import BaseConverter
 
+from ..alerts.builtin import SOURCE as BUILT_IN
+from ..alerts.builtin import BuiltinRule
 from ..alerts.preview import PreviewError, preview
 from ..alerts.query_engine import QueryRuleEngine
 from ..alerts.rule_spec import QueryRule, RuleError, resolve, rule_from_body, spec_body
@@ -73,10 +77,11 @@ def _checked(body: dict[str, Any]) -> QueryRule:
 
 
 def _shown(rule: QueryRule, status: RuleStatus | None) -> dict[str, Any]:
-    status = status or RuleStatus()
+    return {**spec_body(rule.spec), "source": rule.source, **_status(status or RuleStatus()), **_saved_fields(rule)}
+
+
+def _status(status: RuleStatus) -> dict[str, Any]:
     return {
-        **spec_body(rule.spec),
-        "source": rule.source,
         "state": status.state if status.evaluated_ms is not None else "unevaluated",
         "value": status.value,
         "groups": status.groups,
@@ -85,7 +90,6 @@ def _shown(rule: QueryRule, status: RuleStatus | None) -> dict[str, Any]:
         "error": status.error,
         "folded_groups": status.folded,
         "skipped_evaluations": status.skipped,
-        **_saved_fields(rule),
     }
 
 
@@ -101,12 +105,27 @@ def _saved_fields(rule: QueryRule) -> dict[str, Any]:
     return {"saved_search": rule.saved_search, "resolved_query": found.resolved_query}
 
 
+def _shown_builtin(rule: BuiltinRule, engine: QueryRuleEngine) -> dict[str, Any]:
+    """A built-in rule: its definition from config.yaml's `alerting` keys and its last evaluation (one group per
+    service; on ingest for the services that sent entries, periodically for all)."""
+    status = engine.builtin.engine.status.get(rule.name) if engine.builtin is not None else None
+    body = rule.body()
+    shown = {**body, **_status(status or RuleStatus()), "source": BUILT_IN}
+    return {**shown, "saved_search": None, "resolved_query": body.get("query")}
+
+
+def _builtins(engine: QueryRuleEngine) -> list[BuiltinRule]:
+    return list(engine.builtin.definitions.values()) if engine.builtin is not None else []
+
+
 @bp.get("/api/alert-rules")
 @requires("read")
 def list_rules() -> ResponseReturnValue:
     _, engine = _engine()
     engine.reload()
-    return jsonify([_shown(r, engine.status.get(r.name)) for r in sorted(engine.rules(), key=lambda r: r.name)])
+    shown = [_shown(r, engine.status.get(r.name)) for r in engine.rules()]
+    shown += [_shown_builtin(r, engine) for r in _builtins(engine)]
+    return jsonify(sorted(shown, key=lambda r: str(r["name"])))
 
 
 @bp.post("/api/alert-rules")
@@ -134,6 +153,12 @@ def _named(name: str) -> QueryRule:
 
 def _writable(name: str) -> None:
     _, engine = _engine()
+    builtin = engine.builtin.definition(name) if engine.builtin is not None else None
+    if builtin is not None:
+        keys = ", ".join(sorted(set(builtin.config_keys.values())))
+        raise ApiError(
+            409, f"the rule {name!r} is built in and read-only; change it with these config.yaml keys: {keys}"
+        )
     if name in engine.config_rules:
         raise ApiError(409, f"the rule {name!r} comes from config.yaml and is read-only here; change it there")
 
@@ -142,6 +167,9 @@ def _writable(name: str) -> None:
 @requires("read")
 def get_rule(name: str) -> ResponseReturnValue:
     _, engine = _engine()
+    builtin = engine.builtin.definition(name) if engine.builtin is not None else None
+    if builtin is not None:
+        return jsonify(_shown_builtin(builtin, engine))
     rule = _named(name)
     return jsonify(_shown(rule, engine.status.get(name)))
 

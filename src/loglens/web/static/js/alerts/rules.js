@@ -1,7 +1,8 @@
 /* The rules: every rule of GET /api/alert-rules (config.yaml's and the API's) with its state, last value,
  * condition, last evaluation and source, and a sparkline of its value over the last 24 h (one preview request per
  * rule). API rules can be edited and deleted (the server answers 403 to a read key: its message is shown in the
- * row); config.yaml's are read-only here. */
+ * row); config.yaml's are read-only here, and so are the built-in rules (error_rate, high_volume, service_down:
+ * set by config.yaml's `alerting` keys), which the preview cannot draw: their sparkline cell says so. */
 
 import { $, el } from "../dom.js";
 import { request, showError } from "./http.js";
@@ -11,6 +12,7 @@ import { moment } from "./times.js";
 
 var SPEC_KEYS = ["query", "condition", "window", "every", "for", "severity", "labels", "no_data", "repeat_interval",
   "notify", "summary"];
+var BUILT_IN = "built-in";
 var generation = 0;
 var onChanged = function () {};
 
@@ -63,6 +65,11 @@ function queryText(rule) {
 
 /* Ask the preview for the rule's last 24 h and put the sparkline in `cell`. */
 function drawSparkline(rule, cell, mine) {
+  if (rule.source === BUILT_IN) {
+    cell.replaceChildren(el("span", { className: "hint", text: "built-in rule: no preview" }));
+    cell.dataset.state = "none";
+    return;
+  }
   if (groupsByMany(rule.resolved_query || rule.query)) {
     cell.replaceChildren(el("span", { className: "hint", text: "no preview: grouped by several fields" }));
     cell.dataset.state = "none";
@@ -122,6 +129,14 @@ function deleteButton(rule, row) {
 }
 
 function actions(rule, row) {
+  if (rule.source === BUILT_IN) {
+    var keys = Object.keys(rule.config_keys || {}).map(function (k) {
+      return rule.config_keys[k];
+    });
+    return el("td", { className: "col-actions" }, [
+      el("span", { className: "hint", title: "Set by " + keys.join(", "), text: "read-only (config.yaml alerting)" }),
+    ]);
+  }
   if (rule.source !== "api") {
     return el("td", { className: "col-actions" }, [
       el("span", { className: "hint", text: "read-only (config.yaml)" }),
@@ -143,6 +158,28 @@ function actions(rule, row) {
   ]);
 }
 
+/* The name and query; a built-in rule is marked so and says what it measures (not every one has a query). */
+function ruleCell(rule) {
+  if (rule.source === BUILT_IN) {
+    var children = [
+      el("span", { className: "rule-name" }, [rule.name, " ", el("span", { className: "hint rule-builtin", text: "built-in" })]),
+    ];
+    if (rule.query) children.push(el("code", { className: "rule-query", text: rule.query }));
+    children.push(el("span", { className: "hint rule-description", text: rule.description }));
+    return el("td", { className: "col-rule" }, children);
+  }
+  return el("td", { className: "col-rule" }, [
+    el("span", { className: "rule-name", text: rule.name }),
+    el("code", { className: "rule-query", text: queryText(rule) }),
+  ]);
+}
+
+function conditionText(rule) {
+  var unit = rule.unit === "minutes" ? " min" : "";
+  var over = rule.window ? " over " + rule.window : "";
+  return rule.condition + unit + over + ", every " + rule.every;
+}
+
 function row(rule, mine) {
   var spark = el("td", { className: "col-spark", dataset: { state: "loading" } }, [
     el("span", { className: "hint", text: "\u2026" }),
@@ -150,12 +187,9 @@ function row(rule, mine) {
   var node = el("tr", { className: "rule-row", dataset: { rule: rule.name, state: rule.state, source: rule.source } });
   node.append(
     stateCell(rule),
-    el("td", { className: "col-rule" }, [
-      el("span", { className: "rule-name", text: rule.name }),
-      el("code", { className: "rule-query", text: queryText(rule) }),
-    ]),
+    ruleCell(rule),
     valueCell(rule),
-    el("td", { className: "col-condition", text: rule.condition + " over " + rule.window + ", every " + rule.every }),
+    el("td", { className: "col-condition", text: conditionText(rule) }),
     spark,
     el("td", { className: "col-time" }, [rule.last_evaluated_at ? moment(rule.last_evaluated_at, "") : "never"]),
     el("td", { className: "col-source", text: rule.source }),
