@@ -24,7 +24,7 @@ from ...search.query import Node
 from ...search.stats import AggregateRequest
 from ..base import Facet, MinuteCount, ServiceInfo, StoreError, StoreHealth, Totals
 from ..entry_rows import ROW_FIELDS, delta_counters
-from . import count, facets, rollup_stats
+from . import count, facets, rollup_stats, top_users
 from .alert_history import AlertHistoryMethods
 from .alert_rows import AlertMethods
 from .connection import Connection, NativeConnection
@@ -40,7 +40,6 @@ from .schema import Tables, column_types, migrate
 from .search import SearchMethods, field_words, message_words, meta_arrays
 from .silences import ClickHouseSilences
 
-HOUR_MINUTES = 60
 EPOCH = date(1970, 1, 1)
 LOG_COLUMNS = (
     "id",
@@ -59,7 +58,14 @@ LOG_COLUMNS = (
     "meta_n",
     "field_words",
 )
-ROLLUPS = ("rollup_minute", "rollup_user", "rollup_user_hour", "rollup_level")
+ROLLUPS = (
+    "rollup_minute",
+    "rollup_user",
+    "rollup_user_hour",
+    "rollup_level",
+    "rollup_user_top",
+    "rollup_user_top_hour",
+)
 
 
 # A write of at least this many entries is encoded by the thread that prepared it (native.py); smaller ones
@@ -392,19 +398,8 @@ class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRul
         ]
 
     def top_users(self, first: int, last: int, limit: int, service: str | None = None) -> list[tuple[str, int]]:
-        if last - first + 1 > HOUR_MINUTES:  # long ranges read hourly buckets (the range's edges round out)
-            sql = "SELECT uid, sum(count) AS n FROM {rollup_user_hour} WHERE hour >= toDateTime(%(a)s)"
-            sql += " AND hour <= toDateTime(%(b)s)"
-            params: dict[str, Any] = {"a": max(first // 60, 0) * 3600, "b": max(last // 60, 0) * 3600}
-        else:
-            sql = "SELECT uid, sum(count) AS n FROM {rollup_user} WHERE minute >= toDateTime(%(a)s)"
-            sql += " AND minute <= toDateTime(%(b)s)"
-            params = {"a": max(first, 0) * 60, "b": max(last, 0) * 60}
-        if service is not None:
-            sql += " AND service = %(s)s"
-            params["s"] = service
-        rows = self._query(sql + f" GROUP BY uid ORDER BY n DESC, uid LIMIT {int(limit)}", params)
-        return [(str(u), int(n)) for u, n in rows]
+        """Exact counts of the users a per-bucket sketch names (top_users.py)."""
+        return top_users.top_users(self._query, first, last, limit, service)
 
     def top_services(self, first: int, last: int, limit: int) -> list[tuple[str, int]]:
         rows = self._query(
