@@ -21,13 +21,10 @@ from .connection import Connection
 
 LEVEL_ENUM = "Enum8('DEBUG' = 10, 'INFO' = 20, 'WARNING' = 30, 'ERROR' = 40, 'CRITICAL' = 50)"
 ERRORS = "level IN ('ERROR', 'CRITICAL')"
-# Users each topK sketch of rollup_user_top(_hour) names per bucket (migration 10, top_users.py)
+# Users each write keeps per bucket and scope in rollup_user_top(_hour) (migration 10, top_users.py)
 TOP_USERS_KEPT = 100
-# (table, bucket column, the function that starts its bucket)
-TOP_USER_SKETCHES = (
-    ("rollup_user_top", "minute", "toStartOfMinute"),
-    ("rollup_user_top_hour", "hour", "toStartOfHour"),
-)
+# (table, bucket column: epoch minutes or hours, seconds per bucket)
+TOP_USER_TABLES = (("rollup_user_top", "minute", 60), ("rollup_user_top_hour", "hour", 3600))
 
 # table -> sharding key of its Distributed table (cluster mode)
 SHARDED = {
@@ -250,32 +247,26 @@ MIGRATIONS: list[list[str | AddColumn]] = [
             SELECT toStartOfMinute(ts) AS minute, service, level, count() FROM {db}.logs
             GROUP BY minute, service, level""",
     ],
-    # 10 (issue 23): the candidates for top users at bounded cost, whatever the traffic (top_users.py): per minute
-    # and per hour, a topK sketch of the users of each service and (service '', never a service's name) of all
-    # services together, filled by materialized views; the entries stored before are sketched once, just after
-    # the views exist (as in 9, an upgrade while entries arrive may sketch those of that moment twice)
+    # 10 (issue 23): the candidates for top users, at bounded cost whatever the traffic (top_users.py): per
+    # minute and per hour (epoch numbers), the TOP_USERS_KEPT biggest users of each service and (service '', never
+    # a service's name) of all services, of each write; the entries stored before are ranked once, here
     [
         *(
             f"""CREATE TABLE IF NOT EXISTS {{db}}.{table} (
-                {col} DateTime, service String, top AggregateFunction(topK({TOP_USERS_KEPT}), String)
-            ) ENGINE = AggregatingMergeTree() PARTITION BY toDate({col}) ORDER BY (service, {col})
-            SETTINGS index_granularity = 256"""
-            for table, col, _ in TOP_USER_SKETCHES
+                {col} UInt32, service String, uid String, count UInt64
+            ) ENGINE = SummingMergeTree() PARTITION BY toDate(toDateTime({col} * {seconds}))
+            ORDER BY (service, {col}, uid)"""
+            for table, col, seconds in TOP_USER_TABLES
         ),
         *(
-            f"""CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.{table}_{name}_mv TO {{db}}.{table} AS
-                SELECT {start}(ts) AS {col}, {scope} AS service,
-                    topKState({TOP_USERS_KEPT})(assumeNotNull(user_id)) AS top
-                FROM {{db}}.logs WHERE user_id IS NOT NULL GROUP BY {col}{by}"""
-            for table, col, start in TOP_USER_SKETCHES
-            for name, scope, by in (("service", "service", ", service"), ("all", "''", ""))
-        ),
-        *(
-            f"""INSERT INTO {{db}}.{table} ({col}, service, top)
-                SELECT {start}(ts) AS {col}, {scope} AS service, topKState({TOP_USERS_KEPT})(assumeNotNull(user_id))
-                FROM {{db}}.logs WHERE user_id IS NOT NULL GROUP BY {col}{by}"""
-            for table, col, start in TOP_USER_SKETCHES
-            for scope, by in (("service", ", service"), ("''", ""))
+            f"""INSERT INTO {{db}}.{table} ({col}, service, uid, count)
+                SELECT {col}, scope, uid, n FROM (
+                    SELECT toUInt32(intDiv(toUInt32(ts), {seconds})) AS {col}, {scope} AS scope,
+                        assumeNotNull(user_id) AS uid, count() AS n
+                    FROM {{db}}.logs WHERE user_id IS NOT NULL GROUP BY {col}, scope, uid
+                ) ORDER BY n DESC, uid LIMIT {TOP_USERS_KEPT} BY {col}, scope"""
+            for table, col, seconds in TOP_USER_TABLES
+            for scope in ("service", "''")
         ),
     ],
 ]

@@ -36,7 +36,7 @@ from .native import ColumnTypes, EncodedInsert, EncodedRows, columns_of
 from .notification_rows import NotificationMethods
 from .rule_rows import AlertRuleMethods
 from .saved import ClickHouseSavedSearches
-from .schema import Tables, column_types, migrate
+from .schema import TOP_USER_TABLES, Tables, column_types, migrate
 from .search import SearchMethods, field_words, message_words, meta_arrays
 from .silences import ClickHouseSilences
 
@@ -273,6 +273,9 @@ class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRul
             ids = self.ids.new_ids(len(rows))
             conn.insert_columns(self.tables["logs"], LOG_COLUMNS, [ids, *zip(*rows, strict=True)])  # zip: in C
         conn.insert(self.tables["counters"], ("name", "value"), [(k, v) for k, v in counters.items() if v])
+        kept = top_users.kept_rows((row[0], row[4], row[6]) for payload in payloads for row in payload.rows)
+        for table, column, _ in TOP_USER_TABLES:
+            conn.insert(self.tables[table], (column, "service", "uid", "count"), kept[table])
 
     def _insert_encoded(self, conn: NativeConnection, encoded: list[EncodedRows]) -> None:
         """One INSERT of the encoded blocks, each followed by its ids (taken here, on the writer thread: on one

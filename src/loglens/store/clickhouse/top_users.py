@@ -1,51 +1,83 @@
-"""Top users of a range at bounded cost: a sketch names the candidates, the exact rollup counts only those.
+"""Top users of a range at bounded cost: each write's biggest users name the candidates, the exact rollup counts
+only those.
 
 `rollup_user` (and `rollup_user_hour`) hold a row per (bucket, service, user): summing a range of them costs rows
 in proportion to traffic (a burst of 1,000,000 entries from 50,000 users within an hour is about a row per entry,
-merged or not). So each bucket also keeps, per service and for all services together (service ''), a topK sketch
-of its users (`rollup_user_top(_hour)`, migration 10 of schema.py): a range merges one sketch per bucket, then
-sums the exact counts of the TOP_USERS_KEPT users it names (PREWHERE on the user: the range's other users' rows
-are skipped after reading their names only).
+merged or not). So each write also adds, per minute and per hour, the TOP_USERS_KEPT biggest users of the write in
+each service and in all services together (service '', never a service's name) to `rollup_user_top(_hour)`
+(migration 10 of schema.py; a SummingMergeTree, computed here on the writer thread: ClickHouse 18.16's topK
+states merge wrongly, and its materialized views cannot rank). A range sums those rows, ranks the users by them,
+and counts the first TOP_USERS_KEPT exactly from the rollup (PREWHERE on the user: the range's other users' rows
+are skipped after reading their names).
 
-What it costs in accuracy: the counts shown are exact. Which users are shown is approximate: topK is SpaceSaving,
-whose summaries (merged too) never hold more estimated entries than there are entries and never estimate a user
-below its real count, so a user with more than 1/TOP_USERS_KEPT of the range's entries (of the service, or of all)
-is always a candidate, and is listed whenever its exact count ranks within `limit`. A user below that share can
-be missing, its place taken by the next-biggest candidate. tests/store/test_top_users.py checks this against
-exact counts. A `limit` above TOP_USERS_KEPT is answered from the exact rollup alone.
+What it costs in accuracy: the counts shown are exact; which users are shown is approximate, as on SQLite
+(store/sqlite/topk.py). A user with more than 1/TOP_USERS_KEPT of a write's entries in a bucket is always kept for
+it, so a user that is big in every write is found; a user spread thinly over many writes, each time below the cut,
+ranks by the part of its entries that was kept and can be missed. tests/store/test_top_users.py measures it
+against exact counts. A `limit` above TOP_USERS_KEPT is answered from the exact rollup alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from .schema import TOP_USERS_KEPT
+from .schema import TOP_USER_TABLES, TOP_USERS_KEPT
 
 HOUR_MINUTES = 60
 Query = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
+COLUMNS = ("bucket", "service", "uid", "count")  # the bucket column is named per table (schema.TOP_USER_TABLES)
+
+
+def kept_rows(entries: Iterable[tuple[int, str, str | None]]) -> dict[str, list[tuple[int, str, str, int]]]:
+    """For one write's (ts_ms, service, user_id): per table, the TOP_USERS_KEPT biggest users of each bucket, per
+    service and for all services (''), as (bucket, service, uid, count) rows (ties: by name)."""
+    counts: dict[str, Counter[tuple[int, str, str]]] = {table: Counter() for table, _, _ in TOP_USER_TABLES}
+    for ts_ms, service, user in entries:
+        if user is None:
+            continue
+        for table, _, seconds in TOP_USER_TABLES:
+            bucket = ts_ms // 1000 // seconds
+            table_counts = counts[table]
+            table_counts[(bucket, service, user)] += 1
+            table_counts[(bucket, "", user)] += 1
+    out: dict[str, list[tuple[int, str, str, int]]] = {}
+    for table, table_counts in counts.items():
+        groups: dict[tuple[int, str], list[tuple[int, str]]] = {}
+        for (bucket, service, user), n in table_counts.items():
+            groups.setdefault((bucket, service), []).append((-n, user))
+        rows = out.setdefault(table, [])
+        for (bucket, service), users in groups.items():
+            users.sort()
+            rows += [(bucket, service, user, -n) for n, user in users[:TOP_USERS_KEPT]]
+    return out
 
 
 def top_users(query: Query, first: int, last: int, limit: int, service: str | None = None) -> list[tuple[str, int]]:
     """The `limit` biggest users of minutes first..last (of one service, or all), biggest first, then by name.
     Ranges longer than an hour read hourly buckets (the range's edges round out to whole hours)."""
-    if last - first + 1 > HOUR_MINUTES:
-        col, a, b = "hour", max(first // 60, 0) * 3600, max(last // 60, 0) * 3600
-        exact, sketch = "{rollup_user_hour}", "{rollup_user_top_hour}"
-    else:
-        col, a, b = "minute", max(first, 0) * 60, max(last, 0) * 60
-        exact, sketch = "{rollup_user}", "{rollup_user_top}"
-    params: dict[str, Any] = {"a": a, "b": b, "s": service or ""}
+    hours = last - first + 1 > HOUR_MINUTES
+    first_b, last_b = (max(first // 60, 0), max(last // 60, 0)) if hours else (max(first, 0), max(last, 0))
+    col, exact, kept = (
+        ("hour", "{rollup_user_hour}", "{rollup_user_top_hour}")
+        if hours
+        else ("minute", "{rollup_user}", "{rollup_user_top}")
+    )
+    seconds = 3600 if hours else 60
+    params: dict[str, Any] = {"a": first_b * seconds, "b": last_b * seconds, "ka": first_b, "kb": last_b}
+    params["s"] = service or ""
     in_range = f"{col} >= toDateTime(%(a)s) AND {col} <= toDateTime(%(b)s)"
     of_service = " AND service = %(s)s" if service is not None else ""
     if limit <= TOP_USERS_KEPT:
         rows = query(
-            f"SELECT topKMerge({TOP_USERS_KEPT})(top) FROM {sketch} PREWHERE service = %(s)s AND {in_range}", params
+            f"SELECT uid, sum(count) AS n FROM {kept} WHERE service = %(s)s AND {col} >= %(ka)s AND {col} <= %(kb)s"
+            f" GROUP BY uid ORDER BY n DESC, uid LIMIT {TOP_USERS_KEPT}",
+            params,
         )
-        candidates = tuple(str(u) for u in (rows[0][0] if rows else []))
-        if not candidates:
+        if not rows:
             return []
-        params["users"] = candidates
+        params["users"] = tuple(str(u) for u, _ in rows)
         sql = f"SELECT uid, sum(count) AS n FROM {exact} PREWHERE uid IN %(users)s WHERE {in_range}{of_service}"
     else:
         sql = f"SELECT uid, sum(count) AS n FROM {exact} WHERE {in_range}{of_service}"
