@@ -33,25 +33,30 @@ COLUMNS = ("bucket", "service", "uid", "count")  # the bucket column is named pe
 def kept_rows(entries: Iterable[tuple[int, str, str | None]]) -> dict[str, list[tuple[int, str, str, int]]]:
     """For one write's (ts_ms, service, user_id): per table, the TOP_USERS_KEPT biggest users of each bucket, per
     service and for all services (''), as (bucket, service, uid, count) rows (ties: by name)."""
-    counts: dict[str, Counter[tuple[int, str, str]]] = {table: Counter() for table, _, _ in TOP_USER_TABLES}
-    for ts_ms, service, user in entries:
-        if user is None:
-            continue
-        for table, _, seconds in TOP_USER_TABLES:
-            bucket = ts_ms // 1000 // seconds
-            table_counts = counts[table]
-            table_counts[(bucket, service, user)] += 1
-            table_counts[(bucket, "", user)] += 1
+    per_minute = Counter((ts_ms // 60_000, service, user) for ts_ms, service, user in entries if user is not None)
     out: dict[str, list[tuple[int, str, str, int]]] = {}
-    for table, table_counts in counts.items():
-        groups: dict[tuple[int, str], list[tuple[int, str]]] = {}
-        for (bucket, service, user), n in table_counts.items():
-            groups.setdefault((bucket, service), []).append((-n, user))
+    for table, _, seconds in TOP_USER_TABLES:
+        counts: Counter[tuple[int, str, str]] = per_minute
+        if seconds != 60:
+            counts = Counter()
+            for (minute, service, user), n in per_minute.items():
+                counts[(minute * 60 // seconds, service, user)] += n
+        groups: dict[tuple[int, str], dict[str, int]] = {}
+        for (bucket, service, user), n in counts.items():
+            groups.setdefault((bucket, service), {})[user] = n
+            every = groups.setdefault((bucket, ""), {})
+            every[user] = every.get(user, 0) + n
         rows = out.setdefault(table, [])
         for (bucket, service), users in groups.items():
-            users.sort()
-            rows += [(bucket, service, user, -n) for n, user in users[:TOP_USERS_KEPT]]
+            biggest = (
+                sorted(users.items(), key=_biggest)[:TOP_USERS_KEPT] if len(users) > TOP_USERS_KEPT else users.items()
+            )
+            rows += [(bucket, service, user, n) for user, n in biggest]
     return out
+
+
+def _biggest(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]
 
 
 def top_users(query: Query, first: int, last: int, limit: int, service: str | None = None) -> list[tuple[str, int]]:
