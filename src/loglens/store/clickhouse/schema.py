@@ -21,7 +21,7 @@ from .connection import Connection
 
 LEVEL_ENUM = "Enum8('DEBUG' = 10, 'INFO' = 20, 'WARNING' = 30, 'ERROR' = 40, 'CRITICAL' = 50)"
 ERRORS = "level IN ('ERROR', 'CRITICAL')"
-# Users each write keeps per bucket and scope in rollup_user_top(_hour) (migration 10, top_users.py)
+# Users each write keeps per bucket (all services) in rollup_user_top(_hour) (migration 10, top_users.py)
 TOP_USERS_KEPT = 100
 # (table, bucket column: epoch minutes or hours, seconds per bucket)
 TOP_USER_TABLES = (("rollup_user_top", "minute", 60), ("rollup_user_top_hour", "hour", 3600))
@@ -248,8 +248,8 @@ MIGRATIONS: list[list[str | AddColumn]] = [
             GROUP BY minute, service, level""",
     ],
     # 10 (issue 23): the candidates for top users, at bounded cost whatever the traffic (top_users.py): per
-    # minute and per hour (epoch numbers), the TOP_USERS_KEPT biggest users of each service and (service '', never
-    # a service's name) of all services, of each write; the entries stored before are ranked once, here
+    # minute and per hour (epoch numbers), the TOP_USERS_KEPT biggest users of all services (service '') of each
+    # write; the entries stored before are ranked once, here
     [
         *(
             f"""CREATE TABLE IF NOT EXISTS {{db}}.{table} (
@@ -266,7 +266,7 @@ MIGRATIONS: list[list[str | AddColumn]] = [
                     FROM {{db}}.logs WHERE user_id IS NOT NULL GROUP BY {col}, scope, uid
                 ) ORDER BY n DESC, uid LIMIT {TOP_USERS_KEPT} BY {col}, scope"""
             for table, col, seconds in TOP_USER_TABLES
-            for scope in ("service", "''")
+            for scope in ("''",)
         ),
     ],
 ]

@@ -3,8 +3,9 @@ only those.
 
 `rollup_user` (and `rollup_user_hour`) hold a row per (bucket, service, user): summing a range of them costs rows
 in proportion to traffic (a burst of 1,000,000 entries from 50,000 users within an hour is about a row per entry,
-merged or not). So each write also adds, per minute and per hour, the TOP_USERS_KEPT biggest users of the write in
-each service and in all services together (service '', never a service's name) to `rollup_user_top(_hour)`
+merged or not). So each write also adds, per minute and per hour, the TOP_USERS_KEPT biggest users of the write over
+all services (service '': one service's users in one write are few, keeping them would cut nothing) to
+`rollup_user_top(_hour)`
 (migration 10 of schema.py; a SummingMergeTree, computed here on the writer thread: ClickHouse 18.16's topK
 states merge wrongly, and its materialized views cannot rank). A range sums those rows, ranks the users by them,
 and counts the first TOP_USERS_KEPT exactly from the rollup (PREWHERE on the user: the range's other users' rows
@@ -14,7 +15,8 @@ What it costs in accuracy: the counts shown are exact; which users are shown is 
 (store/sqlite/topk.py). A user with more than 1/TOP_USERS_KEPT of a write's entries in a bucket is always kept for
 it, so a user that is big in every write is found; a user spread thinly over many writes, each time below the cut,
 ranks by the part of its entries that was kept and can be missed. tests/store/test_top_users.py measures it
-against exact counts. A `limit` above TOP_USERS_KEPT is answered from the exact rollup alone.
+against exact counts. One service's top users (a twentieth of a burst of 20 services), and a `limit` above
+TOP_USERS_KEPT, are answered from the exact rollup alone.
 """
 
 from __future__ import annotations
@@ -31,27 +33,21 @@ COLUMNS = ("bucket", "service", "uid", "count")  # the bucket column is named pe
 
 
 def kept_rows(entries: Iterable[tuple[int, str, str | None]]) -> dict[str, list[tuple[int, str, str, int]]]:
-    """For one write's (ts_ms, service, user_id): per table, the TOP_USERS_KEPT biggest users of each bucket, per
-    service and for all services (''), as (bucket, service, uid, count) rows (ties: by name)."""
-    per_minute = Counter((ts_ms // 60_000, service, user) for ts_ms, service, user in entries if user is not None)
+    """For one write's (ts_ms, service, user_id): per table, the TOP_USERS_KEPT biggest users of each bucket over
+    all services, as (bucket, '', uid, count) rows (ties: by name)."""
+    per_minute = Counter((ts_ms // 60_000, user) for ts_ms, _, user in entries if user is not None)
     out: dict[str, list[tuple[int, str, str, int]]] = {}
     for table, _, seconds in TOP_USER_TABLES:
-        counts: Counter[tuple[int, str, str]] = per_minute
-        if seconds != 60:
-            counts = Counter()
-            for (minute, service, user), n in per_minute.items():
-                counts[(minute * 60 // seconds, service, user)] += n
-        groups: dict[tuple[int, str], dict[str, int]] = {}
-        for (bucket, service, user), n in counts.items():
-            groups.setdefault((bucket, service), {})[user] = n
-            every = groups.setdefault((bucket, ""), {})
-            every[user] = every.get(user, 0) + n
+        groups: dict[int, dict[str, int]] = {}
+        for (minute, user), n in per_minute.items():
+            users = groups.setdefault(minute * 60 // seconds, {})
+            users[user] = users.get(user, 0) + n
         rows = out.setdefault(table, [])
-        for (bucket, service), users in groups.items():
+        for bucket, users in groups.items():
             biggest = (
                 sorted(users.items(), key=_biggest)[:TOP_USERS_KEPT] if len(users) > TOP_USERS_KEPT else users.items()
             )
-            rows += [(bucket, service, user, n) for user, n in biggest]
+            rows += [(bucket, "", user, n) for user, n in biggest]
     return out
 
 
@@ -71,12 +67,12 @@ def top_users(query: Query, first: int, last: int, limit: int, service: str | No
     )
     seconds = 3600 if hours else 60
     params: dict[str, Any] = {"a": first_b * seconds, "b": last_b * seconds, "ka": first_b, "kb": last_b}
-    params["s"] = service or ""
+    params["s"] = service
     in_range = f"{col} >= toDateTime(%(a)s) AND {col} <= toDateTime(%(b)s)"
     of_service = " AND service = %(s)s" if service is not None else ""
-    if limit <= TOP_USERS_KEPT:
+    if limit <= TOP_USERS_KEPT and service is None:
         rows = query(
-            f"SELECT uid, sum(count) AS n FROM {kept} WHERE service = %(s)s AND {col} >= %(ka)s AND {col} <= %(kb)s"
+            f"SELECT uid, sum(count) AS n FROM {kept} WHERE service = '' AND {col} >= %(ka)s AND {col} <= %(kb)s"
             f" GROUP BY uid ORDER BY n DESC, uid LIMIT {TOP_USERS_KEPT}",
             params,
         )
