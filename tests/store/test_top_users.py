@@ -92,6 +92,24 @@ def test_top_users_are_exact_counts_and_never_miss_a_user_with_more_than_one_per
     assert store.top_users(M0 + 500, M0 + 520, 10) == [] and store.top_users(M0, M0 + 5, 10, "nope") == []
 
 
+def test_the_kept_users_answer_the_same_once_the_buffer_has_moved_them_into_their_table(
+    open_clickhouse: ClickHouseStore,
+) -> None:
+    """Writes keep their users through a Buffer table (read together with its table): once it has moved them
+    (OPTIMIZE flushes it at once, as its timer does after a few seconds), the table holds them all."""
+    store = open_clickhouse
+    entries = traffic(6_000, 120, seed=7)
+    for lo in range(0, len(entries), 1000):
+        batch = entries[lo : lo + 1000]
+        store.write(batch, StatsDelta(valid=len(batch)))
+    before = [store.top_users(first, last, 10, service) for first, last, service in CASES]
+    kept = store._query("SELECT span, sum(count) FROM {rollup_user_top_buffer} GROUP BY span ORDER BY span")
+    assert kept == [(60, 6_000 - 120), (3600, 6_000 - 120)]  # 1 entry in 50 has no user; < 100 users a minute
+    store._query("OPTIMIZE TABLE {rollup_user_top_buffer}")
+    assert store._query("SELECT span, sum(count) FROM {rollup_user_top} GROUP BY span ORDER BY span") == kept
+    assert [store.top_users(first, last, 10, service) for first, last, service in CASES] == before
+
+
 def test_a_steady_user_among_hundreds_of_one_off_users_a_minute_is_found_with_its_exact_count(
     open_clickhouse: ClickHouseStore,
 ) -> None:

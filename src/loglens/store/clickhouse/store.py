@@ -12,7 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -36,7 +36,7 @@ from .native import ColumnTypes, EncodedInsert, EncodedRows, columns_of
 from .notification_rows import NotificationMethods
 from .rule_rows import AlertRuleMethods
 from .saved import ClickHouseSavedSearches
-from .schema import TOP_USER_TABLES, Tables, column_types, migrate
+from .schema import Tables, column_types, migrate
 from .search import SearchMethods, field_words, message_words, meta_arrays
 from .silences import ClickHouseSilences
 
@@ -64,7 +64,6 @@ ROLLUPS = (
     "rollup_user_hour",
     "rollup_level",
     "rollup_user_top",
-    "rollup_user_top_hour",
 )
 
 
@@ -79,6 +78,7 @@ class Payload:
     rows: list[tuple[Any, ...]]  # LOG_COLUMNS without the id (taken at flush)
     counters: Counter[str]
     encoded: EncodedRows | None = None  # the rows already in Native format (INSERT_COLUMNS but the last)
+    kept: top_users.KeptRows = field(default_factory=list)  # the write's biggest users per minute and hour
 
 
 class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRuleMethods, AlertHistoryMethods):
@@ -248,11 +248,12 @@ class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRul
             + (field_words(e.service, e.user_id, e.metadata),)
             for e in entries
         ]
+        kept = top_users.kept_rows((e.ts_ms, e.user_id) for e in entries)  # here: off the writer thread
         writer = self._writer.connection
         # Not in cluster mode: a Distributed table inserts each block of an INSERT on its own (no squashing)
         if len(rows) >= ENCODE_MIN_ROWS and not self.cluster and isinstance(writer, NativeConnection):
-            return Payload(rows, counters, writer.encode(self._insert_types, columns_of(rows)))
-        return Payload(rows, counters)
+            return Payload(rows, counters, writer.encode(self._insert_types, columns_of(rows)), kept)
+        return Payload(rows, counters, kept=kept)
 
     def _flush(self, conn: Connection, payloads: list[Payload]) -> None:
         rows: list[tuple[Any, ...]] = []
@@ -273,9 +274,9 @@ class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRul
             ids = self.ids.new_ids(len(rows))
             conn.insert_columns(self.tables["logs"], LOG_COLUMNS, [ids, *zip(*rows, strict=True)])  # zip: in C
         conn.insert(self.tables["counters"], ("name", "value"), [(k, v) for k, v in counters.items() if v])
-        kept = top_users.kept_rows((row[0], row[4], row[6]) for payload in payloads for row in payload.rows)
-        for table, column, _ in TOP_USER_TABLES:
-            conn.insert(self.tables[table], (column, "service", "uid", "count"), kept[table])
+        kept = [row for payload in payloads for row in payload.kept]
+        if kept:  # into a Buffer table: no part per INSERT (schema.py, migration 10)
+            conn.insert_columns(self.tables["rollup_user_top_buffer"], top_users.COLUMNS, list(zip(*kept, strict=True)))
 
     def _insert_encoded(self, conn: NativeConnection, encoded: list[EncodedRows]) -> None:
         """One INSERT of the encoded blocks, each followed by its ids (taken here, on the writer thread: on one
@@ -432,5 +433,6 @@ _TABLE_NAMES = (
     "notifications",
     "alert_rules",
     *ROLLUPS,
+    "rollup_user_top_buffer",
 )
 PROBE_INTERVAL = 1.0  # seconds between two health probes of a failing store
