@@ -17,7 +17,10 @@ names).
 What it costs in accuracy: the counts shown are exact; which users are shown is approximate, as on SQLite
 (store/sqlite/topk.py). A user with more than 1/TOP_USERS_KEPT of a write's entries in a minute is always kept for
 it, so a user that is big in every write is found; a user spread thinly over many writes, each time below the cut,
-ranks by the part of its entries that was kept and can be missed. tests/store/test_top_users.py measures it
+ranks by the part of its entries that was kept and can be missed. Of a minute with more than TOP_USERS_KEPT
+users, a write keeps only users it saw more than once (one seen once has at most 1% of the entries; picking some by
+name would keep noise): a burst from many users keeps a few rows per write instead of a hundred. When fewer users
+are kept for a range than asked for, the exact rollup answers alone. tests/store/test_top_users.py measures it
 against exact counts. If ClickHouse itself stops abruptly, the kept rows still in its buffer (at most the last
 TOP_BUFFER_SECONDS[1] seconds of writes) are lost: those writes' users are then ranked as if unkept, their counts
 stay exact. One service's top users (a twentieth of a burst of 20 services), and a `limit` above TOP_USERS_KEPT,
@@ -42,8 +45,9 @@ MINUTE, HOUR = 60, 3600  # spans
 
 
 def kept_rows(entries: Iterable[tuple[int, str | None]]) -> KeptRows:
-    """For one write's (ts_ms, user_id): the TOP_USERS_KEPT biggest users of each minute over all services, as
-    (MINUTE, epoch minute, uid, count) rows (ties: by name), and their sums per hour as (HOUR, epoch hour, ...)."""
+    """For one write's (ts_ms, user_id): the TOP_USERS_KEPT biggest users of each minute over all services (ties:
+    by name; of a minute with more users than that, only those seen more than once), as (MINUTE, epoch minute, uid,
+    count) rows, and their sums per hour as (HOUR, epoch hour, uid, count) rows."""
     per_minute = Counter((ts_ms // MINUTE_MS, user) for ts_ms, user in entries if user is not None)  # in C
     groups: dict[int, dict[str, int]] = {}
     for (minute, user), n in per_minute.items():
@@ -51,7 +55,10 @@ def kept_rows(entries: Iterable[tuple[int, str | None]]) -> KeptRows:
     rows: KeptRows = []
     per_hour: Counter[tuple[int, str]] = Counter()
     for minute, users in groups.items():
-        biggest = users.items() if len(users) <= TOP_USERS_KEPT else nsmallest(TOP_USERS_KEPT, users.items(), _biggest)
+        if len(users) <= TOP_USERS_KEPT:
+            biggest: Iterable[tuple[str, int]] = users.items()
+        else:  # then a user seen once has at most 1% of the minute's entries: never kept (any would be arbitrary)
+            biggest = nsmallest(TOP_USERS_KEPT, ((u, n) for u, n in users.items() if n > 1), _biggest)
         for user, n in biggest:
             rows.append((MINUTE, minute, user, n))
             per_hour[minute // HOUR_MINUTES, user] += n
@@ -74,18 +81,18 @@ def top_users(query: Query, first: int, last: int, limit: int, service: str | No
     params["s"], params["span"] = service, seconds
     in_range = f"{col} >= toDateTime(%(a)s) AND {col} <= toDateTime(%(b)s)"
     of_service = " AND service = %(s)s" if service is not None else ""
+    candidates: list[tuple[Any, ...]] = []
     if limit <= TOP_USERS_KEPT and service is None:
-        rows = query(
+        candidates = query(
             "SELECT uid, sum(count) AS n FROM {rollup_user_top_buffer}"
             " WHERE span = %(span)s AND bucket >= %(ka)s AND bucket <= %(kb)s"
             f" GROUP BY uid ORDER BY n DESC, uid LIMIT {TOP_USERS_KEPT}",
             params,
         )
-        if not rows:
-            return []
-        params["users"] = tuple(str(u) for u, _ in rows)
+    if candidates and len(candidates) >= limit:
+        params["users"] = tuple(str(u) for u, _ in candidates)
         sql = f"SELECT uid, sum(count) AS n FROM {exact} PREWHERE uid IN %(users)s WHERE {in_range}{of_service}"
-    else:
+    else:  # fewer candidates than asked for (users seen once each, or none in the range): the exact rollup answers
         sql = f"SELECT uid, sum(count) AS n FROM {exact} WHERE {in_range}{of_service}"
     rows = query(sql + f" GROUP BY uid ORDER BY n DESC, uid LIMIT {int(limit)}", params)
     return [(str(u), int(n)) for u, n in rows]
