@@ -21,6 +21,10 @@ from .connection import Connection
 
 LEVEL_ENUM = "Enum8('DEBUG' = 10, 'INFO' = 20, 'WARNING' = 30, 'ERROR' = 40, 'CRITICAL' = 50)"
 ERRORS = "level IN ('ERROR', 'CRITICAL')"
+# Users each write keeps per minute (all services) in rollup_user_top (migration 10, top_users.py)
+TOP_USERS_KEPT = 100
+# rollup_user_top_buffer moves its rows into rollup_user_top after this many seconds (at least, at most)
+TOP_BUFFER_SECONDS = (5, 30)
 
 # table -> sharding key of its Distributed table (cluster mode)
 SHARDED = {
@@ -29,6 +33,8 @@ SHARDED = {
     "rollup_user": "rand()",
     "rollup_user_hour": "rand()",
     "rollup_level": "rand()",
+    "rollup_user_top": "rand()",
+    "rollup_user_top_buffer": "rand()",
     "services": "rand()",
     "totals": "rand()",
     "counters": "0",
@@ -240,6 +246,27 @@ MIGRATIONS: list[list[str | AddColumn]] = [
         """INSERT INTO {db}.rollup_level (minute, service, level, count)
             SELECT toStartOfMinute(ts) AS minute, service, level, count() FROM {db}.logs
             GROUP BY minute, service, level""",
+    ],
+    # 10 (issue 23): the candidates for top users, at bounded cost whatever the traffic (top_users.py): per minute
+    # (span 60) and per hour (span 3600; buckets are epoch seconds / span), the TOP_USERS_KEPT biggest users of all
+    # services of each write, and their sums per hour. Written through a Buffer table (held in the server's memory,
+    # read together with the table, moved into it as one part every TOP_BUFFER_SECONDS): no part per write, which
+    # is what an INSERT costs the server. The entries stored before are ranked once, here
+    [
+        """CREATE TABLE IF NOT EXISTS {db}.rollup_user_top (
+            span UInt32, bucket UInt32, uid String, count UInt64
+        ) ENGINE = SummingMergeTree() PARTITION BY toDate(toDateTime(bucket * span)) ORDER BY (span, bucket, uid)""",
+        f"""CREATE TABLE IF NOT EXISTS {{db}}.rollup_user_top_buffer AS {{db}}.rollup_user_top
+            ENGINE = Buffer('{{db}}', 'rollup_user_top', 1, {TOP_BUFFER_SECONDS[0]}, {TOP_BUFFER_SECONDS[1]},
+                10000, 1000000, 10000000, 100000000)""",
+        f"""INSERT INTO {{db}}.rollup_user_top (span, bucket, uid, count)
+            SELECT 60, minute, uid, n FROM (
+                SELECT toUInt32(intDiv(toUInt32(ts), 60)) AS minute, assumeNotNull(user_id) AS uid, count() AS n
+                FROM {{db}}.logs WHERE user_id IS NOT NULL GROUP BY minute, uid
+            ) ORDER BY n DESC, uid LIMIT {TOP_USERS_KEPT} BY minute""",
+        """INSERT INTO {db}.rollup_user_top (span, bucket, uid, count)
+            SELECT 3600, toUInt32(intDiv(bucket, 60)) AS hour, uid, sum(count) FROM {db}.rollup_user_top
+            WHERE span = 60 GROUP BY hour, uid""",
     ],
 ]
 

@@ -12,7 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -24,7 +24,7 @@ from ...search.query import Node
 from ...search.stats import AggregateRequest
 from ..base import Facet, MinuteCount, ServiceInfo, StoreError, StoreHealth, Totals
 from ..entry_rows import ROW_FIELDS, delta_counters
-from . import count, facets, rollup_stats
+from . import count, facets, rollup_stats, top_users
 from .alert_history import AlertHistoryMethods
 from .alert_rows import AlertMethods
 from .connection import Connection, NativeConnection
@@ -40,7 +40,6 @@ from .schema import Tables, column_types, migrate
 from .search import SearchMethods, field_words, message_words, meta_arrays
 from .silences import ClickHouseSilences
 
-HOUR_MINUTES = 60
 EPOCH = date(1970, 1, 1)
 LOG_COLUMNS = (
     "id",
@@ -59,7 +58,13 @@ LOG_COLUMNS = (
     "meta_n",
     "field_words",
 )
-ROLLUPS = ("rollup_minute", "rollup_user", "rollup_user_hour", "rollup_level")
+ROLLUPS = (
+    "rollup_minute",
+    "rollup_user",
+    "rollup_user_hour",
+    "rollup_level",
+    "rollup_user_top",
+)
 
 
 # A write of at least this many entries is encoded by the thread that prepared it (native.py); smaller ones
@@ -73,6 +78,7 @@ class Payload:
     rows: list[tuple[Any, ...]]  # LOG_COLUMNS without the id (taken at flush)
     counters: Counter[str]
     encoded: EncodedRows | None = None  # the rows already in Native format (INSERT_COLUMNS but the last)
+    kept: top_users.KeptRows = field(default_factory=list)  # the write's biggest users per minute and hour
 
 
 class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRuleMethods, AlertHistoryMethods):
@@ -242,11 +248,12 @@ class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRul
             + (field_words(e.service, e.user_id, e.metadata),)
             for e in entries
         ]
+        kept = top_users.kept_rows((e.ts_ms, e.user_id) for e in entries)  # here: off the writer thread
         writer = self._writer.connection
         # Not in cluster mode: a Distributed table inserts each block of an INSERT on its own (no squashing)
         if len(rows) >= ENCODE_MIN_ROWS and not self.cluster and isinstance(writer, NativeConnection):
-            return Payload(rows, counters, writer.encode(self._insert_types, columns_of(rows)))
-        return Payload(rows, counters)
+            return Payload(rows, counters, writer.encode(self._insert_types, columns_of(rows)), kept)
+        return Payload(rows, counters, kept=kept)
 
     def _flush(self, conn: Connection, payloads: list[Payload]) -> None:
         rows: list[tuple[Any, ...]] = []
@@ -267,6 +274,9 @@ class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRul
             ids = self.ids.new_ids(len(rows))
             conn.insert_columns(self.tables["logs"], LOG_COLUMNS, [ids, *zip(*rows, strict=True)])  # zip: in C
         conn.insert(self.tables["counters"], ("name", "value"), [(k, v) for k, v in counters.items() if v])
+        kept = [row for payload in payloads for row in payload.kept]
+        if kept:  # into a Buffer table: no part per INSERT (schema.py, migration 10)
+            conn.insert_columns(self.tables["rollup_user_top_buffer"], top_users.COLUMNS, list(zip(*kept, strict=True)))
 
     def _insert_encoded(self, conn: NativeConnection, encoded: list[EncodedRows]) -> None:
         """One INSERT of the encoded blocks, each followed by its ids (taken here, on the writer thread: on one
@@ -392,19 +402,8 @@ class ClickHouseStore(SearchMethods, NotificationMethods, AlertMethods, AlertRul
         ]
 
     def top_users(self, first: int, last: int, limit: int, service: str | None = None) -> list[tuple[str, int]]:
-        if last - first + 1 > HOUR_MINUTES:  # long ranges read hourly buckets (the range's edges round out)
-            sql = "SELECT uid, sum(count) AS n FROM {rollup_user_hour} WHERE hour >= toDateTime(%(a)s)"
-            sql += " AND hour <= toDateTime(%(b)s)"
-            params: dict[str, Any] = {"a": max(first // 60, 0) * 3600, "b": max(last // 60, 0) * 3600}
-        else:
-            sql = "SELECT uid, sum(count) AS n FROM {rollup_user} WHERE minute >= toDateTime(%(a)s)"
-            sql += " AND minute <= toDateTime(%(b)s)"
-            params = {"a": max(first, 0) * 60, "b": max(last, 0) * 60}
-        if service is not None:
-            sql += " AND service = %(s)s"
-            params["s"] = service
-        rows = self._query(sql + f" GROUP BY uid ORDER BY n DESC, uid LIMIT {int(limit)}", params)
-        return [(str(u), int(n)) for u, n in rows]
+        """Exact counts of the users a per-bucket sketch names (top_users.py)."""
+        return top_users.top_users(self._query, first, last, limit, service)
 
     def top_services(self, first: int, last: int, limit: int) -> list[tuple[str, int]]:
         rows = self._query(
@@ -434,5 +433,6 @@ _TABLE_NAMES = (
     "notifications",
     "alert_rules",
     *ROLLUPS,
+    "rollup_user_top_buffer",
 )
 PROBE_INTERVAL = 1.0  # seconds between two health probes of a failing store
