@@ -15,6 +15,7 @@ import pytest
 from loglens.model import MINUTE_MS, Entry, iso_from_ms
 from loglens.store.clickhouse import ClickHouseStore, DriverConnection, Endpoint
 from loglens.store.clickhouse.schema import MIGRATIONS, TOP_USERS_KEPT, AddColumn, _add_column
+from loglens.store.clickhouse.top_users import HOUR, MINUTE, kept_rows
 from loglens.validation import StatsDelta
 from tests.store.conftest import OPENERS
 from tests.support.clickhouse import ClickHouseServer
@@ -168,3 +169,10 @@ def test_a_store_from_before_the_kept_users_ranks_its_entries_when_upgraded(
             assert_within_bound(store.top_users(first, last, 10, service), exact, 10, f"after {first - M0}")
     finally:
         store.close()
+
+
+def test_entries_outside_clickhouses_datetime_range_keep_no_row_and_the_others_are_kept() -> None:
+    inside = 1_767_225_600_000  # 2026-01-01
+    rows = kept_rows([(-62_135_647_200_000, "past"), (253_402_347_599_000, "future"), (inside, "now"), (inside, "now")])
+    minute = inside // MINUTE_MS
+    assert sorted(rows) == [(MINUTE, minute, "now", 2), (HOUR, minute // 60, "now", 2)]

@@ -42,13 +42,19 @@ Query = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
 COLUMNS = ("span", "bucket", "uid", "count")  # of rollup_user_top: bucket = epoch seconds // span
 KeptRows = list[tuple[int, int, str, int]]
 MINUTE, HOUR = 60, 3600  # spans
+# The event times a kept row can have: ClickHouse's DateTime (1970 to 2106), which the dashboard's ranges read.
+# A store may hold entries outside it (an older version wrote them past validation); their minutes are no
+# bucket (UInt32) and no range reaches them, so they are not kept.
+DATETIME_END_MS = (1 << 32) * 1000
 
 
 def kept_rows(entries: Iterable[tuple[int, str | None]]) -> KeptRows:
     """For one write's (ts_ms, user_id): the TOP_USERS_KEPT biggest users of each minute over all services (ties:
     by name; of a minute with more users than that, only those seen more than once), as (MINUTE, epoch minute, uid,
     count) rows, and their sums per hour as (HOUR, epoch hour, uid, count) rows."""
-    per_minute = Counter((ts_ms // MINUTE_MS, user) for ts_ms, user in entries if user is not None)  # in C
+    per_minute = Counter(  # in C
+        (ts_ms // MINUTE_MS, user) for ts_ms, user in entries if user is not None and 0 <= ts_ms < DATETIME_END_MS
+    )
     groups: dict[int, dict[str, int]] = {}
     for (minute, user), n in per_minute.items():
         groups.setdefault(minute, {})[user] = n
