@@ -235,7 +235,7 @@ def test_ingest_never_waits_for_rules_and_checks_coalesce(make_app: Any, clock: 
     class SlowRule:
         name = "slow"
 
-        def evaluate(self, store: Any, services: Any, now_ms: int) -> dict[str, Any]:
+        def measure(self, store: Any, services: Any, now_ms: int) -> dict[str, Any]:
             seen.append(set(services or ()))
             release.wait(10)
             return {}

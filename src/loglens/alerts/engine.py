@@ -84,7 +84,7 @@ class AlertEngine:
             firing = {(a.rule, a.service): a for a in self.store.alerts("firing", limit=100_000)}
             for rule in self.rules:
                 started = self.timer()
-                measured = _measure(rule, self.store, services, now_ms)
+                measured = rule.measure(self.store, services, now_ms)
                 for service, (_, finding) in measured.items():
                     current = firing.get((rule.name, service))
                     alert: Alert | None = None
@@ -118,15 +118,6 @@ class AlertEngine:
             rule = next((r for r in self.rules if r.name == rule), rule)
         named = tuple(getattr(rule, "notify", ()) or ())
         return named or self.notify
-
-
-def _measure(rule: Rule, store: ServiceCounts, services: set[str] | None, now_ms: int) -> Measured:
-    """The rule's value and finding per service; a rule without `measure` reports the firing ones' values only."""
-    measure: Callable[[ServiceCounts, set[str] | None, int], Measured] | None = getattr(rule, "measure", None)
-    if measure is not None:
-        return measure(store, services, now_ms)
-    found = rule.evaluate(store, services, now_ms)
-    return {service: (None if finding is None else finding.value, finding) for service, finding in found.items()}
 
 
 class IngestChecks:

@@ -1,5 +1,5 @@
 """The three built-in alert rules. Each looks at the store and says, per service, its value now and whether its
-condition holds (`measure`; `evaluate` keeps the findings only).
+condition holds (`measure`).
 
 The rule engine (query_engine.py) runs them on its tick through the AlertEngine (engine.py) and lists them
 (builtin.py), but they are not query rules of that engine because none of them is a windowed aggregation of
@@ -22,16 +22,13 @@ CRITICAL, WARNING = "CRITICAL", "WARNING"
 Measured = dict[str, tuple[float | None, NewAlert | None]]  # service -> (the rule's value, the finding or None)
 
 
-def findings(measured: Measured) -> dict[str, NewAlert | None]:
-    return {service: finding for service, (_, finding) in measured.items()}
-
-
 class Rule(Protocol):
     @property
     def name(self) -> str: ...
 
-    def evaluate(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> dict[str, NewAlert | None]:
-        """For each service in scope (all known services when None): a finding if the condition holds, else None."""
+    def measure(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> Measured:
+        """For each service in scope (all known services when None): the rule's value (None when it has none) and a
+        finding if the condition holds, else None."""
         ...
 
     def cleared(self, store: ServiceCounts, service: str, now_ms: int) -> str:
@@ -45,9 +42,6 @@ class ErrorRateRule:
 
     policy: HealthPolicy
     name: str = "error_rate"
-
-    def evaluate(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> dict[str, NewAlert | None]:
-        return findings(self.measure(store, services, now_ms))
 
     def measure(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> Measured:
         """The error share per service (None without entries in the window)."""
@@ -101,9 +95,6 @@ class HighVolumeRule:
     threshold: int
     name: str = "high_volume"
 
-    def evaluate(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> dict[str, NewAlert | None]:
-        return findings(self.measure(store, services, now_ms))
-
     def measure(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> Measured:
         """The entries per service in the current minute."""
         now_minute = now_ms // MINUTE_MS
@@ -131,9 +122,6 @@ class HighVolumeRule:
 class ServiceDownRule:
     minutes: float
     name: str = "service_down"
-
-    def evaluate(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> dict[str, NewAlert | None]:
-        return findings(self.measure(store, services, now_ms))
 
     def measure(self, store: ServiceCounts, services: Iterable[str] | None, now_ms: int) -> Measured:
         """The minutes since each known service's last entry arrived."""
