@@ -28,7 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..base import StoreFailing
-from .migrations.fragments import INDEXES
+from . import index_words
+from .migrations.fragments import FIELDS_TEXT, SEARCH_TEXT_V18
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,9 @@ CHUNK = 200_000
 INDEX_SUFFIX = "-search"  # the index file: the store's path and this (with its own -wal and -shm)
 # 2: the word index holds the words of service, user_id and metadata strings too (migration 18); an index of
 # version 1 is rebuilt in the background, like any index of another version.
-INDEX_VERSION = 2
+# 3: the word index holds the query language's words of ASCII letters, and the leading ASCII letters of the other
+# words (index_words.py), where it held every run of letters: it decides a bare word of ASCII letters exactly.
+INDEX_VERSION = 3
 INDEXED, QUEUED, EPOCH = "indexed", "queued", "epoch"  # the index's `state` rows (and GENERATION)
 STORE_EPOCH = "search.epoch"  # the store's counter that names the index built for it
 # The store's counter of the times retention emptied it: SQLite then numbers entries from 1 again, so the index
@@ -47,9 +50,18 @@ GENERATION = "search.generation"
 # servers, 6-8 rounds). Searches are no slower for the unindexed rows: 50k of them cost nothing measurable.
 INDEX_INTERVAL = 1.0
 
+# What each index holds per row: (FTS5 table, the text of a `logs` row, the text of a queued `unindex` row, which
+# must give the same tokens: a contentless index deletes a row by its tokens). The word index's tokens are made by
+# index_words.py from the words of the row's text (migrations.fragments.SEARCH_TEXT_V18, which the store queues).
+INDEXES = (
+    ("search", f"{index_words.FUNCTION}({SEARCH_TEXT_V18})", f"{index_words.FUNCTION}(words)"),
+    ("fields", FIELDS_TEXT, "tokens"),
+)
+
 _SCHEMA = [
+    # the ascii tokenizer: the text is ASCII letters, digits and spaces (index_words.py)
     """CREATE VIRTUAL TABLE ix.search USING fts5(
-        text, content='', detail='none', columnsize=0, tokenize="unicode61 remove_diacritics 0 categories 'L*'"
+        text, content='', detail='none', columnsize=0, tokenize="ascii"
     )""",
     """CREATE VIRTUAL TABLE ix.fields USING fts5(
         text, content='', detail='none', columnsize=0, tokenize="unicode61 remove_diacritics 0"
@@ -122,7 +134,7 @@ def index_pending(conn: sqlite3.Connection) -> tuple[int, int]:
         done, queued = state.get(INDEXED, 0), state.get(QUEUED, 0)
         generation = _generation(conn)
         if state.get(GENERATION, 0) != generation:  # retention emptied the store: its ids began again at 1
-            for table, _ in INDEXES:
+            for table, _, _ in INDEXES:
                 conn.execute(f"INSERT INTO ix.{table} ({table}) VALUES ('delete-all')")
             done = 0  # and the queued rows are all gone from the index with the rest
         top, last = newest_rows(conn)
@@ -130,16 +142,16 @@ def index_pending(conn: sqlite3.Connection) -> tuple[int, int]:
         if newest > queued and done:
             # queued since the last job's snapshot: those rows were there for every job before, so the ones up to
             # its mark were indexed; the newer ones never were
-            for (table, _), column in zip(INDEXES, ("words", "tokens"), strict=True):
+            for table, _, queued_text in INDEXES:
                 conn.execute(
-                    f"INSERT INTO ix.{table} ({table}, rowid, text) SELECT 'delete', id, {column} FROM unindex"
+                    f"INSERT INTO ix.{table} ({table}, rowid, text) SELECT 'delete', id, {queued_text} FROM unindex"
                     " WHERE qid > ? AND qid <= ? AND id <= ?",
                     (queued, newest, done),
                 )
         top_id = top or done  # ids start at 1: 0 is an empty store
         upto = min(top_id, done + CHUNK)
         if upto > done:
-            for table, text in INDEXES:
+            for table, text, _ in INDEXES:
                 conn.execute(
                     f"INSERT INTO ix.{table} (rowid, text) SELECT id, {text} FROM logs WHERE id > ? AND id <= ?",
                     (done, upto),

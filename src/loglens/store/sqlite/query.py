@@ -3,7 +3,10 @@
 Compiling gives two things. `where` is an SQL condition over the `logs` row that decides every leaf exactly
 (user text only ever travels as a parameter). `fts` is an FTS5 expression implied by the query (every matching row
 contains it) over the `search` index (the words of each entry's message, service, user_id and top-level metadata
-strings: migrations.fragments.SEARCH_TEXT_V18), or None; it only narrows the rows to look at.
+strings: migrations.fragments.SEARCH_TEXT_V18, as index_words.py makes its tokens), or None; it narrows the rows to
+look at. For the rows it names, `fts_where` is `where` without the bare words the index decides exactly (a word of
+ASCII letters that every matching row must hold): a histogram of such a word reads only the index and each match's
+row, and calls no Python function per row.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ...model import LEVEL_RANK
 from ...search import query as nodes  # the query AST
 from ..query_values import compare, number
 from .field_tokens import FIELD_KEYS, indexable, legacy_token, token
+from .index_words import FUNCTION, decides, index_words
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +31,10 @@ class Compiled:
     where: str
     params: tuple[Any, ...]
     fts: str | None  # over the word index (`search`)
-    fields: str | None = None  # over the field index (`fields`, store/sqlite/field_tokens.py)
+    fields: str | None  # over the field index (`fields`, store/sqlite/field_tokens.py)
+    # `where` for the rows `search MATCH fts` names: without the bare words that match decides (_decided)
+    fts_where: str
+    fts_params: tuple[Any, ...]
 
 
 # -- words: the SQL functions behind word matching ---------------------------------------------------------------
@@ -100,6 +107,7 @@ def any_field_match(
 def register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("loglens_words", 3, words_match, deterministic=True)
     conn.create_function("loglens_any_words", 6, any_field_match, deterministic=True)
+    conn.create_function(FUNCTION, 1, index_words, deterministic=True)
 
 
 # -- compiling ---------------------------------------------------------------------------------------------------
@@ -108,19 +116,26 @@ def register_functions(conn: sqlite3.Connection) -> None:
 def compile_query(node: nodes.Node) -> Compiled:
     params: list[Any] = []
     where = _where(node, params)
+    fts_params: list[Any] = []
+    fts_where = _where(node, fts_params, through_index=True)
     # user_id and id equalities go through the field index; the user rollups cannot name a user's minutes, since
     # each bucket keeps only its biggest users (store/sqlite/topk.py)
-    return Compiled(where, tuple(params), _fts(node), _fields(node))
+    return Compiled(where, tuple(params), _fts(node), _fields(node), fts_where, tuple(fts_params))
 
 
 def _meta_path(key: str) -> str:
     return '$."' + key + '"'  # keys are [A-Za-z0-9_.-]: the grammar allows nothing that needs escaping
 
 
-def _where(node: nodes.Node, params: list[Any]) -> str:
+def _where(node: nodes.Node, params: list[Any], *, through_index: bool = False) -> str:
+    """`node` as a condition on the row `logs`; `through_index`: for rows that `search MATCH` the query's `fts`,
+    whose terms hold for each of them. Then a bare word the index decides (_decided) that the whole query needs
+    (the query or one of its ANDed parts: `fts` ANDs its term with the others) is true of every such row."""
     if isinstance(node, nodes.Everything):
         return "1"
     if isinstance(node, nodes.Words):
+        if through_index and _decided(node):
+            return "1"
         params += [" ".join(node.words), int(node.prefix)]
         if node.message_only:
             return "loglens_words(logs.message, ?, ?)"
@@ -171,7 +186,7 @@ def _where(node: nodes.Node, params: list[Any]) -> str:
     if isinstance(node, nodes.Not):
         return f"NOT ({_where(node.child, params)})"
     if isinstance(node, nodes.And):
-        return " AND ".join(f"({_where(c, params)})" for c in node.children)
+        return " AND ".join(f"({_where(c, params, through_index=through_index)})" for c in node.children)
     if isinstance(node, nodes.Or):
         return " OR ".join(f"({_where(c, params)})" for c in node.children)
     raise TypeError(f"unknown query node {node!r}")
@@ -192,8 +207,15 @@ def _implied(node: nodes.Node, leaf: Callable[[nodes.Node], str | None]) -> str 
 
 
 def _fts(node: nodes.Node) -> str | None:
-    """Over the word index (`search`): the all-letter words of the query."""
+    """Over the word index (`search`): the words of ASCII letters of the query."""
     return _implied(node, _words_leaf)
+
+
+def _decided(node: nodes.Words) -> bool:
+    """Whether `search MATCH` of this leaf's term (_words_leaf) names exactly the rows it matches: a bare word
+    (message, service, user_id and metadata strings: what the index holds), one word, all of it (no prefix), that
+    the index holds exactly (index_words.decides)."""
+    return not node.message_only and not node.prefix and len(node.words) == 1 and decides(node.words[0])
 
 
 def _words_leaf(node: nodes.Node) -> str | None:
@@ -201,9 +223,9 @@ def _words_leaf(node: nodes.Node) -> str | None:
         return None
     terms = []
     for i, word in enumerate(node.words):
-        # the index holds runs of letters only (numbers, most of a log's distinct tokens, made it cost
-        # twice as much); ASCII only: SQLite and Python fold a few other letters differently
-        if not (word.isascii() and word.isalpha()):
+        # the index holds the words of ASCII letters, and the leading ASCII letters of the others (what a prefix
+        # finds): not numbers, most of a log's distinct words, which made it cost twice as much (index_words.py)
+        if not decides(word):
             continue
         last_prefix = node.prefix and i == len(node.words) - 1
         terms.append(f'"{word}"' + ("*" if last_prefix else ""))

@@ -116,16 +116,18 @@ def matching_rows(
 ) -> tuple[str, list[Any]]:
     """The SELECT of `columns` of the entries matching `request` and its parameters: through the word index over
     the id ranges `through_index`, row by row over the ranges `plain` (stats, the match count and facets read the
-    matching rows this one way). `logs` names the rows."""
-    where, where_params = _where(request, compiled)
+    matching rows this one way). `logs` names the rows; those the word index names are checked only for what it
+    does not decide (Compiled.fts_where)."""
     branches: list[str] = []
     params: list[Any] = []
     if through_index:
+        where, where_params = _where(request, compiled.fts_where, compiled.fts_params)
         branches.append(
             f"SELECT {columns} FROM json_each(?) AS r CROSS JOIN search CROSS JOIN logs ON logs.id = search.rowid"
             f" WHERE search MATCH ? AND search.rowid BETWEEN r.value ->> 0 AND r.value ->> 1 AND {where}"
         )
         params += [orjson.dumps(through_index).decode(), compiled.fts, *where_params]
+    where, where_params = _where(request, compiled.where, compiled.params)
     branches.append(
         f"SELECT {columns} FROM json_each(?) AS r CROSS JOIN logs"
         f" WHERE logs.id BETWEEN r.value ->> 0 AND r.value ->> 1 AND {where}"
@@ -134,11 +136,8 @@ def matching_rows(
     return " UNION ALL ".join(branches), params
 
 
-def _where(request: AggregateRequest, compiled: Compiled) -> tuple[str, list[Any]]:
-    return (
-        f"logs.ts_ms >= ? AND logs.ts_ms < ? AND ({compiled.where})",
-        [request.from_ms, request.to_ms, *compiled.params],
-    )
+def _where(request: AggregateRequest, where: str, params: tuple[Any, ...]) -> tuple[str, list[Any]]:
+    return f"logs.ts_ms >= ? AND logs.ts_ms < ? AND ({where})", [request.from_ms, request.to_ms, *params]
 
 
 def _ranges(

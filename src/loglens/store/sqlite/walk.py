@@ -160,9 +160,10 @@ class Walk:
             assert first_minute is not None and last_minute is not None
             yield first_minute, last_minute, spans
 
-    def _rest(self, lo_ms: int, hi_ms: int) -> tuple[str, list[Any]]:
+    def _rest(self, lo_ms: int, hi_ms: int, *, through_index: bool = False) -> tuple[str, list[Any]]:
         """The conditions every row of a page meets, its order and its limit (the last parameter, added by the
-        caller): within [lo_ms, hi_ms] and the search's from/to, after the cursor, and matching the query."""
+        caller): within [lo_ms, hi_ms] and the search's from/to, after the cursor, and matching the query (for rows
+        the word index names, what it does not decide: Compiled.fts_where)."""
         if self.from_ms is not None:
             lo_ms = max(lo_ms, self.from_ms)
         if self.to_ms is not None:
@@ -172,8 +173,12 @@ class Walk:
         if self.after is not None:
             conditions.append("(logs.ts_ms < ? OR (logs.ts_ms = ? AND logs.id < ?))")
             params += [self.after[0], self.after[0], self.after[1]]
-        conditions.append(f"({self.compiled.where})")
-        params += self.compiled.params
+        if through_index:
+            conditions.append(f"({self.compiled.fts_where})")
+            params += self.compiled.fts_params
+        else:
+            conditions.append(f"({self.compiled.where})")
+            params += self.compiled.params
         return " AND ".join(conditions) + " ORDER BY logs.ts_ms DESC, logs.id DESC LIMIT ?", params
 
     def _by_fields(self, need: int) -> list[tuple[Any, ...]] | None:
@@ -198,9 +203,8 @@ class Walk:
         return rows[:need]
 
     def _window(self, first_minute: int, last_minute: int, spans: list[Span], need: int) -> list[tuple[Any, ...]]:
-        rest, params = self._rest(
-            max(first_minute * MINUTE_MS, -LIMIT_MS), min((last_minute + 1) * MINUTE_MS - 1, LIMIT_MS)
-        )
+        bounds = (max(first_minute * MINUTE_MS, -LIMIT_MS), min((last_minute + 1) * MINUTE_MS - 1, LIMIT_MS))
+        rest, params = self._rest(*bounds)
         rows: list[tuple[Any, ...]] = []
         ranges: list[tuple[int, int, int, bool]] = []  # (newest ts_ms, first id, last id, through the word index)
         for first_id, last_id, newest in _merge(spans):
@@ -218,11 +222,12 @@ class Walk:
                 if newest < rows[-1][1]:
                     break
             if indexed:
+                index_rest, index_params = self._rest(*bounds, through_index=True)
                 sql = (
                     f"SELECT {COLUMNS} FROM search CROSS JOIN logs ON logs.id = search.rowid"
-                    f" WHERE search MATCH ? AND search.rowid BETWEEN ? AND ? AND {rest}"
+                    f" WHERE search MATCH ? AND search.rowid BETWEEN ? AND ? AND {index_rest}"
                 )
-                args: list[Any] = [self.fts, first_id, last_id, *params, need]
+                args: list[Any] = [self.fts, first_id, last_id, *index_params, need]
             else:
                 sql = f"SELECT {COLUMNS} FROM logs WHERE logs.id BETWEEN ? AND ? AND {rest}"
                 args = [first_id, last_id, *params, need]

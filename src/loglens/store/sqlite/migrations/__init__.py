@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .fragments import INDEXES, UNINDEX_ROWS
+from .fragments import UNINDEX_ROWS
 from .runner import MIGRATIONS, SCHEMA_VERSION, migrate, statements
 
-__all__ = ["INDEXES", "MIGRATIONS", "SCHEMA_VERSION", "UNINDEX_ROWS", "migrate", "statements"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "UNINDEX_ROWS", "migrate", "statements"]

@@ -38,9 +38,6 @@ SEARCH_TEXT_V18 = (
     " group_concat(j.value, ' ') FROM json_each(replace(logs.metadata, '\\u0000', '\\u0020')) AS j"
     " WHERE j.type = 'text'), '')"
 )
-# The word and field indexes: (FTS5 table, what it holds per row); the indexer fills both (store/sqlite/indexer.py).
-INDEXES = (("search", SEARCH_TEXT_V18), ("fields", FIELDS_TEXT))
-
 # The ids that max_logs evicts: ONE upper bound on id, so that the scan is that range (two bounds let SQLite scan
 # by the larger one).
 _EVICTED_IDS = """(SELECT value FROM counters WHERE name = 'logs.stored') > NEW.max_logs
@@ -137,7 +134,7 @@ _EVICT = "        DELETE FROM logs WHERE (SELECT value FROM counters WHERE name 
 
 # Migration 12: the indexes live in their own file (store/sqlite/indexer.py), which a trigger cannot reach: evicted
 # entries leave their indexed text in the `unindex` queue, and the indexer deletes them from the indexes. UNINDEX_ROWS
-# queues rows (the caller adds which, after WHERE), in INDEXES' order; retention's deletes queue the same way.
+# queues rows (the caller adds which, after WHERE), in indexer.INDEXES' order; retention's deletes queue the same way.
 UNINDEX_ROWS = f"INSERT INTO unindex (id, words, tokens) SELECT id, {SEARCH_TEXT}, {FIELDS_TEXT} FROM logs WHERE"
 UNINDEX_EVICTED = f"        {UNINDEX_ROWS} {_EVICTED_IDS};"
 
