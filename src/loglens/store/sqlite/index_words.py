@@ -7,7 +7,8 @@ text.lower()). The index holds two kinds of tokens, both ASCII only, from those 
 - each word made of ASCII letters only, as itself (`shipped`): an ASCII-letter query word is in an entry's words
   exactly when the index holds it for the entry, so such a word needs no check of the rows the index names;
 - for any other word that starts with ASCII letters, those letters and a `0` (`shipped2`, `shippedé`: `shipped0`):
-  what a prefix (`ship*`, the index's `"ship"*`) also finds, never equal to an all-letter query word.
+  never equal to an all-letter query word, but found by a prefix of ASCII letters (`ship*`, the index's `"ship"*`),
+  which then names exactly the texts holding a word that starts with it.
 
 A word that starts with anything else (a digit, a non-ASCII letter) is left out: no ASCII-letter word or prefix
 can match it. Numbers are most of a log's distinct words, which made an index holding them cost twice as much.
@@ -37,6 +38,6 @@ def index_words(text: str | None) -> str:
 
 
 def decides(word: str) -> bool:
-    """Whether the index names exactly the texts that hold `word` (a query word: lowercase) as one of their
-    words: a word of ASCII letters only."""
+    """Whether the index names exactly the texts that hold `word` (a query word: lowercase) as one of their words,
+    or one that starts with it: a word of ASCII letters only."""
     return word.isascii() and word.isalpha()

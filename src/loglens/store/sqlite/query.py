@@ -213,9 +213,10 @@ def _fts(node: nodes.Node) -> str | None:
 
 def _decided(node: nodes.Words) -> bool:
     """Whether `search MATCH` of this leaf's term (_words_leaf) names exactly the rows it matches: a bare word
-    (message, service, user_id and metadata strings: what the index holds), one word, all of it (no prefix), that
-    the index holds exactly (index_words.decides)."""
-    return not node.message_only and not node.prefix and len(node.words) == 1 and decides(node.words[0])
+    (message, service, user_id and metadata strings: what the index holds), one word, that the index holds exactly
+    (index_words.decides). As a prefix too: a word starts with ASCII letters exactly when its leading ASCII letters
+    (what the index holds of it) start with them."""
+    return not node.message_only and len(node.words) == 1 and decides(node.words[0])
 
 
 def _words_leaf(node: nodes.Node) -> str | None:
