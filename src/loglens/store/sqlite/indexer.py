@@ -50,13 +50,9 @@ GENERATION = "search.generation"
 # servers, 6-8 rounds). Searches are no slower for the unindexed rows: 50k of them cost nothing measurable.
 INDEX_INTERVAL = 1.0
 
-# What each index holds per row: (FTS5 table, the text of a `logs` row, the text of a queued `unindex` row, which
-# must give the same tokens: a contentless index deletes a row by its tokens). The word index's tokens are made by
-# index_words.py from the words of the row's text (migrations.fragments.SEARCH_TEXT_V18, which the store queues).
-INDEXES = (
-    ("search", f"{index_words.FUNCTION}({SEARCH_TEXT_V18})", f"{index_words.FUNCTION}(words)"),
-    ("fields", FIELDS_TEXT, "tokens"),
-)
+# The word index's tokens are made in Python (index_words.py) from each row's text, SEARCH_TEXT_V18, which the
+# store also queues (`unindex.words`) for the delete; the field index holds FIELDS_TEXT (queued as `tokens`).
+INDEXES = ("search", "fields")
 
 _SCHEMA = [
     # the ascii tokenizer: the text is ASCII letters, digits and spaces (index_words.py)
@@ -134,7 +130,7 @@ def index_pending(conn: sqlite3.Connection) -> tuple[int, int]:
         done, queued = state.get(INDEXED, 0), state.get(QUEUED, 0)
         generation = _generation(conn)
         if state.get(GENERATION, 0) != generation:  # retention emptied the store: its ids began again at 1
-            for table, _, _ in INDEXES:
+            for table in INDEXES:
                 conn.execute(f"INSERT INTO ix.{table} ({table}) VALUES ('delete-all')")
             done = 0  # and the queued rows are all gone from the index with the rest
         top, last = newest_rows(conn)
@@ -142,20 +138,25 @@ def index_pending(conn: sqlite3.Connection) -> tuple[int, int]:
         if newest > queued and done:
             # queued since the last job's snapshot: those rows were there for every job before, so the ones up to
             # its mark were indexed; the newer ones never were
-            for table, _, queued_text in INDEXES:
-                conn.execute(
-                    f"INSERT INTO ix.{table} ({table}, rowid, text) SELECT 'delete', id, {queued_text} FROM unindex"
-                    " WHERE qid > ? AND qid <= ? AND id <= ?",
-                    (queued, newest, done),
-                )
+            for first in range(queued, newest, index_words.BATCH):
+                bounds = (first, min(first + index_words.BATCH, newest), done)
+                rows = "SELECT id, words AS text FROM unindex WHERE qid > ? AND qid <= ? AND id <= ?"
+                index_words.write_words(conn, rows, bounds, delete=True)
+            conn.execute(
+                "INSERT INTO ix.fields (fields, rowid, text) SELECT 'delete', id, tokens FROM unindex"
+                " WHERE qid > ? AND qid <= ? AND id <= ?",
+                (queued, newest, done),
+            )
         top_id = top or done  # ids start at 1: 0 is an empty store
         upto = min(top_id, done + CHUNK)
         if upto > done:
-            for table, text, _ in INDEXES:
-                conn.execute(
-                    f"INSERT INTO ix.{table} (rowid, text) SELECT id, {text} FROM logs WHERE id > ? AND id <= ?",
-                    (done, upto),
-                )
+            for first in range(done, upto, index_words.BATCH):
+                rows = f"SELECT id, {SEARCH_TEXT_V18} AS text FROM logs WHERE id > ? AND id <= ?"
+                index_words.write_words(conn, rows, (first, min(first + index_words.BATCH, upto)))
+            conn.execute(
+                f"INSERT INTO ix.fields (rowid, text) SELECT id, {FIELDS_TEXT} FROM logs WHERE id > ? AND id <= ?",
+                (done, upto),
+            )
         conn.executemany(
             "INSERT INTO ix.state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             [(INDEXED, max(upto, done)), (QUEUED, newest), (GENERATION, generation)],

@@ -23,7 +23,7 @@ from ...model import LEVEL_RANK
 from ...search import query as nodes  # the query AST
 from ..query_values import compare, number
 from .field_tokens import FIELD_KEYS, indexable, legacy_token, token
-from .index_words import FUNCTION, decides, index_words
+from .index_words import decides
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +107,6 @@ def any_field_match(
 def register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("loglens_words", 3, words_match, deterministic=True)
     conn.create_function("loglens_any_words", 6, any_field_match, deterministic=True)
-    conn.create_function(FUNCTION, 1, index_words, deterministic=True)
 
 
 # -- compiling ---------------------------------------------------------------------------------------------------

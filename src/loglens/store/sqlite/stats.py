@@ -17,7 +17,7 @@ from ...model import MINUTE_MS
 from ...search.stats import AggregateRequest
 from . import rollup_stats
 from .query import Compiled, compile_query
-from .walk import _merge
+from .walk import MERGE_GAP
 
 PERCENTILE = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 
@@ -150,12 +150,12 @@ def _ranges(
         high = conn.execute("SELECT id FROM logs ORDER BY id DESC LIMIT 1").fetchone()
         return ([(low[0], high[0])] if low and high else []), []
     spans = conn.execute(
-        "SELECT first_id, last_id, coalesce(max_ts, 0) FROM log_minutes WHERE minute BETWEEN ? AND ?",
+        "SELECT first_id, last_id FROM log_minutes WHERE minute BETWEEN ? AND ?",
         (request.from_ms // MINUTE_MS, (request.to_ms - 1) // MINUTE_MS),
     ).fetchall()
     plain: list[tuple[int, int]] = []
     through_index: list[tuple[int, int]] = []
-    for first, last, _ in _merge([tuple(s) for s in spans]):
+    for first, last in _id_ranges(spans):
         if compiled.fts is None or first > indexed:
             plain.append((first, last))
         elif last <= indexed:
@@ -164,3 +164,17 @@ def _ranges(
             through_index.append((first, indexed))
             plain.append((indexed + 1, last))
     return plain, through_index
+
+
+def _id_ranges(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Disjoint id ranges covering the (first id, last id) `spans`, in id order; ranges closer than MERGE_GAP are
+    read as one (the rows between are outside the time range, which the query's condition drops). Unlike a search
+    page (walk.py), an aggregation reads its ranges whole, so their length is not bounded: each range is one more
+    FTS5 query, a seek in the word's list of rows (at 10M, the 24 hours' 4,096-id blocks were 2,500 of them)."""
+    merged: list[list[int]] = []
+    for first, last in sorted(spans):
+        if merged and first <= merged[-1][1] + MERGE_GAP:
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    return [(first, last) for first, last in merged]

@@ -134,7 +134,7 @@ _EVICT = "        DELETE FROM logs WHERE (SELECT value FROM counters WHERE name 
 
 # Migration 12: the indexes live in their own file (store/sqlite/indexer.py), which a trigger cannot reach: evicted
 # entries leave their indexed text in the `unindex` queue, and the indexer deletes them from the indexes. UNINDEX_ROWS
-# queues rows (the caller adds which, after WHERE), in indexer.INDEXES' order; retention's deletes queue the same way.
+# queues rows (the caller adds which, after WHERE), in INDEXES' order; retention's deletes queue the same way.
 UNINDEX_ROWS = f"INSERT INTO unindex (id, words, tokens) SELECT id, {SEARCH_TEXT}, {FIELDS_TEXT} FROM logs WHERE"
 UNINDEX_EVICTED = f"        {UNINDEX_ROWS} {_EVICTED_IDS};"
 
