@@ -150,6 +150,8 @@ def grouped_rows(
         sql += f" WHERE {key} NOT IN (SELECT value FROM json_each(?))"
         params = [*params, orjson.dumps(list(request.drop)).decode()]
     n_keys = len(keys)
-    if n_keys:
-        sql += f" GROUP BY {', '.join(str(i + 1) for i in range(n_keys))}"
+    # the group's key is a function of its values: grouped by them only, it is made once per group, not per row
+    grouped = [str(i + 1) for i, k in enumerate(keys) if k != key]
+    if grouped:
+        sql += f" GROUP BY {', '.join(grouped)}"
     return [row for row in conn.execute(sql, params).fetchall() if row[n_keys] is not None and row[n_keys] > 0]

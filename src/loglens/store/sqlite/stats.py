@@ -117,23 +117,30 @@ def matching_rows(
     """The SELECT of `columns` of the entries matching `request` and its parameters: through the word index over
     the id ranges `through_index`, row by row over the ranges `plain` (stats, the match count and facets read the
     matching rows this one way). `logs` names the rows; those the word index names are checked only for what it
-    does not decide (Compiled.fts_where)."""
+    does not decide (Compiled.fts_where).
+
+    The ranges are read out of their JSON once, into a materialised table: the word index's rows checked against
+    `r.value ->> 0` parsed that JSON for each row it named (FTS5 leaves the bound for SQLite to check again), 0.4 s
+    of a histogram's 2.8 s at 10M."""
+    ranges = "SELECT value ->> 0 AS lo, value ->> 1 AS hi FROM json_each(?)"
+    ctes = [f"plain_ranges AS MATERIALIZED ({ranges})"]
+    params: list[Any] = [orjson.dumps(plain).decode()]
     branches: list[str] = []
-    params: list[Any] = []
     if through_index:
+        ctes.append(f"index_ranges AS MATERIALIZED ({ranges})")
+        params.append(orjson.dumps(through_index).decode())
         where, where_params = _where(request, compiled.fts_where, compiled.fts_params)
         branches.append(
-            f"SELECT {columns} FROM json_each(?) AS r CROSS JOIN search CROSS JOIN logs ON logs.id = search.rowid"
-            f" WHERE search MATCH ? AND search.rowid BETWEEN r.value ->> 0 AND r.value ->> 1 AND {where}"
+            f"SELECT {columns} FROM index_ranges AS r CROSS JOIN search CROSS JOIN logs ON logs.id = search.rowid"
+            f" WHERE search MATCH ? AND search.rowid BETWEEN r.lo AND r.hi AND {where}"
         )
-        params += [orjson.dumps(through_index).decode(), compiled.fts, *where_params]
+        params += [compiled.fts, *where_params]
     where, where_params = _where(request, compiled.where, compiled.params)
     branches.append(
-        f"SELECT {columns} FROM json_each(?) AS r CROSS JOIN logs"
-        f" WHERE logs.id BETWEEN r.value ->> 0 AND r.value ->> 1 AND {where}"
+        f"SELECT {columns} FROM plain_ranges AS r CROSS JOIN logs WHERE logs.id BETWEEN r.lo AND r.hi AND {where}"
     )
-    params += [orjson.dumps(plain).decode(), *where_params]
-    return " UNION ALL ".join(branches), params
+    params += where_params
+    return f"WITH {', '.join(ctes)} " + " UNION ALL ".join(branches), params
 
 
 def _where(request: AggregateRequest, where: str, params: tuple[Any, ...]) -> tuple[str, list[Any]]:
