@@ -17,8 +17,9 @@ Because the tokens are computed here in Python, they follow Python's lower() and
 tokenizer folds and classifies characters by its own tables; FTS5 sees only ASCII letters, `0` and spaces.
 
 The indexer's thread makes the tokens of a batch of rows in one call (write_words): rows handed to Python one at a
-time (an SQL function, or fetching them) took the GIL once per row, which cost HTTP single POSTs, whose request
-threads share it, about a sixth of their rate (bench/ab.py, 6 rounds); bulk ingest did not move.
+time (an SQL function, or fetching them) take the GIL once per row from the request threads that share it. The
+tokens still cost the indexer 3.8 us of Python per entry (its SQLite work: 2.7 us, 2.2 before): HTTP bulk ingest
+measured 0.91x of the letter-run index's rate (bench/ab.py, 8 rounds), single POSTs 0.97x.
 """
 
 from __future__ import annotations
