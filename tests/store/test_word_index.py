@@ -20,6 +20,7 @@ from loglens.search.query import parse
 from loglens.search.stats import answer
 from loglens.store.sqlite import SQLiteStore
 from loglens.store.sqlite.indexer import INDEX_SUFFIX, indexed_through
+from loglens.store.sqlite.migrations.fragments import SEARCH_TEXT_V18
 from loglens.validation import StatsDelta
 from tests.support.search_oracle import BASE_MS, Predicate, anywhere, has_words, words
 
@@ -209,3 +210,45 @@ def test_the_index_alone_names_exactly_the_entries_holding_a_word_of_ascii_lette
                 assert named == {i + 1 for i, e in enumerate(entries) if anywhere(e, [word], prefix)}, term
     finally:
         conn.close()
+
+
+def test_an_index_of_letter_runs_is_rebuilt_and_then_decides_words(tmp_path: Path) -> None:
+    """An index file of version 2 (runs of letters, in which `shipped2` names `shipped`) is rebuilt in the
+    background; until then every row is checked, so the answers are exact throughout."""
+    path = tmp_path / "upgraded.db"
+    entries = [
+        Entry(BASE_MS + i * 1000, BASE_MS + i, "t", "INFO", "svc", text, None, None)
+        for i, text in enumerate(["shipped", "shipped2", "abc7shipped", "Shipped now", "ship"])
+    ]
+    store = SQLiteStore(str(path), index_interval=3600)
+    try:
+        store.write(entries, StatsDelta(len(entries)))
+        store.refresh()
+    finally:
+        store.close()
+    conn = sqlite3.connect(path, isolation_level=None)  # the index as version 2 built it
+    conn.execute("ATTACH DATABASE ? AS ix", (str(path) + INDEX_SUFFIX,))
+    conn.execute("DROP TABLE ix.search")
+    conn.execute(
+        "CREATE VIRTUAL TABLE ix.search USING fts5(text, content='', detail='none', columnsize=0,"
+        " tokenize=\"unicode61 remove_diacritics 0 categories 'L*'\")"
+    )
+    conn.execute(f"INSERT INTO ix.search (rowid, text) SELECT id, {SEARCH_TEXT_V18} FROM logs")
+    conn.execute("PRAGMA ix.user_version = 2")
+    assert len(conn.execute("SELECT rowid FROM ix.search WHERE search MATCH 'shipped'").fetchall()) == 4
+    conn.close()
+
+    store = SQLiteStore(str(path), index_interval=3600)  # the test runs the rebuild
+    try:
+        with store._connections.read() as conn:
+            assert indexed_through(conn) == 0  # dropped: every row is checked one by one
+        assert _search_ids(store, "shipped") == [4, 1]
+        store.refresh()
+        with store._connections.read() as conn:
+            assert indexed_through(conn) == len(entries)
+            assert {row[0] for row in conn.execute("SELECT rowid FROM search WHERE search MATCH 'shipped'")} == {1, 4}
+        assert _search_ids(store, "shipped") == [4, 1]
+        assert store.count_matches(parse("shipped"), None, None, 100, 60.0) == 2
+        assert _histogram(store, "shipped") == Counter({(BASE_MS, "INFO"): 2})
+    finally:
+        store.close()
