@@ -2,9 +2,10 @@
 
 Newest first by event time without an event-time index: `log_minutes` maps each event-time minute to the id
 ranges that hold its entries. A search walks minutes from the newest down in windows whose id budget grows
-fourfold each time (a common match fills the page from the first small window; a rare one reaches back over the
-whole store in a dozen windows). Each window's rows come from its id ranges, either through the FTS index
-(rowid-bounded) or the `logs` primary key / service index, and are ordered by (ts_ms, id) within the window. A
+fourfold each time up to MAX_BUDGET (a common match fills the page from the first small window; a rare one reaches
+back over the store in windows of MAX_BUDGET ids). Each window's rows come from its id ranges, either through the
+FTS index (rowid-bounded) or the `logs` primary key / service index, and are ordered by (ts_ms, id) within the
+window. An id range is read once per page: the matches it holds of older minutes wait for their window (Ahead). A
 keyset cursor (ts_ms, id) starts the next page's walk at its minute, so the 50th page costs what the first does.
 """
 
@@ -26,7 +27,9 @@ COLUMNS = (
 )
 FIRST_BUDGET = 2048  # ids in the first window
 GROWTH = 4
-MAX_BUDGET = 1 << 22
+# a window's spans are merged whole though the page may end in its first ranges; since no id is read twice, small
+# windows cost no re-reads, so the budget stops growing early
+MAX_BUDGET = 1 << 16
 MERGE_GAP = 4096  # id ranges closer than this are read as one
 FIELD_CANDIDATES = 20_000  # most rows named by the field index that a page reads directly
 MERGE_MAX = 4096  # ... unless that makes a range of more ids than this (a time-path block)
