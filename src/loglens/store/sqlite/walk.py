@@ -118,7 +118,7 @@ class Walk:
             if len(found) >= need:
                 break
         else:  # every window walked: matches read ahead belong to none (entries stored during the walk)
-            found += sorted(ahead.rows, key=_newest_first, reverse=True)
+            found += reversed(ahead.rows)
         return found[:limit], len(found) > limit
 
     def _bounds(self) -> tuple[int | None, int | None]:
@@ -252,19 +252,22 @@ class Ahead:
 
     def __init__(self) -> None:
         self.read: list[tuple[int, int]] = []  # disjoint id ranges, in id order
-        self.rows: list[tuple[Any, ...]] = []
+        self.rows: list[tuple[Any, ...]] = []  # oldest first by (ts_ms, id)
 
     def done(self, first_id: int, last_id: int) -> None:
         bisect.insort(self.read, (first_id, last_id))
 
     def keep(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        count = len(self.rows)
         self.rows += rows
+        if len(self.rows) > count:
+            self.rows.sort(key=_newest_first)
 
     def take(self, low_ms: int) -> list[tuple[Any, ...]]:
         """The matches kept that are at or after low_ms (the window's start), no longer kept."""
-        taken = [row for row in self.rows if row[1] >= low_ms]
-        if taken:
-            self.rows = [row for row in self.rows if row[1] < low_ms]
+        cut = bisect.bisect_left(self.rows, low_ms, key=_ts_ms)
+        taken = self.rows[cut:]
+        del self.rows[cut:]
         return taken
 
     def unread(self, spans: list[Span]) -> list[Span]:
@@ -288,6 +291,10 @@ class Ahead:
 
 def _newest_first(row: tuple[Any, ...]) -> tuple[int, int]:
     return row[1], row[0]  # (ts_ms, id): sorted in reverse, newest first
+
+
+def _ts_ms(row: tuple[Any, ...]) -> int:
+    return int(row[1])
 
 
 def tail_rows(
