@@ -29,20 +29,15 @@ class IngestCounts(Protocol):
     def observe_store_error(self, endpoint: str, entries: int, exc: StoreError) -> None: ...
 
 
+@dataclass
 class Pipeline:
-    def __init__(
-        self,
-        validator: Validator,
-        store: EntryWriter,
-        clock: Callable[[], float],
-        checks: IngestChecks | None = None,
-        metrics: IngestCounts | None = None,
-    ) -> None:
-        self.validator = validator
-        self.store = store
-        self.clock = clock
-        self.checks = checks
-        self.metrics = metrics
+    """The one way in for entries: each ingest path decodes its wire format and hands the items to `ingest`."""
+
+    validator: Validator
+    store: EntryWriter
+    clock: Callable[[], float]
+    checks: IngestChecks | None = None  # the on-ingest alert checks (none: nothing checked after a write)
+    metrics: IngestCounts | None = None
 
     def ingest(
         self, items: Sequence[Any], *, nbytes: int = 0, sized: bool = False, endpoint: str = "other"

@@ -9,7 +9,7 @@ and every `alerting.check_interval_seconds` for every known service when the que
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..config import AlertingSettings
@@ -48,26 +48,21 @@ class BuiltinRule:
 
     def body(self) -> dict[str, Any]:
         """The definition as the API shows it: the query rules' keys (read-only), plus what only a built-in has."""
-        return {
-            "name": self.name,
-            "query": self.query,
-            "description": self.description,
-            "unit": self.unit,
-            "condition": self.condition,
-            "window": self.window,
-            "every": self.every,
-            "for": "0s",
-            "severity": self.severity,
-            "labels": {},
-            "no_data": "ok",
-            "repeat_interval": "0s",
-            "notify": [],
-            "summary": self.summary,
-            "by": ["service"],
-            "cooldown_seconds": self.cooldown_seconds,
-            "config_keys": dict(self.config_keys),
-            "on_ingest": True,
-        }
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "config_keys"}
+        return {**shown, **fixed_keys(), "config_keys": dict(self.config_keys)}
+
+
+def fixed_keys() -> dict[str, Any]:
+    """The query rules' keys that are the same for every built-in rule (a fresh copy: callers may change it)."""
+    return {
+        "for": "0s",
+        "labels": {},
+        "no_data": "ok",
+        "repeat_interval": "0s",
+        "notify": [],
+        "by": ["service"],
+        "on_ingest": True,
+    }
 
 
 def builtin_rules(alerting: AlertingSettings) -> list[BuiltinRule]:

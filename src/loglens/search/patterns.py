@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from drain3 import TemplateMiner
@@ -48,13 +48,7 @@ class Pattern:
     spark: list[int]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "template": self.template,
-            "count": self.count,
-            "example": self.example,
-            "query": self.query,
-            "spark": self.spark,
-        }
+        return asdict(self)  # the API's keys are the fields' names
 
 
 def _miner() -> TemplateMiner:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import KW_ONLY, dataclass, field
 
 from .excerpt import excerpt
 
 
+@dataclass(eq=False)  # one gate is one gate: compared by identity
 class ServiceGate:
     """Caps the number of distinct services (ingest.max_services): a new service past the cap is refused.
 
@@ -19,33 +21,26 @@ class ServiceGate:
     stop the server from starting: that entry gets the store's error (503) instead.
     """
 
-    def __init__(
-        self,
-        load: Callable[[], Iterable[str]],
-        max_services: int,
-        *,
-        refresh_seconds: float = 1.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._load = load
-        self.max_services = max_services
-        self._refresh = refresh_seconds
-        self._clock = clock
-        self._lock = threading.Lock()
-        self.known: set[str] = set()
-        self._loaded_at: float | None = None  # never loaded yet
+    load: Callable[[], Iterable[str]]  # every service the store holds
+    max_services: int
+    _: KW_ONLY
+    refresh_seconds: float = 1.0
+    clock: Callable[[], float] = time.monotonic
+    known: set[str] = field(default_factory=set, init=False)
+    _loaded_at: float | None = field(default=None, init=False)  # never loaded yet
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def admit(self, service: str) -> bool:
         """True if `service` is tracked or may be added (and adds it); False past the cap."""
         with self._lock:
             if self._loaded_at is None:
-                self.known |= set(self._load())
-                self._loaded_at = self._clock()
+                self.known |= set(self.load())
+                self._loaded_at = self.clock()
             if service in self.known:
                 return True
-            now = self._clock()
-            if now - self._loaded_at >= self._refresh:
-                self.known |= set(self._load())
+            now = self.clock()
+            if now - self._loaded_at >= self.refresh_seconds:
+                self.known |= set(self.load())
                 self._loaded_at = now
                 if service in self.known:
                     return True

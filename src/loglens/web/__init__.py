@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, render_template
@@ -37,18 +38,20 @@ def page_context() -> dict[str, Any]:
     }
 
 
-@bp.get("/explore")
-@requires("read", page=True)
-def explore() -> ResponseReturnValue:
-    """Search, page, follow (live) and export stored entries; the view lives in the query string."""
-    return render_template("explore.html", **page_context())
+def page(template: str) -> Callable[[], ResponseReturnValue]:
+    """The view of a page that is its template alone (with page_context), for a `read` key or a session."""
+
+    @requires("read", page=True)
+    def view() -> ResponseReturnValue:
+        return render_template(template, **page_context())
+
+    return view
 
 
-@bp.get("/alerts")
-@requires("read", page=True)
-def alerts() -> ResponseReturnValue:
-    """Firing, silenced and resolved alerts with filters, and the silences (create, expire)."""
-    return render_template("alerts.html", **page_context())
+# Explore: search, page, follow (live) and export stored entries; the view lives in the query string
+bp.add_url_rule("/explore", "explore", page("explore.html"))
+# Alerts: firing, silenced and resolved alerts with filters, the rules, and the silences (create, expire)
+bp.add_url_rule("/alerts", "alerts", page("alerts.html"))
 
 
 def register_web(app: Flask) -> None:

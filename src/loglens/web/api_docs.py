@@ -7,19 +7,12 @@ The page needs a `read` key or login, as the document itself does.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
-from flask.typing import ResponseReturnValue
+from flask import Blueprint, Flask
 
-from ..auth.access import requires
-from . import page_context
+from . import page
 
 bp = Blueprint("api_docs", __name__, template_folder="templates")
-
-
-@bp.get("/docs")
-@requires("read", page=True)
-def api_docs() -> ResponseReturnValue:
-    return render_template("api_docs.html", **page_context())
+bp.add_url_rule("/docs", "api_docs", page("api_docs.html"))
 
 
 def register_docs(app: Flask) -> None:

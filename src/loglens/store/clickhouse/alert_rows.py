@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from ..base import Alert, NewAlert
-from .connection import Connection
+from .connection import Connection, count_pairs
 from .ids import IdSource
 from .schema import Tables
 
@@ -117,12 +117,7 @@ class AlertMethods:
         return rows[0][0] if rows else None
 
     def alert_counts(self) -> dict[tuple[str, str], int]:
-        rows = self._query(
-            "SELECT a_rule, toString(st), count() FROM ("
-            + LATEST_ALERTS.format(table="{alerts}", where="")
-            + ") GROUP BY a_rule, st"
-        )
-        return {(str(r), str(st)): int(n) for r, st, n in rows}
+        return count_pairs(self._query, LATEST_ALERTS.format(table="{alerts}", where=""), "a_rule", "toString(st)")
 
     def _insert_alert(self, alert: Alert, version: int) -> None:
         labels = orjson.dumps(alert.labels).decode()

@@ -63,6 +63,15 @@ AUTH_CODES = {192, 193, 194, 516}  # UNKNOWN_USER, WRONG_PASSWORD, REQUIRED_PASS
 TIMEOUT_EXCEEDED = 159  # a query stopped at its max_execution_time
 
 
+def count_pairs(
+    query: Callable[[str], list[tuple[Any, ...]]], rows: str, first: str, second: str
+) -> dict[tuple[str, str], int]:
+    """How many of `rows` (a SELECT) hold each pair of values of the expressions `first` and `second` (the
+    counters that /metrics shows of alerts and notifications)."""
+    found = query(f"SELECT {first}, {second}, count() FROM ({rows}) GROUP BY {first}, {second}")
+    return {(str(a), str(b)): int(n) for a, b, n in found}
+
+
 def execution_settings(timeout: float | None) -> dict[str, int]:
     """The query settings that make ClickHouse stop a query past `timeout` seconds. 18.16 takes max_execution_time
     in whole seconds only (a fraction would read as 0, no limit), so it is rounded up, to at least 1."""

@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from ..base import FINISHED, Alert, Notification, NotificationStatus, notification_id
-from .connection import Connection
+from .connection import Connection, count_pairs
 from .schema import Tables
 
 NOTIFICATION_COLUMNS = (
@@ -201,12 +201,8 @@ class NotificationMethods:
         return rows[0][0] if rows else None
 
     def notification_counts(self) -> dict[tuple[str, str], int]:
-        rows = self._query(
-            "SELECT n_notifier, n_status, count() FROM ("
-            + LATEST_NOTIFICATIONS.format(notifications="{notifications}", where="")
-            + ") GROUP BY n_notifier, n_status"
-        )
-        return {(str(n), str(s)): int(c) for n, s, c in rows}
+        latest = LATEST_NOTIFICATIONS.format(notifications="{notifications}", where="")
+        return count_pairs(self._query, latest, "n_notifier", "n_status")
 
     def _latest(
         self, where: str, params: dict[str, Any], having: str

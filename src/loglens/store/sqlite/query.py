@@ -177,10 +177,14 @@ def _where(node: nodes.Node, params: list[Any], *, through_index: bool = False) 
         return "coalesce(" + " OR ".join(f"({p})" for p in parts) + ", 0)"
     if isinstance(node, nodes.MetaCompare):
         path = _meta_path(node.key)
-        params += [path, path, node.number]
+        # one JSON parse for a row that fails the comparison (nearly all of a rare filter's rows): CASE evaluates
+        # its branches lazily, where AND (and coalesce's arguments) would run both json calls on every row. A value
+        # that compares true yet is no JSON number (text compares above any number, true and false come back as
+        # 1 and 0) is then rejected by its type.
+        params += [path, node.number, path]
         return (
-            "coalesce(json_type(logs.metadata, ?) IN ('integer', 'real')"
-            f" AND json_extract(logs.metadata, ?) {node.op} ?, 0)"
+            f"CASE WHEN json_extract(logs.metadata, ?) {node.op} ?"
+            " THEN json_type(logs.metadata, ?) IN ('integer', 'real') ELSE 0 END"
         )
     if isinstance(node, nodes.Not):
         return f"NOT ({_where(node.child, params)})"

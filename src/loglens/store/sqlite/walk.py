@@ -2,16 +2,18 @@
 
 Newest first by event time without an event-time index: `log_minutes` maps each event-time minute to the id
 ranges that hold its entries. A search walks minutes from the newest down in windows whose id budget grows
-fourfold each time (a common match fills the page from the first small window; a rare one reaches back over the
-whole store in a dozen windows). Each window's rows come from its id ranges, either through the FTS index
-(rowid-bounded) or the `logs` primary key / service index, and are ordered by (ts_ms, id) within the window. A
+fourfold each time up to MAX_BUDGET (a common match fills the page from the first small window; a rare one reaches
+back over the store in windows of MAX_BUDGET ids). Each window's rows come from its id ranges, either through the
+FTS index (rowid-bounded) or the `logs` primary key / service index, and are ordered by (ts_ms, id) within the
+window. An id range is read once per page: the matches it holds of older minutes wait for their window (Ahead). A
 keyset cursor (ts_ms, id) starts the next page's walk at its minute, so the 50th page costs what the first does.
 """
 
 from __future__ import annotations
 
+import bisect
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -25,7 +27,9 @@ COLUMNS = (
 )
 FIRST_BUDGET = 2048  # ids in the first window
 GROWTH = 4
-MAX_BUDGET = 1 << 22
+# a window's spans are merged whole though the page may end in its first ranges; since no id is read twice, small
+# windows cost no re-reads, so the budget stops growing early
+MAX_BUDGET = 1 << 16
 MERGE_GAP = 4096  # id ranges closer than this are read as one
 FIELD_CANDIDATES = 20_000  # most rows named by the field index that a page reads directly
 MERGE_MAX = 4096  # ... unless that makes a range of more ids than this (a time-path block)
@@ -108,10 +112,13 @@ class Walk:
             if named is not None:
                 return named[:limit], len(named) > limit
         found: list[tuple[Any, ...]] = []
+        ahead = Ahead()
         for first_minute, last_minute, spans in self._windows():
-            found += self._window(first_minute, last_minute, spans, need - len(found))
+            found += self._window(first_minute, last_minute, spans, need - len(found), ahead)
             if len(found) >= need:
                 break
+        else:  # every window walked: matches read ahead belong to none (entries stored during the walk)
+            found += reversed(ahead.rows)
         return found[:limit], len(found) > limit
 
     def _bounds(self) -> tuple[int | None, int | None]:
@@ -202,12 +209,18 @@ class Walk:
         rows.sort(key=_newest_first, reverse=True)
         return rows[:need]
 
-    def _window(self, first_minute: int, last_minute: int, spans: list[Span], need: int) -> list[tuple[Any, ...]]:
-        bounds = (max(first_minute * MINUTE_MS, -LIMIT_MS), min((last_minute + 1) * MINUTE_MS - 1, LIMIT_MS))
+    def _window(
+        self, first_minute: int, last_minute: int, spans: list[Span], need: int, ahead: Ahead
+    ) -> list[tuple[Any, ...]]:
+        """The window's matches, newest first, at most `need`. Its ranges are read without the window's lower time
+        bound: the older matches they hold (late entries, and the ids a merged range spans) are kept in `ahead`
+        for the window they belong to, and a range read whole is not read again by the next windows."""
+        low_ms = max(first_minute * MINUTE_MS, -LIMIT_MS)
+        bounds = (-LIMIT_MS, min((last_minute + 1) * MINUTE_MS - 1, LIMIT_MS))
         rest, params = self._rest(*bounds)
-        rows: list[tuple[Any, ...]] = []
+        rows = ahead.take(low_ms)
         ranges: list[tuple[int, int, int, bool]] = []  # (newest ts_ms, first id, last id, through the word index)
-        for first_id, last_id, newest in _merge(spans):
+        for first_id, last_id, newest in ahead.unread(_merge(spans)):
             if self.fts is None or first_id > self.indexed:
                 ranges.append((newest, first_id, last_id, False))
             elif last_id <= self.indexed:
@@ -231,13 +244,64 @@ class Walk:
             else:
                 sql = f"SELECT {COLUMNS} FROM logs WHERE logs.id BETWEEN ? AND ? AND {rest}"
                 args = [first_id, last_id, *params, need]
-            rows += self.conn.execute(sql, args).fetchall()
+            read = self.conn.execute(sql, args).fetchall()
+            if len(read) < need:  # the range's every match up to the window's end: none is left to read
+                ahead.done(first_id, last_id)
+                ahead.keep(row for row in read if row[1] < low_ms)
+            rows += (row for row in read if row[1] >= low_ms)
         rows.sort(key=_newest_first, reverse=True)
         return rows[:need]
 
 
+class Ahead:
+    """What a page's walk has read ahead of its windows: the id ranges read whole (every match in them up to the
+    end of the window that read them) and the matches found there older than that window."""
+
+    def __init__(self) -> None:
+        self.read: list[tuple[int, int]] = []  # disjoint id ranges, in id order
+        self.rows: list[tuple[Any, ...]] = []  # oldest first by (ts_ms, id)
+
+    def done(self, first_id: int, last_id: int) -> None:
+        bisect.insort(self.read, (first_id, last_id))
+
+    def keep(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        count = len(self.rows)
+        self.rows += rows
+        if len(self.rows) > count:
+            self.rows.sort(key=_newest_first)
+
+    def take(self, low_ms: int) -> list[tuple[Any, ...]]:
+        """The matches kept that are at or after low_ms (the window's start), no longer kept."""
+        cut = bisect.bisect_left(self.rows, low_ms, key=_ts_ms)
+        taken = self.rows[cut:]
+        del self.rows[cut:]
+        return taken
+
+    def unread(self, spans: list[Span]) -> list[Span]:
+        """The parts of the disjoint, id-ordered `spans` not read yet, each with its span's time bound."""
+        out: list[Span] = []
+        for first_id, last_id, newest in spans:
+            k = max(0, bisect.bisect_right(self.read, (first_id, LIMIT_MS)) - 1)
+            while first_id <= last_id and k < len(self.read):
+                read_first, read_last = self.read[k]
+                if read_first > last_id:
+                    break
+                if read_last >= first_id:
+                    if read_first > first_id:
+                        out.append((first_id, read_first - 1, newest))
+                    first_id = read_last + 1
+                k += 1
+            if first_id <= last_id:
+                out.append((first_id, last_id, newest))
+        return out
+
+
 def _newest_first(row: tuple[Any, ...]) -> tuple[int, int]:
     return row[1], row[0]  # (ts_ms, id): sorted in reverse, newest first
+
+
+def _ts_ms(row: tuple[Any, ...]) -> int:
+    return int(row[1])
 
 
 def tail_rows(
