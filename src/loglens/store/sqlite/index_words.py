@@ -17,9 +17,11 @@ Because the tokens are computed here in Python, they follow Python's lower() and
 tokenizer folds and classifies characters by its own tables; FTS5 sees only ASCII letters, `0` and spaces.
 
 The indexer's thread makes the tokens of a batch of rows in one call (write_words): rows handed to Python one at a
-time (an SQL function, or fetching them) take the GIL once per row from the request threads that share it. The
-tokens still cost the indexer 3.8 us of Python per entry (its SQLite work: 2.7 us, 2.2 before): HTTP bulk ingest
-measured 0.91x of the letter-run index's rate (bench/ab.py, 8 rounds), single POSTs 0.97x.
+time (an SQL function, or fetching them) take the GIL once per row from the request threads that share it. A batch
+is BATCH rows, so that the text it holds in memory stays bounded whatever the entries' size (10,000 rows of 2 KB
+entries, 20 MB of text held three times over, broke the worker memory bound of tests/server/
+test_unread_responses.py). The tokens cost the indexer 3.8 us of Python per entry (its SQLite work: 2.7 us);
+docs/performance.md says what that costs ingest.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 
 import orjson
 
-BATCH = 10_000  # rows per call into Python (a JSON text of about 1.5 MB each way)
+BATCH = 256  # rows per call into Python: at most 256 x ingest.max_entry_bytes (64 KB) of text, 16 MB, each way
 MARK = "0"  # ends a word's leading ASCII letters when more of the word follows
 # At the start of a word (no letter or digit before), its leading ASCII letters and the character after them if it
 # belongs to the word (a digit, a non-ASCII letter): the word goes on. Over lowercased text, so [a-z] are all the
