@@ -186,6 +186,16 @@ def test_a_bare_word_is_exact_through_the_index(
         store.close()
 
 
+def write_indexed(path: Path, entries: list[Entry]) -> None:
+    """Store `entries` in a new SQLite store at `path` and index them all, then close it."""
+    store = SQLiteStore(str(path), index_interval=3600)
+    try:
+        store.write(entries, StatsDelta(len(entries)))
+        store.refresh()
+    finally:
+        store.close()
+
+
 def test_the_index_alone_names_exactly_the_entries_holding_a_word_of_ascii_letters(tmp_path: Path) -> None:
     """What the check is dropped for: `search MATCH` of an ASCII-letter word names the entries whose message,
     service, user_id or top-level metadata strings hold it as a word (or a word starting with it, as a prefix), and
@@ -195,12 +205,7 @@ def test_the_index_alone_names_exactly_the_entries_holding_a_word_of_ascii_lette
         Entry(BASE_MS + i, BASE_MS + i, "t", "INFO", "svc", text, None, {"k": text, "n": 7, "o": {"x": "shipped"}})
         for i, text in enumerate(TRICKY)
     ]
-    store = SQLiteStore(str(path), index_interval=3600)
-    try:
-        store.write(entries, StatsDelta(len(entries)))
-        store.refresh()
-    finally:
-        store.close()
+    write_indexed(path, entries)
     conn = sqlite3.connect(str(path) + INDEX_SUFFIX)
     try:
         for word in ("shipped", "kelvin", "i", "x", "ship", "abc", "req", "hipped", "elvin", "s", "e", "c"):
@@ -220,12 +225,7 @@ def test_an_index_of_letter_runs_is_rebuilt_and_then_decides_words(tmp_path: Pat
         Entry(BASE_MS + i * 1000, BASE_MS + i, "t", "INFO", "svc", text, None, None)
         for i, text in enumerate(["shipped", "shipped2", "abc7shipped", "Shipped now", "ship"])
     ]
-    store = SQLiteStore(str(path), index_interval=3600)
-    try:
-        store.write(entries, StatsDelta(len(entries)))
-        store.refresh()
-    finally:
-        store.close()
+    write_indexed(path, entries)
     conn = sqlite3.connect(path, isolation_level=None)  # the index as version 2 built it
     conn.execute("ATTACH DATABASE ? AS ix", (str(path) + INDEX_SUFFIX,))
     conn.execute("DROP TABLE ix.search")
